@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortadbConfig(AppConfig):
+    name = "portadb"
+    verbose_name = "portadb"

@@ -1,0 +1,59 @@
+"""Per-vendor behaviour behind one small interface.
+
+Everything that differs between database vendors lives in this package; the
+rest of portadb asks an adapter (``adapter_for(connection)``) or branches on
+``connection.features``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from ..exceptions import MissingDriver, UnsupportedBackend
+
+#: Vendor names accepted by ``--from``/``--to``, and their Django vendor.
+VENDOR_ALIASES = {
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "oracle": "oracle",
+}
+
+_MODULES = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql"}
+_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "oracle": "oracle"}
+_cache: dict[int, object] = {}
+
+
+def adapter_for(connection):
+    """The :class:`~portadb.backends.base.Adapter` bound to ``connection``."""
+    key = id(connection)
+    adapter = _cache.get(key)
+    if adapter is None or adapter.connection is not connection:
+        adapter = _cache[key] = _adapter_class(connection)(connection)
+    return adapter
+
+
+def _adapter_class(connection):
+    try:
+        vendor = connection.vendor
+    except ImportError as e:
+        raise MissingDriver(_missing_driver(connection.settings_dict, e)) from e
+    except Exception as e:  # Django raises ImproperlyConfigured for a missing driver
+        raise MissingDriver(_missing_driver(connection.settings_dict, e)) from e
+    module = _MODULES.get(vendor)
+    if module is None:
+        raise UnsupportedBackend(
+            f"portadb does not support {vendor} databases yet "
+            f"(alias {connection.alias!r}); it supports SQLite, PostgreSQL and MySQL/MariaDB."
+        )
+    return import_module(f"{__name__}.{module}").Adapter
+
+
+def _missing_driver(settings_dict, error) -> str:
+    engine = settings_dict.get("ENGINE", "")
+    extra = next((x for v, x in _EXTRAS.items() if v in engine), None)
+    hint = f"; install it with: pip install 'portadb[{extra}]'" if extra else ""
+    return f"The database driver for {engine} cannot be loaded ({error}){hint}."

@@ -1,0 +1,109 @@
+"""The interface every vendor adapter implements, with portable defaults.
+
+An adapter is bound to one Django connection. It holds what Django's own
+backends do not: how to read a consistent snapshot, how to bulk-load rows,
+how to drop a project's tables, and the vendor's value limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+
+from django.core.management.color import no_style
+
+
+class Adapter:
+    """Portable behaviour; vendor modules override what differs."""
+
+    vendor: str = ""
+    #: Port used when a DATABASES entry leaves PORT empty.
+    default_port: int | None = None
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def quote(self, name: str) -> str:
+        return self.connection.ops.quote_name(name)
+
+    # -- reading -----------------------------------------------------------
+
+    @contextmanager
+    def snapshot(self):
+        """Read inside one read-only transaction that sees a consistent state."""
+        from django.db import transaction
+
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                self.begin_read_only(cursor)
+            try:
+                yield
+            finally:
+                with self.connection.cursor() as cursor:
+                    self.end_read_only(cursor)
+
+    def begin_read_only(self, cursor) -> None:
+        """Make the current transaction refuse writes."""
+
+    def end_read_only(self, cursor) -> None:
+        """Undo :meth:`begin_read_only` for the rest of the session."""
+
+    def select_chunk_sql(
+        self, table: str, columns: Sequence[str], key: Sequence[str], after: bool
+    ) -> str:
+        """SELECT the next chunk in key order; parameters: the last key (if ``after``), limit."""
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        order = ", ".join(q(c) for c in key)
+        where = ""
+        if after:
+            if len(key) == 1:
+                where = f" WHERE {q(key[0])} > %s"
+            else:
+                marks = ", ".join(["%s"] * len(key))
+                where = f" WHERE ({order}) > ({marks})"
+        return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+
+    def count(self, table: str) -> int:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
+            return cursor.fetchone()[0]
+
+    def table_names(self) -> list[str]:
+        with self.connection.cursor() as cursor:
+            return self.connection.introspection.table_names(cursor)
+
+    # -- writing -----------------------------------------------------------
+
+    @contextmanager
+    def load_session(self):
+        """Session settings for a bulk load; constraint checks relaxed."""
+        with self.connection.constraint_checks_disabled():
+            yield
+
+    def write_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+        """Insert ``rows`` into ``table`` through the vendor's fastest exact path."""
+        q = self.quote
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({marks})"
+        with self.connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+    def drop_tables(self, tables: Sequence[str]) -> None:
+        """Drop ``tables`` and whatever constraints point at them."""
+        with self.connection.constraint_checks_disabled():
+            with self.connection.cursor() as cursor:
+                for table in tables:
+                    cursor.execute(f"DROP TABLE {self.quote(table)}")
+
+    def reset_sequences(self, models: Sequence) -> list[str]:
+        """Move every auto primary key's sequence past the copied rows; return the SQL."""
+        statements = self.connection.ops.sequence_reset_sql(no_style(), list(models))
+        with self.connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+        return statements
+
+    def transaction_size_hint(self) -> int:
+        """Rows per chunk that suit the write path when the user gives none."""
+        return 20_000

@@ -1,0 +1,33 @@
+"""PostgreSQL: reads in a REPEATABLE READ snapshot, writes through COPY."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .base import Adapter as BaseAdapter
+
+
+class Adapter(BaseAdapter):
+    vendor = "postgresql"
+    default_port = 5432
+
+    def begin_read_only(self, cursor) -> None:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    def write_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self.connection.cursor() as cursor:
+            with cursor.cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def drop_tables(self, tables: Sequence[str]) -> None:
+        if not tables:
+            return
+        with self.connection.cursor() as cursor:
+            names = ", ".join(self.quote(t) for t in tables)
+            cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")

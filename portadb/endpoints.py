@@ -1,0 +1,156 @@
+"""Resolve ``--from``/``--to`` to Django connections.
+
+An endpoint may be a ``DATABASES`` alias, a vendor name that matches exactly one
+alias, or a database URL (parsed by dj-database-url and registered as a
+temporary alias). Passwords are kept out of everything an endpoint prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .backends import VENDOR_ALIASES, adapter_for
+from .exceptions import EndpointError
+
+_temporary = itertools.count(1)
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One side of a copy: a connection alias and how to show it to a user."""
+
+    alias: str
+    display: str
+    temporary: bool = False
+
+    @property
+    def connection(self):
+        return connections[self.alias]
+
+    @property
+    def vendor(self) -> str:
+        return self.connection.vendor
+
+    @property
+    def adapter(self):
+        return adapter_for(self.connection)
+
+    def close(self) -> None:
+        """Close the connection, and forget the alias if portadb made it."""
+        connections[self.alias].close()
+        if self.temporary:
+            del connections[self.alias]
+            del connections.settings[self.alias]
+
+
+def describe(alias: str) -> str:
+    """``alias (vendor://user@host:port/name)`` with the password left out."""
+    conf = connections.settings[alias]
+    vendor = connections[alias].vendor
+    name = str(conf.get("NAME") or "")
+    if vendor == "sqlite":
+        return f"{alias} (sqlite:{name})"
+    user = conf.get("USER") or ""
+    host = conf.get("HOST") or "localhost"
+    port = f":{conf['PORT']}" if conf.get("PORT") else ""
+    at = f"{user}@" if user else ""
+    return f"{alias} ({vendor}://{at}{host}{port}/{name})"
+
+
+def mask(text: str, *aliases: str) -> str:
+    """Replace every password of the given aliases in ``text`` by ``***``."""
+    for alias in aliases:
+        password = (connections.settings.get(alias) or {}).get("PASSWORD")
+        if password:
+            text = text.replace(str(password), "***")
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+def resolve(spec: str) -> Endpoint:
+    """Turn one ``--from``/``--to`` value into an :class:`Endpoint`."""
+    if not spec:
+        raise EndpointError("An empty database name was given.")
+    if _URL.match(spec):
+        return _from_url(spec)
+    if spec in connections.settings:
+        adapter_for(connections[spec])  # refuses unsupported vendors early
+        return Endpoint(spec, describe(spec))
+    vendor = VENDOR_ALIASES.get(spec.lower())
+    if vendor is None:
+        raise EndpointError(
+            f"{spec!r} is neither a database alias, a vendor name nor a URL; "
+            f"the aliases are: {_aliases()}."
+        )
+    matches = [a for a in connections.settings if _engine_vendor(a) == vendor]
+    if len(matches) == 1:
+        return resolve(matches[0])
+    if not matches:
+        raise EndpointError(
+            f"No database alias uses {vendor}; the aliases are: {_aliases()}."
+        )
+    raise EndpointError(
+        f"{spec!r} matches several aliases ({', '.join(matches)}); name one of them."
+    )
+
+
+def check_distinct(source: Endpoint, target: Endpoint) -> None:
+    """Refuse to copy a database onto itself."""
+    if _identity(source.alias) == _identity(target.alias):
+        raise EndpointError(
+            f"{source.display} and {target.display} are the same database."
+        )
+
+
+def _from_url(url: str) -> Endpoint:
+    import dj_database_url
+
+    try:
+        config = dj_database_url.parse(url)
+    except Exception as e:  # the parser raises several types for one cause
+        raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {e}.") from e
+    alias = f"portadb_url_{next(_temporary)}"
+    settings = dict(connections.settings[DEFAULT_DB_ALIAS])
+    configured = connections.configure_settings({DEFAULT_DB_ALIAS: settings, alias: config})
+    connections.settings[alias] = configured[alias]
+    endpoint = Endpoint(alias, describe(alias).replace(alias, mask(url), 1), temporary=True)
+    try:
+        adapter_for(connections[alias])
+    except Exception:
+        endpoint.close()
+        raise
+    return endpoint
+
+
+def _engine_vendor(alias: str) -> str:
+    engine = connections.settings[alias].get("ENGINE", "")
+    for vendor in ("sqlite", "postgresql", "mysql", "oracle"):
+        if vendor in engine or (vendor == "postgresql" and "postgis" in engine):
+            return vendor
+    return engine.rsplit(".", 1)[-1]
+
+
+def _aliases() -> str:
+    return ", ".join(f"{a} ({_engine_vendor(a)})" for a in connections.settings)
+
+
+def _identity(alias: str) -> tuple:
+    conf = connections.settings[alias]
+    vendor = _engine_vendor(alias)
+    name = str(conf.get("NAME") or "")
+    if vendor == "sqlite":
+        if name in ("", ":memory:") or name.startswith("file:"):
+            return (vendor, alias)
+        return (vendor, os.path.realpath(name))
+    host = conf.get("HOST") or "localhost"
+    if host in ("127.0.0.1", "::1", "localhost") or host.startswith("/"):
+        host = "localhost"
+    port = str(conf.get("PORT") or adapter_for(connections[alias]).default_port or "")
+    return (vendor, host, port, name)
+
+

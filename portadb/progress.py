@@ -1,0 +1,48 @@
+"""Progress bars: tqdm on a terminal, a silent stand-in everywhere else."""
+
+from __future__ import annotations
+
+import sys
+
+
+class NullBar:
+    """Does nothing, so copy loops never branch on whether a bar is shown."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def set_description(self, text: str) -> None:
+        pass
+
+
+class Progress:
+    """One overall bar and one bar per table, or none."""
+
+    def __init__(self, enabled: bool, total_rows: int = 0, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and _isatty(self.stream)
+        self.overall = self._bar(total_rows, "all tables", position=0)
+
+    def table(self, name: str, rows: int):
+        return self._bar(rows, name, position=1, leave=False)
+
+    def _bar(self, total: int, desc: str, **kwargs):
+        if not self.enabled:
+            return NullBar()
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, unit="rows", unit_scale=True, file=self.stream,
+                    dynamic_ncols=True, **kwargs)
+
+    def close(self) -> None:
+        self.overall.close()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

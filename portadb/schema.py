@@ -1,0 +1,91 @@
+"""The target schema, built from the project's current models.
+
+Why not ``migrate --database=target``: data migrations of many third-party apps
+ignore ``using`` and write to ``default`` -- in-process they would fail or write
+into the source, which portadb never touches. Instead every table is created
+by the schema editor from the current models (which the preconditions prove
+equal to the migrations), foreign keys and secondary indexes are added after
+the data, and the source's ``django_migrations`` rows are copied, so
+``migrate --check`` on the target finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .exceptions import DataError, TransferError
+from .models import is_auto_created
+
+
+@dataclass
+class SchemaSteps:
+    """DDL of a copy: tables first, then what is built after the data."""
+
+    create: list[str] = field(default_factory=list)
+    #: Indexes, unique-together and foreign keys, run after the rows are loaded.
+    deferred: list = field(default_factory=list)
+
+
+def create_tables(connection, models: Sequence, *, collect_only: bool = False) -> SchemaSteps:
+    """Create a table per model on ``connection``; keep indexes and FKs for later.
+
+    With ``collect_only`` nothing runs and the statements are only returned
+    (the way ``sqlmigrate`` previews DDL).
+    """
+    steps = SchemaSteps()
+    with connection.schema_editor(collect_sql=collect_only, atomic=False) as editor:
+        for model in models:
+            if not is_auto_created(model):  # auto M2M tables come with their model
+                editor.create_model(model)
+        steps.deferred = list(editor.deferred_sql)
+        editor.deferred_sql.clear()
+        if collect_only:
+            steps.create = list(editor.collected_sql)
+    return steps
+
+
+def dangling_references(connection, models: Sequence, limit: int = 5) -> list[tuple[str, str, list]]:
+    """Foreign key values that point at no row: ``(table, column, [pk, ...])``."""
+    q = connection.ops.quote_name
+    found = []
+    with connection.cursor() as cursor:
+        for model in models:
+            opts = model._meta
+            for f in opts.local_concrete_fields:
+                if not (f.is_relation and f.db_constraint and f.related_model):
+                    continue
+                parent = f.related_model._meta
+                target = f.target_field.column
+                cursor.execute(
+                    f"SELECT c.{q(opts.pk.column)} FROM {q(opts.db_table)} c"
+                    f" LEFT JOIN {q(parent.db_table)} p ON c.{q(f.column)} = p.{q(target)}"
+                    f" WHERE c.{q(f.column)} IS NOT NULL AND p.{q(target)} IS NULL"
+                    f" ORDER BY c.{q(opts.pk.column)}",
+                )
+                pks = [row[0] for row in cursor.fetchmany(limit)]
+                if pks:
+                    found.append((opts.db_table, f.column, pks))
+    return found
+
+
+def build_deferred(connection, deferred: Sequence) -> None:
+    """Run the indexes and constraints kept back by :func:`create_tables`."""
+    with connection.schema_editor(atomic=False) as editor:
+        for statement in deferred:
+            try:
+                editor.execute(statement)
+            except Exception as e:
+                raise TransferError(f"Could not run {str(statement)[:200]!r}: {e}") from e
+
+
+def check_references(connection, models: Sequence) -> None:
+    """Raise :class:`DataError` naming the first rows whose foreign keys dangle."""
+    dangling = dangling_references(connection, models)
+    if dangling:
+        table, column, pks = dangling[0]
+        more = f" (and {len(dangling) - 1} more columns)" if len(dangling) > 1 else ""
+        raise DataError(
+            f"Foreign key {table}.{column} points at missing rows for primary keys "
+            f"{', '.join(map(str, pks))}{more}."
+        )

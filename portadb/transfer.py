@@ -1,0 +1,64 @@
+"""Stream rows: keyset chunks from the source, converted, into the target's bulk path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db import transaction
+
+from .convert import convert_rows
+from .endpoints import Endpoint
+from .exceptions import TransferError
+from .plan import TableJob
+
+
+def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int) -> Iterator[list]:
+    """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time.
+
+    Keyset pagination (``key > last ORDER BY key LIMIT n``): each query starts
+    where the previous one ended, so nothing is read twice and no table is ever
+    held whole in memory.
+    """
+    adapter = endpoint.adapter
+    names = job.column_names
+    key_index = [names.index(k) for k in job.key]
+    first = adapter.select_chunk_sql(job.table, names, job.key, after=False)
+    after = adapter.select_chunk_sql(job.table, names, job.key, after=True)
+    last = None
+    with endpoint.connection.cursor() as cursor:
+        while True:
+            if last is None:
+                cursor.execute(first, [chunk_size])
+            else:
+                cursor.execute(after, [*last, chunk_size])
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield rows
+            if len(rows) < chunk_size:
+                return
+            last = [rows[-1][i] for i in key_index]
+
+
+def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar) -> int:
+    """Copy one table; each chunk commits on its own. Returns the rows written."""
+    written = 0
+    adapter = target.adapter
+    names = job.column_names
+    for rows in read_chunks(source, job, chunk_size):
+        converted = convert_rows(rows, job.columns)
+        try:
+            with transaction.atomic(using=target.alias):
+                adapter.write_rows(job.table, names, converted)
+        except Exception as e:
+            raise TransferError(
+                f"Could not write {job.label} rows {_pk_range(rows, job)} to {target.display}: {e}"
+            ) from e
+        written += len(rows)
+        bar.update(len(rows))
+    return written
+
+
+def _pk_range(rows, job: TableJob) -> str:
+    i = job.column_names.index(job.key[0])
+    return f"(pk {rows[0][i]!r} to {rows[-1][i]!r})"

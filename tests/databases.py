@@ -1,0 +1,126 @@
+"""Create, empty and compare the test databases on the real servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from portadb.models import project_models
+
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def vendor_of(alias: str) -> str:
+    return connections[alias].vendor
+
+
+def reachable(alias: str) -> str | None:
+    """``None`` when the server of ``alias`` answers, else why not."""
+    conf = settings.DATABASES[alias]
+    try:
+        if "postgresql" in conf["ENGINE"]:
+            import psycopg
+
+            psycopg.connect(**_pg_params(conf, "postgres"), connect_timeout=3).close()
+        elif "mysql" in conf["ENGINE"]:
+            import MySQLdb
+
+            MySQLdb.connect(**_my_params(conf), connect_timeout=3).close()
+    except Exception as e:  # any failure means "not here"
+        return f"{alias}: {e}"
+    return None
+
+
+def require(alias: str) -> None:
+    """Skip (or, under CI=true, fail) when the server of ``alias`` is not reachable."""
+    why = reachable(alias)
+    if why:
+        if CI:
+            pytest.fail(f"database server unreachable under CI=true: {why}")
+        pytest.skip(f"database server unreachable: {why}")
+
+
+def recreate(alias: str) -> None:
+    """Make ``alias`` an empty database."""
+    conf = settings.DATABASES[alias]
+    connections[alias].close()
+    if "sqlite" in conf["ENGINE"]:
+        if os.path.exists(conf["NAME"]):
+            os.remove(conf["NAME"])
+        return
+    name = conf["NAME"]
+    if "postgresql" in conf["ENGINE"]:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(**_pg_params(conf, "postgres"), autocommit=True) as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    else:
+        import MySQLdb
+
+        c = MySQLdb.connect(**_my_params(conf))
+        cur = c.cursor()
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        c.close()
+
+
+def migrated_copy(template: str, alias: str) -> None:
+    """Make ``alias`` (SQLite) a copy of the SQLite file ``template``."""
+    connections[alias].close()
+    shutil.copyfile(template, settings.DATABASES[alias]["NAME"])
+
+
+def migrate(alias: str) -> None:
+    call_command("migrate", database=alias, verbosity=0, interactive=False)
+    call_command("createcachetable", database=alias, verbosity=0)
+
+
+def snapshot(alias: str) -> dict[str, list[tuple]]:
+    """Every row of every copied table on ``alias``, as Python values, in pk order."""
+    out = {}
+    for model in project_models():
+        fields = [f.attname for f in model._meta.local_concrete_fields]
+        rows = model._base_manager.using(alias).order_by("pk").values_list(*fields)
+        out[model._meta.db_table] = [tuple(_comparable(v) for v in row) for row in rows]
+    return out
+
+
+def raw_snapshot(alias: str, table: str, columns: list[str], key: str) -> list[tuple]:
+    """Rows of ``table`` exactly as the database driver returns them."""
+    q = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table)} ORDER BY {q(key)}"
+        )
+        return cursor.fetchall()
+
+
+def _comparable(value):
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+def _pg_params(conf: dict, dbname: str) -> dict:
+    params = {"dbname": dbname, "user": conf.get("USER") or "postgres",
+              "host": conf.get("HOST") or "127.0.0.1"}
+    if conf.get("PORT"):
+        params["port"] = int(conf["PORT"])
+    if conf.get("PASSWORD"):
+        params["password"] = conf["PASSWORD"]
+    return params
+
+
+def _my_params(conf: dict) -> dict:
+    params = {"user": conf.get("USER") or "root", "host": conf.get("HOST") or "127.0.0.1",
+              "password": conf.get("PASSWORD") or ""}
+    if conf.get("PORT"):
+        params["port"] = int(conf["PORT"])
+    return params

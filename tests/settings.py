@@ -1,0 +1,66 @@
+"""Settings of the test project: the zoo app, a third-party app, three backends.
+
+Server URLs come from the environment, with this machine's defaults:
+``PORTADB_TEST_POSTGRESQL_URL`` and ``PORTADB_TEST_MYSQL_URL``.
+"""
+
+import os
+import tempfile
+
+import dj_database_url
+
+POSTGRESQL_URL = os.environ.get(
+    "PORTADB_TEST_POSTGRESQL_URL", "postgres://postgres@127.0.0.1:5432/portadb_test"
+)
+MYSQL_URL = os.environ.get("PORTADB_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/portadb_test")
+WORK_DIR = os.environ.get("PORTADB_TEST_DIR") or tempfile.mkdtemp(prefix="portadb-tests-")
+
+
+def _second(url: str, suffix: str) -> dict:
+    config = dj_database_url.parse(url)
+    config["NAME"] += suffix
+    return config
+
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(WORK_DIR, "source.sqlite3"),
+    },
+    "sqlite2": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(WORK_DIR, "target.sqlite3"),
+    },
+    "postgresql": dj_database_url.parse(POSTGRESQL_URL),
+    "postgresql2": _second(POSTGRESQL_URL, "_2"),
+    "mysql": dj_database_url.parse(MYSQL_URL),
+    "mysql2": _second(MYSQL_URL, "_2"),
+}
+for _conf in DATABASES.values():
+    if "mysql" in _conf["ENGINE"]:
+        _conf.setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+        _conf["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.admin",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "taggit",
+    "tests.zoo",
+    "portadb",
+]
+AUTH_USER_MODEL = "zoo.Person"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "zoo_cache",
+    }
+}
+SECRET_KEY = "portadb-tests"
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+MEDIA_ROOT = os.path.join(WORK_DIR, "media")
+SILENCED_SYSTEM_CHECKS = ["admin.E403", "admin.E408", "admin.E409", "admin.E410"]
