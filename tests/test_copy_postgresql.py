@@ -43,7 +43,8 @@ def test_report_counts_every_table(copied):
 def test_json_null_and_sql_null_stay_apart(copied):
     source, target, _ = copied
     def nulls(alias):
-        return sorted(m.Everything.objects.using(alias).filter(json__isnull=True).values_list("slug", flat=True))
+        rows = m.Everything.objects.using(alias).filter(json__isnull=True)
+        return sorted(rows.values_list("slug", flat=True))
     assert nulls(target) == nulls(source)
     assert "empty" not in nulls(target)  # JSON null is not SQL NULL
     assert m.Everything.objects.using(target).get(slug="empty").json is None
@@ -59,7 +60,10 @@ def test_custom_field_database_values_are_copied_as_stored(copied):
 def test_migrate_check_is_clean_and_history_equal(copied):
     source, target, _ = copied
     call_command("migrate", "--check", database=target, verbosity=0)  # SystemExit(1) if not
-    history = lambda a: db.raw_snapshot(a, "django_migrations", ["id", "app", "name"], "id")
+
+    def history(alias):
+        return db.raw_snapshot(alias, "django_migrations", ["id", "app", "name"], "id")
+
     assert history(target) == history(source)
 
 

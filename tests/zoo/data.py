@@ -107,7 +107,8 @@ def everything(using: str, rows: int) -> None:
             positive=i, positive_small=i, positive_big=i * 10**15,
             decimal=Decimal(f"{i}.{i:04d}"), floating=i / 3,
             date=(base + dt.timedelta(days=i)).date(), datetime=base + dt.timedelta(hours=i, microseconds=i),
-            time=(base + dt.timedelta(seconds=i * 997)).time(), duration=dt.timedelta(seconds=i, microseconds=7),
+            time=(base + dt.timedelta(seconds=i * 997)).time(),
+            duration=dt.timedelta(seconds=i, microseconds=7),
             uuid=uuid.UUID(int=i), json={"i": i, "even": i % 2 == 0}, binary=bytes([i % 256]) * i,
             ip=f"10.0.0.{i % 256}", tags=[str(i)], price=Decimal(i) + Decimal("0.99"),
         )
