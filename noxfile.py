@@ -1,0 +1,62 @@
+"""Sessions: tests (Python x Django), lint, docs, demo, bench.
+
+    nox -s demo     copy a sample project SQLite -> PostgreSQL and print the reports
+    nox -s tests    the test suite against the real servers, every Python x Django pair here
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "uv|venv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+# (Python, Django) pairs that Django supports; nox runs those whose Python is installed.
+MATRIX = [
+    ("3.11", "4.2"),
+    ("3.11", "5.2"),
+    ("3.12", "6.0"),
+    ("3.13", "5.2"),
+    ("3.13", "6.1"),
+]
+TEST_DEPS = ["pytest>=8", "pytest-django>=4.8", "django-taggit>=5", "Pillow"]
+
+
+@nox.session(name="tests")
+@nox.parametrize("python,django", MATRIX, ids=[f"py{p}-django{d}" for p, d in MATRIX])
+def tests(session: nox.Session, django: str) -> None:
+    """The test suite against real SQLite, PostgreSQL and MariaDB."""
+    session.install("-e", ".[postgresql,mysql]", f"django~={django}.0", *TEST_DEPS)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff over the package and the tests."""
+    session.install("ruff")
+    session.run("ruff", "check", "portadb", "tests", "noxfile.py")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx docs; warnings are errors."""
+    session.install("-e", ".[postgresql,mysql]", "sphinx>=7", *TEST_DEPS)
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """Build a sample shop in SQLite, copy it to PostgreSQL, print the reports."""
+    session.install("-e", ".[postgresql]")
+    session.run("python", "-m", "portadb.demo", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side: nox -s bench -- --rows 1000000."""
+    session.install("-e", ".[postgresql,mysql]", *TEST_DEPS)
+    session.run("python", "-m", "tests.bench", *session.posargs,
+                env={"PYTHONPATH": os.getcwd()})
