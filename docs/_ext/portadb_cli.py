@@ -14,11 +14,6 @@ from __future__ import annotations
 import argparse
 import re
 
-from docutils import nodes
-from docutils.statemachine import StringList
-from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import nested_parse_with_titles
-
 PROGRAM = "portadb"
 #: Options Django adds to every management command; shown once, compactly.
 DJANGO_OPTIONS = {"--version", "--settings", "--pythonpath", "--traceback", "--no-color",
@@ -97,20 +92,24 @@ def rst_lines(parser: argparse.ArgumentParser | None = None) -> list[str]:
     return lines
 
 
-class PortadbCommand(SphinxDirective):
-    """Insert the whole ``manage.py portadb`` reference here."""
-
-    has_content = False
-
-    def run(self) -> list[nodes.Node]:
-        node = nodes.section()
-        node.document = self.state.document
-        source = self.get_source_info()[0] or "<portadb-command>"
-        content = StringList(rst_lines(), source=source)
-        nested_parse_with_titles(self.state, content, node)
-        return node.children
-
-
 def setup(app):
+    # Sphinx is imported here only, so tests can use rst_lines() without it.
+    from docutils import nodes
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+    from sphinx.util.nodes import nested_parse_with_titles
+
+    class PortadbCommand(SphinxDirective):
+        """Insert the whole ``manage.py portadb`` reference here."""
+
+        has_content = False
+
+        def run(self) -> list[nodes.Node]:
+            node = nodes.section()
+            node.document = self.state.document
+            source = self.get_source_info()[0] or "<portadb-command>"
+            nested_parse_with_titles(self.state, StringList(rst_lines(), source=source), node)
+            return node.children
+
     app.add_directive("portadb-command", PortadbCommand)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
