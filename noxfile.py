@@ -44,7 +44,8 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the Sphinx docs; warnings are errors."""
     session.install("-e", ".[postgresql,mysql]", "sphinx>=7", *TEST_DEPS)
-    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    # -E: read every page each time, so no warning hides in a cached page.
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
 @nox.session(python="3.11")
