@@ -16,6 +16,7 @@ nox.options.reuse_existing_virtualenvs = True
 
 # (Python, Django) pairs that Django supports; nox runs those whose Python is installed.
 MATRIX = [
+    ("3.10", "4.2"),
     ("3.11", "4.2"),
     ("3.11", "5.2"),
     ("3.12", "6.0"),
