@@ -35,6 +35,9 @@ DATABASES = {
     "postgresql2": _second(POSTGRESQL_URL, "_2"),
     "mysql": dj_database_url.parse(MYSQL_URL),
     "mysql2": _second(MYSQL_URL, "_2"),
+    # Zoo sources on the servers, built once per test session and only read.
+    "postgresql_source": _second(POSTGRESQL_URL, "_src"),
+    "mysql_source": _second(MYSQL_URL, "_src"),
 }
 for _conf in DATABASES.values():
     if "mysql" in _conf["ENGINE"]:
