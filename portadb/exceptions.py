@@ -32,3 +32,7 @@ class DataError(PortadbError):
 
 class TransferError(PortadbError):
     """The copy failed part way; the target can be resumed or replaced."""
+
+
+class SelectionError(PortadbError):
+    """``--models``/``--exclude`` name no installed app or model, or leave references dangling."""
