@@ -36,3 +36,7 @@ class TransferError(PortadbError):
 
 class SelectionError(PortadbError):
     """``--models``/``--exclude`` name no installed app or model, or leave references dangling."""
+
+
+class TargetCannotHold(PreconditionError):
+    """The target's vendor cannot hold a model or field of the project."""

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from django.db import DatabaseError
 
 from . import schema
+from .capabilities import check_target_can_hold, left_behind
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import EndpointError, PortadbError, PreconditionError, SelectionError
 from .inspect import inventory, not_replayed
-from .models import project_models
+from .models import label, project_models
 from .plan import Plan, table_jobs
 from .progress import Progress
 from .reports import CopyReport, Finding, FindingKind, Severity, TableResult
@@ -67,8 +68,10 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
     """Inspect both sides and decide every table job; nothing is written."""
     try:
         inv = inventory(source)
+        # The target gets every table it can have; rows come for those also on the source.
         everything = project_models(target.alias)
-        models = select_models(everything, models, exclude)
+        on_source = set(project_models(source.alias))
+        models = select_models([m for m in everything if m in on_source], models, exclude)
         unselected = [m for m in everything if m not in models]
         present = {t.name for t in inv.tables}
         missing = [m._meta.db_table for m in models if m._meta.db_table not in present]
@@ -92,6 +95,7 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
             not_replayed=not_replayed(source),
             unselected=unselected,
             unselected_missing=[m for m in unselected if m._meta.db_table not in on_target],
+            left_behind=left_behind(source, target),
         )
     except DatabaseError as e:
         raise EndpointError(f"Cannot inspect the databases: {_first_line(e)}") from e
@@ -110,6 +114,8 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
             "The models have changes that no migration records "
             f"({'; '.join(inv.unmigrated_changes)}); run makemigrations and migrate first."
         )
+    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind,
+                          {t.name: t.rows for t in inv.tables})
     check_selection(plan)
     if plan.target_tables and not replace:
         raise PreconditionError(
@@ -206,6 +212,10 @@ def _plan_findings(plan: Plan) -> list[Finding]:
         + [Finding(FindingKind.UNMANAGED_MODEL, Severity.WARNING,
                    f"Model {m} is unmanaged; its table was not copied.", model=m)
            for m in plan.unmanaged_models]
+        + [Finding(FindingKind.VENDOR_ONLY_MODEL, Severity.WARNING,
+                   f"Model {label(m)} exists only on {m._meta.required_db_vendor} and holds no rows;"
+                   " it is not on the target.", model=label(m))
+           for m in plan.left_behind]
         + [Finding(FindingKind.NOT_REPLAYED, Severity.WARNING,
                    f"Not replayed on the target: {op}.")
            for op in plan.not_replayed]

@@ -44,6 +44,8 @@ class Plan:
     unselected: list[type] = field(default_factory=list)
     #: Those of them without a table on the target: created empty.
     unselected_missing: list[type] = field(default_factory=list)
+    #: Source models the target's vendor cannot have (``Meta.required_db_vendor``), empty.
+    left_behind: list[type] = field(default_factory=list)
 
     @property
     def models(self) -> list[type]:

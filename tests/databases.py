@@ -45,8 +45,16 @@ def require(alias: str) -> None:
         pytest.skip(f"database server unreachable: {why}")
 
 
-def recreate(alias: str) -> None:
-    """Make ``alias`` an empty database."""
+#: What the pgzoo migration makes that models cannot express: a user creates it on a new target.
+PG_PREREQUISITES = [
+    "CREATE EXTENSION IF NOT EXISTS hstore",
+    "CREATE COLLATION IF NOT EXISTS pgzoo_ci"
+    " (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+]
+
+
+def recreate(alias: str, prepare: bool = True) -> None:
+    """Make ``alias`` an empty database; on PostgreSQL with :data:`PG_PREREQUISITES` if ``prepare``."""
     conf = settings.DATABASES[alias]
     connections[alias].close()
     if "sqlite" in conf["ENGINE"]:
@@ -61,6 +69,10 @@ def recreate(alias: str) -> None:
         with psycopg.connect(**_pg_params(conf, "postgres"), autocommit=True) as c:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if prepare:
+            with psycopg.connect(**_pg_params(conf, name), autocommit=True) as c:
+                for statement in PG_PREREQUISITES:
+                    c.execute(statement)
     else:
         import MySQLdb
 
@@ -92,7 +104,7 @@ def build_zoo(alias: str) -> None:
 
     from .zoo.data import populate
 
-    recreate(alias)
+    recreate(alias, prepare=False)  # migrate makes the prerequisites itself
     migrate(alias)
     with override_settings(DATABASE_ROUTERS=[PinRouter(alias)]):
         populate(alias)

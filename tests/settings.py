@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "taggit",
     "tests.zoo",
+    "tests.pgzoo",
     "portadb",
 ]
 AUTH_USER_MODEL = "zoo.Person"

@@ -26,6 +26,8 @@ _MODULES = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql"}
 _NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "oracle": "Oracle"}
 _EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "oracle": "oracle"}
 _cache: dict[int, object] = {}
+#: Field packages that only one vendor can hold, and that vendor.
+_VENDOR_FIELDS = {"django.contrib.postgres.": "postgresql", "django.contrib.gis.": "spatial"}
 
 
 def adapter_for(connection):
@@ -35,6 +37,15 @@ def adapter_for(connection):
     if adapter is None or adapter.connection is not connection:
         adapter = _cache[key] = _adapter_class(connection)(connection)
     return adapter
+
+
+def field_vendor(field) -> str | None:
+    """The one vendor that can hold ``field`` (``"postgresql"`` for ArrayField), or ``None``."""
+    for cls in type(field).__mro__:
+        for prefix, vendor in _VENDOR_FIELDS.items():
+            if cls.__module__.startswith(prefix):
+                return vendor
+    return None
 
 
 def require_supported(vendor: str, alias: str | None = None) -> None:

@@ -44,6 +44,11 @@ class Adapter(BaseAdapter):
         self.load_data = False
         self._binary_columns: dict[str, set[str]] = {}
 
+    def has_collation(self, name: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM information_schema.collations WHERE collation_name = %s", [name])
+            return cursor.fetchone() is not None
+
     @contextmanager
     def snapshot(self):
         from django.db import transaction

@@ -11,6 +11,11 @@ class Adapter(BaseAdapter):
     vendor = "postgresql"
     default_port = 5432
 
+    def has_collation(self, name: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_collation WHERE collname = %s", [name])
+            return cursor.fetchone() is not None
+
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
