@@ -94,7 +94,7 @@ def migrate(alias: str) -> None:
     call_command("createcachetable", database=alias, verbosity=0)
 
 
-def build_zoo(alias: str) -> None:
+def build_zoo(alias: str, rows: int = 30) -> None:
     """Make ``alias`` a migrated database holding the zoo rows, straight through Django.
 
     Reads and writes are pinned to ``alias`` while the rows are made: some
@@ -107,7 +107,7 @@ def build_zoo(alias: str) -> None:
     recreate(alias, prepare=False)  # migrate makes the prerequisites itself
     migrate(alias)
     with override_settings(DATABASE_ROUTERS=[PinRouter(alias)]):
-        populate(alias)
+        populate(alias, rows)
     connections[alias].close()
 
 
