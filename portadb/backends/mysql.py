@@ -1,9 +1,11 @@
 """MySQL and MariaDB: a strict, UTC, utf8mb4 session; LOAD DATA or multi-row INSERT.
 
-Write path, measured on MariaDB 10.11 (60,000 rows of nine mixed columns,
-20,000-row transactions): ``executemany`` (which MySQLdb rewrites into one
-multi-row INSERT) 101,000 rows/s, ``LOAD DATA LOCAL INFILE`` 145,000 rows/s,
-both exact. LOAD DATA is used when the connection allows it
+Write path, measured on MariaDB 10.11 (``python -m tests.bench_mysql_write``:
+60,000 rows of nine mixed columns, 20,000-row transactions, both exact):
+``executemany``, which MySQLdb rewrites into multi-row INSERTs, 48,000-66,000
+rows/s; ``LOAD DATA LOCAL INFILE`` 85,000-98,000 rows/s. For rows dominated by
+large binary values the two are even (bytes travel as hex). LOAD DATA is used
+when the connection allows it
 (``OPTIONS={"local_infile": 1}`` and the server's ``local_infile``); it is not
 switched on behind the user's back because a client that accepts LOCAL lets the
 server ask for any file the client can read.
