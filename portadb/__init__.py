@@ -24,7 +24,9 @@ def copy(source: str, target: str, **options):
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
-    terminal) and ``confirm`` (a callable asked before replacing tables).
+    terminal), ``confirm`` (a callable asked before replacing tables), and
+    ``models``/``exclude``: app labels or ``app_label.ModelName`` as ``dumpdata``
+    takes them (see :mod:`portadb.selection`).
     Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy

@@ -26,6 +26,7 @@ class Command(BaseCommand):
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
+        _selection(copy)
         _output(copy)
         _common(copy)
 
@@ -38,12 +39,13 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, **_):
+    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
+                models, exclude, **_):
         import portadb
 
         return portadb.copy(
             source, target, replace=replace, chunk_size=chunk_size,
-            progress=verbosity >= 1,
+            progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
 
@@ -72,6 +74,18 @@ def _endpoints(parser) -> None:
                         help="Source: a DATABASES alias, a vendor name or a database URL.")
     parser.add_argument("--to", dest="target", required=True, metavar="DATABASE",
                         help="Target: a DATABASES alias, a vendor name or a database URL.")
+
+
+def _selection(parser) -> None:
+    parser.add_argument("--models", action="append", default=[], metavar="LABEL",
+                        help="Copy only these apps or models (app_label or app_label.ModelName;"
+                             " repeat or separate with commas).")
+    parser.add_argument("-e", "--exclude", action="append", default=[], metavar="LABEL",
+                        help="Leave out these apps or models (app_label or app_label.ModelName).")
+
+
+def _labels(values) -> list[str]:
+    return [label for value in values or () for label in value.split(",") if label.strip()]
 
 
 def _common(parser) -> None:
