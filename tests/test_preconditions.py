@@ -17,6 +17,7 @@ from . import databases as db
 def test_replace_leaves_only_source_rows(zoo_source, empty):
     """A migrated target's content types and permissions are not mixed with the source's."""
     target = empty("postgresql")
+    db.recreate(target, prepare=False)  # migrate creates pgzoo's collation itself
     db.migrate(target)  # post_migrate seeds content types and permissions here
     with transaction.atomic(using=target), connections[target].cursor() as cursor:
         # Shift the seeded ids so a mix-up could not go unnoticed.
