@@ -54,7 +54,7 @@ def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
     name = str(conn.settings_dict.get("NAME") or "")
     if must_exist and conn.vendor == "sqlite" and not _sqlite_exists(name):
         # sqlite3.connect() would create an empty file: never write a source.
-        raise EndpointError(f"The source database file {name!r} does not exist.")
+        raise EndpointError(f"The database file {name!r} does not exist.")
     try:
         conn.ensure_connection()
     except Exception as e:
@@ -151,8 +151,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
 
 def copy(source: str, target: str, *, replace: bool = False,
          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False,
-         confirm: Callable[[Plan], bool] | None = None) -> CopyReport:
-    """Copy every table of the project from ``source`` to ``target``."""
+         confirm: Callable[[Plan], bool] | None = None, verify: bool = False) -> CopyReport:
+    """Copy every table of the project from ``source`` to ``target``; ``verify`` proves it after."""
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
     src, tgt = open_endpoints(source, target)
@@ -161,7 +161,12 @@ def copy(source: str, target: str, *, replace: bool = False,
         check_preconditions(plan, replace)
         if plan.target_tables and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        if verify:
+            from .verify import verify_endpoints
+
+            report.verification = verify_endpoints(src, tgt, plan.models)
+        return report
     finally:
         close(src, tgt)
 

@@ -26,8 +26,25 @@ class Command(BaseCommand):
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
+        copy.add_argument("--verify", action="store_true",
+                          help="After the copy, verify every row as 'portadb verify' does.")
         _output(copy)
         _common(copy)
+
+        verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
+        _endpoints(verify)
+        verify.add_argument("--models", action="append", metavar="LABELS",
+                            help="Only these apps or models (app_label or app_label.Model, comma-separated).")
+        verify.add_argument("--exclude", action="append", metavar="LABELS",
+                            help="Leave out these apps or models (comma-separated).")
+        verify.add_argument("--sample", type=float, metavar="FRACTION",
+                            help="Compare the content of only this fraction of key chunks, e.g. 0.1.")
+        verify.add_argument("--counts-only", action="store_true",
+                            help="Compare row counts, sequences and migrations, not the content.")
+        verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
+                            help="Rows per compared chunk (default 20000).")
+        _output(verify)
+        _common(verify)
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -38,14 +55,20 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, **_):
+    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, verify, **_):
         import portadb
 
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size,
+            source, target, replace=replace, chunk_size=chunk_size, verify=verify,
             progress=verbosity >= 1,
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
+
+    def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size, **_):
+        import portadb
+
+        return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
+                              sample=sample, counts_only=counts_only, chunk_size=chunk_size)
 
     def confirm_replace(self, plan) -> bool:
         answer = input(
@@ -88,8 +111,15 @@ def _output(parser) -> None:
                         help="Write the report to FILE instead of standard output.")
 
 
+def _labels(values: list[str] | None) -> list[str] | None:
+    """``--models a,b --models c`` as ``["a", "b", "c"]``."""
+    if not values:
+        return None
+    return [label.strip() for value in values for label in value.split(",") if label.strip()]
+
+
 def _failure_sentence(report) -> str:
-    errors = report.errors
+    errors = report.errors or getattr(getattr(report, "verification", None), "errors", [])
     if errors:
         return mask(errors[0].message)
-    return "The copy finished with differences; see the report."
+    return f"The {report.kind} finished with differences; see the report."
