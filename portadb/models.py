@@ -36,6 +36,12 @@ def project_models(target_alias: str | None = None) -> list[type[models.Model]]:
     return chosen + [MigrationRecorder.Migration] + cache_models()
 
 
+def shared_models(source_alias: str, target_alias: str) -> list[type[models.Model]]:
+    """The models whose rows move from ``source_alias`` to ``target_alias``: both may have them."""
+    on_source = set(project_models(source_alias))
+    return [m for m in project_models(target_alias) if m in on_source]
+
+
 def unmanaged_models() -> list[str]:
     """Labels of models Django does not manage: listed, never copied."""
     return sorted(

@@ -17,7 +17,7 @@ from .capabilities import check_target_can_hold, left_behind
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import EndpointError, PortadbError, PreconditionError, SelectionError
 from .inspect import inventory, not_replayed
-from .models import label, project_models
+from .models import label, project_models, shared_models
 from .plan import Plan, table_jobs
 from .progress import Progress
 from .reports import CopyReport, Finding, FindingKind, Severity, TableResult
@@ -56,7 +56,7 @@ def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
     name = str(conn.settings_dict.get("NAME") or "")
     if must_exist and conn.vendor == "sqlite" and not _sqlite_exists(name):
         # sqlite3.connect() would create an empty file: never write a source.
-        raise EndpointError(f"The source database file {name!r} does not exist.")
+        raise EndpointError(f"The database file {name!r} does not exist.")
     try:
         conn.ensure_connection()
     except Exception as e:
@@ -70,8 +70,7 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
         inv = inventory(source)
         # The target gets every table it can have; rows come for those also on the source.
         everything = project_models(target.alias)
-        on_source = set(project_models(source.alias))
-        models = select_models([m for m in everything if m in on_source], models, exclude)
+        models = select_models(shared_models(source.alias, target.alias), models, exclude)
         unselected = [m for m in everything if m not in models]
         present = {t.name for t in inv.tables}
         missing = [m._meta.db_table for m in models if m._meta.db_table not in present]
@@ -166,8 +165,12 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
 def copy(source: str, target: str, *, replace: bool = False,
          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False,
          confirm: Callable[[Plan], bool] | None = None,
-         models: Sequence[str] = (), exclude: Sequence[str] = ()) -> CopyReport:
-    """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``."""
+         models: Sequence[str] = (), exclude: Sequence[str] = (),
+         verify: bool = False) -> CopyReport:
+    """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``.
+
+    ``verify`` proves the copy afterwards (:func:`portadb.verify`).
+    """
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
     src, tgt = open_endpoints(source, target)
@@ -176,7 +179,12 @@ def copy(source: str, target: str, *, replace: bool = False,
         check_preconditions(plan, replace)
         if plan.target_tables and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        if verify:
+            from .verify import verify_endpoints
+
+            report.verification = verify_endpoints(src, tgt, plan.models)
+        return report
     finally:
         close(src, tgt)
 

@@ -86,6 +86,47 @@ class Adapter:
                 where = f" WHERE ({order}) > ({marks})"
         return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
 
+    def select_range_sql(
+        self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool
+    ) -> str:
+        """SELECT the rows whose key is above a bound and/or at most another, in key order.
+
+        Parameters: the lower key (if ``lower``), then the upper key (if ``upper``).
+        """
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        order = ", ".join(q(c) for c in key)
+        lhs = q(key[0]) if len(key) == 1 else f"({order})"
+        marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
+        where = [f"{lhs} > {marks}"] if lower else []
+        where += [f"{lhs} <= {marks}"] if upper else []
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"SELECT {cols} FROM {q(table)}{clause} ORDER BY {order}"
+
+    def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
+        """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        if len(key) == 1:
+            lhs, mark = q(key[0]), "%s"
+        else:
+            lhs = f"({', '.join(q(c) for c in key)})"
+            mark = f"({', '.join(['%s'] * len(key))})"
+        return f"SELECT {cols} FROM {q(table)} WHERE {lhs} IN ({', '.join([mark] * n)})"
+
+    def max_value(self, table: str, column: str):
+        """The largest value of ``column``, ``None`` for an empty table."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX({self.quote(column)}) FROM {self.quote(table)}")
+            return cursor.fetchone()[0]
+
+    def next_auto_value(self, table: str, column: str) -> int | None:
+        """The value the next row's auto primary key would get, read without consuming it.
+
+        ``None`` when the column has no sequence or counter at all.
+        """
+        raise NotImplementedError
+
     def count(self, table: str) -> int:
         with self.connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")

@@ -141,6 +141,19 @@ class Adapter(BaseAdapter):
             with self.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {', '.join(self.quote(t) for t in tables)}")
 
+    def next_auto_value(self, table: str, column: str) -> int | None:
+        with self.connection.cursor() as cursor:
+            if not self.connection.mysql_is_mariadb and self.connection.mysql_version >= (8,):
+                # MySQL 8 caches information_schema.TABLES for a day by default.
+                cursor.execute("SET SESSION information_schema_stats_expiry = 0")
+            cursor.execute(
+                "SELECT AUTO_INCREMENT FROM information_schema.TABLES"
+                " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+                [table],
+            )
+            row = cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
 
 def tsv_field(value) -> str:
     """One value as LOAD DATA reads it back unchanged: ``\\N`` is NULL, the text ``NULL`` is text."""

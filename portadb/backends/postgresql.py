@@ -51,3 +51,18 @@ class Adapter(BaseAdapter):
         with self.connection.cursor() as cursor:
             names = ", ".join(self.quote(t) for t in tables)
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
+
+    def next_auto_value(self, table: str, column: str) -> int | None:
+        # pg_sequence_last_value() reads the sequence without nextval()'s side
+        # effect; it is NULL until the first nextval() or setval(..., true).
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.seqstart, s.seqincrement, pg_sequence_last_value(s.seqrelid)"
+                " FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(%s, %s)::regclass",
+                [self.quote(table), column],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        start, increment, last = row
+        return start if last is None else last + increment

@@ -27,8 +27,22 @@ class Command(BaseCommand):
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
         _selection(copy)
+        copy.add_argument("--verify", action="store_true",
+                          help="After the copy, verify every row as 'portadb verify' does.")
         _output(copy)
         _common(copy)
+
+        verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
+        _endpoints(verify)
+        _selection(verify)
+        verify.add_argument("--sample", type=float, metavar="FRACTION",
+                            help="Compare the content of only this fraction of key chunks, e.g. 0.1.")
+        verify.add_argument("--counts-only", action="store_true",
+                            help="Compare row counts, sequences and migrations, not the content.")
+        verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
+                            help="Rows per compared chunk (default 20000).")
+        _output(verify)
+        _common(verify)
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -40,14 +54,20 @@ class Command(BaseCommand):
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
     def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
-                models, exclude, **_):
+                models, exclude, verify, **_):
         import portadb
 
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size,
+            source, target, replace=replace, chunk_size=chunk_size, verify=verify,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
+
+    def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size, **_):
+        import portadb
+
+        return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
+                              sample=sample, counts_only=counts_only, chunk_size=chunk_size)
 
     def confirm_replace(self, plan) -> bool:
         answer = input(
@@ -78,7 +98,7 @@ def _endpoints(parser) -> None:
 
 def _selection(parser) -> None:
     parser.add_argument("--models", action="append", default=[], metavar="LABEL",
-                        help="Copy only these apps or models (app_label or app_label.ModelName;"
+                        help="Only these apps or models (app_label or app_label.ModelName;"
                              " repeat or separate with commas).")
     parser.add_argument("-e", "--exclude", action="append", default=[], metavar="LABEL",
                         help="Leave out these apps or models (app_label or app_label.ModelName).")
@@ -103,7 +123,7 @@ def _output(parser) -> None:
 
 
 def _failure_sentence(report) -> str:
-    errors = report.errors
+    errors = report.errors or getattr(getattr(report, "verification", None), "errors", [])
     if errors:
         return mask(errors[0].message)
-    return "The copy finished with differences; see the report."
+    return f"The {report.kind} finished with differences; see the report."
