@@ -100,6 +100,15 @@ def test_a_router_keeps_a_model_off_the_target(zoo_source, empty):
         call_command("migrate", "--check", database=target, verbosity=0)
 
 
+def test_a_router_keeping_referenced_rows_off_the_target_is_refused(zoo_source, empty):
+    target = empty(TARGET)
+    with override_settings(DATABASE_ROUTERS=[KeepOff("zoo.author", target)]):
+        with pytest.raises(SelectionError, match=r"zoo\.Book\.author points at zoo\.Author, which has no "
+                           r"table on the target \(routers or required_db_vendor\)"):
+            portadb.copy(zoo_source, target)
+    assert connections[target].introspection.table_names() == []
+
+
 def test_a_dangling_selection_is_refused_before_anything_is_written(zoo_source, empty):
     target = empty(TARGET)
     with pytest.raises(SelectionError) as caught:
