@@ -120,7 +120,7 @@ def _from_url(url: str) -> Endpoint:
     settings = dict(connections.settings[DEFAULT_DB_ALIAS])
     configured = connections.configure_settings({DEFAULT_DB_ALIAS: settings, alias: config})
     connections.settings[alias] = configured[alias]
-    endpoint = Endpoint(alias, describe(alias).replace(alias, mask(url), 1), temporary=True)
+    endpoint = Endpoint(alias, mask(url), temporary=True)
     try:
         adapter_for(connections[alias])
     except Exception:
