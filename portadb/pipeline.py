@@ -147,6 +147,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     bars.close()
     schema.check_references(tgt.connection, plan.models)
     schema.build_deferred(tgt.connection, steps.deferred)
+    if plan.unselected and replace:
+        schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
     for job in plan.jobs:
         report.tables.append(
