@@ -146,6 +146,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     bars.close()
     schema.check_references(tgt.connection, plan.models)
     schema.build_deferred(tgt.connection, steps.deferred)
+    if plan.unselected and replace:
+        schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
     for job in plan.jobs:
         report.tables.append(
@@ -190,14 +192,19 @@ def copy(source: str, target: str, *, replace: bool = False,
 
 
 def check_selection(plan: Plan) -> None:
-    """Refuse a selection whose foreign keys point at rows the target will not hold."""
-    for ref in outside_references(plan.models, plan.unselected):
-        held = ref.referenced not in plan.unselected_missing
+    """Refuse foreign keys into rows the target will not hold: unselected or routed elsewhere."""
+    chosen = set(plan.models)
+    for ref in outside_references(plan.models, [m for m in project_models() if m not in chosen]):
+        selectable = ref.referenced in plan.unselected
+        held = selectable and ref.referenced not in plan.unselected_missing
         missing = missing_rows(ref, plan.source.alias, plan.target.alias if held else None)
         if missing:
+            why, fix = (("is not selected", f"select {ref.referenced._meta.label} too") if selectable
+                        else ("has no table on the target (routers or required_db_vendor)",
+                              "let it onto the target or leave the referencing model out"))
             raise SelectionError(
-                f"{ref.describe()}, which is not selected, and the target lacks the rows "
-                f"{', '.join(map(repr, missing))}; select {ref.referenced._meta.label} too."
+                f"{ref.describe()}, which {why}, and the target lacks the rows "
+                f"{', '.join(map(repr, missing))}; {fix}."
             )
 
 

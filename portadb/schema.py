@@ -33,8 +33,10 @@ def create_tables(connection, models: Sequence, *, collect_only: bool = False) -
     With ``collect_only`` nothing runs and the statements are only returned
     (the way ``sqlmigrate`` previews DDL).
     """
+    from .backends import adapter_for
+
     steps = SchemaSteps()
-    with connection.schema_editor(collect_sql=collect_only, atomic=False) as editor:
+    with adapter_for(connection).schema_editor(collect_sql=collect_only, atomic=False) as editor:
         for model in models:
             if not is_auto_created(model):  # auto M2M tables come with their model
                 editor.create_model(model)
@@ -89,3 +91,35 @@ def check_references(connection, models: Sequence) -> None:
             f"Foreign key {table}.{column} points at missing rows for primary keys "
             f"{', '.join(map(str, pks))}{more}."
         )
+
+
+def restore_foreign_keys(connection, kept: Sequence, replaced: Sequence) -> list[str]:
+    """Re-create foreign keys from ``kept`` tables into ``replaced`` ones; return their columns.
+
+    Dropping a replaced table can take the constraints that point at it along
+    (PostgreSQL's ``CASCADE``), while the tables a selection leaves out keep
+    their rows: put back each constraint the models declare and the target lacks.
+    """
+    targets = {m._meta.concrete_model for m in replaced}
+    restored = []
+    with connection.cursor() as cursor:
+        present = connection.introspection.table_names(cursor)
+    with connection.schema_editor(atomic=False) as editor:
+        for model in kept:
+            table = model._meta.db_table
+            if table not in present:
+                continue
+            for f in model._meta.local_concrete_fields:
+                if not (f.is_relation and f.db_constraint and f.related_model
+                        and f.related_model._meta.concrete_model in targets):
+                    continue
+                if not _has_foreign_key(connection, table, f.column):
+                    editor.execute(editor._create_fk_sql(model, f, "_fk_%(to_table)s_%(to_column)s"))
+                    restored.append(f"{table}.{f.column}")
+    return restored
+
+
+def _has_foreign_key(connection, table: str, column: str) -> bool:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return any(c["foreign_key"] and c["columns"] == [column] for c in constraints.values())

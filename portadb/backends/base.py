@@ -138,6 +138,10 @@ class Adapter:
 
     # -- writing -----------------------------------------------------------
 
+    def schema_editor(self, **kwargs):
+        """The schema editor that creates the tables of a load (before any row is in)."""
+        return self.connection.schema_editor(**kwargs)
+
     @contextmanager
     def load_session(self):
         """Session settings for a bulk load; constraint checks relaxed."""
