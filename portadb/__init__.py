@@ -14,7 +14,13 @@ text, JSON or Markdown. Errors are :class:`portadb.exceptions.PortadbError`.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["copy", "inspect", "render", "__version__"]
+__all__ = ["copy", "plan", "inspect", "render", "__version__"]
+
+# The submodules ``plan`` and ``inspect`` share their names with API functions;
+# importing a submodule the first time sets it as a package attribute, so load
+# them before the functions are defined and the functions keep the names.
+from . import inspect as _inspect_module  # noqa: E402, F401
+from . import plan as _plan_module  # noqa: E402, F401
 
 
 def copy(source: str, target: str, **options):
@@ -24,12 +30,30 @@ def copy(source: str, target: str, **options):
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
-    terminal) and ``confirm`` (a callable asked before replacing tables).
-    Returns a :class:`portadb.reports.CopyReport`.
+    terminal), ``confirm`` (a callable asked before replacing tables),
+    ``on_error`` (``"abort"``, the default: stop before writing a chunk that
+    holds a value the target would refuse, raising
+    :class:`portadb.guard.ValueRefused`; ``"reject"``: copy everything else and
+    write the refused rows, and the rows depending on them, to ``reject_file``
+    as JSON Lines). Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy
 
     return _copy(source, target, **options)
+
+
+def plan(source: str, target: str, **options):
+    """What :func:`copy` would do, with nothing written to either database.
+
+    Returns a :class:`portadb.reports.PlanReport`: both endpoints, the source
+    inventory, the target's state and schema differences, the DDL that would
+    run, the copy order and conversions, and every source value the target
+    would refuse (model, primary key, field, reason). ``replace`` and
+    ``chunk_size`` mean what they mean for :func:`copy`.
+    """
+    from .dryrun import plan as _plan
+
+    return _plan(source, target, **options)
 
 
 def inspect(database: str):

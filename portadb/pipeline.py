@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError
 
-from . import schema
+from . import guard, schema
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import EndpointError, PortadbError, PreconditionError
 from .inspect import inventory, not_replayed
@@ -111,7 +111,8 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
 
 
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: bool = False, clock: Callable[[], float] = time.perf_counter) -> CopyReport:
+        progress: bool = False, clock: Callable[[], float] = time.perf_counter,
+        on_error: str = "abort", reject_file: str | None = None) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts."""
     started = clock()
     src, tgt = plan.source, plan.target
@@ -120,24 +121,31 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     timings = {}
     with src.adapter.snapshot():
-        if replace and plan.target_tables:
-            tgt.adapter.drop_tables(plan.target_tables)
-        steps = schema.create_tables(tgt.connection, plan.models)
-        with tgt.adapter.load_session():
-            for job in plan.jobs:
-                bar = bars.table(job.table, job.source_rows)
-                t0 = clock()
-                copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall))
-                timings[job.table] = clock() - t0
-                bar.close()
+        policy = guard.for_copy(plan, on_error, reject_file, chunk_size)
+        try:
+            if replace and plan.target_tables:
+                tgt.adapter.drop_tables(plan.target_tables)
+            steps = schema.create_tables(tgt.connection, plan.models)
+            with tgt.adapter.load_session():
+                for job in plan.jobs:
+                    bar = bars.table(job.table, job.source_rows)
+                    t0 = clock()
+                    copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall), policy.table(job))
+                    timings[job.table] = clock() - t0
+                    bar.close()
+        finally:
+            policy.close()
     bars.close()
+    report.findings += policy.findings()
+    if policy.rejected:
+        report.reject_file = reject_file
     schema.check_references(tgt.connection, plan.models)
     schema.build_deferred(tgt.connection, steps.deferred)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
     for job in plan.jobs:
         report.tables.append(
             TableResult(job.table, job.label, job.source_rows, tgt.adapter.count(job.table),
-                        round(timings[job.table], 3))
+                        round(timings[job.table], 3), rejected=policy.rejected[job.table])
         )
     report.findings += [
         Finding(FindingKind.COUNT_MISMATCH, Severity.ERROR,
@@ -151,17 +159,20 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
 
 def copy(source: str, target: str, *, replace: bool = False,
          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False,
-         confirm: Callable[[Plan], bool] | None = None) -> CopyReport:
+         confirm: Callable[[Plan], bool] | None = None,
+         on_error: str = "abort", reject_file: str | None = None) -> CopyReport:
     """Copy every table of the project from ``source`` to ``target``."""
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
+    guard.check_options(on_error, reject_file)
     src, tgt = open_endpoints(source, target)
     try:
         plan = make_plan(src, tgt)
         check_preconditions(plan, replace)
         if plan.target_tables and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                   on_error=on_error, reject_file=reject_file)
     finally:
         close(src, tgt)
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..reports import FindingKind as K
 from .base import Adapter as BaseAdapter
 
 
 class Adapter(BaseAdapter):
     vendor = "postgresql"
     default_port = 5432
+    # text, varchar and jsonb refuse U+0000.
+    refuses_nul = True
+    # Typed columns and enforced foreign keys: values read from PostgreSQL
+    # cannot fail these checks. Infinities in float columns can, for MySQL.
+    enforced_checks = frozenset({
+        K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.NUL_CHARACTER, K.INVALID_UTF8,
+        K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN,
+        K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE, K.DANGLING_REFERENCE,
+    })
+    write_rate = 200_000
 
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -31,3 +42,11 @@ class Adapter(BaseAdapter):
         with self.connection.cursor() as cursor:
             names = ", ".join(self.quote(t) for t in tables)
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
+
+    def table_sizes(self) -> dict[str, int]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+                " WHERE c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)"
+            )
+            return dict(cursor.fetchall())

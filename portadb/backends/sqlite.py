@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .base import Adapter as BaseAdapter
+
+
+def _lenient_text(data: bytes) -> str:
+    # SQLite stores whatever bytes it is given as TEXT; invalid UTF-8 is kept as
+    # lone surrogates so the value checks can name it instead of the read failing.
+    return data.decode("utf-8", "surrogateescape")
 
 
 class Adapter(BaseAdapter):
     vendor = "sqlite"
+    # SQLite enforces neither lengths nor types: every check can fire on its values.
+    enforces_max_length = False
+    write_rate = 150_000
+
+    @contextmanager
+    def snapshot(self):
+        self.connection.ensure_connection()
+        raw = self.connection.connection
+        previous = raw.text_factory
+        raw.text_factory = _lenient_text
+        try:
+            with super().snapshot():
+                yield
+        finally:
+            raw.text_factory = previous
 
     def begin_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = ON")
 
     def end_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = OFF")
+
+    def table_sizes(self) -> dict[str, int]:
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+                return dict(cursor.fetchall())
+        except Exception:  # dbstat is a compile-time option of SQLite
+            return {}

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portadb.endpoints import mask
 from portadb.exceptions import PortadbError
+from portadb.guard import ON_ERROR
 from portadb.pipeline import DEFAULT_CHUNK_SIZE
 from portadb.reports import FORMATS, render
 
@@ -26,8 +27,22 @@ class Command(BaseCommand):
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
+        copy.add_argument("--dry-run", action="store_true",
+                          help="Write nothing; report the schema steps, the copy order and every "
+                               "value the target would refuse.")
+        copy.add_argument("--on-error", choices=ON_ERROR, default="abort",
+                          help="abort (default): stop before writing a chunk holding a value the "
+                               "target would refuse; reject: copy the rest, refused rows go to "
+                               "--reject-file.")
+        copy.add_argument("--reject-file", metavar="FILE",
+                          help="JSON Lines file for the rows --on-error=reject leaves out.")
         _output(copy)
         _common(copy)
+        inspect = sub.add_parser("inspect", help="Tables, rows, sizes and migrations of one database.")
+        inspect.add_argument("--database", required=True, metavar="DATABASE",
+                             help="A DATABASES alias, a vendor name or a database URL.")
+        _output(inspect)
+        _common(inspect)
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -38,14 +53,25 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, **_):
+    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
+                dry_run=False, on_error="abort", reject_file=None, **_):
         import portadb
 
+        if dry_run:
+            if reject_file or on_error != "abort":
+                raise PortadbError("--dry-run writes nothing; leave out --on-error and --reject-file.")
+            return portadb.plan(source, target, replace=replace, chunk_size=chunk_size)
         return portadb.copy(
             source, target, replace=replace, chunk_size=chunk_size,
             progress=verbosity >= 1,
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
+            on_error=on_error, reject_file=reject_file,
         )
+
+    def do_inspect(self, *, database, **_):
+        import portadb
+
+        return portadb.inspect(database)
 
     def confirm_replace(self, plan) -> bool:
         answer = input(
@@ -89,7 +115,12 @@ def _output(parser) -> None:
 
 
 def _failure_sentence(report) -> str:
+    if report.kind == "plan":
+        return (f"The copy would stop: {report.refused_rows} rows hold values the target would "
+                f"refuse, {len(report.errors)} other findings; see the report.")
     errors = report.errors
     if errors:
         return mask(errors[0].message)
+    if report.rejected_rows:
+        return f"{report.rejected_rows} rows were rejected and written to {report.reject_file}."
     return "The copy finished with differences; see the report."
