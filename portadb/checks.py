@@ -37,6 +37,14 @@ from .reports import FindingKind as K
 Problem = tuple[int, K, str]
 ColumnCheck = Callable[[Sequence], list[Problem]]
 
+#: Every kind of finding a value check, a foreign key or a unique constraint can raise.
+VALUE_KINDS = frozenset({
+    K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.NUL_CHARACTER, K.INVALID_UTF8,
+    K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.FOUR_BYTE_CHARACTER, K.NOT_FINITE,
+    K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN, K.INVALID_UUID, K.INVALID_IP,
+    K.WRONG_TYPE, K.DANGLING_REFERENCE, K.UNIQUE_COLLISION, K.DEPENDS_ON_REFUSED,
+})
+
 TEXT_TYPES = frozenset({
     "CharField", "SlugField", "EmailField", "URLField", "FileField", "ImageField",
     "FilePathField", "TextField",

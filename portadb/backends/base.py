@@ -67,7 +67,7 @@ class Adapter:
     ) -> str:
         """SELECT the next chunk in key order; parameters: the last key (if ``after``), limit."""
         q = self.quote
-        cols = ", ".join(q(c) for c in columns)
+        cols = ", ".join(self.select_column(c) for c in columns)
         order = ", ".join(q(c) for c in key)
         where = ""
         if after:
@@ -77,6 +77,10 @@ class Adapter:
                 marks = ", ".join(["%s"] * len(key))
                 where = f" WHERE ({order}) > ({marks})"
         return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+
+    def select_column(self, column: str) -> str:
+        """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""
+        return self.quote(column)
 
     def count(self, table: str) -> int:
         with self.connection.cursor() as cursor:

@@ -31,6 +31,13 @@ class Adapter(BaseAdapter):
         finally:
             raw.text_factory = previous
 
+    def select_column(self, column: str) -> str:
+        # Django connects with PARSE_DECLTYPES, so the driver itself would parse
+        # "date"/"datetime"/"time" columns (raising on February 30th) and turn a
+        # "bool" 2 into False. Unary + is a no-op that hides the declared type:
+        # the value arrives as stored and the checks see it.
+        return "+" + self.quote(column)
+
     def begin_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = ON")
 
