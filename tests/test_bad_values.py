@@ -110,7 +110,8 @@ def test_reject_file_keeps_the_original_values(bad_source, empty, tmp_path):
         by_kind.setdefault(x["kind"], []).append(x)
     assert by_kind["invalid_utf8"][0]["value"] == {
         "type": "invalid_utf8", "base64": base64.b64encode(b"\xc3(").decode()}
-    assert by_kind["wrong_type"][0]["value"] == {"type": "bytes", "base64": base64.b64encode(b"\1\2").decode()}
+    assert by_kind["wrong_type"][0]["value"] == {
+        "type": "bytes", "base64": base64.b64encode(b"\1\2").decode()}
     assert by_kind["nul_character"][0]["value"] == "a\x00b"
     assert {x["value"] for x in by_kind["integer_out_of_range"]} == {2**40, 40_000}
     assert by_kind["too_long"][0]["row"]["slug"].startswith("bad-")
