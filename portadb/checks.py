@@ -49,6 +49,8 @@ TEXT_TYPES = frozenset({
     "CharField", "SlugField", "EmailField", "URLField", "FileField", "ImageField",
     "FilePathField", "TextField",
 })
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
 #: Text types whose column is ``varchar(max_length)``.
 _VARCHAR_TYPES = TEXT_TYPES - {"TextField"}
 
@@ -149,7 +151,7 @@ def _text(field, kind, source, target, want) -> ColumnCheck | None:
         present = [v for v in values if v is not None]
         if not present:
             return []
-        if types and not all(type(v) is str for v in present):
+        if types and set(map(type, present)) != {str}:
             pass
         elif (limit is None or max(map(len, present)) <= limit) and (
             pattern is None or not pattern.search("".join(present))
@@ -171,7 +173,7 @@ def _json(field, kind, source, target, want) -> ColumnCheck | None:
         if found:
             return found
         try:
-            json.loads(value, parse_constant=_no_constant)
+            _JSON.decode(value)
         except ValueError as e:
             return K.INVALID_JSON, f"is not valid JSON ({e})"
         if nul and "\\u0000" in value:
@@ -185,6 +187,10 @@ def _json(field, kind, source, target, want) -> ColumnCheck | None:
 
 def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
+
+
+#: JSON as the targets parse it: NaN and Infinity are not JSON.
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
 
 
 # -- numbers -----------------------------------------------------------------------
@@ -214,7 +220,7 @@ def _integer(field, kind, source, target, want) -> ColumnCheck | None:
         present = [v for v in values if v is not None]
         if not present:
             return []
-        if all(type(v) is int for v in present) and (
+        if set(map(type, present)) == {int} and (
             lo is None or (lo <= min(present) and max(present) <= hi)
         ):
             return []
@@ -233,7 +239,7 @@ def _boolean(field, kind, source, target, want) -> ColumnCheck | None:
         return K.NOT_A_BOOLEAN, f"{preview(value)} is neither 0 nor 1 (Django would read it as {bool(value)})"
 
     def check(values):
-        if all(v is None or (type(v) in (int, bool) and v in (0, 1)) for v in values):
+        if set(values) <= {0, 1, None} and set(map(type, values)) <= {int, bool, type(None)}:
             return []
         return _each(values, problem)
 
@@ -255,7 +261,7 @@ def _float(field, kind, source, target, want) -> ColumnCheck | None:
 
     def check(values):
         present = [v for v in values if v is not None]
-        if all(type(v) in (int, float) for v in present) and (
+        if set(map(type, present)) <= {int, float} and (
             not finite or all(map(math.isfinite, present))
         ):
             return []
@@ -367,6 +373,11 @@ def _temporal(value, typed, parse, what) -> tuple[K, str] | None:
     if type(value) is not str:
         return K.IMPOSSIBLE_DATE, f"a {_type_name(value)} where a {what} is stored"
     try:
+        typed.fromisoformat(value)  # what Django's parser tries first, in C
+        return None
+    except ValueError:
+        pass
+    try:
         parsed = parse(value)
     except ValueError as e:
         return K.IMPOSSIBLE_DATE, f"is no valid {what} ({e})"
@@ -383,7 +394,7 @@ def _uuid(field, kind, source, target, want) -> ColumnCheck | None:
         return None
 
     def problem(value):
-        if isinstance(value, uuid.UUID):
+        if isinstance(value, uuid.UUID) or (type(value) is str and _HEX32.fullmatch(value)):
             return None
         try:
             uuid.UUID(value if type(value) is str else None)
@@ -402,6 +413,8 @@ def _ip(field, kind, source, target, want) -> ColumnCheck | None:
     def problem(value):
         if type(value) is not str:
             return K.INVALID_IP, f"a {_type_name(value)} where an IP address is stored"
+        if _IPV4.fullmatch(value):
+            return None
         try:
             ipaddress.ip_address(value)
         except ValueError:
