@@ -311,7 +311,8 @@ def _as_decimal(value) -> Decimal | None:
 
 
 def _digits(number: Decimal) -> tuple[int, int]:
-    """(significant digits, digits after the point) with trailing zeros ignored."""
+    """(digits before plus after the point, digits after it), trailing zeros ignored:
+    the precision and scale a ``numeric(p, s)`` column needs for ``number``."""
     _, digits, exponent = number.as_tuple()
     digits = list(digits)
     while len(digits) > 1 and digits[-1] == 0 and exponent < 0:
@@ -380,7 +381,7 @@ def _temporal(value, typed, parse, what) -> tuple[K, str] | None:
     try:
         parsed = parse(value)
     except ValueError as e:
-        return K.IMPOSSIBLE_DATE, f"is no valid {what} ({e})"
+        return K.IMPOSSIBLE_DATE, f"is not a valid {what} ({e})"
     if parsed is None:
         return K.IMPOSSIBLE_DATE, f"is not a {what} Django can read (Django would read NULL)"
     return None

@@ -68,7 +68,9 @@ def report_for(the_plan: Plan, *, replace: bool, chunk_size: int,
     report.refused_rows = len({(r.table, r.pk) for r in scan.refusals})
     report.rows_scanned = scan.rows_read
     report.scan_seconds = round(scan.seconds, 3)
-    report.estimated_seconds = round(scan.seconds + scan.rows_read / tgt.adapter.write_rate, 1)
+    # The copy reads and checks as the scan did, then writes every value.
+    values = sum(job.source_rows * len(job.columns) for job in the_plan.jobs)
+    report.estimated_seconds = round(scan.seconds + values / tgt.adapter.write_rate, 1)
     return report
 
 

@@ -23,7 +23,7 @@ class Adapter(BaseAdapter):
         K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.INVALID_UTF8, K.INVALID_JSON,
         K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.WRONG_TYPE,
     })
-    write_rate = 60_000
+    write_rate = 350_000
 
     def max_char_bytes(self, field) -> int:
         charset = self._charset(self.collation(field))

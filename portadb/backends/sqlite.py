@@ -17,7 +17,7 @@ class Adapter(BaseAdapter):
     vendor = "sqlite"
     # SQLite enforces neither lengths nor types: every check can fire on its values.
     enforces_max_length = False
-    write_rate = 150_000
+    write_rate = 1_000_000
 
     @contextmanager
     def snapshot(self):
