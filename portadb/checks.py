@@ -96,14 +96,15 @@ def base_field(field):
 
 def column_checks(field, source, target) -> list[ColumnCheck]:
     """The checks one column needs from ``source``'s adapter to ``target``'s adapter."""
-    kind = base_field(field).get_internal_type()
+    base = base_field(field)  # a foreign key's column is its target's column type
+    kind = base.get_internal_type()
     skip = source.enforced_checks
     builder = _BUILDERS.get(kind)
     if builder is None and kind in TEXT_TYPES:
         builder = _text
     if builder is None:
         return []
-    check = builder(field, kind, source, target, lambda k: k not in skip)
+    check = builder(base, kind, source, target, lambda k: k not in skip)
     return [check] if check is not None else []
 
 

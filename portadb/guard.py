@@ -41,7 +41,7 @@ class ValueRefused(DataError):
         first = refusals[0]
         more = f" (and {len(refusals) - 1} more in the same chunk)" if len(refusals) > 1 else ""
         super().__init__(
-            f"Could not copy {first.model}(pk={first.pk!r}): {first.field} {first.reason}"
+            f"Could not copy {first.model}(pk={first.pk!r}): {first.field}: {first.reason}"
             f" (value {first.preview}){more}; nothing of this chunk was written."
         )
 

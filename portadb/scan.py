@@ -83,7 +83,7 @@ class UniqueSet:
         self.indexes = indexes
         self.fields = [job.columns[i].field for i in indexes]
         self.keyers = [
-            target.unique_keys(f) if base_field(f).get_internal_type() in TEXT_TYPES else None
+            target.unique_keys(base_field(f)) if base_field(f).get_internal_type() in TEXT_TYPES else None
             for f in self.fields
         ]
         self.seen: dict[tuple, object] = {}
@@ -125,7 +125,7 @@ def _unique_sets(job: TableJob, target: Endpoint) -> list[list[int]]:
         if not all(n in by_name for n in fields):
             continue
         texts = [by_name[n] for n in fields if base_field(by_name[n]).get_internal_type() in TEXT_TYPES]
-        if any(target.adapter.unique_keys(f) is not None for f in texts):
+        if any(target.adapter.unique_keys(base_field(f)) is not None for f in texts):
             result.append([names.index(by_name[n].column) for n in fields])
     return result
 
@@ -197,7 +197,8 @@ def dependents(source: Endpoint, jobs: Sequence[TableJob], refusals: Sequence[Re
     """Rows that refer to a refused row, or are another table's part of a refused object.
 
     Followed to the end: a row pointing at a row refused for pointing at a
-    refused row is refused too. Multi-table inheritance goes both ways: the
+    refused row is refused too. Foreign keys (M2M rows included) and generic
+    foreign keys are followed; multi-table inheritance goes both ways: the
     child row of a refused parent and the parent rows of a refused child.
     """
     by_table = {job.table: job for job in jobs}
@@ -211,7 +212,9 @@ def dependents(source: Endpoint, jobs: Sequence[TableJob], refusals: Sequence[Re
         job = by_table.get(table)
         if job is None or len(job.key) != 1:
             continue
-        for other, name, rows in _referring(source, jobs, job, pks) + _parents(source, by_table, job, pks):
+        related = (_referring(source, jobs, job, pks) + _parents(source, by_table, job, pks)
+                   + _generic(source, jobs, job, pks))
+        for other, name, rows in related:
             for pk, value, reason in rows:
                 if pk in refused[other.table]:
                     continue
@@ -272,6 +275,49 @@ def _parents(source, by_table, child: TableJob, pks: set) -> list[tuple]:
                 rows += [(pk, pk, f"is the {parent.label} part of {child.label}(pk={cpk!r}),"
                           " which is refused") for pk, cpk in cursor.fetchall()]
         found.append((parent, parent.model._meta.pk.name, rows))
+    return found
+
+
+def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
+    """Rows whose generic foreign key (content type, object id) points into ``pks``."""
+    from django.apps import apps
+    from django.contrib.contenttypes.fields import GenericForeignKey
+
+    if not apps.is_installed("django.contrib.contenttypes") or parent.model._meta.apps is not apps:
+        return []
+    from django.contrib.contenttypes.models import ContentType
+
+    q = source.connection.ops.quote_name
+    opts, types = parent.model._meta, ContentType._meta
+    with source.connection.cursor() as cursor:  # read only: get_for_model() could insert
+        cursor.execute(f"SELECT {q(types.pk.column)} FROM {q(types.db_table)}"
+                       f" WHERE {q('app_label')} = %s AND {q('model')} = %s",
+                       [opts.app_label, opts.model_name])
+        row = cursor.fetchone()
+    if row is None:
+        return []
+    found = []
+    for child in jobs:
+        if len(child.key) != 1:
+            continue
+        for gfk in child.model._meta.private_fields:
+            if not isinstance(gfk, GenericForeignKey):
+                continue
+            ct = child.model._meta.get_field(gfk.ct_field)
+            fk = child.model._meta.get_field(gfk.fk_field)
+            as_text = fk.get_internal_type() in TEXT_TYPES  # object ids stored as text
+            rows = []
+            for batch in _batches(sorted(pks, key=repr)):
+                marks = ", ".join(["%s"] * len(batch))
+                with source.connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT {q(child.key[0])}, {q(fk.column)} FROM {q(child.table)}"
+                        f" WHERE {q(ct.column)} = %s AND {q(fk.column)} IN ({marks})",
+                        [row[0], *(str(pk) if as_text else pk for pk in batch)],
+                    )
+                    rows += [(pk, value, f"refers to {parent.label}(pk={value!r}) through"
+                              f" {gfk.name}, which is refused") for pk, value in cursor.fetchall()]
+            found.append((child, gfk.name, rows))
     return found
 
 

@@ -78,6 +78,11 @@ def spoil(alias: str = "default") -> dict[str, set[tuple]]:
         expect(BOTH, ("zoo_book", book, "author", K.DANGLING_REFERENCE))
         link = _insert(db, "INSERT INTO zoo_book_tags (book_id, tag_id) VALUES (?, 1)", [book])
         expect(BOTH, ("zoo_book_tags", link, "book", K.DEPENDS_ON_REFUSED))
+        (book_type,) = db.execute("SELECT id FROM django_content_type"
+                                  " WHERE app_label = 'zoo' AND model = 'book'").fetchone()
+        keyword = _insert(db, "INSERT INTO taggit_taggeditem (tag_id, content_type_id, object_id)"
+                              " VALUES (1, ?, ?)", [book_type, book])
+        expect(BOTH, ("taggit_taggeditem", keyword, "content_object", K.DEPENDS_ON_REFUSED))
 
         # A self reference to a refused row.
         parent = _insert(db, "INSERT INTO zoo_category (name, parent_id) VALUES (?, NULL)", ["c" * 80])

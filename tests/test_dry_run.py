@@ -194,3 +194,13 @@ def test_inspect_lists_tables_no_model_owns(zoo_source):
 
 def _applied(alias) -> int:
     return len(db.raw_snapshot(alias, "django_migrations", ["id"], "id"))
+
+
+def test_passwords_never_appear_in_a_plan(zoo_source, empty):
+    empty("postgresql")
+    conf = connections["postgresql"].settings_dict
+    url = f"postgres://{conf['USER']}:s3cret-pw@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
+    report = portadb.plan(zoo_source, url)  # the server trusts local users, so any password works
+    for fmt in ("text", "json", "markdown"):
+        text = portadb.render(report, fmt, verbosity=3)
+        assert "s3cret-pw" not in text and "***" in text, fmt
