@@ -152,12 +152,12 @@ def _text(field, kind, source, target, want) -> ColumnCheck | None:
         present = [v for v in values if v is not None]
         if not present:
             return []
-        if types and set(map(type, present)) != {str}:
-            pass
-        elif (limit is None or max(map(len, present)) <= limit) and (
-            pattern is None or not pattern.search("".join(present))
+        if (
+            (not types or set(map(type, present)) == {str})
+            and (limit is None or max(map(len, present)) <= limit)
+            and (pattern is None or not pattern.search("".join(present)))
         ):
-            return []
+            return []  # the whole column passes without a per-value loop
         return _each(values, lambda v: _text_problem(v, limit, pattern, target))
 
     return check

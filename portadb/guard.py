@@ -15,6 +15,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -54,6 +55,11 @@ def check_options(on_error: str, reject_file: str | None) -> None:
         raise PortadbError("--on-error=reject needs --reject-file FILE for the refused rows.")
     if on_error == "abort" and reject_file:
         raise PortadbError("--reject-file is only used with --on-error=reject.")
+    if reject_file:
+        folder = os.path.dirname(os.path.abspath(reject_file))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise PortadbError(f"Cannot write the reject file {reject_file!r}: {folder!r} is not a"
+                               " writable directory.")
 
 
 def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int):
@@ -98,7 +104,10 @@ class Reject:
         self.scan = scan
         self.refused = scan.refused()
         self.rejected: Counter = Counter()
-        self.file: IO[str] | None = None
+        try:  # created even when nothing is refused: an empty file says so
+            self.file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 -- see close()
+        except OSError as e:
+            raise PortadbError(f"Cannot write the reject file {path!r}: {e.strerror}.") from e
 
     def table(self, job: TableJob) -> ChunkGuard:
         refused = self.refused.get(job.table)
@@ -123,16 +132,13 @@ class Reject:
         return guard
 
     def _write(self, refusal: Refusal, row: dict) -> None:
-        if self.file is None:
-            self.file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 -- closed by close()
         self.file.write(json.dumps(reject_line(refusal, row), ensure_ascii=False) + "\n")
 
     def findings(self) -> list[Finding]:
         return refusal_findings(self.scan.refusals, Severity.WARNING, "rejected")
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        self.file.close()
 
 
 def _identity(rows):

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .checks import TEXT_TYPES, Refusal, base_field, column_checks, preview
+from .checks import TEXT_TYPES, Refusal, base_field, column_checks
 from .endpoints import Endpoint
 from .plan import Plan, TableJob
 from .reports import FindingKind as K
@@ -325,5 +325,3 @@ def _batches(values: list, size: int = _BATCH):
     for i in range(0, len(values), size):
         yield values[i:i + size]
 
-
-__all__ = ["TableChecks", "ScanResult", "scan_values", "dangling_rows", "dependents", "preview"]

@@ -160,6 +160,7 @@ def test_command_copy_exit_status_on_bad_values(zoo_source, empty, tmp_path):
     (["--on-error=reject"], "needs --reject-file"),
     (["--reject-file=x.jsonl"], "only used with --on-error=reject"),
     (["--dry-run", "--on-error=reject", "--reject-file=x.jsonl"], "--dry-run writes nothing"),
+    (["--on-error=reject", "--reject-file=/nonexistent/r.jsonl"], "not a writable directory"),
 ])
 def test_command_refuses_conflicting_options(zoo_source, empty, args, message):
     target = empty("postgresql")
