@@ -48,8 +48,8 @@ def plan(source: str, target: str, **options):
     Returns a :class:`portadb.reports.PlanReport`: both endpoints, the source
     inventory, the target's state and schema differences, the DDL that would
     run, the copy order and conversions, and every source value the target
-    would refuse (model, primary key, field, reason). ``replace`` and
-    ``chunk_size`` mean what they mean for :func:`copy`.
+    would refuse (model, primary key, field, reason). ``replace``,
+    ``chunk_size`` and ``progress`` mean what they mean for :func:`copy`.
     """
     from .dryrun import plan as _plan
 

@@ -31,7 +31,7 @@ FIRST_PKS = 10
 
 
 def plan(source: str, target: str, *, replace: bool = False, chunk_size: int = 20_000,
-         clock: Callable[[], float] = time.perf_counter) -> PlanReport:
+         progress: bool = False, clock: Callable[[], float] = time.perf_counter) -> PlanReport:
     """What copying ``source`` to ``target`` would do, without writing anything."""
     from .pipeline import close, make_plan, open_endpoints
 
@@ -39,12 +39,13 @@ def plan(source: str, target: str, *, replace: bool = False, chunk_size: int = 2
         raise PortadbError("The chunk size must be a positive number of rows.")
     src, tgt = open_endpoints(source, target)
     try:
-        return report_for(make_plan(src, tgt), replace=replace, chunk_size=chunk_size, clock=clock)
+        return report_for(make_plan(src, tgt), replace=replace, chunk_size=chunk_size,
+                          progress=progress, clock=clock)
     finally:
         close(src, tgt)
 
 
-def report_for(the_plan: Plan, *, replace: bool, chunk_size: int,
+def report_for(the_plan: Plan, *, replace: bool, chunk_size: int, progress: bool = False,
                clock: Callable[[], float] = time.perf_counter) -> PlanReport:
     """The :class:`PlanReport` of ``the_plan``: schema steps, copy order, value scan."""
     from .pipeline import _plan_findings, check_preconditions
@@ -63,7 +64,7 @@ def report_for(the_plan: Plan, *, replace: bool, chunk_size: int,
     report.tables = copy_order(the_plan)
     report.findings += unholdable_fields(the_plan)
     with src.adapter.snapshot():
-        scan = scan_values(the_plan, chunk_size, clock)
+        scan = scan_values(the_plan, chunk_size, clock, progress)
     report.values = summaries(scan.refusals)
     report.refused_rows = len({(r.table, r.pk) for r in scan.refusals})
     report.rows_scanned = scan.rows_read

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .checks import TEXT_TYPES, Refusal, base_field, column_checks
 from .endpoints import Endpoint
 from .plan import Plan, TableJob
+from .progress import Progress
 from .reports import FindingKind as K
 from .transfer import read_chunks
 
@@ -178,16 +179,22 @@ class ScanResult:
         return out
 
 
-def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.perf_counter
-                ) -> ScanResult:
+def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.perf_counter,
+                progress: bool = False) -> ScanResult:
     """Check every source row the plan copies; call inside the source's snapshot."""
     started = clock()
     result = ScanResult()
+    bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
     for job in plan.jobs:
+        bar = bars.table(job.table, job.source_rows)
         checks = TableChecks(job, plan.source, plan.target, dangling_rows(plan.source, job))
         for rows in read_chunks(plan.source, job, chunk_size):
             result.refusals += checks.check(rows)
             result.rows_read += len(rows)
+            bar.update(len(rows))
+            bars.overall.update(len(rows))
+        bar.close()
+    bars.close()
     result.refusals += dependents(plan.source, plan.jobs, result.refusals)
     result.seconds = clock() - started
     return result

@@ -60,7 +60,8 @@ class Command(BaseCommand):
         if dry_run:
             if reject_file or on_error != "abort":
                 raise PortadbError("--dry-run writes nothing; leave out --on-error and --reject-file.")
-            return portadb.plan(source, target, replace=replace, chunk_size=chunk_size)
+            return portadb.plan(source, target, replace=replace, chunk_size=chunk_size,
+                                progress=verbosity >= 1)
         return portadb.copy(
             source, target, replace=replace, chunk_size=chunk_size,
             progress=verbosity >= 1,
