@@ -33,15 +33,23 @@ FIRST_PKS = 10
 def plan(source: str, target: str, *, replace: bool = False, chunk_size: int = 20_000,
          progress: bool = False, clock: Callable[[], float] = time.perf_counter) -> PlanReport:
     """What copying ``source`` to ``target`` would do, without writing anything."""
+    from .endpoints import resolve
     from .pipeline import close, make_plan, open_endpoints
 
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
+    probe = resolve(target)
+    try:
+        new = probe.adapter.missing()  # connecting would create it: remove it afterwards
+    finally:
+        probe.close()
     src, tgt = open_endpoints(source, target)
     try:
         return report_for(make_plan(src, tgt), replace=replace, chunk_size=chunk_size,
                           progress=progress, clock=clock)
     finally:
+        if new:
+            tgt.adapter.remove_created()
         close(src, tgt)
 
 

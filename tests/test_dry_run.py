@@ -205,3 +205,12 @@ def test_passwords_never_appear_in_a_plan(zoo_source, empty):
     for fmt in ("text", "json", "markdown"):
         text = portadb.render(report, fmt, verbosity=3)
         assert "s3cret-pw" not in text and "***" in text, fmt
+
+
+def test_dry_run_to_a_new_sqlite_file_leaves_no_file(zoo_source, empty):
+    target = empty("sqlite2")
+    name = settings.DATABASES[target]["NAME"]
+    assert not os.path.exists(name)
+    report = portadb.plan(zoo_source, target)
+    assert report.ok and report.target_state == "empty" and report.schema_steps
+    assert not os.path.exists(name)

@@ -123,6 +123,13 @@ class Adapter:
                 cursor.execute(sql)
         return statements
 
+    def missing(self) -> bool:
+        """True when connecting would create the database (a new SQLite file)."""
+        return False
+
+    def remove_created(self) -> None:
+        """Remove what connecting created when :meth:`missing` was true (dry-runs leave no trace)."""
+
     def table_sizes(self) -> dict[str, int]:
         """Bytes on disk per table (data and indexes), where the database tells."""
         return {}

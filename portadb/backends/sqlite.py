@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from functools import partial
 
@@ -43,6 +44,17 @@ class Adapter(BaseAdapter):
 
     def end_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = OFF")
+
+    def missing(self) -> bool:
+        name = str(self.connection.settings_dict.get("NAME") or "")
+        in_memory = name in ("", ":memory:") or name.startswith("file:")
+        return not in_memory and not os.path.exists(name)
+
+    def remove_created(self) -> None:
+        self.connection.close()
+        name = str(self.connection.settings_dict["NAME"])
+        if os.path.exists(name) and os.path.getsize(name) == 0:
+            os.remove(name)
 
     def table_sizes(self) -> dict[str, int]:
         try:
