@@ -69,7 +69,20 @@ def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int
     return Abort(plan)
 
 
-class Abort:
+class _Policy:
+    """A context manager that closes what the policy opened."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+
+class Abort(_Policy):
     """Check each chunk; raise :class:`ValueRefused` on the first refused value."""
 
     def __init__(self, plan: Plan):
@@ -91,11 +104,8 @@ class Abort:
     def findings(self) -> list[Finding]:
         return []
 
-    def close(self) -> None:
-        pass
 
-
-class Reject:
+class Reject(_Policy):
     """Leave out the rows the scan refused; write them to a JSON Lines file."""
 
     def __init__(self, plan: Plan, path: str, scan: ScanResult):

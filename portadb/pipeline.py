@@ -120,21 +120,18 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     report.findings += _plan_findings(plan)
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     timings = {}
-    with src.adapter.snapshot():
-        policy = guard.for_copy(plan, on_error, reject_file, chunk_size)
-        try:
-            if replace and plan.target_tables:
-                tgt.adapter.drop_tables(plan.target_tables)
-            steps = schema.create_tables(tgt.connection, plan.models)
-            with tgt.adapter.load_session():
-                for job in plan.jobs:
-                    bar = bars.table(job.table, job.source_rows)
-                    t0 = clock()
-                    copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall), policy.table(job))
-                    timings[job.table] = clock() - t0
-                    bar.close()
-        finally:
-            policy.close()
+    # The policy for refused values; with reject, it scans the source first, in the snapshot.
+    with src.adapter.snapshot(), guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
+        if replace and plan.target_tables:
+            tgt.adapter.drop_tables(plan.target_tables)
+        steps = schema.create_tables(tgt.connection, plan.models)
+        with tgt.adapter.load_session():
+            for job in plan.jobs:
+                bar = bars.table(job.table, job.source_rows)
+                t0 = clock()
+                copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall), policy.table(job))
+                timings[job.table] = clock() - t0
+                bar.close()
     bars.close()
     report.findings += policy.findings()
     if policy.rejected:
