@@ -411,6 +411,7 @@ def _ip(field, kind, source, target, want) -> ColumnCheck | None:
     if not want(K.INVALID_IP):
         return None
     unpack = getattr(field, "unpack_ipv4", False)
+    validates = target.validates_ip_addresses
 
     def problem(value):
         if type(value) is not str:
@@ -420,7 +421,10 @@ def _ip(field, kind, source, target, want) -> ColumnCheck | None:
         try:
             ipaddress.ip_address(value)
         except ValueError:
-            return K.INVALID_IP, f"{preview(value)} is not an IP address"
+            if validates:
+                return K.INVALID_IP, f"{preview(value)} is not an IP address, which {target.vendor} refuses"
+            return None  # stored as the text it is
+        # Django's GenericIPAddressField rewrites IPv6 addresses on the way in.
         if ":" in value and clean_ipv6_address(value, unpack) != value:
             return (K.INVALID_IP, "is not in canonical form; Django would store it as "
                     f"{clean_ipv6_address(value, unpack)!r}")

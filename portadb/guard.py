@@ -62,7 +62,7 @@ def check_options(on_error: str, reject_file: str | None) -> None:
                                " writable directory.")
 
 
-def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int):
+def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int) -> Abort | Reject:
     """The policy object of one copy; call inside the source's snapshot."""
     if on_error == "reject":
         return Reject(plan, reject_file, scan_values(plan, chunk_size))

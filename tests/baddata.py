@@ -44,7 +44,8 @@ EVERYTHING = [
     ("floating", "abc", "floating", K.NOT_A_NUMBER, BOTH),
     ("boolean", 2, "boolean", K.NOT_A_BOOLEAN, BOTH),
     ("uuid", "not-a-uuid", "uuid", K.INVALID_UUID, BOTH),
-    ("ip", "not an ip", "ip", K.INVALID_IP, BOTH),
+    ("ip", "not an ip", "ip", K.INVALID_IP, (PG,)),
+    ("ip", "2001:DB8:0::1", "ip", K.INVALID_IP, BOTH),
     ("char", ("X'0102'",), "char", K.WRONG_TYPE, BOTH),
 ]
 

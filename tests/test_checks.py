@@ -95,7 +95,8 @@ def test_digits_ignores_trailing_zeros():
 
 
 @pytest.mark.parametrize("field, good, bad, kind", [
-    ("ip", ["10.0.0.1", "2001:db8::1", "::ffff:10.0.0.1"], ["10.0.0.256", "2001:DB8::1"], K.INVALID_IP),
+    ("ip", ["10.0.0.1", "2001:db8::1", "::ffff:10.0.0.1"], ["10.0.0.256", "2001:DB8::1", "x"],
+     K.INVALID_IP),
     ("uuid", ["12345678123456781234567812345678", "12345678-1234-5678-1234-567812345678"],
      ["xyz", "1234"], K.INVALID_UUID),
     ("boolean", [0, 1, True], [2, -1, "yes", 1.5], K.NOT_A_BOOLEAN),
@@ -121,3 +122,8 @@ def test_encode_keeps_every_value_exactly():
         "type": "timedelta", "microseconds": -86399999999}
     assert encode(uuid.UUID(int=1))["value"].endswith("0001")
     assert encode(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))["value"] == "2024-01-01T00:00:00+00:00"
+
+
+def test_text_that_is_no_ip_address_is_refused_only_by_an_inet_column():
+    assert _check("ip", ["not an ip", "2001:DB8::1"], target="mysql") == [(1, K.INVALID_IP)]
+    assert _check("ip", ["not an ip", "2001:DB8::1"]) == [(0, K.INVALID_IP), (1, K.INVALID_IP)]

@@ -27,6 +27,8 @@ class Adapter:
     refuses_non_finite_float: bool = False
     #: ``varchar(n)`` columns refuse values longer than ``n`` characters.
     enforces_max_length: bool = True
+    #: IP address columns refuse text that is no IP address (a native inet type).
+    validates_ip_addresses: bool = False
     #: Value checks a column *read* from this database cannot fail, because its
     #: column types already refuse such values; the scan skips them.
     enforced_checks: frozenset = frozenset()

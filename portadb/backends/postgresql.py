@@ -13,6 +13,8 @@ class Adapter(BaseAdapter):
     default_port = 5432
     # text, varchar and jsonb refuse U+0000.
     refuses_nul = True
+    # GenericIPAddressField is inet.
+    validates_ip_addresses = True
     # Typed columns and enforced foreign keys: values read from PostgreSQL
     # cannot fail these checks. Infinities in float columns can, for MySQL.
     enforced_checks = frozenset({
