@@ -165,7 +165,9 @@ def _text(field, kind, source, target, want) -> ColumnCheck | None:
 
 def _json(field, kind, source, target, want) -> ColumnCheck | None:
     _, pattern = _text_rules(field, kind, target, want)
-    nul = target.refuses_nul
+    strict = target.normalises_json
+    decoder = _STRICT_JSON if strict else _JSON
+    surrogates = target.refuses_lone_surrogates_in_json
 
     def problem(value):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
@@ -174,14 +176,16 @@ def _json(field, kind, source, target, want) -> ColumnCheck | None:
         if found:
             return found
         try:
-            _JSON.decode(value)
+            decoded = decoder.decode(value)
         except ValueError as e:
             return K.INVALID_JSON, f"is not valid JSON ({e})"
-        if nul and "\\u0000" in value:
+        if strict and "\\u0000" in value:
             return K.NUL_CHARACTER, f"holds \\u0000, which {target.vendor} refuses in JSON"
+        if surrogates and _SURROGATE_ESCAPE.search(value) and _has_surrogate(decoded):
+            return K.INVALID_JSON, f"holds an unpaired surrogate escape, which {target.vendor} refuses"
         return None
 
-    if not want(K.INVALID_JSON) and pattern is None and not nul:
+    if not want(K.INVALID_JSON) and pattern is None and not strict and not surrogates:
         return None
     return lambda values: _each(values, problem)
 
@@ -190,8 +194,30 @@ def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+def _unique_keys(pairs):
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice; a normalising JSON column keeps one")
+        seen.add(key)
+    return dict(pairs)
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_surrogate, value))
+    return False
+
+
 #: JSON as the targets parse it: NaN and Infinity are not JSON.
 _JSON = json.JSONDecoder(parse_constant=_no_constant)
+#: ... and as jsonb keeps it: one value per key.
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 # -- numbers -----------------------------------------------------------------------

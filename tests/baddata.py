@@ -33,6 +33,8 @@ EVERYTHING = [
     ("text", ("CAST(X'C328' AS TEXT)",), "text", K.INVALID_UTF8, BOTH),
     ("json", "{not json", "json", K.INVALID_JSON, BOTH),
     ("json", '{"n": NaN}', "json", K.INVALID_JSON, BOTH),
+    ("json", '{"a": 1, "a": 2}', "json", K.INVALID_JSON, (PG,)),  # jsonb keeps one "a"
+    ("json", '["\\ud800"]', "json", K.INVALID_JSON, BOTH),  # an unpaired surrogate escape
     ("date", "2023-02-30", "date", K.IMPOSSIBLE_DATE, BOTH),
     ("datetime", "2023-13-01 00:00:00", "datetime", K.IMPOSSIBLE_DATE, BOTH),
     ("time", "25:61:00", "time", K.IMPOSSIBLE_DATE, BOTH),

@@ -127,3 +127,9 @@ def test_encode_keeps_every_value_exactly():
 def test_text_that_is_no_ip_address_is_refused_only_by_an_inet_column():
     assert _check("ip", ["not an ip", "2001:DB8::1"], target="mysql") == [(1, K.INVALID_IP)]
     assert _check("ip", ["not an ip", "2001:DB8::1"]) == [(0, K.INVALID_IP), (1, K.INVALID_IP)]
+
+
+def test_jsonb_refuses_more_than_mariadb_json():
+    values = ['{"a": 1, "a": 2}', '["\\ud800"]', '["\\ud83d\\ude00"]', '{"a": "\\u0000"}']
+    assert _check("json", values, target="mysql") == [(1, K.INVALID_JSON)]
+    assert _check("json", values) == [(0, K.INVALID_JSON), (1, K.INVALID_JSON), (3, K.NUL_CHARACTER)]

@@ -27,6 +27,11 @@ class Adapter:
     refuses_non_finite_float: bool = False
     #: ``varchar(n)`` columns refuse values longer than ``n`` characters.
     enforces_max_length: bool = True
+    #: JSON columns parse and store a normal form (jsonb): they refuse ``\u0000``
+    #: and keep one value per key.
+    normalises_json: bool = False
+    #: JSON columns refuse unpaired UTF-16 surrogate escapes (``"\ud800"``).
+    refuses_lone_surrogates_in_json: bool = False
     #: IP address columns refuse text that is no IP address (a native inet type).
     validates_ip_addresses: bool = False
     #: Value checks a column *read* from this database cannot fail, because its

@@ -17,6 +17,8 @@ class Adapter(BaseAdapter):
     default_port = 3306
     # DOUBLE has no infinities or NaN.
     refuses_non_finite_float = True
+    # JSON_VALID() refuses "\ud800".
+    refuses_lone_surrogates_in_json = True
     # Strict typed columns; tinyint(1) booleans, char(32) UUIDs, char(39) IPs,
     # NUL characters and foreign keys loaded with checks off are not enforced.
     enforced_checks = frozenset({

@@ -13,8 +13,10 @@ class Adapter(BaseAdapter):
     default_port = 5432
     # text, varchar and jsonb refuse U+0000.
     refuses_nul = True
-    # GenericIPAddressField is inet.
+    # GenericIPAddressField is inet, JSONField is jsonb.
     validates_ip_addresses = True
+    normalises_json = True
+    refuses_lone_surrogates_in_json = True
     # Typed columns and enforced foreign keys: values read from PostgreSQL
     # cannot fail these checks. Infinities in float columns can, for MySQL.
     enforced_checks = frozenset({
