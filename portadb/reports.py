@@ -171,10 +171,11 @@ def _copy_text(report: CopyReport, verbosity: int) -> str:
     if shown:
         width = max(len(t.table) for t in shown)
         lines.append("")
-        lines.append(f"{'table':<{width}}  {'source':>10}  {'target':>10}  {'seconds':>7}  status")
+        lines.append(f"{'table':<{width}}  {'source':>10}  {'target':>10}  {'rejected':>8}"
+                     f"  {'seconds':>7}  status")
         for t in shown:
             lines.append(
-                f"{t.table:<{width}}  {t.source_rows:>10,}  {t.target_rows:>10,}"
+                f"{t.table:<{width}}  {t.source_rows:>10,}  {t.target_rows:>10,}  {t.rejected:>8,}"
                 f"  {t.seconds:>7.2f}  {_status(t.ok)}"
             )
     for finding in report.findings:
