@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError
 
-from . import schema
+from . import guard, schema
 from .capabilities import check_target_can_hold, left_behind
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import EndpointError, PortadbError, PreconditionError, SelectionError
@@ -124,7 +124,8 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
 
 
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: bool = False, clock: Callable[[], float] = time.perf_counter) -> CopyReport:
+        progress: bool = False, clock: Callable[[], float] = time.perf_counter,
+        on_error: str = "abort", reject_file: str | None = None) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts."""
     started = clock()
     src, tgt = plan.source, plan.target
@@ -132,7 +133,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     report.findings += _plan_findings(plan)
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     timings = {}
-    with src.adapter.snapshot():
+    # The policy for refused values; with reject, it scans the source first, in the snapshot.
+    with src.adapter.snapshot(), guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
         if replace and plan.target_tables:
             tgt.adapter.drop_tables(plan.target_tables)
         steps = schema.create_tables(tgt.connection, plan.unselected_missing + plan.models)
@@ -140,10 +142,13 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
             for job in plan.jobs:
                 bar = bars.table(job.table, job.source_rows)
                 t0 = clock()
-                copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall))
+                copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall), policy.table(job))
                 timings[job.table] = clock() - t0
                 bar.close()
     bars.close()
+    report.findings += policy.findings()
+    if policy.rejected:
+        report.reject_file = reject_file
     schema.check_references(tgt.connection, plan.models)
     schema.build_deferred(tgt.connection, steps.deferred)
     if plan.unselected and replace:
@@ -152,7 +157,7 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     for job in plan.jobs:
         report.tables.append(
             TableResult(job.table, job.label, job.source_rows, tgt.adapter.count(job.table),
-                        round(timings[job.table], 3))
+                        round(timings[job.table], 3), rejected=policy.rejected[job.table])
         )
     report.findings += [
         Finding(FindingKind.COUNT_MISMATCH, Severity.ERROR,
@@ -168,20 +173,23 @@ def copy(source: str, target: str, *, replace: bool = False,
          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False,
          confirm: Callable[[Plan], bool] | None = None,
          models: Sequence[str] = (), exclude: Sequence[str] = (),
-         verify: bool = False) -> CopyReport:
+         verify: bool = False, on_error: str = "abort",
+         reject_file: str | None = None) -> CopyReport:
     """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``.
 
     ``verify`` proves the copy afterwards (:func:`portadb.verify`).
     """
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
+    guard.check_options(on_error, reject_file)
     src, tgt = open_endpoints(source, target)
     try:
         plan = make_plan(src, tgt, models or (), exclude or ())
         check_preconditions(plan, replace)
         if plan.target_tables and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                     on_error=on_error, reject_file=reject_file)
         if verify:
             from .verify import verify_endpoints
 

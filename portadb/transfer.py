@@ -40,12 +40,21 @@ def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int) -> Iterator[
             last = [rows[-1][i] for i in key_index]
 
 
-def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar) -> int:
-    """Copy one table; each chunk commits on its own. Returns the rows written."""
+def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar,
+               guard=None) -> int:
+    """Copy one table; each chunk commits on its own. Returns the rows written.
+
+    ``guard`` (see :mod:`portadb.guard`) sees each chunk before anything of it
+    is converted or written: it raises, or returns the rows to write.
+    """
     written = 0
     adapter = target.adapter
     names = job.column_names
-    for rows in read_chunks(source, job, chunk_size):
+    for read in read_chunks(source, job, chunk_size):
+        rows = guard(read) if guard is not None else read
+        if not rows:
+            bar.update(len(read))
+            continue
         converted = convert_rows(rows, job.columns)
         try:
             with transaction.atomic(using=target.alias):
@@ -55,7 +64,7 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
                 f"Could not write {job.label} rows {_pk_range(rows, job)} to {target.display}: {e}"
             ) from e
         written += len(rows)
-        bar.update(len(rows))
+        bar.update(len(read))
     return written
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portadb.endpoints import mask
 from portadb.exceptions import PortadbError
+from portadb.guard import ON_ERROR
 from portadb.pipeline import DEFAULT_CHUNK_SIZE
 from portadb.reports import FORMATS, render
 
@@ -29,8 +30,22 @@ class Command(BaseCommand):
         _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
+        copy.add_argument("--dry-run", action="store_true",
+                          help="Write nothing; report the schema steps, the copy order and every "
+                               "value the target would refuse.")
+        copy.add_argument("--on-error", choices=ON_ERROR, default="abort",
+                          help="abort (default): stop before writing a chunk holding a value the "
+                               "target would refuse; reject: copy the rest, refused rows go to "
+                               "--reject-file.")
+        copy.add_argument("--reject-file", metavar="FILE",
+                          help="JSON Lines file for the rows --on-error=reject leaves out.")
         _output(copy)
         _common(copy)
+        inspect = sub.add_parser("inspect", help="Tables, rows, sizes and migrations of one database.")
+        inspect.add_argument("--database", required=True, metavar="DATABASE",
+                             help="A DATABASES alias, a vendor name or a database URL.")
+        _output(inspect)
+        _common(inspect)
 
         verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
         _endpoints(verify)
@@ -54,13 +69,20 @@ class Command(BaseCommand):
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
     def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
-                models, exclude, verify, **_):
+                models, exclude, verify, dry_run=False, on_error="abort", reject_file=None, **_):
         import portadb
 
+        if dry_run:
+            if reject_file or on_error != "abort":
+                raise PortadbError("--dry-run writes nothing; leave out --on-error and --reject-file.")
+            return portadb.plan(source, target, replace=replace, chunk_size=chunk_size,
+                                progress=verbosity >= 1, models=_labels(models),
+                                exclude=_labels(exclude))
         return portadb.copy(
             source, target, replace=replace, chunk_size=chunk_size, verify=verify,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
+            on_error=on_error, reject_file=reject_file,
         )
 
     def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size, **_):
@@ -68,6 +90,11 @@ class Command(BaseCommand):
 
         return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
                               sample=sample, counts_only=counts_only, chunk_size=chunk_size)
+
+    def do_inspect(self, *, database, **_):
+        import portadb
+
+        return portadb.inspect(database)
 
     def confirm_replace(self, plan) -> bool:
         answer = input(
@@ -123,7 +150,12 @@ def _output(parser) -> None:
 
 
 def _failure_sentence(report) -> str:
+    if report.kind == "plan":
+        return (f"The copy would stop: {report.refused_rows} rows hold values the target would "
+                f"refuse, {len(report.errors)} other findings; see the report.")
     errors = report.errors or getattr(getattr(report, "verification", None), "errors", [])
     if errors:
         return mask(errors[0].message)
+    if getattr(report, "rejected_rows", 0):
+        return f"{report.rejected_rows} rows were rejected and written to {report.reject_file}."
     return f"The {report.kind} finished with differences; see the report."
