@@ -37,8 +37,10 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 
 from django.apps import apps
@@ -254,6 +256,16 @@ class _Side:
         per_query = self.connection.features.max_query_params or KEYS_PER_QUERY
         self.keys_per_query = max(1, min(KEYS_PER_QUERY, per_query // len(key_columns)))
 
+    @contextmanager
+    def prefetching(self):
+        """A one-thread pool allowed to read through this side's connection (and snapshot)."""
+        self.connection.inc_thread_sharing()
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portadb-verify") as pool:
+                yield pool
+        finally:
+            self.connection.dec_thread_sharing()
+
     def rows(self, raw: Sequence[Sequence], canon=None) -> list[tuple]:
         """``raw`` driver rows as canonical tuples."""
         canon = canon or self.canon
@@ -341,15 +353,15 @@ class _Pair:
     def chunks(self, chunk_size: int) -> Iterator[tuple[list, list]]:
         """Every source chunk with the target rows of the same keys."""
         low = None
-        raw_chunks = self.src.keyset(self.names, chunk_size)
         ended = False
-        for raw in raw_chunks:
-            ended = len(raw) < chunk_size
-            high = None if ended else self.key_of(raw[-1])
-            yield self._both(self.src.rows(raw), low, high)
-            low = high
-        if self.by_range and not ended:
-            yield self._both([], low, None)  # the target's rows past the source's last key
+        with self.tgt.prefetching() as pool:
+            for raw in self.src.keyset(self.names, chunk_size):
+                ended = len(raw) < chunk_size
+                high = None if ended else self.key_of(raw[-1])
+                yield self._both(raw, low, high, pool)
+                low = high
+            if self.by_range and not ended:
+                yield self._both([], low, None, pool)  # the target's rows past the source's last key
 
     def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, list]]:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
@@ -359,19 +371,29 @@ class _Pair:
             high = tuple(raw_keys[-1])
             if rng.random() < fraction:
                 if self.by_range:
-                    src_rows = self.src.rows(self.src.fetch_range(low, high))
+                    raw = self.src.fetch_range(low, high)
                 else:
-                    src_rows = self.src.rows(self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon)))
-                yield self._both(src_rows, low, high)
+                    raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
+                yield self._both(raw, low, high)
             low = high
 
-    def _both(self, src_rows: list, low, high) -> tuple[list, list]:
+    def _both(self, raw: list, low, high, pool=None) -> tuple[list, list]:
+        """The canonical rows of a raw source chunk and of the target's rows for the same keys.
+
+        With a ``pool``, the target's rows are read while the source's are
+        normalised: the target database works while Python does.
+        """
         if self.by_range:
-            tgt_rows = self.tgt.rows(self.tgt.fetch_range(low, high))
+            fetch = partial(self.tgt.fetch_range, low, high)
         else:
             # A case-insensitive collation may return a row whose key is not
             # the same string; matching in Python then counts it as extra.
-            tgt_rows = self.tgt.rows(self.tgt.fetch_keys([self.key_of(r) for r in src_rows]))
+            keys = self.src.rows([self.key_of(r) for r in raw], self.src.key_canon)
+            fetch = partial(self.tgt.fetch_keys, keys)
+        future = pool.submit(fetch) if pool is not None else None
+        src_rows = self.src.rows(raw)
+        tgt_rows = self.tgt.rows(future.result() if future is not None else fetch())
+        if not self.by_range:
             # Both in code point order of the canonical key, whatever the collations.
             src_rows.sort(key=self.sort_key)
             tgt_rows.sort(key=self.sort_key)
@@ -395,9 +417,10 @@ def _target(field):
 #
 # A canonical value is a Python value whose equality and repr() are the same
 # whichever engine it was read from: text, integers, booleans, dates, times,
-# durations, UUIDs and bytes as they are; an aware datetime as whole
-# microseconds since 1970-01-01 UTC; a float as its repr; a DecimalField value
-# at the field's scale; JSON as sorted, compact text.
+# durations and bytes as they are; an aware datetime as whole microseconds
+# since 1970-01-01 UTC; a UUID as its 128-bit number; a float as its repr; a
+# DecimalField value at the field's scale; JSON as sorted, compact text.
+# Reports show them readably again (see shown()).
 
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -405,7 +428,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _WIDE = decimal.Context(prec=1000)
 _PLAIN_KINDS = _INTEGER_KEYS | {
     "CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField",
-    "DateField", "TimeField", "DurationField", "UUIDField",
+    "DateField", "TimeField", "DurationField",
 }
 
 
@@ -495,6 +518,11 @@ def _instant(value: dt.datetime):
     return (value - _EPOCH) // _MICROSECOND
 
 
+def _uuid(value):
+    # The 128-bit number: exact, ordered like the UUID, and repr() in C, not Python.
+    return value.int if type(value) is uuid.UUID else canonical(value)
+
+
 def _bytes(value):
     return value if value is None or type(value) is bytes else bytes(value)
 
@@ -551,6 +579,7 @@ _BY_KIND: dict[str, Callable] = {
     "BooleanField": _boolean,
     "DateTimeField": _datetime,
     "BinaryField": _bytes,
+    "UUIDField": _uuid,
 }
 
 
@@ -588,6 +617,8 @@ def shown(field: models.Field, value):
     """A canonical value as a report shows it: JSON-ready, readable, binary hashed."""
     if _is_instant(field, value):
         return _from_instant(value).isoformat(timespec="microseconds")
+    if _is_uuid(field, value):
+        return str(uuid.UUID(int=value))
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, bytes):
@@ -600,6 +631,10 @@ def shown(field: models.Field, value):
 
 def _is_instant(field, value) -> bool:
     return type(value) is int and _target(field).get_internal_type() == "DateTimeField"
+
+
+def _is_uuid(field, value) -> bool:
+    return type(value) is int and _target(field).get_internal_type() == "UUIDField"
 
 
 def _from_instant(value: int) -> dt.datetime:
