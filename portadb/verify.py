@@ -5,25 +5,29 @@ normalising path: each side's own Django converters (what the ORM would hand
 the application), then one canonical form per value, so that a float, a
 timestamp, a decimal or a collation never raises a false alarm:
 
-* datetimes in UTC to the microsecond, times and dates in ISO form;
-* decimals of a ``DecimalField`` at the field's scale, floats by ``repr``
-  (``-0.0`` is ``0.0``);
+* an aware datetime as whole microseconds since the epoch (the same instant
+  whatever the session time zone), dates, times and durations as they are;
+* a ``DecimalField`` value at the field's scale, a float by ``repr``
+  (``-0.0`` is ``0.0``, NaN equals NaN);
 * JSON parsed from the stored text, keys sorted, numbers compared by value
-  (PostgreSQL ``jsonb`` rewrites ``1e2`` as ``100``); JSON ``null`` stays
-  distinct from SQL ``NULL``;
-* binary values hashed, UUIDs in their canonical text, booleans as booleans.
+  (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
+  ``null`` stays distinct from SQL ``NULL``;
+* UUIDs as their number, booleans as booleans, binary values as bytes (hashed
+  in reports).
 
-Each chunk of canonical rows is hashed on both sides; when the digests differ,
-the chunk is narrowed to its rows: missing and extra primary keys, then the
-fields that differ, with both values.
+Each chunk's canonical rows are compared and hashed (equal rows, one digest);
+a chunk that differs is narrowed to its rows: missing and extra primary keys,
+then the fields that differ, with both values.
 
 Chunks are driven by the source. Integer keys sort the same everywhere, so the
 target is read by key range (``last < pk <= high``, and unbounded after the last
 chunk, which catches extra rows). Any other key (text, UUID, dates) sorts by
-each database's collation, which differ between engines (``'Z' < 'a'`` in
+each database's collation, and those differ between engines (``'Z' < 'a'`` in
 SQLite, not in MariaDB's ``utf8mb4_unicode_ci``), so the target is read by the
-source chunk's exact key set instead, and rows are matched in Python; a target
-holding more rows than matched is then scanned for the keys the source lacks.
+source chunk's exact key set instead and rows are matched in Python; a target
+holding more rows than were matched is then scanned for the keys the source
+lacks. The target's rows are read in a helper thread while the source's are
+normalised.
 """
 
 from __future__ import annotations
