@@ -31,8 +31,10 @@ def copy(source: str, target: str, **options):
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
-    terminal), ``confirm`` (a callable asked before replacing tables) and
-    ``verify`` (run :func:`verify` after the copy, into ``report.verification``).
+    terminal), ``confirm`` (a callable asked before replacing tables),
+    ``models``/``exclude``: app labels or ``app_label.ModelName`` as ``dumpdata``
+    takes them (see :mod:`portadb.selection`), and ``verify`` (run :func:`verify`
+    after the copy, into ``report.verification``).
     Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy

@@ -22,6 +22,7 @@ class FindingKind(str, enum.Enum):
     UNOWNED_TABLE = "unowned_table"
     UNMANAGED_MODEL = "unmanaged_model"
     NOT_REPLAYED = "not_replayed"
+    VENDOR_ONLY_MODEL = "vendor_only_model"
     # Verification: what differs between source and target.
     TABLE_MISSING = "table_missing"
     ROW_MISSING = "row_missing"

@@ -47,13 +47,12 @@ from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
 
-from django.apps import apps
 from django.db import DatabaseError, models
 from django.db.migrations.recorder import MigrationRecorder
 
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import PortadbError
-from .models import label, project_models
+from .models import label, project_models, shared_models
 from .reports import (
     Finding,
     FindingKind,
@@ -63,6 +62,7 @@ from .reports import (
     TableCheck,
     VerifyReport,
 )
+from .selection import select_models
 
 DEFAULT_CHUNK_SIZE = 20_000
 #: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
@@ -95,10 +95,10 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
     when the two hold the same data.
     """
     _check_options(sample, chunk_size)
-    select(project_models(), models, exclude)  # refuses unknown labels before connecting
+    select_models(project_models(), models or (), exclude or ())  # unknown labels: refuse early
     src, tgt = _open(source, target)
     try:
-        chosen = select(project_models(tgt.alias), models, exclude)
+        chosen = select_models(shared_models(src.alias, tgt.alias), models or (), exclude or ())
         return verify_endpoints(src, tgt, chosen, sample=sample, counts_only=counts_only,
                                 chunk_size=chunk_size)
     finally:
@@ -129,25 +129,6 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     report.findings = _findings(report) + report.findings
     report.seconds = round(clock() - started, 3)
     return report
-
-
-def select(candidates: Sequence[type], include: Sequence[str] | None,
-           exclude: Sequence[str] | None) -> list[type]:
-    """``candidates`` restricted to ``include`` and without ``exclude`` (app or model labels).
-
-    An auto-created many-to-many table goes with the model that declares it.
-    """
-    known = {c.label.lower() for c in apps.get_app_configs()}
-    known |= {a for m in candidates for a in _names(m)}
-    for name in [*(include or []), *(exclude or [])]:
-        if name.lower() not in known:
-            raise PortadbError(f"{name!r} is neither an app label nor a model label of this project.")
-
-    def hit(model, names) -> bool:
-        return bool({n.lower() for n in names} & _names(model))
-
-    return [m for m in candidates
-            if (not include or hit(m, include)) and not (exclude and hit(m, exclude))]
 
 
 # -- one table ---------------------------------------------------------------------
@@ -740,12 +721,6 @@ def _first(keys: list, count: int) -> str:
 
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def _names(model) -> set[str]:
-    opts = model._meta
-    owner = opts.auto_created._meta if opts.auto_created else opts
-    return {opts.app_label, opts.label_lower, owner.app_label, owner.label_lower}
 
 
 def _check_options(sample: float | None, chunk_size: int) -> None:

@@ -17,7 +17,7 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
 import portadb
-from portadb.models import project_models
+from portadb.models import shared_models
 from portadb.reports import FindingKind
 
 from .zoo import models as m
@@ -56,7 +56,7 @@ def test_untouched_copy_verifies_clean(copy_of, pair):
     report = portadb.verify(source, target, chunk_size=7)
     assert report.ok, portadb.render(report, verbosity=2)
     assert report.exit_code == 0 and not report.findings
-    assert {t.table for t in report.tables} == {m._meta.db_table for m in project_models(target)}
+    assert {t.table for t in report.tables} == {m._meta.db_table for m in shared_models(source, target)}
     for t in report.tables:
         assert t.source_rows == t.target_rows == t.compared_rows, t.table
         assert t.source_checksum == t.target_checksum, t.table
@@ -239,7 +239,8 @@ def test_sample_and_counts_only(copy_of):
 def test_models_and_exclude_choose_tables(copy_of):
     source, target = copy_of("default", "postgresql")
     only = portadb.verify(source, target, models=["zoo.Book"])
-    assert [t.table for t in only.tables] == ["zoo_book_tags", "zoo_book"]
+    # django_migrations and the cache tables are always part of a copy, so of its proof.
+    assert {t.table for t in only.tables} == {"zoo_book_tags", "zoo_book", "django_migrations", "zoo_cache"}
     rest = portadb.verify(source, target, exclude=["zoo", "auth"])
     assert {t.table for t in rest.tables} == {
         "django_content_type", "django_admin_log", "django_session", "taggit_tag", "taggit_taggeditem",
@@ -279,7 +280,7 @@ def test_command_exit_codes_and_formats(copy_of, tmp_path):
                      f"--output={junit}")
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     cases = {c.get("name"): c for c in suite.iter("testcase")}
-    assert set(cases) == {m._meta.db_table for m in project_models(target)}
+    assert set(cases) == {m._meta.db_table for m in shared_models(source, target)}
     assert [n for n, c in cases.items() if c.find("failure") is not None] == ["zoo_everything"]
     assert suite.get("failures") == "1"
 

@@ -26,6 +26,28 @@ class Adapter:
     def quote(self, name: str) -> str:
         return self.connection.ops.quote_name(name)
 
+    # -- capabilities ------------------------------------------------------
+
+    def cannot_hold(self, field) -> str | None:
+        """Why this database cannot hold ``field``'s column, or ``None`` when it can.
+
+        Fields that ship with one vendor's contrib app (``django.contrib.postgres``)
+        only live on that vendor; a collation must exist on the target.
+        """
+        from . import field_vendor
+
+        owner = field_vendor(field)
+        if owner is not None and owner != self.vendor:
+            return f"{type(field).__name__} exists only on {owner}"
+        collation = getattr(field, "db_collation", None)
+        if collation and not self.has_collation(collation):
+            return f"the collation {collation!r} does not exist on the target"
+        return None
+
+    def has_collation(self, name: str) -> bool:
+        """Whether a column may use the collation ``name`` here."""
+        return False
+
     # -- reading -----------------------------------------------------------
 
     @contextmanager

@@ -11,6 +11,26 @@ class Adapter(BaseAdapter):
     vendor = "postgresql"
     default_port = 5432
 
+    def cannot_hold(self, field) -> str | None:
+        from . import field_vendor
+
+        reason = super().cannot_hold(field)
+        if reason is None and field_vendor(field) == self.vendor:
+            db_type = field.db_type(self.connection)
+            if db_type and not self.has_type(db_type):
+                return f"the type {db_type} does not exist on the target (create its extension first)"
+        return reason
+
+    def has_type(self, name: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regtype(%s)", [name])
+            return cursor.fetchone()[0] is not None
+
+    def has_collation(self, name: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_collation WHERE collname = %s", [name])
+            return cursor.fetchone() is not None
+
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 

@@ -26,6 +26,7 @@ class Command(BaseCommand):
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
+        _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
         _output(copy)
@@ -33,10 +34,7 @@ class Command(BaseCommand):
 
         verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
         _endpoints(verify)
-        verify.add_argument("--models", action="append", metavar="LABELS",
-                            help="Only these apps or models (app_label or app_label.Model, comma-separated).")
-        verify.add_argument("--exclude", action="append", metavar="LABELS",
-                            help="Leave out these apps or models (comma-separated).")
+        _selection(verify)
         verify.add_argument("--sample", type=float, metavar="FRACTION",
                             help="Compare the content of only this fraction of key chunks, e.g. 0.1.")
         verify.add_argument("--counts-only", action="store_true",
@@ -55,12 +53,13 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, verify, **_):
+    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
+                models, exclude, verify, **_):
         import portadb
 
         return portadb.copy(
             source, target, replace=replace, chunk_size=chunk_size, verify=verify,
-            progress=verbosity >= 1,
+            progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
 
@@ -97,6 +96,18 @@ def _endpoints(parser) -> None:
                         help="Target: a DATABASES alias, a vendor name or a database URL.")
 
 
+def _selection(parser) -> None:
+    parser.add_argument("--models", action="append", default=[], metavar="LABEL",
+                        help="Only these apps or models (app_label or app_label.ModelName;"
+                             " repeat or separate with commas).")
+    parser.add_argument("-e", "--exclude", action="append", default=[], metavar="LABEL",
+                        help="Leave out these apps or models (app_label or app_label.ModelName).")
+
+
+def _labels(values) -> list[str]:
+    return [label for value in values or () for label in value.split(",") if label.strip()]
+
+
 def _common(parser) -> None:
     # Django puts -v on the top-level parser only; users type it after the subcommand.
     parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3],
@@ -109,13 +120,6 @@ def _output(parser) -> None:
                         help="Report format (default text).")
     parser.add_argument("--output", metavar="FILE",
                         help="Write the report to FILE instead of standard output.")
-
-
-def _labels(values: list[str] | None) -> list[str] | None:
-    """``--models a,b --models c`` as ``["a", "b", "c"]``."""
-    if not values:
-        return None
-    return [label.strip() for value in values for label in value.split(",") if label.strip()]
 
 
 def _failure_sentence(report) -> str:
