@@ -415,8 +415,8 @@ def _verify_summary(report: VerifyReport) -> str:
         how = f"{report.compared_rows:,} rows compared (sample {report.sample:g})"
     else:
         how = f"{report.compared_rows:,} rows compared"
-    bad = sum(not t.ok for t in report.tables)
-    verdict = "IDENTICAL" if report.ok else f"DIFFERENT ({bad} of {len(report.tables)} tables)"
+    bad = _bad_tables(report)
+    verdict = "IDENTICAL" if report.ok else f"DIFFERENT ({len(bad)} of {len(report.tables)} tables)"
     return (
         f"{verdict}: {rows:,} rows in {len(report.tables)} tables, {how};"
         f" {sum(s.ok for s in report.sequences)} of {len(report.sequences)} sequences past their keys;"
@@ -424,16 +424,22 @@ def _verify_summary(report: VerifyReport) -> str:
     )
 
 
+def _bad_tables(report: VerifyReport) -> set[str]:
+    """Tables that differ, or whose sequence or migration rows are wrong."""
+    return {t.table for t in report.tables if not t.ok} | {f.table for f in report.errors if f.table}
+
+
 def _verify_text(report: VerifyReport, verbosity: int) -> str:
     lines = [f"portadb verify: {report.source} -> {report.target}", _verify_summary(report)]
-    shown = report.tables if verbosity >= 2 else [t for t in report.tables if not t.ok]
+    bad = _bad_tables(report)
+    shown = report.tables if verbosity >= 2 else [t for t in report.tables if t.table in bad]
     if shown:
         width = max(len(t.table) for t in shown)
         lines += ["", f"{'table':<{width}}  {'source':>10}  {'target':>10}  {'compared':>10}  status"]
         for t in shown:
             lines.append(
                 f"{t.table:<{width}}  {_rows(t.source_rows):>10}  {_rows(t.target_rows):>10}"
-                f"  {t.compared_rows:>10,}  {_status(t.ok)}"
+                f"  {t.compared_rows:>10,}  {_status(t.table not in bad)}"
             )
     for finding in report.findings:
         if verbosity >= 2 or finding.severity is not Severity.INFO:
@@ -456,10 +462,11 @@ def _verify_markdown(report: VerifyReport) -> str:
         "| table | model | source rows | target rows | compared | checksum | status |",
         "|---|---|---:|---:|---:|---|---|",
     ]
+    bad = _bad_tables(report)
     for t in report.tables:
         lines.append(
             f"| `{t.table}` | {t.model} | {_rows(t.source_rows)} | {_rows(t.target_rows)} |"
-            f" {t.compared_rows:,} | `{t.source_checksum[:16]}` | {_status(t.ok)} |"
+            f" {t.compared_rows:,} | `{t.source_checksum[:16]}` | {_status(t.table not in bad)} |"
         )
     if report.findings:
         lines += ["", "### Findings", ""]
@@ -514,7 +521,9 @@ def _junit_suite(report):
 
 def _copy_text_verified(report: CopyReport, verbosity: int) -> str:
     text = _copy_text(report, verbosity)
-    return text if report.verification is None else text + _verify_text(report.verification, verbosity)
+    if report.verification is None:
+        return text
+    return text + "\n" + _verify_text(report.verification, verbosity)
 
 
 def _copy_markdown_verified(report: CopyReport) -> str:

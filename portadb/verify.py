@@ -5,25 +5,29 @@ normalising path: each side's own Django converters (what the ORM would hand
 the application), then one canonical form per value, so that a float, a
 timestamp, a decimal or a collation never raises a false alarm:
 
-* datetimes in UTC to the microsecond, times and dates in ISO form;
-* decimals of a ``DecimalField`` at the field's scale, floats by ``repr``
-  (``-0.0`` is ``0.0``);
+* an aware datetime as whole microseconds since the epoch (the same instant
+  whatever the session time zone), dates, times and durations as they are;
+* a ``DecimalField`` value at the field's scale, a float by ``repr``
+  (``-0.0`` is ``0.0``, NaN equals NaN);
 * JSON parsed from the stored text, keys sorted, numbers compared by value
-  (PostgreSQL ``jsonb`` rewrites ``1e2`` as ``100``); JSON ``null`` stays
-  distinct from SQL ``NULL``;
-* binary values hashed, UUIDs in their canonical text, booleans as booleans.
+  (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
+  ``null`` stays distinct from SQL ``NULL``;
+* UUIDs as their number, booleans as booleans, binary values as bytes (hashed
+  in reports).
 
-Each chunk of canonical rows is hashed on both sides; when the digests differ,
-the chunk is narrowed to its rows: missing and extra primary keys, then the
-fields that differ, with both values.
+Each chunk's canonical rows are compared and hashed (equal rows, one digest);
+a chunk that differs is narrowed to its rows: missing and extra primary keys,
+then the fields that differ, with both values.
 
 Chunks are driven by the source. Integer keys sort the same everywhere, so the
 target is read by key range (``last < pk <= high``, and unbounded after the last
 chunk, which catches extra rows). Any other key (text, UUID, dates) sorts by
-each database's collation, which differ between engines (``'Z' < 'a'`` in
+each database's collation, and those differ between engines (``'Z' < 'a'`` in
 SQLite, not in MariaDB's ``utf8mb4_unicode_ci``), so the target is read by the
-source chunk's exact key set instead, and rows are matched in Python; a target
-holding more rows than matched is then scanned for the keys the source lacks.
+source chunk's exact key set instead and rows are matched in Python; a target
+holding more rows than were matched is then scanned for the keys the source
+lacks. The target's rows are read in a helper thread while the source's are
+normalised.
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 
 from django.db import DatabaseError, models
@@ -235,6 +241,16 @@ class _Side:
         per_query = self.connection.features.max_query_params or KEYS_PER_QUERY
         self.keys_per_query = max(1, min(KEYS_PER_QUERY, per_query // len(key_columns)))
 
+    @contextmanager
+    def prefetching(self):
+        """A one-thread pool allowed to read through this side's connection (and snapshot)."""
+        self.connection.inc_thread_sharing()
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portadb-verify") as pool:
+                yield pool
+        finally:
+            self.connection.dec_thread_sharing()
+
     def rows(self, raw: Sequence[Sequence], canon=None) -> list[tuple]:
         """``raw`` driver rows as canonical tuples."""
         canon = canon or self.canon
@@ -322,15 +338,15 @@ class _Pair:
     def chunks(self, chunk_size: int) -> Iterator[tuple[list, list]]:
         """Every source chunk with the target rows of the same keys."""
         low = None
-        raw_chunks = self.src.keyset(self.names, chunk_size)
         ended = False
-        for raw in raw_chunks:
-            ended = len(raw) < chunk_size
-            high = None if ended else self.key_of(raw[-1])
-            yield self._both(self.src.rows(raw), low, high)
-            low = high
-        if self.by_range and not ended:
-            yield self._both([], low, None)  # the target's rows past the source's last key
+        with self.tgt.prefetching() as pool:
+            for raw in self.src.keyset(self.names, chunk_size):
+                ended = len(raw) < chunk_size
+                high = None if ended else self.key_of(raw[-1])
+                yield self._both(raw, low, high, pool)
+                low = high
+            if self.by_range and not ended:
+                yield self._both([], low, None, pool)  # the target's rows past the source's last key
 
     def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, list]]:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
@@ -340,19 +356,29 @@ class _Pair:
             high = tuple(raw_keys[-1])
             if rng.random() < fraction:
                 if self.by_range:
-                    src_rows = self.src.rows(self.src.fetch_range(low, high))
+                    raw = self.src.fetch_range(low, high)
                 else:
-                    src_rows = self.src.rows(self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon)))
-                yield self._both(src_rows, low, high)
+                    raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
+                yield self._both(raw, low, high)
             low = high
 
-    def _both(self, src_rows: list, low, high) -> tuple[list, list]:
+    def _both(self, raw: list, low, high, pool=None) -> tuple[list, list]:
+        """The canonical rows of a raw source chunk and of the target's rows for the same keys.
+
+        With a ``pool``, the target's rows are read while the source's are
+        normalised: the target database works while Python does.
+        """
         if self.by_range:
-            tgt_rows = self.tgt.rows(self.tgt.fetch_range(low, high))
+            fetch = partial(self.tgt.fetch_range, low, high)
         else:
             # A case-insensitive collation may return a row whose key is not
             # the same string; matching in Python then counts it as extra.
-            tgt_rows = self.tgt.rows(self.tgt.fetch_keys([self.key_of(r) for r in src_rows]))
+            keys = self.src.rows([self.key_of(r) for r in raw], self.src.key_canon)
+            fetch = partial(self.tgt.fetch_keys, keys)
+        future = pool.submit(fetch) if pool is not None else None
+        src_rows = self.src.rows(raw)
+        tgt_rows = self.tgt.rows(future.result() if future is not None else fetch())
+        if not self.by_range:
             # Both in code point order of the canonical key, whatever the collations.
             src_rows.sort(key=self.sort_key)
             tgt_rows.sort(key=self.sort_key)
@@ -376,9 +402,10 @@ def _target(field):
 #
 # A canonical value is a Python value whose equality and repr() are the same
 # whichever engine it was read from: text, integers, booleans, dates, times,
-# durations, UUIDs and bytes as they are; an aware datetime as whole
-# microseconds since 1970-01-01 UTC; a float as its repr; a DecimalField value
-# at the field's scale; JSON as sorted, compact text.
+# durations and bytes as they are; an aware datetime as whole microseconds
+# since 1970-01-01 UTC; a UUID as its 128-bit number; a float as its repr; a
+# DecimalField value at the field's scale; JSON as sorted, compact text.
+# Reports show them readably again (see shown()).
 
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -386,7 +413,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _WIDE = decimal.Context(prec=1000)
 _PLAIN_KINDS = _INTEGER_KEYS | {
     "CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField",
-    "DateField", "TimeField", "DurationField", "UUIDField",
+    "DateField", "TimeField", "DurationField",
 }
 
 
@@ -476,6 +503,11 @@ def _instant(value: dt.datetime):
     return (value - _EPOCH) // _MICROSECOND
 
 
+def _uuid(value):
+    # The 128-bit number: exact, ordered like the UUID, and repr() in C, not Python.
+    return value.int if type(value) is uuid.UUID else canonical(value)
+
+
 def _bytes(value):
     return value if value is None or type(value) is bytes else bytes(value)
 
@@ -532,6 +564,7 @@ _BY_KIND: dict[str, Callable] = {
     "BooleanField": _boolean,
     "DateTimeField": _datetime,
     "BinaryField": _bytes,
+    "UUIDField": _uuid,
 }
 
 
@@ -569,6 +602,8 @@ def shown(field: models.Field, value):
     """A canonical value as a report shows it: JSON-ready, readable, binary hashed."""
     if _is_instant(field, value):
         return _from_instant(value).isoformat(timespec="microseconds")
+    if _is_uuid(field, value):
+        return str(uuid.UUID(int=value))
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, bytes):
@@ -581,6 +616,10 @@ def shown(field: models.Field, value):
 
 def _is_instant(field, value) -> bool:
     return type(value) is int and _target(field).get_internal_type() == "DateTimeField"
+
+
+def _is_uuid(field, value) -> bool:
+    return type(value) is int and _target(field).get_internal_type() == "UUIDField"
 
 
 def _from_instant(value: int) -> dt.datetime:
