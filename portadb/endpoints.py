@@ -11,6 +11,7 @@ import itertools
 import os
 import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -64,12 +65,30 @@ def describe(alias: str) -> str:
 
 
 def mask(text: str, *aliases: str) -> str:
-    """Replace every password of the given aliases in ``text`` by ``***``."""
-    for alias in aliases:
-        password = (connections.settings.get(alias) or {}).get("PASSWORD")
-        if password:
-            text = text.replace(str(password), "***")
+    """``text`` with every password portadb knows of replaced by ``***``.
+
+    That is the passwords of ``aliases``, of every configured alias, of every
+    URL resolved so far (also after its temporary alias is gone), and anything
+    between ``user:`` and ``@`` in a URL.
+    """
+    for alias in (*aliases, *connections.settings):
+        _remember((connections.settings.get(alias) or {}).get("PASSWORD"))
+    for secret in sorted(_secrets, key=len, reverse=True):
+        # Not inside a longer word: a password "postgres" must not turn
+        # "postgresql" into "***ql"; it is still masked wherever it stands alone.
+        before = r"(?<![A-Za-z0-9])" if secret[0].isalnum() else ""
+        after = r"(?![A-Za-z0-9])" if secret[-1].isalnum() else ""
+        text = re.sub(before + re.escape(secret) + after, "***", text)
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+_secrets: set[str] = set()
+
+
+def _remember(password) -> None:
+    if password:
+        text = str(password)
+        _secrets.update({text, quote(text, safe=""), unquote(text)})
 
 
 def resolve(spec: str) -> Endpoint:
@@ -101,7 +120,7 @@ def resolve(spec: str) -> Endpoint:
 
 def check_distinct(source: Endpoint, target: Endpoint) -> None:
     """Refuse to copy a database onto itself."""
-    if _identity(source.alias) == _identity(target.alias):
+    if identity(source.alias) == identity(target.alias):
         raise EndpointError(
             f"{source.display} and {target.display} are the same database."
         )
@@ -111,9 +130,11 @@ def _from_url(url: str) -> Endpoint:
     import dj_database_url
 
     try:
+        _remember(urlsplit(url).password)
         config = dj_database_url.parse(url)
     except Exception as e:  # the parser raises several types for one cause
         raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {e}.") from e
+    _remember(config.get("PASSWORD"))
     alias = f"portadb_url_{next(_temporary)}"
     settings = dict(connections.settings[DEFAULT_DB_ALIAS])
     configured = connections.configure_settings({DEFAULT_DB_ALIAS: settings, alias: config})
@@ -139,7 +160,8 @@ def _aliases() -> str:
     return ", ".join(f"{a} ({_engine_vendor(a)})" for a in connections.settings)
 
 
-def _identity(alias: str) -> tuple:
+def identity(alias: str) -> tuple:
+    """What makes ``alias`` a distinct database: vendor and file, or vendor, host, port and name."""
     conf = connections.settings[alias]
     vendor = _engine_vendor(alias)
     name = str(conf.get("NAME") or "")

@@ -14,8 +14,9 @@ from django.db import DatabaseError
 
 from . import schema
 from .endpoints import Endpoint, check_distinct, resolve
-from .exceptions import EndpointError, PortadbError, PreconditionError
+from .exceptions import EndpointError, PortadbError, PreconditionError, TransferError
 from .inspect import inventory, not_replayed
+from .journal import SCHEMA, Journal, interrupted
 from .models import project_models
 from .plan import Plan, table_jobs
 from .progress import Progress
@@ -65,6 +66,7 @@ def make_plan(source: Endpoint, target: Endpoint) -> Plan:
     """Inspect both sides and decide every table job; nothing is written."""
     try:
         inv = inventory(source)
+        _check_migrations(source, inv)  # the likelier cause of missing tables: say it first
         models = project_models(target.alias)
         present = {t.name for t in inv.tables}
         missing = [m._meta.db_table for m in models if m._meta.db_table not in present]
@@ -93,46 +95,57 @@ def make_plan(source: Endpoint, target: Endpoint) -> Plan:
 def check_preconditions(plan: Plan, replace: bool) -> None:
     """Refuse a source whose models and migrations disagree, or a target in use."""
     inv = plan.source_inventory
-    if inv.pending_migrations:
-        raise PreconditionError(
-            f"The source {plan.source.display} has unapplied migrations "
-            f"({', '.join(inv.pending_migrations)}); migrate it first so the models describe its data."
-        )
+    _check_migrations(plan.source, inv)
     if inv.unmigrated_changes:
         raise PreconditionError(
             "The models have changes that no migration records "
             f"({'; '.join(inv.unmigrated_changes)}); run makemigrations and migrate first."
         )
     if plan.target_tables and not replace:
+        hint = "use --resume to continue the interrupted copy or --replace to start again" \
+            if interrupted(plan.target) else "use --replace to drop and recreate them"
         raise PreconditionError(
             f"The target {plan.target.display} already holds {len(plan.target_tables)} tables of "
-            "this project; use --replace to drop and recreate them."
+            f"this project; {hint}."
+        )
+
+
+def _check_migrations(source: Endpoint, inv) -> None:
+    if inv.pending_migrations:
+        raise PreconditionError(
+            f"The source {source.display} has unapplied migrations "
+            f"({', '.join(inv.pending_migrations)}); migrate it first so the models describe its data."
         )
 
 
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: bool = False, clock: Callable[[], float] = time.perf_counter) -> CopyReport:
-    """Carry out ``plan``: schema, rows, constraints, sequences, counts."""
+        progress: bool = False, clock: Callable[[], float] = time.perf_counter,
+        journal: Journal | None = None) -> CopyReport:
+    """Carry out ``plan``: schema, rows, constraints, sequences, counts.
+
+    Pass the :class:`~portadb.journal.Journal` of an interrupted copy to
+    resume it; without one a fresh journal is started on the target.
+    """
     started = clock()
     src, tgt = plan.source, plan.target
-    report = CopyReport(source=src.display, target=tgt.display)
+    report = CopyReport(source=src.display, target=tgt.display, resumed=journal is not None)
     report.findings += _plan_findings(plan)
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     timings = {}
     with src.adapter.snapshot():
-        if replace and plan.target_tables:
-            tgt.adapter.drop_tables(plan.target_tables)
-        steps = schema.create_tables(tgt.connection, plan.models)
+        journal = journal or Journal.begin(plan)
+        steps = _schema(plan, journal)
         with tgt.adapter.load_session():
             for job in plan.jobs:
                 bar = bars.table(job.table, job.source_rows)
+                _Both(bar, bars.overall).update(journal.committed(job.table))
                 t0 = clock()
-                copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall))
+                copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall), journal)
                 timings[job.table] = clock() - t0
                 bar.close()
     bars.close()
     schema.check_references(tgt.connection, plan.models)
-    schema.build_deferred(tgt.connection, steps.deferred)
+    schema.build_deferred(tgt.connection, schema.unbuilt(tgt.connection, steps.deferred))
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
     for job in plan.jobs:
         report.tables.append(
@@ -145,23 +158,46 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
                 table=t.table, model=t.model)
         for t in report.tables if not t.ok
     ]
+    journal.complete()
     report.seconds = round(clock() - started, 3)
     return report
 
 
-def copy(source: str, target: str, *, replace: bool = False,
+def _schema(plan: Plan, journal: Journal) -> schema.SchemaSteps:
+    """Create the target tables, unless an interrupted copy already made all of them."""
+    tgt = plan.target
+    if journal.state != SCHEMA:
+        return schema.create_tables(tgt.connection, plan.models, collect_only=True)
+    if plan.target_tables:  # replaced, or left by a schema step that was cut short
+        tgt.adapter.drop_tables(plan.target_tables)
+    steps = schema.create_tables(tgt.connection, plan.models)
+    journal.schema_done()
+    return steps
+
+
+def copy(source: str, target: str, *, replace: bool = False, resume: bool = False,
          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False,
          confirm: Callable[[Plan], bool] | None = None) -> CopyReport:
     """Copy every table of the project from ``source`` to ``target``."""
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
+    if resume and replace:
+        raise PortadbError("--resume continues a copy and --replace starts it again; choose one.")
     src, tgt = open_endpoints(source, target)
     try:
         plan = make_plan(src, tgt)
-        check_preconditions(plan, replace)
-        if plan.target_tables and confirm is not None and not confirm(plan):
+        check_preconditions(plan, replace or resume)
+        journal = Journal.reopen(plan) if resume else None
+        if plan.target_tables and not resume and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        try:
+            return run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                       journal=journal)
+        except DatabaseError as e:
+            raise TransferError(
+                f"The copy into {tgt.display} stopped: {_first_line(e)}; "
+                "run the same copy with --resume to continue."
+            ) from e
     finally:
         close(src, tgt)
 

@@ -89,3 +89,26 @@ def check_references(connection, models: Sequence) -> None:
             f"Foreign key {table}.{column} points at missing rows for primary keys "
             f"{', '.join(map(str, pks))}{more}."
         )
+
+
+def unbuilt(connection, deferred: Sequence) -> list:
+    """``deferred`` without the indexes and constraints that already exist.
+
+    A resumed copy may find some of them built by the interrupted run; running
+    them again would fail. Statements without a name are kept.
+    """
+    q = connection.ops.quote_name
+    existing: dict[str, set[str]] = {}
+    kept = []
+    with connection.cursor() as cursor:
+        for statement in deferred:
+            parts = getattr(statement, "parts", {})
+            name, table = parts.get("name"), getattr(parts.get("table"), "table", None)
+            if name is not None and table is not None:
+                if table not in existing:
+                    found = connection.introspection.get_constraints(cursor, table)
+                    existing[table] = {q(n) for n in found}
+                if str(name) in existing[table]:
+                    continue
+            kept.append(statement)
+    return kept

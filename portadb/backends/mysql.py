@@ -38,10 +38,11 @@ class Adapter(BaseAdapter):
             with super().load_session():
                 yield
         finally:
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    "SET SESSION sql_mode = %s, time_zone = %s", [sql_mode, time_zone]
-                )
+            if self.alive():
+                with self.connection.cursor() as cursor:
+                    cursor.execute(
+                        "SET SESSION sql_mode = %s, time_zone = %s", [sql_mode, time_zone]
+                    )
 
     def drop_tables(self, tables: Sequence[str]) -> None:
         if not tables:

@@ -22,6 +22,8 @@ class Command(BaseCommand):
         _endpoints(copy)
         copy.add_argument("--replace", action="store_true",
                           help="Drop the project's tables already on the target, then copy.")
+        copy.add_argument("--resume", action="store_true",
+                          help="Continue an interrupted copy after its last committed chunk.")
         copy.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
@@ -38,11 +40,11 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, **_):
+    def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity, **_):
         import portadb
 
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size,
+            source, target, replace=replace, resume=resume, chunk_size=chunk_size,
             progress=verbosity >= 1,
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
