@@ -32,3 +32,9 @@ class DataError(PortadbError):
 
 class TransferError(PortadbError):
     """The copy failed part way; the target can be resumed or replaced."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a driver's message, without a trailing full stop, for our sentences."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip().rstrip(".") if lines else type(error).__name__

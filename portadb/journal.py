@@ -31,12 +31,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.apps.registry import Apps
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import F
 from django.utils import timezone
 
 from .endpoints import Endpoint, identity
-from .exceptions import PreconditionError
+from .exceptions import PreconditionError, TransferError, first_line
 
 SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
 _RUN_ID = 1
@@ -85,10 +85,15 @@ class Journal:
     def begin(cls, plan) -> Journal:
         """Start a fresh journal for ``plan`` on its target, dropping any old one."""
         target = plan.target
-        drop(target)
-        with target.connection.schema_editor() as editor:
-            editor.create_model(RunRow)
-            editor.create_model(TableRow)
+        try:
+            drop(target)
+            with target.connection.schema_editor() as editor:
+                editor.create_model(RunRow)
+                editor.create_model(TableRow)
+        except DatabaseError as e:
+            raise TransferError(
+                f"Could not create the journal tables on {target.display}: {first_line(e)}."
+            ) from e
         now = timezone.now()
         RunRow.objects.using(target.alias).create(
             id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, started=now, updated=now

@@ -14,7 +14,7 @@ from django.db import DatabaseError
 
 from . import schema
 from .endpoints import Endpoint, check_distinct, resolve
-from .exceptions import EndpointError, PortadbError, PreconditionError, TransferError
+from .exceptions import EndpointError, PortadbError, PreconditionError, TransferError, first_line
 from .inspect import inventory, not_replayed
 from .journal import SCHEMA, Journal, interrupted
 from .models import project_models
@@ -195,7 +195,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
                        journal=journal)
         except DatabaseError as e:
             raise TransferError(
-                f"The copy into {tgt.display} stopped: {_first_line(e)}; "
+                f"The copy into {tgt.display} stopped: {first_line(e)}; "
                 "run the same copy with --resume to continue."
             ) from e
     finally:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .exceptions import DataError, TransferError
+from .exceptions import DataError, TransferError, first_line
 from .models import is_auto_created
 
 
@@ -76,7 +76,10 @@ def build_deferred(connection, deferred: Sequence) -> None:
             try:
                 editor.execute(statement)
             except Exception as e:
-                raise TransferError(f"Could not run {str(statement)[:200]!r}: {e}") from e
+                raise TransferError(
+                    f"Could not build {_what(statement)}: {first_line(e)}; "
+                    "run the same copy with --resume to continue."
+                ) from e
 
 
 def check_references(connection, models: Sequence) -> None:
@@ -112,3 +115,12 @@ def unbuilt(connection, deferred: Sequence) -> list:
                     continue
             kept.append(statement)
     return kept
+
+
+def _what(statement) -> str:
+    """``index or constraint NAME on TABLE`` for a deferred statement, else its SQL."""
+    parts = getattr(statement, "parts", {})
+    table = getattr(parts.get("table"), "table", None)
+    if parts.get("name") is not None and table:
+        return f"the index or constraint {parts['name']} on {table}"
+    return repr(str(statement)[:200])

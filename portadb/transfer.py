@@ -8,7 +8,7 @@ from django.db import transaction
 
 from .convert import convert_rows
 from .endpoints import Endpoint
-from .exceptions import TransferError
+from .exceptions import TransferError, first_line
 from .plan import TableJob
 
 
@@ -63,7 +63,7 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
         except Exception as e:
             raise TransferError(
                 f"Could not write {job.label} rows {_pk_range(rows, job)} to {target.display}: "
-                f"{_first_line(e)}; run the same copy with --resume to continue."
+                f"{first_line(e)}; run the same copy with --resume to continue."
             ) from e
         written += len(rows)
         bar.update(len(rows))
@@ -73,8 +73,3 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
 def _pk_range(rows, job: TableJob) -> str:
     i = job.column_names.index(job.key[0])
     return f"(pk {rows[0][i]!r} to {rows[-1][i]!r})"
-
-
-def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0].rstrip(".") if lines else type(error).__name__
