@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .backends import VENDOR_ALIASES, adapter_for
+from .backends import VENDOR_ALIASES, adapter_for, connection_for
 from .exceptions import EndpointError
 
 _temporary = itertools.count(1)
@@ -44,16 +44,19 @@ class Endpoint:
 
     def close(self) -> None:
         """Close the connection, and forget the alias if portadb made it."""
-        connections[self.alias].close()
+        opened = any(c.alias == self.alias for c in connections.all(initialized_only=True))
+        if opened:
+            connections[self.alias].close()
         if self.temporary:
-            del connections[self.alias]
+            if opened:
+                del connections[self.alias]
             del connections.settings[self.alias]
 
 
 def describe(alias: str) -> str:
     """``alias (vendor://user@host:port/name)`` with the password left out."""
     conf = connections.settings[alias]
-    vendor = connections[alias].vendor
+    vendor = _engine_vendor(alias)  # without loading the backend: its driver may be missing
     name = str(conf.get("NAME") or "")
     if vendor == "sqlite":
         return f"{alias} (sqlite:{name})"
@@ -98,7 +101,7 @@ def resolve(spec: str) -> Endpoint:
     if _URL.match(spec):
         return _from_url(spec)
     if spec in connections.settings:
-        adapter_for(connections[spec])  # refuses unsupported vendors early
+        adapter_for(connection_for(spec))  # refuses unsupported vendors and missing drivers early
         return Endpoint(spec, describe(spec))
     vendor = VENDOR_ALIASES.get(spec.lower())
     if vendor is None:
@@ -133,7 +136,8 @@ def _from_url(url: str) -> Endpoint:
         _remember(urlsplit(url).password)
         config = dj_database_url.parse(url)
     except Exception as e:  # the parser raises several types for one cause
-        raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {e}.") from e
+        reason = str(e).split(". ")[0].rstrip(".")  # its first sentence; the rest is advice for coders
+        raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {reason}.") from e
     _remember(config.get("PASSWORD"))
     alias = f"portadb_url_{next(_temporary)}"
     settings = dict(connections.settings[DEFAULT_DB_ALIAS])
@@ -141,7 +145,7 @@ def _from_url(url: str) -> Endpoint:
     connections.settings[alias] = configured[alias]
     endpoint = Endpoint(alias, describe(alias).replace(alias, mask(url), 1), temporary=True)
     try:
-        adapter_for(connections[alias])
+        adapter_for(connection_for(alias, mask(url)))
     except Exception:
         endpoint.close()
         raise

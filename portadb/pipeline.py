@@ -72,8 +72,8 @@ def make_plan(source: Endpoint, target: Endpoint) -> Plan:
         missing = [m._meta.db_table for m in models if m._meta.db_table not in present]
         if missing:
             raise PreconditionError(
-                f"The source {source.display} lacks the tables {', '.join(missing)}; "
-                "run migrate (or createcachetable) on it first."
+                f"The source {source.display} lacks the tables {', '.join(missing)} that the "
+                "project's models need; create them (migrate, createcachetable) or restore them first."
             )
         counts = {t.name: t.rows for t in inv.tables}
         planned = {m._meta.db_table for m in models}
