@@ -59,7 +59,7 @@ def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
     try:
         conn.ensure_connection()
     except Exception as e:
-        raise EndpointError(f"Cannot connect to {endpoint.display}: {_first_line(e)}") from e
+        raise EndpointError(f"Cannot connect to {endpoint.display}: {first_line(e)}.") from e
 
 
 def make_plan(source: Endpoint, target: Endpoint) -> Plan:
@@ -89,7 +89,7 @@ def make_plan(source: Endpoint, target: Endpoint) -> Plan:
             not_replayed=not_replayed(source),
         )
     except DatabaseError as e:
-        raise EndpointError(f"Cannot inspect the databases: {_first_line(e)}") from e
+        raise EndpointError(f"Cannot inspect the databases: {first_line(e)}.") from e
 
 
 def check_preconditions(plan: Plan, replace: bool) -> None:
@@ -230,7 +230,3 @@ def _plan_findings(plan: Plan) -> list[Finding]:
 def _sqlite_exists(name: str) -> bool:
     return name == ":memory:" or name.startswith("file:") or os.path.exists(name)
 
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
