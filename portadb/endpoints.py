@@ -80,7 +80,7 @@ def mask(text: str, *aliases: str) -> str:
         # Not inside a longer word: a password "postgres" must not turn
         # "postgresql" into "***ql"; it is still masked wherever it stands alone.
         before = r"(?<![A-Za-z0-9])" if secret[0].isalnum() else ""
-        after = r"(?![A-Za-z0-9])" if secret[-1].isalnum() else ""
+        after = r"(?![A-Za-z0-9]|://)" if secret[-1].isalnum() else ""  # a URL scheme is no secret
         text = re.sub(before + re.escape(secret) + after, "***", text)
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 

@@ -128,7 +128,7 @@ def test_permission_denied_writes_nothing_and_says_so(zoo_source, empty):
     target = empty("postgresql")
     conf = settings.DATABASES[target]
     role = "portadb_h6_ro" if "h6" in conf["NAME"] else f"{conf['NAME']}_ro"
-    admin(target, f'DO $$BEGIN CREATE ROLE "{role}" LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$')
+    ensure_role(target, role)
     url = f"postgres://{role}@{conf.get('HOST') or '127.0.0.1'}:{conf.get('PORT') or 5432}/{conf['NAME']}"
 
     with pytest.raises(TransferError) as caught:
@@ -139,6 +139,12 @@ def test_permission_denied_writes_nothing_and_says_so(zoo_source, empty):
 
     admin(target, f'GRANT CREATE ON SCHEMA public TO "{role}"', database=conf["NAME"])
     assert portadb.copy(zoo_source, url).ok
+
+
+def ensure_role(alias: str, role: str) -> None:
+    """Create a login role once; roles are shared by the whole server, so it may exist already."""
+    admin(alias, f'DO $$BEGIN CREATE ROLE "{role}" LOGIN; '
+                 "EXCEPTION WHEN duplicate_object THEN NULL; END$$")
 
 
 def admin(alias: str, statement: str, database: str = "postgres") -> None:
