@@ -23,7 +23,8 @@ def copy(source: str, target: str, **options):
     ``source`` and ``target`` are ``DATABASES`` aliases, vendor names
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
-    ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
+    ``resume`` (continue an interrupted copy after its last committed chunk;
+    see :mod:`portadb.journal`), ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
     terminal) and ``confirm`` (a callable asked before replacing tables).
     Returns a :class:`portadb.reports.CopyReport`.
     """

@@ -145,7 +145,9 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
                 bar.close()
     bars.close()
     schema.check_references(tgt.connection, plan.models)
-    schema.build_deferred(tgt.connection, schema.unbuilt(tgt.connection, steps.deferred))
+    # Only a resumed copy can find some of them built already.
+    deferred = schema.unbuilt(tgt.connection, steps.deferred) if report.resumed else steps.deferred
+    schema.build_deferred(tgt.connection, deferred)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
     for job in plan.jobs:
         report.tables.append(
