@@ -134,7 +134,7 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     timings = {}
     with src.adapter.snapshot():
         journal = journal or Journal.begin(plan)
-        steps = _schema(plan, journal)
+        steps = _schema(plan, journal, drop=replace or report.resumed)
         with tgt.adapter.load_session():
             for job in plan.jobs:
                 bar = bars.table(job.table, job.source_rows)
@@ -165,12 +165,16 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     return report
 
 
-def _schema(plan: Plan, journal: Journal) -> schema.SchemaSteps:
-    """Create the target tables, unless an interrupted copy already made all of them."""
+def _schema(plan: Plan, journal: Journal, drop: bool) -> schema.SchemaSteps:
+    """Create the target tables, unless an interrupted copy already made all of them.
+
+    With ``drop``, the project's tables already there go first: replaced, or
+    left by a schema step that was cut short (the journal proves them empty).
+    """
     tgt = plan.target
     if journal.state != SCHEMA:
         return schema.create_tables(tgt.connection, plan.models, collect_only=True)
-    if plan.target_tables:  # replaced, or left by a schema step that was cut short
+    if drop and plan.target_tables:
         tgt.adapter.drop_tables(plan.target_tables)
     steps = schema.create_tables(tgt.connection, plan.models)
     journal.schema_done()
@@ -192,14 +196,13 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
         journal = Journal.reopen(plan) if resume else None
         if plan.target_tables and not resume and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        try:
-            return run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
-                       journal=journal)
-        except DatabaseError as e:
-            raise TransferError(
-                f"The copy into {tgt.display} stopped: {first_line(e)}; "
-                "run the same copy with --resume to continue."
-            ) from e
+        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                   journal=journal)
+    except DatabaseError as e:  # a server gone away, a full disk, a missing privilege
+        raise TransferError(
+            f"The copy into {tgt.display} stopped: {first_line(e)}; "
+            "run the same copy with --resume to continue."
+        ) from e
     finally:
         close(src, tgt)
 
@@ -231,4 +234,3 @@ def _plan_findings(plan: Plan) -> list[Finding]:
 
 def _sqlite_exists(name: str) -> bool:
     return name == ":memory:" or name.startswith("file:") or os.path.exists(name)
-

@@ -154,3 +154,13 @@ def test_resume_refuses_a_changed_plan(zoo_source, empty):
     run.save(using=target)
     with pytest.raises(PreconditionError, match=r"changed since the copy started \(zoo_book\)"):
         portadb.copy(zoo_source, target, resume=True)
+
+
+def test_replace_over_an_interrupted_copy_starts_again(zoo_source, empty):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "chunk:20")
+    report = portadb.copy(zoo_source, target, replace=True, chunk_size=50)
+    assert report.ok and not report.resumed
+    assert journal.RunRow.objects.using(target).get().state == journal.COMPLETE
+    assert sum(journal_rows(target).values()) == report.source_rows
+    assert_identical(zoo_source, target)
