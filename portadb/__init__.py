@@ -33,6 +33,8 @@ def copy(source: str, target: str, **options):
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
     terminal), ``confirm`` (a callable asked before replacing tables),
+    ``resume`` (continue an interrupted copy after its last committed chunk;
+    see :mod:`portadb.journal`),
     ``models``/``exclude``: app labels or ``app_label.ModelName`` as ``dumpdata``
     takes them (see :mod:`portadb.selection`), ``verify`` (run :func:`verify`
     after the copy, into ``report.verification``) and ``on_error``

@@ -107,6 +107,8 @@ class CopyReport:
     verification: VerifyReport | None = None
     #: Where ``--on-error=reject`` wrote the refused rows, if it refused any.
     reject_file: str | None = None
+    #: Whether this run continued an interrupted copy (``--resume``).
+    resumed: bool = False
     kind: str = "copy"
     schema_version: int = SCHEMA_VERSION
 
@@ -171,7 +173,7 @@ def _status(ok: bool) -> str:
 
 def _copy_text(report: CopyReport, verbosity: int) -> str:
     lines = [
-        f"portadb copy: {report.source} -> {report.target}",
+        f"portadb copy{' (resumed)' if report.resumed else ''}: {report.source} -> {report.target}",
         f"{'OK' if report.ok else 'FAILED'}: {report.target_rows:,} of {report.source_rows:,} rows"
         f" in {len(report.tables)} tables, {report.seconds:.1f} s;"
         f" {report.sequences_reset} sequences reset",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .exceptions import DataError, TransferError
+from .exceptions import DataError, TransferError, first_line
 from .models import is_auto_created
 
 
@@ -78,7 +78,10 @@ def build_deferred(connection, deferred: Sequence) -> None:
             try:
                 editor.execute(statement)
             except Exception as e:
-                raise TransferError(f"Could not run {str(statement)[:200]!r}: {e}") from e
+                raise TransferError(
+                    f"Could not build {_what(statement)}: {first_line(e)}; "
+                    "run the same copy with --resume to continue."
+                ) from e
 
 
 def check_references(connection, models: Sequence) -> None:
@@ -123,3 +126,35 @@ def _has_foreign_key(connection, table: str, column: str) -> bool:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)
     return any(c["foreign_key"] and c["columns"] == [column] for c in constraints.values())
+
+
+def unbuilt(connection, deferred: Sequence) -> list:
+    """``deferred`` without the indexes and constraints that already exist.
+
+    A resumed copy may find some of them built by the interrupted run; running
+    them again would fail. Statements without a name are kept.
+    """
+    q = connection.ops.quote_name
+    existing: dict[str, set[str]] = {}
+    kept = []
+    with connection.cursor() as cursor:
+        for statement in deferred:
+            parts = getattr(statement, "parts", {})
+            name, table = parts.get("name"), getattr(parts.get("table"), "table", None)
+            if name is not None and table is not None:
+                if table not in existing:
+                    found = connection.introspection.get_constraints(cursor, table)
+                    existing[table] = {q(n) for n in found}
+                if str(name) in existing[table]:
+                    continue
+            kept.append(statement)
+    return kept
+
+
+def _what(statement) -> str:
+    """``index or constraint NAME on TABLE`` for a deferred statement, else its SQL."""
+    parts = getattr(statement, "parts", {})
+    table = getattr(parts.get("table"), "table", None)
+    if parts.get("name") is not None and table:
+        return f"the index or constraint {parts['name']} on {table}"
+    return repr(str(statement)[:200])

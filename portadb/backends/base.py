@@ -171,8 +171,16 @@ class Adapter:
     @contextmanager
     def load_session(self):
         """Session settings for a bulk load; constraint checks relaxed."""
-        with self.connection.constraint_checks_disabled():
+        disabled = self.connection.disable_constraint_checking()
+        try:
             yield
+        finally:
+            if disabled and self.alive():
+                self.connection.enable_constraint_checking()
+
+    def alive(self) -> bool:
+        """Whether the session is still there to restore (not after the server went away)."""
+        return self.connection.connection is not None and self.connection.is_usable()
 
     def write_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
         """Insert ``rows`` into ``table`` through the vendor's fastest exact path."""

@@ -142,8 +142,11 @@ class Adapter(BaseAdapter):
                 yield
         finally:
             self.load_data = False
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET SESSION sql_mode = %s, time_zone = %s", [sql_mode, time_zone])
+            if self.alive():
+                with self.connection.cursor() as cursor:
+                    cursor.execute(
+                        "SET SESSION sql_mode = %s, time_zone = %s", [sql_mode, time_zone]
+                    )
 
     def write_method(self, server_infile=None) -> str:
         """``"load data"`` when client and server allow LOCAL INFILE, else ``"insert"``."""

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         _endpoints(copy)
         copy.add_argument("--replace", action="store_true",
                           help="Drop the project's tables already on the target, then copy.")
+        copy.add_argument("--resume", action="store_true",
+                          help="Continue an interrupted copy after its last committed chunk.")
         copy.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
@@ -68,7 +70,7 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
+    def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
                 models, exclude, verify, dry_run=False, on_error="abort", reject_file=None, **_):
         import portadb
 
@@ -79,7 +81,7 @@ class Command(BaseCommand):
                                 progress=verbosity >= 1, models=_labels(models),
                                 exclude=_labels(exclude))
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size, verify=verify,
+            source, target, replace=replace, resume=resume, chunk_size=chunk_size, verify=verify,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
             on_error=on_error, reject_file=reject_file,
