@@ -68,7 +68,7 @@ def dropped_table(source: str, target: str) -> None:
 CASES = [
     Case("Unknown alias", ["--from=nope", "--to=postgresql"]),
     Case("Vendor name matching several aliases", ["--from=default", "--to=postgres"]),
-    Case("Vendor name matching no alias", ["--from=default", "--to=oracle"]),
+    Case("Oracle by vendor name", ["--from=default", "--to=oracle"]),
     Case("Same database twice", ["--from=default", "--to=default"]),
     Case("Same database twice, once as a URL",
          ["--from=postgresql", "--to=postgres://{pg_user}@localhost:{pg_port}/{pg_name}"]),
@@ -78,8 +78,9 @@ CASES = [
     Case("Unapplied source migrations", ["--from=default", "--to=postgresql"], unapplied_migration),
     Case("Source table missing", ["--from=default", "--to=postgresql"], dropped_table),
     Case("Source SQLite file missing", ["--from=sqlite:////nonexistent/db.sqlite3", "--to=postgresql"]),
-    Case("Driver not installed", ["--from=default", "--to=postgresql"],
-         env={"PORTADB_TEST_HIDE_MODULES": "psycopg,psycopg2"}),
+    # MySQLdb, not psycopg: the tests' pgzoo models import psycopg when Django starts.
+    Case("Driver not installed", ["--from=default", "--to=mysql"],
+         env={"PORTADB_TEST_HIDE_MODULES": "MySQLdb"}),
     Case("Unsupported database", ["--from=default", "--to=oracle://scott:tiger@localhost:1521/orcl"]),
     Case("Unreadable URL", ["--from=default", "--to=postgres://u:secret@db.example:notaport/x"]),
     Case("Unknown URL scheme", ["--from=default", "--to=nosuchdb://host/name"]),
