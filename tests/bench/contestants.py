@@ -12,7 +12,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -64,16 +63,17 @@ class Result:
 
 def measure(argv: list[str], env: dict | None = None) -> Run:
     """Run ``argv`` as a child; wall seconds, peak RSS of it and its children, exit status."""
+    result = os.path.join(settings.WORK_DIR, "last-run.result")
     log = open(os.path.join(settings.WORK_DIR, "last-run.log"), "w+b")  # noqa: SIM115
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
+    launcher = [sys.executable, "-S", os.path.join(os.path.dirname(__file__), "launch.py"), result]
+    subprocess.run(launcher + argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                   stdin=subprocess.DEVNULL)
+    with open(result) as fh:
+        seconds, rss_kib, code = fh.read().split()
     log.seek(0)
     output = log.read().decode(errors="replace")[-2000:]
     log.close()
-    return Run(seconds, usage.ru_maxrss / 1024, child.returncode, output)
+    return Run(float(seconds), int(rss_kib) / 1024, int(code), output)
 
 
 def django_env(source: str) -> dict:
