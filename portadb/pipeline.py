@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError
 
-from . import schema
+from . import parallel, schema
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import EndpointError, PortadbError, PreconditionError
 from .inspect import inventory, not_replayed
@@ -111,7 +111,8 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
 
 
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: bool = False, clock: Callable[[], float] = time.perf_counter) -> CopyReport:
+        progress: bool = False, clock: Callable[[], float] = time.perf_counter,
+        jobs: int = 1) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts."""
     started = clock()
     src, tgt = plan.source, plan.target
@@ -123,8 +124,13 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
         if replace and plan.target_tables:
             tgt.adapter.drop_tables(plan.target_tables)
         steps = schema.create_tables(tgt.connection, plan.models)
+        steps.deferred[:0] = tgt.adapter.defer_keys([job.table for job in plan.jobs])
         with tgt.adapter.load_session():
+            if parallel.usable(src, tgt, jobs):
+                timings = parallel.copy_tables(src, tgt, plan.jobs, chunk_size, jobs, bars.overall)
             for job in plan.jobs:
+                if job.table in timings:
+                    continue  # copied by the workers
                 bar = bars.table(job.table, job.source_rows)
                 t0 = clock()
                 copy_table(src, tgt, job, chunk_size, _Both(bar, bars.overall))
@@ -151,17 +157,19 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
 
 def copy(source: str, target: str, *, replace: bool = False,
          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False,
-         confirm: Callable[[Plan], bool] | None = None) -> CopyReport:
+         confirm: Callable[[Plan], bool] | None = None, jobs: int = 1) -> CopyReport:
     """Copy every table of the project from ``source`` to ``target``."""
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
+    if jobs < 1:
+        raise PortadbError("The number of jobs must be at least 1.")
     src, tgt = open_endpoints(source, target)
     try:
         plan = make_plan(src, tgt)
         check_preconditions(plan, replace)
         if plan.target_tables and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
-        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress)
+        return run(plan, replace=replace, chunk_size=chunk_size, progress=progress, jobs=jobs)
     finally:
         close(src, tgt)
 

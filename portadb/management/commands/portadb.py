@@ -26,6 +26,8 @@ class Command(BaseCommand):
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
+        copy.add_argument("--jobs", type=int, default=1, metavar="N",
+                          help="Copy tables in N processes at once (default 1).")
         _output(copy)
         _common(copy)
 
@@ -38,11 +40,11 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, **_):
+    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, jobs=1, **_):
         import portadb
 
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size,
+            source, target, replace=replace, chunk_size=chunk_size, jobs=jobs,
             progress=verbosity >= 1,
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
