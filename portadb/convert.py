@@ -69,7 +69,8 @@ def column_for(field, source, target) -> Column:
     if len(readers) == 1 and adapter_for(target).stores_as_read(field):
         # One reader and a target that stores the value it returns unchanged:
         # call the reader alone, without the generic chain around it.
-        convert = partial(readers[0], expression=expression, connection=source)
+        convert = (adapter_for(source).fast_reader(readers[0], expression)
+                   or partial(readers[0], expression=expression, connection=source))
     else:
         convert = _chain(readers, expression, field, source, target)
     return Column(field.column, field, convert, _describe(field, readers, source, target))

@@ -138,7 +138,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
                 bar.close()
     bars.close()
     schema.check_references(tgt.connection, plan.models)
-    schema.build_deferred(tgt.connection, steps.deferred)
+    schema.build_deferred(tgt.connection, steps.deferred,
+                          workers=jobs if tgt.adapter.parallel_writes else 1)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
     for job in plan.jobs:
         report.tables.append(

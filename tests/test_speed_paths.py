@@ -30,3 +30,30 @@ def test_keys_and_unique_constraints_are_back_after_the_copy(zoo_source, empty):
     with pytest.raises(Exception, match="duplicate key"):
         with connections[target].cursor() as cursor:
             cursor.execute("INSERT INTO zoo_plainauto (id, name) VALUES (10, 'again')")
+
+
+@pytest.mark.parametrize("stored", [
+    "2024-02-29 23:59:59.999999", "2024-02-29 23:59:59", "1970-01-01 00:00:00.000001",
+    "2024-03-31T02:30:00", "2024-03-31 02:30:00+02:00", "0001-01-01 00:00:00", "2024-01-01",
+    "2024-1-2 3:04:05", None,
+])
+def test_sqlite_fast_datetime_reader_gives_what_django_gives(stored):
+    from portadb.backends import adapter_for
+    from tests.zoo.models import Everything
+
+    connection = connections["default"]
+    for name in ("datetime", "date"):
+        field = Everything._meta.get_field(name)
+        expression = field.get_col(Everything._meta.db_table)
+        (reader,) = connection.ops.get_db_converters(expression)
+        fast = adapter_for(connection).fast_reader(reader, expression)
+        assert fast is not None
+        try:
+            expected = reader(stored, expression, connection)
+        except Exception as e:  # the fast path must fail the same way
+            with pytest.raises(type(e)):
+                fast(stored)
+            continue
+        got = fast(stored)
+        assert got == expected and type(got) is type(expected), (name, stored)
+        assert getattr(got, "tzinfo", None) == getattr(expected, "tzinfo", None)
