@@ -20,7 +20,7 @@ from . import exceptions
 from .endpoints import Endpoint
 from .exceptions import TransferError
 from .plan import TableJob
-from .transfer import copy_table
+from .transfer import collector_paused, copy_table
 
 # Connections inherited from the parent: kept referenced, never closed, so no
 # finalizer in a child ever talks on the parent's sockets.
@@ -89,7 +89,7 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
 def _work(source, target, by_table, chunk_size, tasks, results) -> None:
     _forget_inherited_connections()
     try:
-        with source.adapter.snapshot(), target.adapter.load_session():
+        with source.adapter.snapshot(), target.adapter.load_session(), collector_paused():
             while (table := tasks.get()) is not None:
                 started = time.perf_counter()
                 copy_table(source, target, by_table[table], chunk_size, _QueueBar(results))

@@ -20,7 +20,7 @@ from .models import project_models
 from .plan import Plan, table_jobs
 from .progress import Progress
 from .reports import CopyReport, Finding, FindingKind, Severity, TableResult
-from .transfer import copy_table
+from .transfer import collector_paused, copy_table
 
 DEFAULT_CHUNK_SIZE = 20_000
 
@@ -125,7 +125,7 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
             tgt.adapter.drop_tables(plan.target_tables)
         steps = schema.create_tables(tgt.connection, plan.models)
         steps.deferred[:0] = tgt.adapter.defer_keys([job.table for job in plan.jobs])
-        with tgt.adapter.load_session():
+        with tgt.adapter.load_session(), collector_paused():
             if parallel.usable(src, tgt, jobs):
                 timings = parallel.copy_tables(src, tgt, plan.jobs, chunk_size, jobs, bars.overall)
             for job in plan.jobs:
