@@ -57,3 +57,30 @@ def test_sqlite_fast_datetime_reader_gives_what_django_gives(stored):
         got = fast(stored)
         assert got == expected and type(got) is type(expected), (name, stored)
         assert getattr(got, "tzinfo", None) == getattr(expected, "tzinfo", None)
+
+
+@pytest.mark.parametrize("stored", [
+    "12345678123456781234567812345678", "ffffffffffffffffffffffffffffffff", "0" * 32,
+    "0x345678123456781234567812345678", "12345678-1234-5678-1234-567812345678", "-" + "f" * 31,
+    " " + "a" * 31, "zz345678123456781234567812345678", None,
+])
+def test_sqlite_fast_uuid_reader_gives_what_django_gives(stored):
+    from portadb.backends import adapter_for
+    from tests.zoo.models import Everything
+
+    connection = connections["default"]
+    field = Everything._meta.get_field("uuid")
+    expression = field.get_col(Everything._meta.db_table)
+    (reader,) = connection.ops.get_db_converters(expression)
+    fast = adapter_for(connection).fast_reader(reader, expression)
+    try:
+        expected = reader(stored, expression, connection)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            fast(stored)
+        return
+    got = fast(stored)
+    assert got == expected and type(got) is type(expected)
+    if got is not None:
+        assert (str(got), got.bytes, got.is_safe, got.version, hash(got)) == \
+            (str(expected), expected.bytes, expected.is_safe, expected.version, hash(expected))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from functools import partial
 
 from django.conf import settings
@@ -28,11 +29,13 @@ class Adapter(BaseAdapter):
         cursor.execute("PRAGMA query_only = OFF")
 
     def fast_reader(self, reader, expression):
-        """Django's datetime and date converters, with the common case done first.
+        """Django's datetime, date and UUID converters, with the common case done first.
 
         ``fromisoformat`` is what Django's ``parse_datetime``/``parse_date`` try
-        first; anything it refuses (and every non-string) goes to Django's own
-        converter, so the values are the same, made in a third of the time.
+        first, and a UUID is made from the 32 hex digits Django stores the way
+        ``uuid.UUID`` makes it; anything else (every non-string, every string
+        these refuse) goes to Django's own converter, so the values are the
+        same, made in a third of the time.
         """
         func = getattr(reader, "__func__", None)
         django = partial(reader, expression=expression, connection=self.connection)
@@ -43,6 +46,8 @@ class Adapter(BaseAdapter):
             return partial(_datetime, dt.datetime.fromisoformat, tz, django)
         if func is DatabaseOperations.convert_datefield_value:
             return partial(_date, dt.date.fromisoformat, django)
+        if func is DatabaseOperations.convert_uuidfield_value:
+            return partial(_uuid, django)
         return None
 
 
@@ -65,3 +70,21 @@ def _date(parse, django, value):
         return parse(value)
     except ValueError:
         return django(value)
+
+
+def _uuid(django, value):
+    if value.__class__ is str and len(value) == 32:
+        try:
+            number = int(value, 16)  # exactly what uuid.UUID does with 32 characters
+        except ValueError:
+            return django(value)
+        if number >= 0:
+            made = _new_uuid(uuid.UUID)
+            _set(made, "int", number)
+            _set(made, "is_safe", uuid.SafeUUID.unknown)
+            return made
+    return django(value)
+
+
+_new_uuid = object.__new__
+_set = object.__setattr__

@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows in the shop data set (default 100000)")
     parser.add_argument("--small-rows", type=int, default=20_000,
                         help="rows for dumpdata + loaddata, which is slow (default 20000)")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the parallel portadb run (default 2)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per contestant; the median counts")
     parser.add_argument("--only", default="",
                         help="comma-separated contestants to run (default all): "
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     if pg and chosen("portadb-pg"):
         run("portadb copy", "postgresql", rows, lambda: c.portadb_copy("default", "postgresql"),
             check="each")
+        run(f"portadb copy --jobs {args.jobs}", "postgresql", rows,
+            lambda: c.portadb_copy("default", "postgresql", ("--jobs", str(args.jobs))), check="each")
         if has_verify and chosen("verify"):
             run("portadb verify", "postgresql", rows, lambda: c.portadb_subcommand(
                 ["verify", "--from=default", "--to=postgresql", "-v", "0"], "default"))
@@ -99,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             note="into the Django-migrated schema")
     if my and chosen("portadb-mysql"):
         run("portadb copy", "mysql", rows, lambda: c.portadb_copy("default", "mysql"), check="each")
+        run(f"portadb copy --jobs {args.jobs}", "mysql", rows,
+            lambda: c.portadb_copy("default", "mysql", ("--jobs", str(args.jobs))), check="each")
     if my and chosen("load-data") and shutil.which("sqlite3") and shutil.which("mysql"):
         run("CSV + LOAD DATA LOCAL", "mysql", rows, lambda: c.csv_load_data("default", "mysql"),
             check="last", note="into the Django-migrated schema, foreign_key_checks=0")
