@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from . import contestants as c
-    from .check import differences
+    from .check import differences, sequence_problems
     from .results import machine, render
 
     wanted = set(filter(None, args.only.split(",")))
@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             if check == "each" or (check == "last" and i == args.repeat - 1):
                 found = differences(source, target)
                 result.exact = "exact" if found is None else f"NOT EXACT: {found}"
+                if found is None:
+                    found = sequence_problems(target)
+                    result.exact = "exact, sequences ok" if found is None else f"SEQUENCES: {found}"
         results.append(result)
         return result
 

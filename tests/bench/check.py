@@ -46,3 +46,30 @@ def _model_difference(model, source: str, target: str) -> str | None:
         if len(before) < CHUNK:
             return None
         last = before[-1][fields.index(pk)]
+
+
+def sequence_problems(target: str, labels: tuple[str, ...] = ("shop",)) -> str | None:
+    """``None`` when a new row of every model of ``labels`` gets a key past the copied ones.
+
+    Each probe row is created through the ORM inside a transaction that is
+    rolled back, so the target keeps exactly the copied rows.
+    """
+    from django.db import DatabaseError, transaction
+    from django.db.models import Max
+
+    from tests.rows import create_one
+
+    for model in project_models():
+        opts = model._meta
+        if opts.app_label not in labels or opts.auto_created:
+            continue
+        highest = model._base_manager.using(target).aggregate(m=Max("pk"))["m"] or 0
+        try:
+            with transaction.atomic(using=target):
+                made = create_one(model, target)
+                transaction.set_rollback(True, using=target)
+        except DatabaseError as e:
+            return f"{opts.db_table}: a new row fails: {str(e).splitlines()[0]}"
+        if made.pk <= highest:
+            return f"{opts.db_table}: a new row got pk {made.pk}, not past {highest}"
+    return None
