@@ -14,7 +14,14 @@ text, JSON or Markdown. Errors are :class:`portadb.exceptions.PortadbError`.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["copy", "inspect", "render", "__version__"]
+__all__ = ["copy", "inspect", "render", "verify", "__version__"]
+
+# Two submodules share their names with functions below. Importing a submodule
+# binds its name on the package, so they are imported here, first: the
+# functions defined after them are what ``portadb.inspect`` and
+# ``portadb.verify`` then name, whatever is imported later.
+from . import inspect as _inspect_module  # noqa: E402, F401
+from . import verify as _verify_module  # noqa: E402, F401
 
 
 def copy(source: str, target: str, **options):
@@ -24,14 +31,38 @@ def copy(source: str, target: str, **options):
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``jobs`` (worker processes
-    copying tables at once; each reads its own snapshot), ``progress`` (tqdm
-    bars on a
-    terminal) and ``confirm`` (a callable asked before replacing tables).
+    copying tables at once; each reads its own snapshot), ``progress`` (tqdm bars on a
+    terminal), ``confirm`` (a callable asked before replacing tables),
+    ``models``/``exclude``: app labels or ``app_label.ModelName`` as ``dumpdata``
+    takes them (see :mod:`portadb.selection`), and ``verify`` (run :func:`verify`
+    after the copy, into ``report.verification``).
     Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy
 
     return _copy(source, target, **options)
+
+
+def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
+           counts_only: bool = False, chunk_size: int | None = None):
+    """Prove that ``target`` holds the same data as ``source``, or show where it does not.
+
+    Compares the row count of every table, the content of every row (both
+    sides read in primary-key order through the same normalising path, chunk
+    checksums narrowed to rows), the target's sequences against its keys, and
+    the applied migrations. ``models``/``exclude``: app or ``app.Model`` labels;
+    ``sample``: compare only this fraction of key chunks (0 < sample <= 1);
+    ``counts_only``: skip the content. Writes nothing on either side.
+    Returns a :class:`portadb.reports.VerifyReport`; its ``exit_code`` is 0
+    when the data is the same, 1 otherwise.
+    """
+    from .verify import DEFAULT_CHUNK_SIZE
+    from .verify import verify as _verify
+
+    if chunk_size is None:
+        chunk_size = DEFAULT_CHUNK_SIZE
+    return _verify(source, target, models=models, exclude=exclude, sample=sample,
+                   counts_only=counts_only, chunk_size=chunk_size)
 
 
 def inspect(database: str):
@@ -49,7 +80,7 @@ def inspect(database: str):
 
 
 def render(report, fmt: str = "text", verbosity: int = 1) -> str:
-    """A report as ``"text"``, ``"json"`` or ``"markdown"``."""
+    """A report as ``"text"``, ``"json"``, ``"markdown"`` or ``"junit"``."""
     from .reports import render as _render
 
     return _render(report, fmt, verbosity)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .backends import VENDOR_ALIASES, adapter_for
+from .backends import VENDOR_ALIASES, adapter_for, require_supported
 from .exceptions import EndpointError
 
 _temporary = itertools.count(1)
@@ -87,6 +87,7 @@ def resolve(spec: str) -> Endpoint:
             f"{spec!r} is neither a database alias, a vendor name nor a URL; "
             f"the aliases are: {_aliases()}."
         )
+    require_supported(vendor)
     matches = [a for a in connections.settings if _engine_vendor(a) == vendor]
     if len(matches) == 1:
         return resolve(matches[0])
@@ -114,11 +115,12 @@ def _from_url(url: str) -> Endpoint:
         config = dj_database_url.parse(url)
     except Exception as e:  # the parser raises several types for one cause
         raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {e}.") from e
+    require_supported(_vendor_of(config.get("ENGINE", "")))
     alias = f"portadb_url_{next(_temporary)}"
     settings = dict(connections.settings[DEFAULT_DB_ALIAS])
     configured = connections.configure_settings({DEFAULT_DB_ALIAS: settings, alias: config})
     connections.settings[alias] = configured[alias]
-    endpoint = Endpoint(alias, describe(alias).replace(alias, mask(url), 1), temporary=True)
+    endpoint = Endpoint(alias, mask(url), temporary=True)
     try:
         adapter_for(connections[alias])
     except Exception:
@@ -128,7 +130,10 @@ def _from_url(url: str) -> Endpoint:
 
 
 def _engine_vendor(alias: str) -> str:
-    engine = connections.settings[alias].get("ENGINE", "")
+    return _vendor_of(connections.settings[alias].get("ENGINE", ""))
+
+
+def _vendor_of(engine: str) -> str:
     for vendor in ("sqlite", "postgresql", "mysql", "oracle"):
         if vendor in engine or (vendor == "postgresql" and "postgis" in engine):
             return vendor

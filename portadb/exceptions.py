@@ -32,3 +32,11 @@ class DataError(PortadbError):
 
 class TransferError(PortadbError):
     """The copy failed part way; the target can be resumed or replaced."""
+
+
+class SelectionError(PortadbError):
+    """``--models``/``--exclude`` name no installed app or model, or leave references dangling."""
+
+
+class TargetCannotHold(PreconditionError):
+    """The target's vendor cannot hold a model or field of the project."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models, router
+from django.db import connections, models, router
 from django.db.migrations.recorder import MigrationRecorder
 
 
@@ -24,15 +24,22 @@ def project_models(target_alias: str | None = None) -> list[type[models.Model]]:
     """Every model whose table a copy moves, in registry order.
 
     Concrete, managed, not swapped out models (auto-created M2M tables
-    included), allowed by the routers on ``target_alias``; then
+    included) that ``migrate`` would create on ``target_alias`` (its vendor, its
+    routers); then
     ``django_migrations`` and the database cache tables of ``CACHES``.
     """
     chosen = [
         m
         for m in apps.get_models(include_auto_created=True)
-        if _is_table(m) and (target_alias is None or router.allow_migrate_model(target_alias, m))
+        if _is_table(m) and (target_alias is None or _allowed(m, target_alias))
     ]
     return chosen + [MigrationRecorder.Migration] + cache_models()
+
+
+def shared_models(source_alias: str, target_alias: str) -> list[type[models.Model]]:
+    """The models whose rows move from ``source_alias`` to ``target_alias``: both may have them."""
+    on_source = set(project_models(source_alias))
+    return [m for m in project_models(target_alias) if m in on_source]
 
 
 def unmanaged_models() -> list[str]:
@@ -46,6 +53,11 @@ def unmanaged_models() -> list[str]:
 
 def is_auto_created(model) -> bool:
     return bool(model._meta.auto_created)
+
+
+def _allowed(model, alias: str) -> bool:
+    """What ``migrate`` asks: the model's vendor (``required_db_vendor``), then the routers."""
+    return model._meta.can_migrate(connections[alias]) and router.allow_migrate_model(alias, model)
 
 
 def _is_table(model) -> bool:

@@ -40,6 +40,12 @@ class Plan:
     unowned_tables: list[str] = field(default_factory=list)
     unmanaged_models: list[str] = field(default_factory=list)
     not_replayed: list[str] = field(default_factory=list)
+    #: Project models left out by ``models``/``exclude``: the target keeps what it holds.
+    unselected: list[type] = field(default_factory=list)
+    #: Those of them without a table on the target: created empty.
+    unselected_missing: list[type] = field(default_factory=list)
+    #: Source models the target's vendor cannot have (``Meta.required_db_vendor``), empty.
+    left_behind: list[type] = field(default_factory=list)
 
     @property
     def models(self) -> list[type]:

@@ -39,6 +39,8 @@ def _value(field, n):
     if field.has_default() and not field.unique and not field.primary_key:
         return field.get_default()
     kind = field.get_internal_type()
+    if kind == "ArrayField":
+        return [_value(field.base_field, n)]
     if isinstance(field, models.JSONField):
         return {"n": n}
     if kind in ("CharField", "SlugField", "TextField", "EmailField", "URLField", "FileField",

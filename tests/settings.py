@@ -35,11 +35,16 @@ DATABASES = {
     "postgresql2": _second(POSTGRESQL_URL, "_2"),
     "mysql": dj_database_url.parse(MYSQL_URL),
     "mysql2": _second(MYSQL_URL, "_2"),
+    # Zoo sources on the servers, built once per test session and only read.
+    "postgresql_source": _second(POSTGRESQL_URL, "_src"),
+    "mysql_source": _second(MYSQL_URL, "_src"),
 }
 for _conf in DATABASES.values():
     if "mysql" in _conf["ENGINE"]:
         _conf.setdefault("OPTIONS", {})["charset"] = "utf8mb4"
         _conf["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+# portadb loads MySQL through LOAD DATA LOCAL INFILE where allowed, multi-row INSERT elsewhere.
+DATABASES["mysql"]["OPTIONS"]["local_infile"] = 1
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -49,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "taggit",
     "tests.zoo",
+    "tests.pgzoo",
     "portadb",
 ]
 AUTH_USER_MODEL = "zoo.Person"

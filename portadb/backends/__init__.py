@@ -23,8 +23,11 @@ VENDOR_ALIASES = {
 }
 
 _MODULES = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql"}
+_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "oracle": "Oracle"}
 _EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "oracle": "oracle"}
 _cache: dict[int, object] = {}
+#: Field packages that only one vendor can hold, and that vendor.
+_VENDOR_FIELDS = {"django.contrib.postgres.": "postgresql", "django.contrib.gis.": "spatial"}
 
 
 def adapter_for(connection):
@@ -36,6 +39,25 @@ def adapter_for(connection):
     return adapter
 
 
+def field_vendor(field) -> str | None:
+    """The one vendor that can hold ``field`` (``"postgresql"`` for ArrayField), or ``None``."""
+    for cls in type(field).__mro__:
+        for prefix, vendor in _VENDOR_FIELDS.items():
+            if cls.__module__.startswith(prefix):
+                return vendor
+    return None
+
+
+def require_supported(vendor: str, alias: str | None = None) -> None:
+    """Raise :class:`UnsupportedBackend` unless portadb has an adapter for ``vendor``."""
+    if vendor not in _MODULES:
+        where = f" (alias {alias!r})" if alias else ""
+        raise UnsupportedBackend(
+            f"portadb does not support {_NAMES.get(vendor, vendor)} databases yet{where}; "
+            f"it supports {', '.join(_NAMES[v] for v in _MODULES)}."
+        )
+
+
 def _adapter_class(connection):
     try:
         vendor = connection.vendor
@@ -43,13 +65,8 @@ def _adapter_class(connection):
         raise MissingDriver(_missing_driver(connection.settings_dict, e)) from e
     except Exception as e:  # Django raises ImproperlyConfigured for a missing driver
         raise MissingDriver(_missing_driver(connection.settings_dict, e)) from e
-    module = _MODULES.get(vendor)
-    if module is None:
-        raise UnsupportedBackend(
-            f"portadb does not support {vendor} databases yet "
-            f"(alias {connection.alias!r}); it supports SQLite, PostgreSQL and MySQL/MariaDB."
-        )
-    return import_module(f"{__name__}.{module}").Adapter
+    require_supported(vendor, connection.alias)
+    return import_module(f"{__name__}.{_MODULES[vendor]}").Adapter
 
 
 def _missing_driver(settings_dict, error) -> str:

@@ -31,6 +31,28 @@ class Adapter:
     def quote(self, name: str) -> str:
         return self.connection.ops.quote_name(name)
 
+    # -- capabilities ------------------------------------------------------
+
+    def cannot_hold(self, field) -> str | None:
+        """Why this database cannot hold ``field``'s column, or ``None`` when it can.
+
+        Fields that ship with one vendor's contrib app (``django.contrib.postgres``)
+        only live on that vendor; a collation must exist on the target.
+        """
+        from . import field_vendor
+
+        owner = field_vendor(field)
+        if owner is not None and owner != self.vendor:
+            return f"{type(field).__name__} exists only on {owner}"
+        collation = getattr(field, "db_collation", None)
+        if collation and not self.has_collation(collation):
+            return f"the collation {collation!r} does not exist on the target"
+        return None
+
+    def has_collation(self, name: str) -> bool:
+        """Whether a column may use the collation ``name`` here."""
+        return False
+
     # -- reading -----------------------------------------------------------
 
     @contextmanager
@@ -72,6 +94,47 @@ class Adapter:
     def fast_reader(self, reader, expression):
         """A faster function with the same results as Django's converter ``reader``, or ``None``."""
         return None
+
+    def select_range_sql(
+        self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool
+    ) -> str:
+        """SELECT the rows whose key is above a bound and/or at most another, in key order.
+
+        Parameters: the lower key (if ``lower``), then the upper key (if ``upper``).
+        """
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        order = ", ".join(q(c) for c in key)
+        lhs = q(key[0]) if len(key) == 1 else f"({order})"
+        marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
+        where = [f"{lhs} > {marks}"] if lower else []
+        where += [f"{lhs} <= {marks}"] if upper else []
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"SELECT {cols} FROM {q(table)}{clause} ORDER BY {order}"
+
+    def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
+        """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        if len(key) == 1:
+            lhs, mark = q(key[0]), "%s"
+        else:
+            lhs = f"({', '.join(q(c) for c in key)})"
+            mark = f"({', '.join(['%s'] * len(key))})"
+        return f"SELECT {cols} FROM {q(table)} WHERE {lhs} IN ({', '.join([mark] * n)})"
+
+    def max_value(self, table: str, column: str):
+        """The largest value of ``column``, ``None`` for an empty table."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX({self.quote(column)}) FROM {self.quote(table)}")
+            return cursor.fetchone()[0]
+
+    def next_auto_value(self, table: str, column: str) -> int | None:
+        """The value the next row's auto primary key would get, read without consuming it.
+
+        ``None`` when the column has no sequence or counter at all.
+        """
+        raise NotImplementedError
 
     def count(self, table: str) -> int:
         with self.connection.cursor() as cursor:

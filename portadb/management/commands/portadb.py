@@ -28,8 +28,23 @@ class Command(BaseCommand):
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
         copy.add_argument("--jobs", type=int, default=1, metavar="N",
                           help="Copy tables in N processes at once (default 1).")
+        _selection(copy)
+        copy.add_argument("--verify", action="store_true",
+                          help="After the copy, verify every row as 'portadb verify' does.")
         _output(copy)
         _common(copy)
+
+        verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
+        _endpoints(verify)
+        _selection(verify)
+        verify.add_argument("--sample", type=float, metavar="FRACTION",
+                            help="Compare the content of only this fraction of key chunks, e.g. 0.1.")
+        verify.add_argument("--counts-only", action="store_true",
+                            help="Compare row counts, sequences and migrations, not the content.")
+        verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
+                            help="Rows per compared chunk (default 20000).")
+        _output(verify)
+        _common(verify)
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -40,14 +55,21 @@ class Command(BaseCommand):
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity, jobs=1, **_):
+    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
+                models, exclude, verify, jobs=1, **_):
         import portadb
 
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size, jobs=jobs,
-            progress=verbosity >= 1,
+            source, target, replace=replace, chunk_size=chunk_size, verify=verify, jobs=jobs,
+            progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
         )
+
+    def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size, **_):
+        import portadb
+
+        return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
+                              sample=sample, counts_only=counts_only, chunk_size=chunk_size)
 
     def confirm_replace(self, plan) -> bool:
         answer = input(
@@ -76,6 +98,18 @@ def _endpoints(parser) -> None:
                         help="Target: a DATABASES alias, a vendor name or a database URL.")
 
 
+def _selection(parser) -> None:
+    parser.add_argument("--models", action="append", default=[], metavar="LABEL",
+                        help="Only these apps or models (app_label or app_label.ModelName;"
+                             " repeat or separate with commas).")
+    parser.add_argument("-e", "--exclude", action="append", default=[], metavar="LABEL",
+                        help="Leave out these apps or models (app_label or app_label.ModelName).")
+
+
+def _labels(values) -> list[str]:
+    return [label for value in values or () for label in value.split(",") if label.strip()]
+
+
 def _common(parser) -> None:
     # Django puts -v on the top-level parser only; users type it after the subcommand.
     parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3],
@@ -91,7 +125,7 @@ def _output(parser) -> None:
 
 
 def _failure_sentence(report) -> str:
-    errors = report.errors
+    errors = report.errors or getattr(getattr(report, "verification", None), "errors", [])
     if errors:
         return mask(errors[0].message)
-    return "The copy finished with differences; see the report."
+    return f"The {report.kind} finished with differences; see the report."

@@ -1,0 +1,178 @@
+"""Every direction between SQLite, PostgreSQL and MySQL/MariaDB: every value survives.
+
+One copy per direction (a module-scoped fixture); the tests then read both sides.
+Server sources are built once per session (migrate + the zoo data) and only read:
+portadb never writes to a source.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+import portadb
+from portadb.models import project_models
+from portadb.reports import FindingKind
+
+from . import databases as db
+from .rows import create_one
+from .zoo import models as m
+
+VENDORS = ("sqlite", "postgresql", "mysql")
+#: Where each vendor's zoo source lives, and which alias each vendor's target is.
+SOURCE = {"sqlite": "default", "postgresql": "postgresql_source", "mysql": "mysql_source"}
+TARGET = {"sqlite": "sqlite2", "postgresql": "postgresql", "mysql": "mysql"}
+DIRECTIONS = [(s, t) for s in VENDORS for t in VENDORS]
+IDS = [f"{s}->{t}" for s, t in DIRECTIONS]
+LEFT_BEHIND = {"pgzoo_arrays", "pgzoo_ranges", "pgzoo_texts"}
+
+
+@pytest.fixture(scope="session")
+def server_source(django_db_blocker):
+    """Return a function building (once per session) the zoo source of a server vendor."""
+    built: set[str] = set()
+
+    def build(vendor: str) -> str:
+        alias = SOURCE[vendor]
+        db.require(alias)
+        if alias not in built:
+            with django_db_blocker.unblock():
+                db.build_zoo(alias)
+            built.add(alias)
+        return alias
+
+    return build
+
+
+@pytest.fixture(scope="module", params=DIRECTIONS, ids=IDS)
+def copied(request, zoo_template, server_source, django_db_blocker):
+    """``(source, target, report)`` after one copy of the zoo in one direction."""
+    source_vendor, target_vendor = request.param
+    with django_db_blocker.unblock():
+        if source_vendor == "sqlite":
+            source = SOURCE["sqlite"]
+            db.migrated_copy(zoo_template, source)
+        else:
+            source = server_source(source_vendor)
+        target = TARGET[target_vendor]
+        db.require(target)
+        db.recreate(target)
+        report = portadb.copy(source, target)
+    return source, target, report
+
+
+def test_every_value_of_every_row_is_equal(copied):
+    source, target, report = copied
+    assert report.ok, portadb.render(report)
+    before, after = db.snapshot(source), db.snapshot(target)
+    assert before.keys() - after.keys() <= LEFT_BEHIND  # models only PostgreSQL can hold
+    for table in before.keys() | after.keys():
+        assert after.get(table, []) == before.get(table, []), table
+    assert sum(len(rows) for rows in before.values()) == report.source_rows > 200
+
+
+def test_report_counts_every_table(copied):
+    _, _, report = copied
+    tables = {t.table: t for t in report.tables}
+    for name in ("zoo_everything", "zoo_book_tags", "taggit_taggeditem", "django_content_type",
+                 "auth_permission", "django_migrations", "zoo_cache", "zoo_pizzeria"):
+        assert tables[name].source_rows == tables[name].target_rows > 0, name
+
+
+def test_json_null_and_sql_null_stay_apart(copied):
+    source, target, _ = copied
+
+    def nulls(alias):
+        rows = m.Everything.objects.using(alias).filter(json__isnull=True)
+        return sorted(rows.values_list("slug", flat=True))
+
+    assert nulls(target) == nulls(source)
+    assert "empty" not in nulls(target)  # JSON null is not SQL NULL
+    assert m.Everything.objects.using(target).get(slug="empty").json is None
+
+
+def test_stored_json_documents_are_equal(copied):
+    """Below the ORM: SQL NULL stays SQL NULL, every document parses to the same value."""
+    source, target, _ = copied
+
+    def documents(alias):
+        rows = db.raw_snapshot(alias, "zoo_everything", ["slug", "json"], "id")
+        return sorted((slug, None if text is None else json.loads(text)) for slug, text in rows)
+
+    assert documents(target) == documents(source)
+    assert ("nulls", None) in documents(target)
+
+
+def test_custom_field_database_values_are_copied_as_stored(copied):
+    source, target, _ = copied
+    columns = ["id", "tags", "price"]
+    assert db.raw_snapshot(target, "zoo_everything", columns, "id") == \
+        db.raw_snapshot(source, "zoo_everything", columns, "id")
+
+
+def test_migrate_check_is_clean_and_history_equal(copied):
+    source, target, _ = copied
+    call_command("migrate", "--check", database=target, verbosity=0)  # SystemExit(1) if not
+
+    def history(alias):
+        return db.raw_snapshot(alias, "django_migrations", ["id", "app", "name"], "id")
+
+    assert history(target) == history(source)
+
+
+def test_generic_foreign_keys_resolve(copied):
+    source, target, _ = copied
+
+    def targets(alias):
+        comments = m.Comment.objects.using(alias).order_by("pk")
+        return [(c.content_type.model, str(c.target)) for c in comments]
+
+    assert targets(target) == targets(source)
+
+
+def test_unmanaged_model_is_reported_not_copied(copied):
+    _, target, report = copied
+    assert any("zoo.Legacy" in f.message for f in report.findings)
+    assert "zoo_legacy" not in connections[target].introspection.table_names()
+
+
+def test_models_only_postgresql_holds_are_reported_when_left_behind(copied):
+    source, target, report = copied
+    left = {f.model for f in report.findings if f.kind is FindingKind.VENDOR_ONLY_MODEL}
+    if db.vendor_of(source) == "postgresql" and db.vendor_of(target) != "postgresql":
+        assert left == {"pgzoo.Arrays", "pgzoo.Ranges", "pgzoo.Texts"}
+        assert not LEFT_BEHIND & set(connections[target].introspection.table_names())
+    else:
+        assert left == set()
+
+
+def test_new_rows_get_keys_past_the_copied_ones(copied):
+    """Sequences / AUTO_INCREMENT are usable: a new row in every model, auto keys above the copied.
+
+    Runs last for each direction: it adds rows to the target.
+    """
+    _, target, _ = copied
+    for model in project_models(target):
+        if model._meta.auto_created or model._meta.db_table == "django_migrations":
+            continue
+        pk = model._meta.pk
+        highest = model._base_manager.using(target).order_by("-pk").values_list("pk", flat=True)
+        highest = highest.first()
+        obj = create_one(model, target)
+        if pk.get_internal_type().endswith("AutoField") and highest is not None:
+            assert obj.pk > highest, model._meta.label
+
+
+@pytest.mark.parametrize("target_vendor", ["postgresql", "mysql", "sqlite"])
+def test_command_prints_report_and_exits_zero(zoo_source, empty, target_vendor):
+    target = empty(TARGET[target_vendor])
+    out = io.StringIO()
+    call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}",
+                 "--format=json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["ok"] is True and data["schema_version"] == 1
+    assert {t["table"] for t in data["tables"]} >= {"zoo_everything", "django_migrations"}

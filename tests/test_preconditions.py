@@ -1,0 +1,49 @@
+"""What a copy refuses before writing, and what --replace leaves behind."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connections, transaction
+from django.test import override_settings
+
+import portadb
+from portadb.exceptions import PreconditionError
+
+from . import databases as db
+
+
+def test_replace_leaves_only_source_rows(zoo_source, empty):
+    """A migrated target's content types and permissions are not mixed with the source's."""
+    target = empty("postgresql")
+    db.recreate(target, prepare=False)  # migrate creates pgzoo's collation itself
+    db.migrate(target)  # post_migrate seeds content types and permissions here
+    with transaction.atomic(using=target), connections[target].cursor() as cursor:
+        # Shift the seeded ids so a mix-up could not go unnoticed.
+        cursor.execute("UPDATE django_content_type SET id = id + 1000")
+        cursor.execute("UPDATE auth_permission SET content_type_id = content_type_id + 1000")
+    with pytest.raises(PreconditionError, match="--replace"):
+        portadb.copy(zoo_source, target)
+    report = portadb.copy(zoo_source, target, replace=True)
+    assert report.ok
+    for table in ("django_content_type", "auth_permission", "django_migrations"):
+        assert db.snapshot(target)[table] == db.snapshot(zoo_source)[table], table
+
+
+def test_model_changes_without_migration_are_refused(zoo_source, empty):
+    target = empty("postgresql")
+    with override_settings(MIGRATION_MODULES={"zoo": "tests.stale_migrations"}):
+        with pytest.raises(CommandError, match="price") as e:
+            call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}")
+    assert e.value.returncode == 2
+    assert connections[target].introspection.table_names() == []
+
+
+def test_unapplied_source_migration_is_refused(zoo_source, empty):
+    target = empty("postgresql")
+    with connections[zoo_source].cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'zoo'")
+    with pytest.raises(PreconditionError, match=r"unapplied migrations \(zoo\.0001_initial\)"):
+        portadb.copy(zoo_source, target)
+    assert connections[target].introspection.table_names() == []

@@ -1,0 +1,343 @@
+"""portadb verify: an exact copy verifies clean; every way of breaking it is named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
+
+import portadb
+from portadb.models import shared_models
+from portadb.reports import FindingKind
+
+from .zoo import models as m
+
+VENDOR = {"default": "sqlite", "sqlite2": "sqlite", "postgresql": "postgresql",
+          "postgresql2": "postgresql", "mysql": "mysql", "mysql2": "mysql"}
+#: (source alias, target alias): the lead widens this to every direction.
+DIRECTIONS = [("default", "postgresql"), ("postgresql", "sqlite2"), ("default", "mysql")]
+#: Keys whose order differs between SQLite (binary), PostgreSQL and MariaDB (unicode_ci).
+ODD_ORDER_KEYS = ["Zulu", "alpha", "Éclair", "_under", "a b", "10", "9", "zz", "Ab", "~tilde", "日本"]
+
+
+def direction_id(pair) -> str:
+    return f"{VENDOR[pair[0]]}->{VENDOR[pair[1]]}"
+
+
+@pytest.fixture
+def copy_of(zoo_source, empty):
+    """Return a function that makes ``target`` an exact copy of the zoo on ``source``."""
+
+    def make(source: str, target: str) -> tuple[str, str]:
+        if source != zoo_source:
+            empty(source)
+            assert portadb.copy(zoo_source, source).ok
+        empty(target)
+        report = portadb.copy(source, target)
+        assert report.ok, portadb.render(report)
+        return source, target
+
+    return make
+
+
+@pytest.mark.parametrize("pair", DIRECTIONS, ids=direction_id)
+def test_untouched_copy_verifies_clean(copy_of, pair):
+    source, target = copy_of(*pair)
+    report = portadb.verify(source, target, chunk_size=7)
+    assert report.ok, portadb.render(report, verbosity=2)
+    assert report.exit_code == 0 and not report.findings
+    assert {t.table for t in report.tables} == {m._meta.db_table for m in shared_models(source, target)}
+    for t in report.tables:
+        assert t.source_rows == t.target_rows == t.compared_rows, t.table
+        assert t.source_checksum == t.target_checksum, t.table
+    everything = next(t for t in report.tables if t.table == "zoo_everything")
+    assert everything.chunks == 6  # 35 rows in chunks of 7, then the tail past the last key
+    assert len(report.sequences) > 20 and all(s.ok for s in report.sequences)
+    assert report.migrations_compared == len(MigrationRecorder(connections[source]).applied_migrations())
+
+
+@pytest.mark.parametrize("pair", [("default", "postgresql"), ("default", "mysql"), ("mysql", "sqlite2")],
+                         ids=direction_id)
+def test_text_keys_in_different_collation_orders_raise_no_false_alarm(zoo_source, copy_of, pair):
+    m.Code.objects.using(zoo_source).bulk_create(
+        [m.Code(code=k, meaning=f"meaning of {k}") for k in ODD_ORDER_KEYS])
+    source, target = copy_of(*pair)
+    for chunk_size in (1, 2, 5, 1000):
+        report = portadb.verify(source, target, chunk_size=chunk_size)
+        assert report.ok, (chunk_size, portadb.render(report, verbosity=2))
+    codes = next(t for t in report.tables if t.table == "zoo_code")
+    assert codes.compared_rows == len(ODD_ORDER_KEYS) + 3
+
+    m.Code.objects.using(target).filter(code="Éclair").update(meaning="changed")
+    report = portadb.verify(source, target, chunk_size=2)
+    assert report.exit_code == 1
+    assert _finding(report, FindingKind.VALUE_DIFFERENT, "zoo_code", "Éclair", "meaning")
+
+
+@pytest.mark.parametrize("pair", [("default", "mysql"), ("default", "postgresql")], ids=direction_id)
+def test_key_differing_only_in_case_is_missing_and_extra(copy_of, pair):
+    """MariaDB's case-insensitive IN ('plain') finds 'PLAIN': still not the same row."""
+    source, target = copy_of(*pair)
+    m.Code.objects.using(target).filter(code="plain").update(code="PLAIN")
+    report = portadb.verify(source, target, chunk_size=2)
+    codes = next(t for t in report.tables if t.table == "zoo_code")
+    assert (codes.missing_pks, codes.extra_pks) == (["plain"], ["PLAIN"])
+    assert _finding(report, FindingKind.ROW_MISSING, "zoo_code", "plain")
+    assert _finding(report, FindingKind.ROW_EXTRA, "zoo_code", "PLAIN")
+
+
+# -- breaking a correct copy ------------------------------------------------------------
+
+
+@dataclass
+class Expect:
+    kind: FindingKind
+    table: str
+    pk: object = None
+    field: str | None = None
+
+
+def delete_row(target):
+    pk = m.Everything.objects.using(target).get(slug="row-3").pk
+    m.Everything.objects.using(target).filter(pk=pk)._raw_delete(target)
+    return Expect(FindingKind.ROW_MISSING, "zoo_everything", pk)
+
+
+def add_row(target):
+    tag = m.Tag.objects.using(target).create(name="not on the source")
+    return Expect(FindingKind.ROW_EXTRA, "zoo_tag", tag.pk)
+
+
+def change_text(target):
+    row = m.Everything.objects.using(target).get(slug="row-4")
+    m.Everything.objects.using(target).filter(pk=row.pk).update(text=row.text + "!")
+    return Expect(FindingKind.VALUE_DIFFERENT, "zoo_everything", row.pk, "text")
+
+
+def move_datetime(target):
+    row = m.Everything.objects.using(target).get(slug="row-5")
+    later = row.datetime + dt.timedelta(microseconds=1)
+    m.Everything.objects.using(target).filter(pk=row.pk).update(datetime=later)
+    return Expect(FindingKind.VALUE_DIFFERENT, "zoo_everything", row.pk, "datetime")
+
+
+def change_json_key(target):
+    row = m.Everything.objects.using(target).get(slug="row-6")
+    value = dict(row.json)
+    value["j"] = value.pop("i")
+    m.Everything.objects.using(target).filter(pk=row.pk).update(json=value)
+    return Expect(FindingKind.VALUE_DIFFERENT, "zoo_everything", row.pk, "json")
+
+
+def json_null_for_sql_null(target):
+    from django.db.models import JSONField, Value
+
+    row = m.Everything.objects.using(target).get(slug="nulls")
+    m.Everything.objects.using(target).filter(pk=row.pk).update(json=Value(None, JSONField()))
+    return Expect(FindingKind.VALUE_DIFFERENT, "zoo_everything", row.pk, "json")
+
+
+def repoint_foreign_key(target):
+    book = m.Book.objects.using(target).order_by("pk").first()
+    other = m.Author.objects.using(target).exclude(pk=book.author_id).order_by("pk").first()
+    m.Book.objects.using(target).filter(pk=book.pk).update(author=other)
+    return Expect(FindingKind.VALUE_DIFFERENT, "zoo_book", book.pk, "author_id")
+
+
+def drop_migration_row(target):
+    MigrationRecorder.Migration.objects.using(target).filter(app="zoo").delete()
+    return Expect(FindingKind.MIGRATIONS_DIFFERENT, "django_migrations")
+
+
+def drop_table(target):
+    with connections[target].schema_editor() as editor:
+        editor.delete_model(m.Code.used_by.through)
+    return Expect(FindingKind.TABLE_MISSING, "zoo_code_used_by")
+
+
+def sequence_below_max(target):
+    with connections[target].cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('zoo_tag', 'id'), 1)")
+    return Expect(FindingKind.SEQUENCE_BEHIND, "zoo_tag", field="id")
+
+
+BREAKAGES = [delete_row, add_row, change_text, move_datetime, change_json_key, json_null_for_sql_null,
+             repoint_foreign_key, drop_migration_row, drop_table, sequence_below_max]
+
+
+# SQLite and InnoDB never hand out a key below max(pk): a sequence breaks on PostgreSQL only.
+BREAK_CASES = [
+    pytest.param(pair, breakage, id=f"{direction_id(pair)}-{breakage.__name__}")
+    for pair in DIRECTIONS[:2]
+    for breakage in BREAKAGES
+    if breakage is not sequence_below_max or VENDOR[pair[1]] == "postgresql"
+]
+
+
+@pytest.mark.parametrize("pair,breakage", BREAK_CASES)
+def test_each_breakage_is_found_and_named(copy_of, pair, breakage):
+    source, target = copy_of(*pair)
+    expect = breakage(target)
+    report = portadb.verify(source, target, chunk_size=10)
+    assert report.exit_code == 1
+    finding = _finding(report, expect.kind, expect.table, expect.pk, expect.field)
+    assert finding, portadb.render(report)
+    assert expect.table in finding.message
+    if expect.pk is not None:
+        assert repr(expect.pk) in finding.message
+    bad = {t.table for t in report.tables if not t.ok} | {s.table for s in report.sequences if not s.ok}
+    assert bad <= {expect.table}, bad  # nothing else is flagged
+
+
+def test_missing_migration_names_the_migrations_and_rows(copy_of):
+    source, target = copy_of("default", "postgresql")
+    drop_migration_row(target)
+    report = portadb.verify(source, target)
+    assert report.migrations_missing == ["zoo.0001_initial"] and not report.migrations_extra
+    assert _finding(report, FindingKind.ROW_MISSING, "django_migrations")
+
+
+def test_difference_shows_both_values(copy_of):
+    source, target = copy_of("default", "postgresql")
+    expect = move_datetime(target)
+    report = portadb.verify(source, target)
+    table = next(t for t in report.tables if t.table == "zoo_everything")
+    (diff,) = table.differences
+    assert (diff.pk, diff.field) == (expect.pk, "datetime")
+    assert diff.source_value == "2024-03-31T05:30:00.123461+00:00"
+    assert diff.target_value == "2024-03-31T05:30:00.123462+00:00"
+    assert table.different_rows == 1 and table.chunks_different == 1
+
+
+def test_sample_and_counts_only(copy_of):
+    source, target = copy_of("default", "postgresql")
+    change_text(target)
+    whole = sum(t.source_rows for t in portadb.verify(source, target, counts_only=True).tables)
+    assert portadb.verify(source, target, counts_only=True).ok  # same counts, content not read
+    sampled = portadb.verify(source, target, sample=1.0, chunk_size=4)
+    assert not sampled.ok and sampled.compared_rows == whole  # every sampled chunk compared
+    assert _finding(sampled, FindingKind.VALUE_DIFFERENT, "zoo_everything", field="text")
+    quick = portadb.verify(source, target, sample=0.01, chunk_size=4)
+    assert quick.compared_rows < whole
+    delete_row(target)
+    assert _finding(portadb.verify(source, target, counts_only=True), FindingKind.COUNT_MISMATCH,
+                    "zoo_everything")
+
+
+def test_models_and_exclude_choose_tables(copy_of):
+    source, target = copy_of("default", "postgresql")
+    only = portadb.verify(source, target, models=["zoo.Book"])
+    # django_migrations and the cache tables are always part of a copy, so of its proof.
+    assert {t.table for t in only.tables} == {"zoo_book_tags", "zoo_book", "django_migrations", "zoo_cache"}
+    rest = portadb.verify(source, target, exclude=["zoo", "auth"])
+    assert {t.table for t in rest.tables} == {
+        "django_content_type", "django_admin_log", "django_session", "taggit_tag", "taggit_taggeditem",
+        "django_migrations", "zoo_cache",  # the cache table belongs to no app
+    }
+
+
+def test_verify_writes_nothing_on_the_source(copy_of):
+    source, target = copy_of("default", "postgresql")
+    path = settings.DATABASES[source]["NAME"]
+    before = _sha256(path), os.stat(path).st_mtime_ns
+    assert portadb.verify(source, target).ok
+    assert (_sha256(path), os.stat(path).st_mtime_ns) == before
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def test_command_exit_codes_and_formats(copy_of, tmp_path):
+    source, target = copy_of("default", "postgresql")
+    out = io.StringIO()
+    call_command("portadb", "verify", f"--from={source}", f"--to={target}", stdout=out)
+    assert out.getvalue().splitlines()[1].startswith("IDENTICAL")
+
+    change_text(target)
+    with pytest.raises(CommandError) as failed:
+        call_command("portadb", "verify", f"--from={source}", f"--to={target}", "--format=json",
+                     stdout=(out := io.StringIO()))
+    assert failed.value.returncode == 1 and "zoo_everything" in str(failed.value)
+    data = json.loads(out.getvalue())
+    assert data["schema_version"] == 1 and data["kind"] == "verify" and data["ok"] is False
+    assert [f["kind"] for f in data["findings"]] == ["value_different"]
+
+    junit = tmp_path / "verify.xml"
+    with pytest.raises(CommandError):
+        call_command("portadb", "verify", f"--from={source}", f"--to={target}", "--format=junit",
+                     f"--output={junit}")
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {m._meta.db_table for m in shared_models(source, target)}
+    assert [n for n, c in cases.items() if c.find("failure") is not None] == ["zoo_everything"]
+    assert suite.get("failures") == "1"
+
+    markdown = call_command_text("verify", f"--from={source}", f"--to={target}", "--format=markdown")
+    assert "| `zoo_everything` |" in markdown and "### Differing values" in markdown
+
+
+REFUSALS = {
+    "bad-sample": ["--to=postgresql", "--sample=2"],
+    "unknown-model": ["--to=postgresql", "--models=zoo.Nope"],
+    "bad-chunk-size": ["--to=postgresql", "--chunk-size=0"],
+    "missing-target-file": ["--to=sqlite2"],
+    "same-database": ["--to=default"],
+}
+
+
+@pytest.mark.parametrize("args", REFUSALS.values(), ids=REFUSALS.keys())
+def test_command_refusals_exit_two_and_create_nothing(zoo_source, args):
+    target_file = settings.DATABASES["sqlite2"]["NAME"]
+    if os.path.exists(target_file):
+        os.remove(target_file)
+    with pytest.raises(CommandError) as failed:
+        call_command("portadb", "verify", f"--from={zoo_source}", *args, stdout=io.StringIO())
+    assert failed.value.returncode == 2
+    assert not os.path.exists(target_file)
+
+
+def test_copy_verify_runs_the_verification(zoo_source, empty):
+    target = empty("postgresql")
+    out = io.StringIO()
+    call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", "--verify",
+                 "--format=json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["ok"] is True and data["verification"]["ok"] is True
+    assert data["verification"]["kind"] == "verify"
+    compared = sum(t["compared_rows"] for t in data["verification"]["tables"])
+    assert compared == sum(t["source_rows"] for t in data["tables"])
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def call_command_text(*args) -> str:
+    out = io.StringIO()
+    try:
+        call_command("portadb", *args, stdout=out)
+    except CommandError:
+        pass
+    return out.getvalue()
+
+
+def _finding(report, kind, table, pk=None, field=None):
+    for f in report.findings:
+        if f.kind is kind and f.table == table and (pk is None or f.pk == pk) and \
+                (field is None or f.field == field):
+            return f
+    return None
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
