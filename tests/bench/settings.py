@@ -29,7 +29,8 @@ DATABASES = {
     "postgresql": dj_database_url.parse(POSTGRESQL_URL),
     "mysql": dj_database_url.parse(MYSQL_URL),
 }
-DATABASES["mysql"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+# local_infile: portadb writes MariaDB/MySQL through LOAD DATA LOCAL when allowed.
+DATABASES["mysql"].setdefault("OPTIONS", {}).update(charset="utf8mb4", local_infile=1)
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
