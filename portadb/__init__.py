@@ -31,7 +31,8 @@ def copy(source: str, target: str, **options):
     ``source`` and ``target`` are ``DATABASES`` aliases, vendor names
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
-    ``chunk_size`` (rows per read and per commit), ``progress`` (tqdm bars on a
+    ``chunk_size`` (rows per read and per commit), ``jobs`` (worker processes
+    copying tables at once; each reads its own snapshot), ``progress`` (tqdm bars on a
     terminal), ``confirm`` (a callable asked before replacing tables),
     ``resume`` (continue an interrupted copy after its last committed chunk;
     see :mod:`portadb.journal`),

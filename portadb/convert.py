@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import models
 
@@ -71,8 +72,16 @@ def column_for(field, source, target) -> Column:
         return Column(field.column, field, None, "JSON text as stored")
     if not readers and _plain(field):
         return Column(field.column, field, None, "identity")
-    return Column(field.column, field, _chain(readers, expression, field, source, target),
-                  _describe(field, readers, source, target))
+    from .backends import adapter_for
+
+    if len(readers) == 1 and adapter_for(target).stores_as_read(field):
+        # One reader and a target that stores the value it returns unchanged:
+        # call the reader alone, without the generic chain around it.
+        convert = (adapter_for(source).fast_reader(readers[0], expression)
+                   or partial(readers[0], expression=expression, connection=source))
+    else:
+        convert = _chain(readers, expression, field, source, target)
+    return Column(field.column, field, convert, _describe(field, readers, source, target))
 
 
 def convert_rows(rows: Sequence[Sequence], columns: Sequence[Column]) -> list[tuple]:

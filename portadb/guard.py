@@ -85,6 +85,9 @@ class _Policy:
 class Abort(_Policy):
     """Check each chunk; raise :class:`ValueRefused` on the first refused value."""
 
+    #: Worker processes (``--jobs``) can each build and use their own guards.
+    parallel_safe = True
+
     def __init__(self, plan: Plan):
         self.plan = plan
         self.rejected: Counter = Counter()
@@ -107,6 +110,9 @@ class Abort(_Policy):
 
 class Reject(_Policy):
     """Leave out the rows the scan refused; write them to a JSON Lines file."""
+
+    #: One reject file and one count: rows are rejected in this process only.
+    parallel_safe = False
 
     def __init__(self, plan: Plan, path: str, scan: ScanResult):
         self.plan = plan

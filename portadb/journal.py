@@ -53,6 +53,8 @@ RunRow = _model("RunRow", "portadb_run", {
     "source": models.TextField(),
     "plan": models.TextField(),
     "state": models.CharField(max_length=20),
+    #: Primary keys and unique constraints the backend dropped to build them after the data.
+    "deferred": models.TextField(default="[]"),
     "started": models.DateTimeField(),
     "updated": models.DateTimeField(),
 })
@@ -74,10 +76,12 @@ class Position:
 class Journal:
     """The journal of one copy on its target; see the module docstring."""
 
-    def __init__(self, target: Endpoint, state: str, positions: dict[str, Position]):
+    def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
+                 deferred_keys: Sequence[str] = ()):
         self.target = target
         self.state = state
         self.positions = positions
+        self.deferred_keys = list(deferred_keys)
 
     # -- starting and reopening --------------------------------------------
 
@@ -135,14 +139,19 @@ class Journal:
             r.table: Position(_decode(r.position), r.rows)
             for r in TableRow.objects.using(target.alias).all()
         }
-        journal = cls(target, run.state, positions)
+        journal = cls(target, run.state, positions, json.loads(run.deferred))
         if run.state != SCHEMA:
             journal._check_rows(plan)
         return journal
 
     # -- recording ---------------------------------------------------------
 
-    def schema_done(self) -> None:
+    def schema_done(self, deferred_keys: Sequence[str] = ()) -> None:
+        """The tables exist; ``deferred_keys`` rebuild the keys dropped until after the data."""
+        self.deferred_keys = list(deferred_keys)
+        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
+            deferred=json.dumps(self.deferred_keys)
+        )
         self._set_state(LOADING)
 
     def advance(self, table: str, key: Sequence, rows: int) -> None:

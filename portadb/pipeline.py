@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError
 
-from . import guard, schema
+from . import guard, parallel, schema
 from .capabilities import check_target_can_hold, left_behind
 from .endpoints import Endpoint, check_distinct, resolve
 from .exceptions import (
@@ -30,7 +30,7 @@ from .plan import Plan, table_jobs
 from .progress import Progress
 from .reports import CopyReport, Finding, FindingKind, Severity, TableResult
 from .selection import missing_rows, outside_references, select_models
-from .transfer import copy_table
+from .transfer import collector_paused, copy_table
 
 DEFAULT_CHUNK_SIZE = 20_000
 
@@ -141,11 +141,12 @@ def _check_migrations(source: Endpoint, inv) -> None:
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: bool = False, clock: Callable[[], float] = time.perf_counter,
         on_error: str = "abort", reject_file: str | None = None,
-        journal: Journal | None = None) -> CopyReport:
+        journal: Journal | None = None, jobs: int = 1) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts.
 
     Pass the :class:`~portadb.journal.Journal` of an interrupted copy to
     resume it; without one a fresh journal is started on the target.
+    ``jobs`` worker processes copy tables side by side where both backends allow.
     """
     started = clock()
     src, tgt = plan.source, plan.target
@@ -157,8 +158,13 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     with src.adapter.snapshot(), guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
         journal = journal or Journal.begin(plan)
         steps = _schema(plan, journal, drop=replace or report.resumed)
-        with tgt.adapter.load_session():
+        with tgt.adapter.load_session(), collector_paused():
+            if policy.parallel_safe and parallel.usable(src, tgt, jobs):
+                timings = parallel.copy_tables(src, tgt, plan.jobs, chunk_size, jobs, bars.overall,
+                                               policy.table, journal)
             for job in plan.jobs:
+                if job.table in timings:
+                    continue  # copied by the workers
                 bar = bars.table(job.table, job.source_rows)
                 _Both(bar, bars.overall).update(journal.committed(job.table))
                 t0 = clock()
@@ -173,7 +179,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     schema.check_references(tgt.connection, plan.models)
     # Only a resumed copy can find some of them built already.
     deferred = schema.unbuilt(tgt.connection, steps.deferred) if report.resumed else steps.deferred
-    schema.build_deferred(tgt.connection, deferred)
+    schema.build_deferred(tgt.connection, deferred,
+                          workers=jobs if tgt.adapter.parallel_writes else 1)
     if plan.unselected and replace:
         schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))
@@ -203,11 +210,16 @@ def _schema(plan: Plan, journal: Journal, drop: bool) -> schema.SchemaSteps:
     # Unselected models whose tables are missing get them empty: the schema is the whole project's.
     models = plan.unselected_missing + plan.models
     if journal.state != SCHEMA:
-        return schema.create_tables(tgt.connection, models, collect_only=True)
+        steps = schema.create_tables(tgt.connection, models, collect_only=True)
+        steps.deferred[:0] = journal.deferred_keys  # dropped by the interrupted run
+        return steps
     if drop and plan.target_tables:
         tgt.adapter.drop_tables(plan.target_tables)
     steps = schema.create_tables(tgt.connection, models)
-    journal.schema_done()
+    # Keys built after the data are cheaper; the journal keeps them for a resumed run.
+    keys = tgt.adapter.defer_keys([job.table for job in plan.jobs])
+    steps.deferred[:0] = keys
+    journal.schema_done(keys)
     return steps
 
 
@@ -216,7 +228,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
          confirm: Callable[[Plan], bool] | None = None,
          models: Sequence[str] = (), exclude: Sequence[str] = (),
          verify: bool = False, on_error: str = "abort",
-         reject_file: str | None = None) -> CopyReport:
+         reject_file: str | None = None, jobs: int = 1) -> CopyReport:
     """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``.
 
     ``verify`` proves the copy afterwards (:func:`portadb.verify`).
@@ -225,6 +237,8 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
         raise PortadbError("The chunk size must be a positive number of rows.")
     if resume and replace:
         raise PortadbError("--resume continues a copy and --replace starts it again; choose one.")
+    if jobs < 1:
+        raise PortadbError("The number of jobs must be at least 1.")
     guard.check_options(on_error, reject_file)
     src, tgt = open_endpoints(source, target)
     try:
@@ -234,7 +248,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
         if plan.target_tables and not resume and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
         report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
-                     on_error=on_error, reject_file=reject_file, journal=journal)
+                     on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs)
         if verify:
             from .verify import verify_endpoints
 

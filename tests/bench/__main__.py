@@ -1,0 +1,164 @@
+"""Benchmark portadb against the usual ways of moving a Django database, side by side.
+
+    python -m tests.bench --rows 1000000 --repeat 3 --output docs/benchmark-results.rst
+
+Generates the sample shop (``portadb.demo``) deterministically in SQLite, then
+times, in one run: ``portadb copy`` to PostgreSQL and to MariaDB (every value
+checked afterwards), ``portadb verify`` and ``portadb copy --dry-run`` when
+those subcommands exist, pgloader data-only into the Django-migrated schema,
+``sqlite3 -csv | psql \\copy``, CSV + ``LOAD DATA LOCAL INFILE``, and
+dumpdata + loaddata at a smaller size. Seconds are the median of the repeats;
+peak RSS is the largest of the client processes; ratios are against portadb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000,
+                        help="rows in the shop data set (default 100000)")
+    parser.add_argument("--small-rows", type=int, default=20_000,
+                        help="rows for dumpdata + loaddata, which is slow (default 20000)")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the parallel portadb run (default 2)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contestant; the median counts")
+    parser.add_argument("--only", default="",
+                        help="comma-separated contestants to run (default all): "
+                             "portadb-pg, portadb-mysql, verify, dry-run, pgloader, psql, load-data, "
+                             "dumpdata")
+    parser.add_argument("--output", help="write the results to this file too (.rst or .md)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated SQLite sources")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("PORTADB_BENCH_DIR", "/tmp/portadb-bench")
+    work = os.environ["PORTADB_BENCH_DIR"]
+    os.makedirs(work, exist_ok=True)
+    os.environ["PORTADB_BENCH_SOURCE"] = os.path.join(work, f"shop-v1-{args.rows}.sqlite3")
+    os.environ["PORTADB_BENCH_SMALL_SOURCE"] = os.path.join(work, f"shop-v1-{args.small_rows}.sqlite3")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
+    import django
+
+    django.setup()
+    from . import contestants as c
+    from .check import differences, sequence_problems
+    from .results import machine, render
+
+    wanted = set(filter(None, args.only.split(",")))
+
+    def chosen(name: str) -> bool:
+        return not wanted or name in wanted
+
+    rows = source_for("default", args.rows)
+    results = []
+
+    def run(name, target, n, step, source="default", check=None, note=""):
+        result = c.Result(name, target, n, note=note)
+        for i in range(args.repeat):
+            result.runs.append(step())
+            print(f"  {name} -> {target}: run {i + 1}: {result.runs[-1].seconds:.2f} s, "
+                  f"{result.runs[-1].peak_rss_mb:.0f} MB, exit {result.runs[-1].returncode}",
+                  file=sys.stderr)
+            if result.runs[-1].returncode:
+                print(result.runs[-1].output, file=sys.stderr)
+                break
+            if check == "each" or (check == "last" and i == args.repeat - 1):
+                found = differences(source, target)
+                result.exact = "exact" if found is None else f"NOT EXACT: {found}"
+                if found is None:
+                    found = sequence_problems(target)
+                    result.exact = "exact, sequences ok" if found is None else f"SEQUENCES: {found}"
+        results.append(result)
+        return result
+
+    servers = {alias: c.reachable(alias) for alias in ("postgresql", "mysql")}
+    for alias, why in servers.items():
+        if why:
+            print(f"{alias} is not reachable, its contestants are skipped: {why}", file=sys.stderr)
+    info = machine()
+    pg, my = servers["postgresql"] is None, servers["mysql"] is None
+    has_verify = "verify" in c.portadb_help()
+    has_dry_run = "--dry-run" in c.portadb_help("copy")
+
+    if pg and chosen("portadb-pg"):
+        run("portadb copy", "postgresql", rows, lambda: c.portadb_copy("default", "postgresql"),
+            check="each")
+        run(f"portadb copy --jobs {args.jobs}", "postgresql", rows,
+            lambda: c.portadb_copy("default", "postgresql", ("--jobs", str(args.jobs))), check="each")
+        if has_verify and chosen("verify"):
+            run("portadb verify", "postgresql", rows, lambda: c.portadb_subcommand(
+                ["verify", "--from=default", "--to=postgresql", "-v", "0"], "default"))
+        if has_dry_run and chosen("dry-run"):
+            c.recreate("postgresql")
+            run("portadb copy --dry-run", "postgresql", rows, lambda: c.portadb_subcommand(
+                ["copy", "--from=default", "--to=postgresql", "--dry-run", "-v", "0"], "default"))
+    if pg and chosen("pgloader") and shutil.which("pgloader"):
+        run("pgloader (data only)", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
+            check="last", note="into the Django-migrated schema")
+    if pg and chosen("psql") and shutil.which("sqlite3") and shutil.which("psql"):
+        run("sqlite3 -csv | psql \\copy", "postgresql", rows,
+            lambda: c.sqlite_psql("default", "postgresql"), check="last",
+            note="into the Django-migrated schema")
+    if my and chosen("portadb-mysql"):
+        run("portadb copy", "mysql", rows, lambda: c.portadb_copy("default", "mysql"), check="each")
+        run(f"portadb copy --jobs {args.jobs}", "mysql", rows,
+            lambda: c.portadb_copy("default", "mysql", ("--jobs", str(args.jobs))), check="each")
+    if my and chosen("load-data") and shutil.which("sqlite3") and shutil.which("mysql"):
+        run("CSV + LOAD DATA LOCAL", "mysql", rows, lambda: c.csv_load_data("default", "mysql"),
+            check="last", note="into the Django-migrated schema, foreign_key_checks=0")
+    if pg and chosen("dumpdata"):
+        small = source_for("small", args.small_rows)
+        run("dumpdata + loaddata", "postgresql", small, lambda: c.dumpdata_loaddata("small", "postgresql"),
+            source="small", check="last", note=f"at {small:,} rows")
+
+    info["load_after"] = os.getloadavg()
+    text = render(results, info, "text")
+    print(text)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(render(results, info, "rst" if args.output.endswith(".rst") else "markdown"))
+    for alias in ("postgresql", "mysql"):
+        if servers[alias] is None:
+            c.recreate(alias)  # leave no copy of the data set behind
+    if not args.keep:
+        for alias in ("default", "small"):
+            path = django.conf.settings.DATABASES[alias]["NAME"]
+            for leftover in (path, path + ".done"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+    bad = [r for r in results if r.name.startswith("portadb") and (not r.ok or r.exact.startswith("NOT"))]
+    return 1 if bad else 0
+
+
+def source_for(alias: str, rows: int) -> int:
+    """Generate the shop data set for ``alias`` unless the file is there; return its shop rows."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    from portadb.demo.data import generate
+
+    from .contestants import SHOP_TABLES
+
+    path = connections[alias].settings_dict["NAME"]
+    if not os.path.exists(path + ".done"):
+        if os.path.exists(path):
+            os.remove(path)  # an interrupted generation
+        print(f"generating {rows:,} rows into {path}", file=sys.stderr)
+        call_command("migrate", database=alias, verbosity=0, interactive=False)
+        generate(alias, rows)
+        open(path + ".done", "w").close()
+    with connections[alias].cursor() as cursor:
+        total = 0
+        for table in SHOP_TABLES:
+            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
+            total += cursor.fetchone()[0]
+    connections[alias].close()
+    return total
+
+
+if __name__ == "__main__":
+    sys.exit(main())

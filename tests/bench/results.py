@@ -1,0 +1,131 @@
+"""The machine a benchmark ran on, and the results as a text, Markdown or reStructuredText table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import platform
+import subprocess
+import sys
+
+from django.conf import settings
+from django.db import connections
+
+
+def machine() -> dict:
+    """Cores, memory, CPU, load and the versions of everything measured."""
+    import django
+
+    info = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "load_before": os.getloadavg(),
+    }
+    try:
+        import psycopg
+
+        info["psycopg"] = f"{psycopg.__version__} ({psycopg.pq.__impl__})"
+    except ImportError:
+        pass
+    for alias, query in (("postgresql", "SHOW server_version"), ("mysql", "SELECT VERSION()")):
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(query)
+                info[alias] = cursor.fetchone()[0].split(" ")[0]
+            connections[alias].close()
+        except Exception:  # not reachable: the report leaves it out
+            pass
+    try:
+        out = subprocess.run(["pgloader", "--version"], capture_output=True, text=True).stdout
+        info["pgloader"] = out.splitlines()[0].replace("pgloader version ", "").strip('"')
+    except (OSError, IndexError):
+        pass
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+HEADER = ["tool", "target", "rows", "seconds", "rows/s", "peak RSS MB", "portadb is ×", "exact", "note"]
+
+
+def rows_of(results) -> list[list[str]]:
+    """Table rows; "portadb is ×" = the fastest portadb copy's rows/s over the tool's, same target."""
+    reference = {}
+    for r in results:
+        if r.name.startswith("portadb copy") and "--dry-run" not in r.name and r.ok:
+            best = reference.get(r.target)
+            if best is None or r.rows_per_second > best.rows_per_second:
+                reference[r.target] = r
+    out = []
+    for r in results:
+        ref = reference.get(r.target)
+        if not r.ok:
+            ratio, seconds, speed = "", "failed", ""
+        else:
+            seconds, speed = f"{r.seconds:.2f}", f"{r.rows_per_second:,.0f}"
+            ratio = ("" if ref is None or r is ref or math.isnan(r.rows_per_second)
+                     else f"{ref.rows_per_second / r.rows_per_second:.2f}")
+        exact = r.exact if len(r.exact) < 90 else r.exact[:87] + "..."
+        out.append([r.name, _vendor(r.target), f"{r.rows:,}", seconds, speed, f"{r.peak_rss_mb:.0f}",
+                    ratio, exact, r.note])
+    return out
+
+
+def render(results, info: dict, fmt: str = "text") -> str:
+    rows = rows_of(results)
+    lines = []
+    if fmt == "rst":
+        lines += _rst_table(HEADER, rows)
+    else:
+        lines.append("| " + " | ".join(HEADER) + " |")
+        lines.append("|" + "|".join("---:" if h in ("rows", "seconds", "rows/s", "peak RSS MB",
+                                                    "portadb is ×") else "---" for h in HEADER) + "|")
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines.append("")
+    lines += _machine_lines(info, fmt)
+    return "\n".join(lines) + "\n"
+
+
+def _machine_lines(info: dict, fmt: str) -> list[str]:
+    bullet = "- " if fmt != "text" else "  "
+    load = "/".join(f"{x:.2f}" for x in info.get("load_before", ()))
+    after = "/".join(f"{x:.2f}" for x in info.get("load_after", ()))
+    versions = ", ".join(f"{k} {info[k]}" for k in ("python", "django", "psycopg", "sqlite", "postgresql",
+                                                     "mysql", "pgloader") if k in info)
+    return [
+        f"{bullet}Run {info['date']} on {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB RAM,"
+        f" {info['os']}.",
+        f"{bullet}Load average (1/5/15 min) before: {load}; after: {after}.",
+        f"{bullet}Versions: {versions}.".replace("mysql", "MariaDB/MySQL"),
+        f"{bullet}Command: python -m tests.bench {' '.join(sys.argv[1:])}",
+    ]
+
+
+def _rst_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        out.append(f"   * - {row[0]}")
+        out += [f"     - {cell or ' '}" for cell in row[1:]]
+    out.append("")
+    return out
+
+
+def _vendor(alias: str) -> str:
+    return {"postgresql": "PostgreSQL", "mysql": "MariaDB"}.get(connections[alias].vendor, alias) \
+        if alias in settings.DATABASES else alias

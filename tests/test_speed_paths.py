@@ -1,0 +1,86 @@
+"""The fast paths keep the copy exact: worker processes, binary COPY, keys built after the data."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+import portadb
+
+from . import databases as db
+
+
+def test_two_jobs_copy_every_value(zoo_source, empty):
+    target = empty("postgresql")
+    report = portadb.copy(zoo_source, target, jobs=2, chunk_size=7)
+    assert report.ok, portadb.render(report)
+    before, after = db.snapshot(zoo_source), db.snapshot(target)
+    for table in before:
+        assert after[table] == before[table], table
+    assert {t.table for t in report.tables if t.seconds > 0} >= {"zoo_everything", "auth_permission"}
+
+
+def test_keys_and_unique_constraints_are_back_after_the_copy(zoo_source, empty):
+    target = empty("postgresql")
+    portadb.copy(zoo_source, target)
+    with connections[target].cursor() as cursor:
+        constraints = connections[target].introspection.get_constraints(cursor, "zoo_plainauto")
+    assert any(c["primary_key"] for c in constraints.values())
+    assert any(c["unique"] and c["columns"] == ["name"] for c in constraints.values())
+    with pytest.raises(Exception, match="duplicate key"):
+        with connections[target].cursor() as cursor:
+            cursor.execute("INSERT INTO zoo_plainauto (id, name) VALUES (10, 'again')")
+
+
+@pytest.mark.parametrize("stored", [
+    "2024-02-29 23:59:59.999999", "2024-02-29 23:59:59", "1970-01-01 00:00:00.000001",
+    "2024-03-31T02:30:00", "2024-03-31 02:30:00+02:00", "0001-01-01 00:00:00", "2024-01-01",
+    "2024-1-2 3:04:05", None,
+])
+def test_sqlite_fast_datetime_reader_gives_what_django_gives(stored):
+    from portadb.backends import adapter_for
+    from tests.zoo.models import Everything
+
+    connection = connections["default"]
+    for name in ("datetime", "date"):
+        field = Everything._meta.get_field(name)
+        expression = field.get_col(Everything._meta.db_table)
+        (reader,) = connection.ops.get_db_converters(expression)
+        fast = adapter_for(connection).fast_reader(reader, expression)
+        assert fast is not None
+        try:
+            expected = reader(stored, expression, connection)
+        except Exception as e:  # the fast path must fail the same way
+            with pytest.raises(type(e)):
+                fast(stored)
+            continue
+        got = fast(stored)
+        assert got == expected and type(got) is type(expected), (name, stored)
+        assert getattr(got, "tzinfo", None) == getattr(expected, "tzinfo", None)
+
+
+@pytest.mark.parametrize("stored", [
+    "12345678123456781234567812345678", "ffffffffffffffffffffffffffffffff", "0" * 32,
+    "0x345678123456781234567812345678", "12345678-1234-5678-1234-567812345678", "-" + "f" * 31,
+    " " + "a" * 31, "zz345678123456781234567812345678", None,
+])
+def test_sqlite_fast_uuid_reader_gives_what_django_gives(stored):
+    from portadb.backends import adapter_for
+    from tests.zoo.models import Everything
+
+    connection = connections["default"]
+    field = Everything._meta.get_field("uuid")
+    expression = field.get_col(Everything._meta.db_table)
+    (reader,) = connection.ops.get_db_converters(expression)
+    fast = adapter_for(connection).fast_reader(reader, expression)
+    try:
+        expected = reader(stored, expression, connection)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            fast(stored)
+        return
+    got = fast(stored)
+    assert got == expected and type(got) is type(expected)
+    if got is not None:
+        assert (str(got), got.bytes, got.is_safe, got.version, hash(got)) == \
+            (str(expected), expected.bytes, expected.is_safe, expected.version, hash(expected))
