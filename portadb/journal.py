@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from .endpoints import Endpoint, identity
 from .exceptions import PreconditionError, TransferError, first_line
+from .schema import locate
 
 SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
 _RUN_ID = 1
@@ -53,6 +54,8 @@ RunRow = _model("RunRow", "portadb_run", {
     "source": models.TextField(),
     "plan": models.TextField(),
     "state": models.CharField(max_length=20),
+    #: The indexes and constraints due after the data: ``[[sql, table, name], ...]``.
+    "deferred": models.TextField(default="[]"),
     "started": models.DateTimeField(),
     "updated": models.DateTimeField(),
 })
@@ -61,6 +64,19 @@ TableRow = _model("TableRow", "portadb_journal", {
     "position": models.TextField(null=True),
     "rows": models.BigIntegerField(default=0),
 })
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An index or constraint statement kept in the journal until the data is in."""
+
+    sql: str
+    table: str | None = None
+    #: The index or constraint name, quoted by the backend, when known.
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return self.sql
 
 
 @dataclass
@@ -74,10 +90,13 @@ class Position:
 class Journal:
     """The journal of one copy on its target; see the module docstring."""
 
-    def __init__(self, target: Endpoint, state: str, positions: dict[str, Position]):
+    def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
+                 deferred: Sequence[Deferred] = ()):
         self.target = target
         self.state = state
         self.positions = positions
+        #: What the schema step left for after the data (read back by a resumed copy).
+        self.deferred = list(deferred)
 
     # -- starting and reopening --------------------------------------------
 
@@ -135,14 +154,24 @@ class Journal:
             r.table: Position(_decode(r.position), r.rows)
             for r in TableRow.objects.using(target.alias).all()
         }
-        journal = cls(target, run.state, positions)
+        deferred = [Deferred(*item) for item in json.loads(run.deferred)]
+        journal = cls(target, run.state, positions, deferred)
         if run.state != SCHEMA:
             journal._check_rows(plan)
         return journal
 
     # -- recording ---------------------------------------------------------
 
-    def schema_done(self) -> None:
+    def schema_done(self, deferred: Sequence) -> None:
+        """The tables exist; keep ``deferred`` (indexes, constraints) for after the data.
+
+        Kept as SQL text: a resumed copy runs exactly what this one would have,
+        whatever made the statements.
+        """
+        self.deferred = [Deferred(str(s), *locate(s)) for s in deferred]
+        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
+            deferred=json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
+        )
         self._set_state(LOADING)
 
     def advance(self, table: str, key: Sequence, rows: int) -> None:

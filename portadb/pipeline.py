@@ -200,14 +200,14 @@ def _schema(plan: Plan, journal: Journal, drop: bool) -> schema.SchemaSteps:
     left by a schema step that was cut short (the journal proves them empty).
     """
     tgt = plan.target
+    if journal.state != SCHEMA:
+        return schema.SchemaSteps(deferred=journal.deferred)  # as the interrupted run kept them
     # Unselected models whose tables are missing get them empty: the schema is the whole project's.
     models = plan.unselected_missing + plan.models
-    if journal.state != SCHEMA:
-        return schema.create_tables(tgt.connection, models, collect_only=True)
     if drop and plan.target_tables:
         tgt.adapter.drop_tables(plan.target_tables)
     steps = schema.create_tables(tgt.connection, models)
-    journal.schema_done()
+    journal.schema_done(steps.deferred)
     return steps
 
 

@@ -139,22 +139,29 @@ def unbuilt(connection, deferred: Sequence) -> list:
     kept = []
     with connection.cursor() as cursor:
         for statement in deferred:
-            parts = getattr(statement, "parts", {})
-            name, table = parts.get("name"), getattr(parts.get("table"), "table", None)
+            table, name = locate(statement)
             if name is not None and table is not None:
                 if table not in existing:
                     found = connection.introspection.get_constraints(cursor, table)
                     existing[table] = {q(n) for n in found}
-                if str(name) in existing[table]:
+                if name in existing[table]:
                     continue
             kept.append(statement)
     return kept
 
 
+def locate(statement) -> tuple[str | None, str | None]:
+    """The table and the (quoted) index or constraint name a deferred statement makes, if it says."""
+    parts = getattr(statement, "parts", None)
+    if parts is None:  # a stored statement (portadb.journal), or plain SQL
+        return getattr(statement, "table", None), getattr(statement, "name", None)
+    name = parts.get("name")
+    return getattr(parts.get("table"), "table", None), None if name is None else str(name)
+
+
 def _what(statement) -> str:
     """``index or constraint NAME on TABLE`` for a deferred statement, else its SQL."""
-    parts = getattr(statement, "parts", {})
-    table = getattr(parts.get("table"), "table", None)
-    if parts.get("name") is not None and table:
-        return f"the index or constraint {parts['name']} on {table}"
+    table, name = locate(statement)
+    if name is not None and table:
+        return f"the index or constraint {name} on {table}"
     return repr(str(statement)[:200])
