@@ -169,10 +169,8 @@ class Journal:
         whatever made the statements.
         """
         self.deferred = [Deferred(str(s), *locate(s)) for s in deferred]
-        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
-            deferred=json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
-        )
-        self._set_state(LOADING)
+        stored = json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
+        self._set_state(LOADING, deferred=stored)  # one UPDATE: both or neither
 
     def advance(self, table: str, key: Sequence, rows: int) -> None:
         """Record a chunk; call it inside the transaction that writes the chunk."""
@@ -190,9 +188,9 @@ class Journal:
     def committed(self, table: str) -> int:
         return self.positions[table].rows
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: str, **more) -> None:
         RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
-            state=state, updated=timezone.now()
+            state=state, updated=timezone.now(), **more
         )
         self.state = state
 
