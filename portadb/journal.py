@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from .endpoints import Endpoint, identity
 from .exceptions import PreconditionError, TransferError, first_line
+from .schema import locate
 
 SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
 _RUN_ID = 1
@@ -53,7 +54,7 @@ RunRow = _model("RunRow", "portadb_run", {
     "source": models.TextField(),
     "plan": models.TextField(),
     "state": models.CharField(max_length=20),
-    #: Primary keys and unique constraints the backend dropped to build them after the data.
+    #: The indexes and constraints due after the data: ``[[sql, table, name], ...]``.
     "deferred": models.TextField(default="[]"),
     "started": models.DateTimeField(),
     "updated": models.DateTimeField(),
@@ -63,6 +64,19 @@ TableRow = _model("TableRow", "portadb_journal", {
     "position": models.TextField(null=True),
     "rows": models.BigIntegerField(default=0),
 })
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An index or constraint statement kept in the journal until the data is in."""
+
+    sql: str
+    table: str | None = None
+    #: The index or constraint name, quoted by the backend, when known.
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return self.sql
 
 
 @dataclass
@@ -77,11 +91,12 @@ class Journal:
     """The journal of one copy on its target; see the module docstring."""
 
     def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
-                 deferred_keys: Sequence[str] = ()):
+                 deferred: Sequence[Deferred] = ()):
         self.target = target
         self.state = state
         self.positions = positions
-        self.deferred_keys = list(deferred_keys)
+        #: What the schema step left for after the data (read back by a resumed copy).
+        self.deferred = list(deferred)
 
     # -- starting and reopening --------------------------------------------
 
@@ -139,20 +154,23 @@ class Journal:
             r.table: Position(_decode(r.position), r.rows)
             for r in TableRow.objects.using(target.alias).all()
         }
-        journal = cls(target, run.state, positions, json.loads(run.deferred))
+        deferred = [Deferred(*item) for item in json.loads(run.deferred)]
+        journal = cls(target, run.state, positions, deferred)
         if run.state != SCHEMA:
             journal._check_rows(plan)
         return journal
 
     # -- recording ---------------------------------------------------------
 
-    def schema_done(self, deferred_keys: Sequence[str] = ()) -> None:
-        """The tables exist; ``deferred_keys`` rebuild the keys dropped until after the data."""
-        self.deferred_keys = list(deferred_keys)
-        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
-            deferred=json.dumps(self.deferred_keys)
-        )
-        self._set_state(LOADING)
+    def schema_done(self, deferred: Sequence) -> None:
+        """The tables exist; keep ``deferred`` (indexes, constraints) for after the data.
+
+        Kept as SQL text: a resumed copy runs exactly what this one would have,
+        whatever made the statements.
+        """
+        self.deferred = [Deferred(str(s), *locate(s)) for s in deferred]
+        stored = json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
+        self._set_state(LOADING, deferred=stored)  # one UPDATE: both or neither
 
     def advance(self, table: str, key: Sequence, rows: int) -> None:
         """Record a chunk; call it inside the transaction that writes the chunk."""
@@ -170,9 +188,9 @@ class Journal:
     def committed(self, table: str) -> int:
         return self.positions[table].rows
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: str, **more) -> None:
         RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
-            state=state, updated=timezone.now()
+            state=state, updated=timezone.now(), **more
         )
         self.state = state
 

@@ -207,19 +207,16 @@ def _schema(plan: Plan, journal: Journal, drop: bool) -> schema.SchemaSteps:
     left by a schema step that was cut short (the journal proves them empty).
     """
     tgt = plan.target
+    if journal.state != SCHEMA:
+        return schema.SchemaSteps(deferred=journal.deferred)  # as the interrupted run kept them
     # Unselected models whose tables are missing get them empty: the schema is the whole project's.
     models = plan.unselected_missing + plan.models
-    if journal.state != SCHEMA:
-        steps = schema.create_tables(tgt.connection, models, collect_only=True)
-        steps.deferred[:0] = journal.deferred_keys  # dropped by the interrupted run
-        return steps
     if drop and plan.target_tables:
         tgt.adapter.drop_tables(plan.target_tables)
     steps = schema.create_tables(tgt.connection, models)
-    # Keys built after the data are cheaper; the journal keeps them for a resumed run.
-    keys = tgt.adapter.defer_keys([job.table for job in plan.jobs])
-    steps.deferred[:0] = keys
-    journal.schema_done(keys)
+    # Keys built after the data are cheaper (binary COPY into bare tables).
+    steps.deferred[:0] = tgt.adapter.defer_keys([job.table for job in plan.jobs])
+    journal.schema_done(steps.deferred)
     return steps
 
 

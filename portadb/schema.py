@@ -196,33 +196,36 @@ def unbuilt(connection, deferred: Sequence) -> list:
     kept = []
     with connection.cursor() as cursor:
         for statement in deferred:
-            name, table = _named(statement)
+            table, name = locate(statement)
             if name is not None and table is not None:
                 if table not in existing:
                     found = connection.introspection.get_constraints(cursor, table)
                     existing[table] = {q(n) for n in found}
-                if str(name) in existing[table]:
+                if name in existing[table]:
                     continue
             kept.append(statement)
     return kept
 
 
-_ADD_CONSTRAINT = re.compile(r'ALTER TABLE "?([^"\s]+)"? ADD CONSTRAINT ("?[^"\s]+"?) ')
+# How a backend's deferred key reads (``defer_keys``): plain SQL, named in it.
+_ADD_CONSTRAINT = re.compile(r'ALTER TABLE ("?[^"\s]+"?) ADD CONSTRAINT ("?[^"\s]+"?) ')
 
 
-def _named(statement) -> tuple:
-    """``(name, table)`` of a deferred statement: Django's, or a backend's deferred key."""
+def locate(statement) -> tuple[str | None, str | None]:
+    """The table and the (quoted) index or constraint name a deferred statement makes, if it says."""
     if isinstance(statement, str):
         match = _ADD_CONSTRAINT.match(statement)
-        return (match[2], match[1]) if match else (None, None)
-    parts = getattr(statement, "parts", {})
-    return parts.get("name"), getattr(parts.get("table"), "table", None)
+        return (match[1].strip('"'), match[2]) if match else (None, None)
+    parts = getattr(statement, "parts", None)
+    if parts is None:  # a stored statement (portadb.journal)
+        return getattr(statement, "table", None), getattr(statement, "name", None)
+    name = parts.get("name")
+    return getattr(parts.get("table"), "table", None), None if name is None else str(name)
 
 
 def _what(statement) -> str:
     """``index or constraint NAME on TABLE`` for a deferred statement, else its SQL."""
-    parts = getattr(statement, "parts", {})
-    table = getattr(parts.get("table"), "table", None)
-    if parts.get("name") is not None and table:
-        return f"the index or constraint {parts['name']} on {table}"
+    table, name = locate(statement)
+    if name is not None and table:
+        return f"the index or constraint {name} on {table}"
     return repr(str(statement)[:200])

@@ -78,10 +78,10 @@ def install(point: str, n: int) -> None:
     elif point == "deferred":
         build = schema.build_deferred
 
-        def hooked_build(connection, deferred):
-            build(connection, deferred[:n])
+        def hooked_build(connection, deferred, **options):
+            build(connection, deferred[:n], **options)
             stop()
-            build(connection, deferred[n:])
+            build(connection, deferred[n:], **options)
 
         schema.build_deferred = hooked_build
     else:
