@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -65,7 +67,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, subcommand, **options):
         try:
-            report = getattr(self, f"do_{subcommand}")(**options)
+            with self.sql_echo(options["verbosity"] >= 3):
+                report = getattr(self, f"do_{subcommand}")(**options)
         except PortadbError as e:
             raise CommandError(mask(str(e)), returncode=2) from e
         self.write_report(report, options)
@@ -102,6 +105,23 @@ class Command(BaseCommand):
 
         return portadb.inspect(database)
 
+    @contextmanager
+    def sql_echo(self, enabled: bool):
+        """At ``-v 3``, every schema statement as Django's schema editor logs it."""
+        if not enabled:
+            yield
+            return
+        handler = _StreamHandler(self.stderr)
+        logger = logging.getLogger("django.db.backends.schema")
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
     def confirm_replace(self, plan) -> bool:
         answer = input(
             f"{plan.target.display} holds {len(plan.target_tables)} tables of this project.\n"
@@ -120,6 +140,15 @@ class Command(BaseCommand):
                 fh.write(text)
         else:
             self.stdout.write(text, ending="")
+
+
+class _StreamHandler(logging.Handler):
+    def __init__(self, stream):
+        super().__init__(logging.DEBUG)
+        self.stream = stream
+
+    def emit(self, record) -> None:
+        self.stream.write(mask(record.getMessage()))
 
 
 def _endpoints(parser) -> None:
