@@ -35,8 +35,13 @@ from .transfer import collector_paused, copy_table
 DEFAULT_CHUNK_SIZE = 20_000
 
 
-def open_endpoints(source: str, target: str) -> tuple[Endpoint, Endpoint]:
-    """Resolve and connect both sides; refuse one database twice."""
+def open_endpoints(source: str, target: str, *,
+                   target_must_exist: bool = False) -> tuple[Endpoint, Endpoint]:
+    """Resolve and connect both sides; refuse one database twice.
+
+    A SQLite source must exist (connecting would create it); so must the
+    target when it is only read (``target_must_exist``).
+    """
     src = resolve(source)
     try:
         tgt = resolve(target)
@@ -46,7 +51,7 @@ def open_endpoints(source: str, target: str) -> tuple[Endpoint, Endpoint]:
     try:
         check_distinct(src, tgt)
         connect(src, must_exist=True)
-        connect(tgt)
+        connect(tgt, must_exist=target_must_exist)
     except Exception:
         close(src, tgt)
         raise

@@ -76,6 +76,14 @@ class Finding:
     field: str | None = None
 
 
+class _Findings:
+    """What every report with ``findings`` offers."""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+
 @dataclass
 class TableResult:
     """Rows of one table on each side after a copy."""
@@ -94,7 +102,7 @@ class TableResult:
 
 
 @dataclass
-class CopyReport:
+class CopyReport(_Findings):
     """The outcome of :func:`portadb.copy`."""
 
     source: str
@@ -123,10 +131,6 @@ class CopyReport:
     @property
     def rejected_rows(self) -> int:
         return sum(t.rejected for t in self.tables)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
 
     @property
     def ok(self) -> bool:
@@ -290,7 +294,7 @@ class SequenceCheck:
 
 
 @dataclass
-class VerifyReport:
+class VerifyReport(_Findings):
     """The outcome of :func:`portadb.verify`: do source and target hold the same data?"""
 
     source: str
@@ -309,10 +313,6 @@ class VerifyReport:
     seconds: float = 0.0
     kind: str = "verify"
     schema_version: int = SCHEMA_VERSION
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
 
     @property
     def ok(self) -> bool:
@@ -365,7 +365,7 @@ class PlannedTable:
 
 
 @dataclass
-class PlanReport:
+class PlanReport(_Findings):
     """What :func:`portadb.plan` (``copy --dry-run``) found; nothing was written."""
 
     source: str
@@ -394,10 +394,6 @@ class PlanReport:
     estimated_seconds: float = 0.0
     kind: str = "plan"
     schema_version: int = SCHEMA_VERSION
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
 
     @property
     def ok(self) -> bool:

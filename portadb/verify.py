@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import gc
 import hashlib
 import json
 import random
@@ -50,8 +49,8 @@ from operator import itemgetter
 from django.db import DatabaseError, models
 from django.db.migrations.recorder import MigrationRecorder
 
-from .endpoints import Endpoint, check_distinct, resolve
-from .exceptions import PortadbError
+from .endpoints import Endpoint
+from .exceptions import PortadbError, first_line
 from .models import label, project_models, shared_models
 from .reports import (
     Finding,
@@ -63,6 +62,7 @@ from .reports import (
     VerifyReport,
 )
 from .selection import select_models
+from .transfer import collector_paused
 
 DEFAULT_CHUNK_SIZE = 20_000
 #: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
@@ -96,7 +96,9 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
     """
     _check_options(sample, chunk_size)
     select_models(project_models(), models or (), exclude or ())  # unknown labels: refuse early
-    src, tgt = _open(source, target)
+    from .pipeline import open_endpoints
+
+    src, tgt = open_endpoints(source, target, target_must_exist=True)
     try:
         chosen = select_models(shared_models(src.alias, tgt.alias), models or (), exclude or ())
         return verify_endpoints(src, tgt, chosen, sample=sample, counts_only=counts_only,
@@ -115,7 +117,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     report = VerifyReport(source=src.display, target=tgt.display, counts_only=counts_only,
                           sample=sample, chunk_size=chunk_size)
     try:
-        with src.adapter.snapshot(), tgt.adapter.snapshot(), _collector_paused():
+        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused():
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
             for model in chosen:
                 t0 = clock()
@@ -125,7 +127,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
             _check_sequences(tgt, chosen, present[1], report)
             _check_migrations(src, tgt, present, report)
     except DatabaseError as e:
-        raise VerificationError(f"Could not read the databases while verifying: {_first_line(e)}") from e
+        raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
     report.findings = _findings(report) + report.findings
     report.seconds = round(clock() - started, 3)
     return report
@@ -728,45 +730,3 @@ def _check_options(sample: float | None, chunk_size: int) -> None:
         raise PortadbError("The sample must be a fraction above 0 and at most 1, such as 0.1.")
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
-
-
-def _open(source: str, target: str) -> tuple[Endpoint, Endpoint]:
-    """Resolve and connect both sides; both must exist, neither is written."""
-    from .pipeline import connect
-
-    src = resolve(source)
-    try:
-        tgt = resolve(target)
-    except Exception:
-        src.close()
-        raise
-    try:
-        check_distinct(src, tgt)
-        connect(src, must_exist=True)
-        connect(tgt, must_exist=True)
-    except Exception:
-        src.close()
-        tgt.close()
-        raise
-    return src, tgt
-
-
-@contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector while rows stream through.
-
-    Millions of row tuples trigger a full collection again and again, a third
-    of the time spent; these rows form no reference cycles, so nothing leaks.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
