@@ -23,6 +23,7 @@ import json
 import math
 import re
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -319,7 +320,25 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
                     f"{field.max_digits} with decimal_places={places} allows {whole}")
         return None
 
-    return lambda values: _each(values, problem)
+    too_many_places = re.compile(rf"\.\d{{{places + 1},}}")
+    too_many_digits = re.compile(rf"(?<![\d.])0*[1-9]\d{{{whole},}}" if whole else r"(?<![\d.])0*[1-9]")
+
+    def check(values):
+        # One regular-expression pass over the chunk's text; only a chunk that
+        # may hold a refusal is looked at value by value.
+        present = [v for v in values if v is not None]
+        if set(map(type, present)) <= {float, int, Decimal}:
+            text = " ".join(map(str, present))
+            if not (_NOT_PLAIN.search(text) or too_many_places.search(text)
+                    or too_many_digits.search(text)):
+                return []
+        return _each(values, problem)
+
+    return check
+
+
+#: Exponents, infinities and NaN: left to the value-by-value check.
+_NOT_PLAIN = re.compile(r"[eEnN]")
 
 
 def _as_decimal(value) -> Decimal | None:
@@ -357,7 +376,26 @@ def _digits(number: Decimal) -> tuple[int, int]:
 def _date(field, kind, source, target, want) -> ColumnCheck | None:
     if not want(K.IMPOSSIBLE_DATE):
         return None
-    return lambda values: _each(values, lambda v: _temporal(v, dt.date, parse_date, "date"))
+
+    def check(values):
+        if _all_iso(values, dt.date):
+            return []
+        return _each(values, lambda v: _temporal(v, dt.date, parse_date, "date"))
+
+    return check
+
+
+def _all_iso(values: Sequence, typed) -> bool:
+    """Whether every value is ``None``, a ``typed`` or text its ``fromisoformat`` reads.
+
+    One pass in C over the chunk; a chunk that fails it is checked value by value.
+    """
+    texts = [v for v in values if v is not None and not isinstance(v, typed)]
+    try:
+        deque(map(typed.fromisoformat, texts), maxlen=0)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _datetime(field, kind, source, target, want) -> ColumnCheck | None:
@@ -373,7 +411,12 @@ def _datetime(field, kind, source, target, want) -> ColumnCheck | None:
                     "carries a UTC offset in a project with USE_TZ = False; the offset would be lost")
         return None
 
-    return lambda values: _each(values, problem)
+    def check(values):
+        if settings.USE_TZ and _all_iso(values, dt.datetime):
+            return []
+        return _each(values, problem)
+
+    return check
 
 
 def _time(field, kind, source, target, want) -> ColumnCheck | None:

@@ -133,3 +133,19 @@ def test_jsonb_refuses_more_than_mariadb_json():
     values = ['{"a": 1, "a": 2}', '["\\ud800"]', '["\\ud83d\\ude00"]', '{"a": "\\u0000"}']
     assert _check("json", values, target="mysql") == [(1, K.INVALID_JSON)]
     assert _check("json", values) == [(0, K.INVALID_JSON), (1, K.INVALID_JSON), (3, K.NUL_CHARACTER)]
+
+
+@pytest.mark.parametrize("values, flagged", [
+    ([1.5, 9999.99, -9999.99, 0.01, None, 0, Decimal("1.50"), Decimal("-0.00")], []),
+    ([1.5, 10000.0], [1]), ([0.001], [0]), ([1e-05], [0]), ([float("nan")], [0]),
+    ([Decimal("12345.6")], [0]), (["abc", 2.5], [0]), ([99999], [0]), ([Decimal("1E+4")], [0]),
+])
+def test_decimal_chunks_are_flagged_exactly_where_a_value_does_not_fit(values, flagged):
+    """The chunk-wide fast path and the value-by-value check agree (max_digits=6, places=2)."""
+    from django.db import models
+
+    from portadb.checks import _decimal
+
+    check = _decimal(models.DecimalField(max_digits=6, decimal_places=2), "DecimalField",
+                     None, None, lambda kind: True)
+    assert sorted({found[0] for found in check(values)}) == flagged
