@@ -4,7 +4,8 @@ The target is the local PostgreSQL (``PORTADB_DEMO_POSTGRESQL_URL``, default
 ``postgres://postgres@127.0.0.1:5432/portadb_demo``; the database is created if
 missing). Where no PostgreSQL answers, the demo says so in one line and copies
 into a second SQLite file instead, so it runs on any machine with Python.
-It runs the real command with ``--replace --noinput`` and can be rerun.
+It runs the real command with ``--replace --noinput`` (so it can be rerun) and
+``--verify`` (every row compared on both sides afterwards).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Sample shop in {source}: "
           + ", ".join(f"{rows:,} {table}" for table, rows in written.items()) + " rows.")
 
-    command = ["portadb", "copy", *endpoints, "--replace", "--noinput", "-v", "2",
+    command = ["portadb", "copy", *endpoints, "--replace", "--noinput", "--verify", "-v", "2",
                f"--format={args.format}"]
     print("$ python manage.py " + " ".join(command))
     try:
