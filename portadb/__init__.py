@@ -14,13 +14,14 @@ text, JSON or Markdown. Errors are :class:`portadb.exceptions.PortadbError`.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["copy", "inspect", "render", "verify", "__version__"]
+__all__ = ["copy", "plan", "verify", "inspect", "render", "__version__"]
 
-# Two submodules share their names with functions below. Importing a submodule
-# binds its name on the package, so they are imported here, first: the
-# functions defined after them are what ``portadb.inspect`` and
-# ``portadb.verify`` then name, whatever is imported later.
+# The submodules ``plan``, ``inspect`` and ``verify`` share their names with API
+# functions; importing a submodule the first time sets it as a package
+# attribute, so load them before the functions are defined and the functions
+# keep the names, whatever is imported later.
 from . import inspect as _inspect_module  # noqa: E402, F401
+from . import plan as _plan_module  # noqa: E402, F401
 from . import verify as _verify_module  # noqa: E402, F401
 
 
@@ -33,9 +34,15 @@ def copy(source: str, target: str, **options):
     ``chunk_size`` (rows per read and per commit), ``jobs`` (worker processes
     copying tables at once; each reads its own snapshot), ``progress`` (tqdm bars on a
     terminal), ``confirm`` (a callable asked before replacing tables),
+    ``resume`` (continue an interrupted copy after its last committed chunk;
+    see :mod:`portadb.journal`),
     ``models``/``exclude``: app labels or ``app_label.ModelName`` as ``dumpdata``
-    takes them (see :mod:`portadb.selection`), and ``verify`` (run :func:`verify`
-    after the copy, into ``report.verification``).
+    takes them (see :mod:`portadb.selection`), ``verify`` (run :func:`verify`
+    after the copy, into ``report.verification``) and ``on_error``
+    (``"abort"``, the default: stop before writing a chunk that holds a value
+    the target would refuse, raising :class:`portadb.guard.ValueRefused`;
+    ``"reject"``: copy everything else and write the refused rows, and the rows
+    depending on them, to ``reject_file`` as JSON Lines).
     Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy
@@ -63,6 +70,20 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
         chunk_size = DEFAULT_CHUNK_SIZE
     return _verify(source, target, models=models, exclude=exclude, sample=sample,
                    counts_only=counts_only, chunk_size=chunk_size)
+
+
+def plan(source: str, target: str, **options):
+    """What :func:`copy` would do, with nothing written to either database.
+
+    Returns a :class:`portadb.reports.PlanReport`: both endpoints, the source
+    inventory, the target's state and schema differences, the DDL that would
+    run, the copy order and conversions, and every source value the target
+    would refuse (model, primary key, field, reason). ``replace``,
+    ``chunk_size`` and ``progress`` mean what they mean for :func:`copy`.
+    """
+    from .dryrun import plan as _plan
+
+    return _plan(source, target, **options)
 
 
 def inspect(database: str):

@@ -51,8 +51,16 @@ class Column:
 
 
 def columns_for(model, source, target) -> list[Column]:
-    """The columns of ``model``'s table with their converters, source to target."""
-    return [column_for(f, source, target) for f in model._meta.local_concrete_fields]
+    """The columns of ``model``'s table with their converters, source to target.
+
+    Generated columns (``GeneratedField``) are left out: the target computes
+    them from the copied columns, and refuses a value written into them.
+    """
+    return [
+        column_for(f, source, target)
+        for f in model._meta.local_concrete_fields
+        if not getattr(f, "generated", False)  # Django 5.0+
+    ]
 
 
 def column_for(field, source, target) -> Column:

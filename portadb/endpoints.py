@@ -11,10 +11,11 @@ import itertools
 import os
 import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .backends import VENDOR_ALIASES, adapter_for, require_supported
+from .backends import VENDOR_ALIASES, adapter_for, connection_for, require_supported
 from .exceptions import EndpointError
 
 _temporary = itertools.count(1)
@@ -43,16 +44,19 @@ class Endpoint:
 
     def close(self) -> None:
         """Close the connection, and forget the alias if portadb made it."""
-        connections[self.alias].close()
+        opened = any(c.alias == self.alias for c in connections.all(initialized_only=True))
+        if opened:
+            connections[self.alias].close()
         if self.temporary:
-            del connections[self.alias]
+            if opened:
+                del connections[self.alias]
             del connections.settings[self.alias]
 
 
 def describe(alias: str) -> str:
     """``alias (vendor://user@host:port/name)`` with the password left out."""
     conf = connections.settings[alias]
-    vendor = connections[alias].vendor
+    vendor = _engine_vendor(alias)  # without loading the backend: its driver may be missing
     name = str(conf.get("NAME") or "")
     if vendor == "sqlite":
         return f"{alias} (sqlite:{name})"
@@ -64,12 +68,30 @@ def describe(alias: str) -> str:
 
 
 def mask(text: str, *aliases: str) -> str:
-    """Replace every password of the given aliases in ``text`` by ``***``."""
-    for alias in aliases:
-        password = (connections.settings.get(alias) or {}).get("PASSWORD")
-        if password:
-            text = text.replace(str(password), "***")
+    """``text`` with every password portadb knows of replaced by ``***``.
+
+    That is the passwords of ``aliases``, of every configured alias, of every
+    URL resolved so far (also after its temporary alias is gone), and anything
+    between ``user:`` and ``@`` in a URL.
+    """
+    for alias in (*aliases, *connections.settings):
+        _remember((connections.settings.get(alias) or {}).get("PASSWORD"))
+    for secret in sorted(_secrets, key=len, reverse=True):
+        # Not inside a longer word: a password "postgres" must not turn
+        # "postgresql" into "***ql"; it is still masked wherever it stands alone.
+        before = r"(?<![A-Za-z0-9])" if secret[0].isalnum() else ""
+        after = r"(?![A-Za-z0-9]|://)" if secret[-1].isalnum() else ""  # a URL scheme is no secret
+        text = re.sub(before + re.escape(secret) + after, "***", text)
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+_secrets: set[str] = set()
+
+
+def _remember(password) -> None:
+    if password:
+        text = str(password)
+        _secrets.update({text, quote(text, safe=""), unquote(text)})
 
 
 def resolve(spec: str) -> Endpoint:
@@ -79,7 +101,7 @@ def resolve(spec: str) -> Endpoint:
     if _URL.match(spec):
         return _from_url(spec)
     if spec in connections.settings:
-        adapter_for(connections[spec])  # refuses unsupported vendors early
+        adapter_for(connection_for(spec))  # refuses unsupported vendors and missing drivers early
         return Endpoint(spec, describe(spec))
     vendor = VENDOR_ALIASES.get(spec.lower())
     if vendor is None:
@@ -102,7 +124,7 @@ def resolve(spec: str) -> Endpoint:
 
 def check_distinct(source: Endpoint, target: Endpoint) -> None:
     """Refuse to copy a database onto itself."""
-    if _identity(source.alias) == _identity(target.alias):
+    if identity(source.alias) == identity(target.alias):
         raise EndpointError(
             f"{source.display} and {target.display} are the same database."
         )
@@ -112,9 +134,12 @@ def _from_url(url: str) -> Endpoint:
     import dj_database_url
 
     try:
+        _remember(urlsplit(url).password)
         config = dj_database_url.parse(url)
     except Exception as e:  # the parser raises several types for one cause
-        raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {e}.") from e
+        reason = str(e).split(". ")[0].rstrip(".")  # its first sentence; the rest is advice for coders
+        raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {reason}.") from e
+    _remember(config.get("PASSWORD"))
     require_supported(_vendor_of(config.get("ENGINE", "")))
     alias = f"portadb_url_{next(_temporary)}"
     settings = dict(connections.settings[DEFAULT_DB_ALIAS])
@@ -122,7 +147,7 @@ def _from_url(url: str) -> Endpoint:
     connections.settings[alias] = configured[alias]
     endpoint = Endpoint(alias, mask(url), temporary=True)
     try:
-        adapter_for(connections[alias])
+        adapter_for(connection_for(alias, mask(url)))
     except Exception:
         endpoint.close()
         raise
@@ -144,7 +169,8 @@ def _aliases() -> str:
     return ", ".join(f"{a} ({_engine_vendor(a)})" for a in connections.settings)
 
 
-def _identity(alias: str) -> tuple:
+def identity(alias: str) -> tuple:
+    """What makes ``alias`` a distinct database: vendor and file, or vendor, host, port and name."""
     conf = connections.settings[alias]
     vendor = _engine_vendor(alias)
     name = str(conf.get("NAME") or "")

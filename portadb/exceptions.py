@@ -40,3 +40,9 @@ class SelectionError(PortadbError):
 
 class TargetCannotHold(PreconditionError):
     """The target's vendor cannot hold a model or field of the project."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a driver's message, without a trailing full stop, for our sentences."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip().rstrip(".") if lines else type(error).__name__

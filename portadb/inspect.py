@@ -8,6 +8,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from .endpoints import Endpoint
 from .models import label, project_models, unmanaged_models
+from .reports import SCHEMA_VERSION
 
 
 @dataclass
@@ -18,6 +19,8 @@ class TableInfo:
     rows: int
     #: ``app_label.Model`` of the owning model, or ``None`` for a table no model owns.
     model: str | None
+    #: Bytes on disk (data and indexes), where the database tells.
+    size: int | None = None
 
 
 @dataclass
@@ -31,6 +34,16 @@ class Inventory:
     pending_migrations: list[str] = field(default_factory=list)
     unmigrated_changes: list[str] = field(default_factory=list)
     unmanaged_models: list[str] = field(default_factory=list)
+    kind: str = "inspect"
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    @property
+    def exit_code(self) -> int:
+        return 0
 
     @property
     def unowned_tables(self) -> list[str]:
@@ -46,8 +59,9 @@ def inventory(endpoint: Endpoint, *, counts: bool = True) -> Inventory:
     adapter = endpoint.adapter
     owners = {m._meta.db_table: label(m) for m in project_models()}
     present = adapter.table_names()
+    sizes = adapter.table_sizes()
     tables = [
-        TableInfo(name, adapter.count(name) if counts else 0, owners.get(name))
+        TableInfo(name, adapter.count(name) if counts else 0, owners.get(name), sizes.get(name))
         for name in sorted(present)
         if not name.startswith("portadb_")
     ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import exceptions
 from .endpoints import Endpoint
@@ -35,10 +35,13 @@ def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
 
 
 def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], chunk_size: int,
-                workers: int, bar) -> dict[str, float]:
+                workers: int, bar, guard_for: Callable = None, journal=None) -> dict[str, float]:
     """Copy every job in ``workers`` processes; return seconds per table.
 
-    ``bar`` (the overall progress bar) is fed from the workers' chunks.
+    ``bar`` (the overall progress bar) is fed from the workers' chunks. Each
+    worker builds a table's chunk guard with ``guard_for(job)`` (see
+    :mod:`portadb.guard`) and records its chunks in ``journal``, as a copy in
+    one process does.
     """
     context = multiprocessing.get_context("fork")
     tasks, results = context.Queue(), context.Queue()
@@ -48,8 +51,8 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
         tasks.put(None)
     by_table = {job.table: job for job in jobs}
     processes = [
-        context.Process(target=_work, args=(source, target, by_table, chunk_size, tasks, results),
-                        daemon=True)
+        context.Process(target=_work, daemon=True,
+                        args=(source, target, by_table, chunk_size, tasks, results, guard_for, journal))
         for _ in range(workers)
     ]
     for process in processes:
@@ -86,13 +89,15 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
     return seconds
 
 
-def _work(source, target, by_table, chunk_size, tasks, results) -> None:
+def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journal) -> None:
     _forget_inherited_connections()
     try:
         with source.adapter.snapshot(), target.adapter.load_session(), collector_paused():
             while (table := tasks.get()) is not None:
                 started = time.perf_counter()
-                copy_table(source, target, by_table[table], chunk_size, _QueueBar(results))
+                job = by_table[table]
+                guard = guard_for(job) if guard_for else None
+                copy_table(source, target, job, chunk_size, _QueueBar(results), guard, journal)
                 results.put(("done", table, time.perf_counter() - started))
     except Exception as e:  # reported to the parent, which raises it
         name = type(e).__name__ if isinstance(e, exceptions.PortadbError) else "TransferError"

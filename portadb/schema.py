@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .exceptions import DataError, TransferError
+from .exceptions import DataError, TransferError, first_line
 from .models import is_auto_created
 
 
@@ -34,8 +34,10 @@ def create_tables(connection, models: Sequence, *, collect_only: bool = False) -
     With ``collect_only`` nothing runs and the statements are only returned
     (the way ``sqlmigrate`` previews DDL).
     """
+    from .backends import adapter_for
+
     steps = SchemaSteps()
-    with connection.schema_editor(collect_sql=collect_only, atomic=False) as editor:
+    with adapter_for(connection).schema_editor(collect_sql=collect_only, atomic=False) as editor:
         for model in models:
             if not is_auto_created(model):  # auto M2M tables come with their model
                 editor.create_model(model)
@@ -101,7 +103,10 @@ def _run_statements(connection, statements: Sequence) -> None:
             try:
                 editor.execute(statement)
             except Exception as e:
-                raise TransferError(f"Could not run {str(statement)[:200]!r}: {e}") from e
+                raise TransferError(
+                    f"Could not build {_what(statement)}: {first_line(e)}; "
+                    "run the same copy with --resume to continue."
+                ) from e
 
 
 def _in_sessions(alias: str, groups: list[list], workers: int) -> None:
@@ -154,3 +159,81 @@ def check_references(connection, models: Sequence) -> None:
             f"Foreign key {table}.{column} points at missing rows for primary keys "
             f"{', '.join(map(str, pks))}{more}."
         )
+
+
+def restore_foreign_keys(connection, kept: Sequence, replaced: Sequence) -> list[str]:
+    """Re-create foreign keys from ``kept`` tables into ``replaced`` ones; return their columns.
+
+    Dropping a replaced table can take the constraints that point at it along
+    (PostgreSQL's ``CASCADE``), while the tables a selection leaves out keep
+    their rows: put back each constraint the models declare and the target lacks.
+    """
+    targets = {m._meta.concrete_model for m in replaced}
+    restored = []
+    with connection.cursor() as cursor:
+        present = connection.introspection.table_names(cursor)
+    with connection.schema_editor(atomic=False) as editor:
+        for model in kept:
+            table = model._meta.db_table
+            if table not in present:
+                continue
+            for f in model._meta.local_concrete_fields:
+                if not (f.is_relation and f.db_constraint and f.related_model
+                        and f.related_model._meta.concrete_model in targets):
+                    continue
+                if not _has_foreign_key(connection, table, f.column):
+                    editor.execute(editor._create_fk_sql(model, f, "_fk_%(to_table)s_%(to_column)s"))
+                    restored.append(f"{table}.{f.column}")
+    return restored
+
+
+def _has_foreign_key(connection, table: str, column: str) -> bool:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return any(c["foreign_key"] and c["columns"] == [column] for c in constraints.values())
+
+
+def unbuilt(connection, deferred: Sequence) -> list:
+    """``deferred`` without the indexes and constraints that already exist.
+
+    A resumed copy may find some of them built by the interrupted run; running
+    them again would fail. Statements without a name are kept.
+    """
+    q = connection.ops.quote_name
+    existing: dict[str, set[str]] = {}
+    kept = []
+    with connection.cursor() as cursor:
+        for statement in deferred:
+            table, name = locate(statement)
+            if name is not None and table is not None:
+                if table not in existing:
+                    found = connection.introspection.get_constraints(cursor, table)
+                    existing[table] = {q(n) for n in found}
+                if name in existing[table]:
+                    continue
+            kept.append(statement)
+    return kept
+
+
+# How a backend's deferred key reads (``defer_keys``): plain SQL, named in it.
+_ADD_CONSTRAINT = re.compile(r'ALTER TABLE ("?[^"\s]+"?) ADD CONSTRAINT ("?[^"\s]+"?) ')
+
+
+def locate(statement) -> tuple[str | None, str | None]:
+    """The table and the (quoted) index or constraint name a deferred statement makes, if it says."""
+    if isinstance(statement, str):
+        match = _ADD_CONSTRAINT.match(statement)
+        return (match[1].strip('"'), match[2]) if match else (None, None)
+    parts = getattr(statement, "parts", None)
+    if parts is None:  # a stored statement (portadb.journal)
+        return getattr(statement, "table", None), getattr(statement, "name", None)
+    name = parts.get("name")
+    return getattr(parts.get("table"), "table", None), None if name is None else str(name)
+
+
+def _what(statement) -> str:
+    """``index or constraint NAME on TABLE`` for a deferred statement, else its SQL."""
+    table, name = locate(statement)
+    if name is not None and table:
+        return f"the index or constraint {name} on {table}"
+    return repr(str(statement)[:200])

@@ -10,23 +10,24 @@ from django.db import transaction
 
 from .convert import convert_rows
 from .endpoints import Endpoint
-from .exceptions import TransferError
+from .exceptions import TransferError, first_line
 from .plan import TableJob
 
 
-def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int) -> Iterator[list]:
+def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
+                start: list | None = None) -> Iterator[list]:
     """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time.
 
     Keyset pagination (``key > last ORDER BY key LIMIT n``): each query starts
     where the previous one ended, so nothing is read twice and no table is ever
-    held whole in memory.
+    held whole in memory. ``start`` is a key to read after (a resumed copy).
     """
     adapter = endpoint.adapter
     names = job.column_names
     key_index = [names.index(k) for k in job.key]
     first = adapter.select_chunk_sql(job.table, names, job.key, after=False)
     after = adapter.select_chunk_sql(job.table, names, job.key, after=True)
-    last = None
+    last = start
     with endpoint.connection.cursor() as cursor:
         while True:
             if last is None:
@@ -42,22 +43,36 @@ def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int) -> Iterator[
             last = [rows[-1][i] for i in key_index]
 
 
-def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar) -> int:
-    """Copy one table; each chunk commits on its own. Returns the rows written."""
+def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar,
+               guard=None, journal=None) -> int:
+    """Copy one table; each chunk commits on its own. Returns the rows written.
+
+    ``guard`` (see :mod:`portadb.guard`) sees each chunk before anything of it
+    is converted or written: it raises, or returns the rows to write. With a
+    :class:`~portadb.journal.Journal`, reading starts after the table's last
+    committed key and each chunk commits together with its journal entry.
+    """
     written = 0
     adapter = target.adapter
     names = job.column_names
-    for rows in read_chunks(source, job, chunk_size):
-        converted = convert_rows(rows, job.columns)
+    key_index = [names.index(k) for k in job.key]
+    after = journal.after(job.table) if journal else None
+    for read in read_chunks(source, job, chunk_size, after):
+        rows = guard(read) if guard is not None else read
         try:
             with transaction.atomic(using=target.alias):
-                adapter.write_rows(job.table, names, converted)
+                if rows:
+                    adapter.write_rows(job.table, names, convert_rows(rows, job.columns))
+                if journal:
+                    # The last key *read*: a resumed copy must not read rejected rows again.
+                    journal.advance(job.table, [read[-1][i] for i in key_index], len(rows))
         except Exception as e:
             raise TransferError(
-                f"Could not write {job.label} rows {_pk_range(rows, job)} to {target.display}: {e}"
+                f"Could not write {job.label} rows {_pk_range(read, job)} to {target.display}: "
+                f"{first_line(e)}; run the same copy with --resume to continue."
             ) from e
         written += len(rows)
-        bar.update(len(rows))
+        bar.update(len(read))
     return written
 
 

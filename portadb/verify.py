@@ -5,47 +5,52 @@ normalising path: each side's own Django converters (what the ORM would hand
 the application), then one canonical form per value, so that a float, a
 timestamp, a decimal or a collation never raises a false alarm:
 
-* datetimes in UTC to the microsecond, times and dates in ISO form;
-* decimals of a ``DecimalField`` at the field's scale, floats by ``repr``
-  (``-0.0`` is ``0.0``);
+* an aware datetime as whole microseconds since the epoch (the same instant
+  whatever the session time zone), dates, times and durations as they are;
+* a ``DecimalField`` value at the field's scale, a float by ``repr``
+  (``-0.0`` is ``0.0``, NaN equals NaN);
 * JSON parsed from the stored text, keys sorted, numbers compared by value
-  (PostgreSQL ``jsonb`` rewrites ``1e2`` as ``100``); JSON ``null`` stays
-  distinct from SQL ``NULL``;
-* binary values hashed, UUIDs in their canonical text, booleans as booleans.
+  (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
+  ``null`` stays distinct from SQL ``NULL``;
+* UUIDs as their number, booleans as booleans, binary values as bytes (hashed
+  in reports).
 
-Each chunk of canonical rows is hashed on both sides; when the digests differ,
-the chunk is narrowed to its rows: missing and extra primary keys, then the
-fields that differ, with both values.
+Each chunk's canonical rows are compared and hashed (equal rows, one digest);
+a chunk that differs is narrowed to its rows: missing and extra primary keys,
+then the fields that differ, with both values.
 
 Chunks are driven by the source. Integer keys sort the same everywhere, so the
 target is read by key range (``last < pk <= high``, and unbounded after the last
 chunk, which catches extra rows). Any other key (text, UUID, dates) sorts by
-each database's collation, which differ between engines (``'Z' < 'a'`` in
+each database's collation, and those differ between engines (``'Z' < 'a'`` in
 SQLite, not in MariaDB's ``utf8mb4_unicode_ci``), so the target is read by the
-source chunk's exact key set instead, and rows are matched in Python; a target
-holding more rows than matched is then scanned for the keys the source lacks.
+source chunk's exact key set instead and rows are matched in Python; a target
+holding more rows than were matched is then scanned for the keys the source
+lacks. The target's rows are read in a helper thread while the source's are
+normalised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import gc
 import hashlib
 import json
 import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 
 from django.db import DatabaseError, models
 from django.db.migrations.recorder import MigrationRecorder
 
-from .endpoints import Endpoint, check_distinct, resolve
-from .exceptions import PortadbError
+from .endpoints import Endpoint
+from .exceptions import PortadbError, first_line
 from .models import label, project_models, shared_models
 from .reports import (
     Finding,
@@ -57,6 +62,7 @@ from .reports import (
     VerifyReport,
 )
 from .selection import select_models
+from .transfer import collector_paused
 
 DEFAULT_CHUNK_SIZE = 20_000
 #: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
@@ -90,7 +96,9 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
     """
     _check_options(sample, chunk_size)
     select_models(project_models(), models or (), exclude or ())  # unknown labels: refuse early
-    src, tgt = _open(source, target)
+    from .pipeline import open_endpoints
+
+    src, tgt = open_endpoints(source, target, target_must_exist=True)
     try:
         chosen = select_models(shared_models(src.alias, tgt.alias), models or (), exclude or ())
         return verify_endpoints(src, tgt, chosen, sample=sample, counts_only=counts_only,
@@ -109,7 +117,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     report = VerifyReport(source=src.display, target=tgt.display, counts_only=counts_only,
                           sample=sample, chunk_size=chunk_size)
     try:
-        with src.adapter.snapshot(), tgt.adapter.snapshot(), _collector_paused():
+        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused():
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
             for model in chosen:
                 t0 = clock()
@@ -119,7 +127,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
             _check_sequences(tgt, chosen, present[1], report)
             _check_migrations(src, tgt, present, report)
     except DatabaseError as e:
-        raise VerificationError(f"Could not read the databases while verifying: {_first_line(e)}") from e
+        raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
     report.findings = _findings(report) + report.findings
     report.seconds = round(clock() - started, 3)
     return report
@@ -235,6 +243,16 @@ class _Side:
         per_query = self.connection.features.max_query_params or KEYS_PER_QUERY
         self.keys_per_query = max(1, min(KEYS_PER_QUERY, per_query // len(key_columns)))
 
+    @contextmanager
+    def prefetching(self):
+        """A one-thread pool allowed to read through this side's connection (and snapshot)."""
+        self.connection.inc_thread_sharing()
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portadb-verify") as pool:
+                yield pool
+        finally:
+            self.connection.dec_thread_sharing()
+
     def rows(self, raw: Sequence[Sequence], canon=None) -> list[tuple]:
         """``raw`` driver rows as canonical tuples."""
         canon = canon or self.canon
@@ -322,15 +340,15 @@ class _Pair:
     def chunks(self, chunk_size: int) -> Iterator[tuple[list, list]]:
         """Every source chunk with the target rows of the same keys."""
         low = None
-        raw_chunks = self.src.keyset(self.names, chunk_size)
         ended = False
-        for raw in raw_chunks:
-            ended = len(raw) < chunk_size
-            high = None if ended else self.key_of(raw[-1])
-            yield self._both(self.src.rows(raw), low, high)
-            low = high
-        if self.by_range and not ended:
-            yield self._both([], low, None)  # the target's rows past the source's last key
+        with self.tgt.prefetching() as pool:
+            for raw in self.src.keyset(self.names, chunk_size):
+                ended = len(raw) < chunk_size
+                high = None if ended else self.key_of(raw[-1])
+                yield self._both(raw, low, high, pool)
+                low = high
+            if self.by_range and not ended:
+                yield self._both([], low, None, pool)  # the target's rows past the source's last key
 
     def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, list]]:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
@@ -340,19 +358,29 @@ class _Pair:
             high = tuple(raw_keys[-1])
             if rng.random() < fraction:
                 if self.by_range:
-                    src_rows = self.src.rows(self.src.fetch_range(low, high))
+                    raw = self.src.fetch_range(low, high)
                 else:
-                    src_rows = self.src.rows(self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon)))
-                yield self._both(src_rows, low, high)
+                    raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
+                yield self._both(raw, low, high)
             low = high
 
-    def _both(self, src_rows: list, low, high) -> tuple[list, list]:
+    def _both(self, raw: list, low, high, pool=None) -> tuple[list, list]:
+        """The canonical rows of a raw source chunk and of the target's rows for the same keys.
+
+        With a ``pool``, the target's rows are read while the source's are
+        normalised: the target database works while Python does.
+        """
         if self.by_range:
-            tgt_rows = self.tgt.rows(self.tgt.fetch_range(low, high))
+            fetch = partial(self.tgt.fetch_range, low, high)
         else:
             # A case-insensitive collation may return a row whose key is not
             # the same string; matching in Python then counts it as extra.
-            tgt_rows = self.tgt.rows(self.tgt.fetch_keys([self.key_of(r) for r in src_rows]))
+            keys = self.src.rows([self.key_of(r) for r in raw], self.src.key_canon)
+            fetch = partial(self.tgt.fetch_keys, keys)
+        future = pool.submit(fetch) if pool is not None else None
+        src_rows = self.src.rows(raw)
+        tgt_rows = self.tgt.rows(future.result() if future is not None else fetch())
+        if not self.by_range:
             # Both in code point order of the canonical key, whatever the collations.
             src_rows.sort(key=self.sort_key)
             tgt_rows.sort(key=self.sort_key)
@@ -376,9 +404,10 @@ def _target(field):
 #
 # A canonical value is a Python value whose equality and repr() are the same
 # whichever engine it was read from: text, integers, booleans, dates, times,
-# durations, UUIDs and bytes as they are; an aware datetime as whole
-# microseconds since 1970-01-01 UTC; a float as its repr; a DecimalField value
-# at the field's scale; JSON as sorted, compact text.
+# durations and bytes as they are; an aware datetime as whole microseconds
+# since 1970-01-01 UTC; a UUID as its 128-bit number; a float as its repr; a
+# DecimalField value at the field's scale; JSON as sorted, compact text.
+# Reports show them readably again (see shown()).
 
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -386,7 +415,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _WIDE = decimal.Context(prec=1000)
 _PLAIN_KINDS = _INTEGER_KEYS | {
     "CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField",
-    "DateField", "TimeField", "DurationField", "UUIDField",
+    "DateField", "TimeField", "DurationField",
 }
 
 
@@ -476,6 +505,11 @@ def _instant(value: dt.datetime):
     return (value - _EPOCH) // _MICROSECOND
 
 
+def _uuid(value):
+    # The 128-bit number: exact, ordered like the UUID, and repr() in C, not Python.
+    return value.int if type(value) is uuid.UUID else canonical(value)
+
+
 def _bytes(value):
     return value if value is None or type(value) is bytes else bytes(value)
 
@@ -532,6 +566,7 @@ _BY_KIND: dict[str, Callable] = {
     "BooleanField": _boolean,
     "DateTimeField": _datetime,
     "BinaryField": _bytes,
+    "UUIDField": _uuid,
 }
 
 
@@ -569,6 +604,8 @@ def shown(field: models.Field, value):
     """A canonical value as a report shows it: JSON-ready, readable, binary hashed."""
     if _is_instant(field, value):
         return _from_instant(value).isoformat(timespec="microseconds")
+    if _is_uuid(field, value):
+        return str(uuid.UUID(int=value))
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, bytes):
@@ -581,6 +618,10 @@ def shown(field: models.Field, value):
 
 def _is_instant(field, value) -> bool:
     return type(value) is int and _target(field).get_internal_type() == "DateTimeField"
+
+
+def _is_uuid(field, value) -> bool:
+    return type(value) is int and _target(field).get_internal_type() == "UUIDField"
 
 
 def _from_instant(value: int) -> dt.datetime:
@@ -689,45 +730,3 @@ def _check_options(sample: float | None, chunk_size: int) -> None:
         raise PortadbError("The sample must be a fraction above 0 and at most 1, such as 0.1.")
     if chunk_size < 1:
         raise PortadbError("The chunk size must be a positive number of rows.")
-
-
-def _open(source: str, target: str) -> tuple[Endpoint, Endpoint]:
-    """Resolve and connect both sides; both must exist, neither is written."""
-    from .pipeline import connect
-
-    src = resolve(source)
-    try:
-        tgt = resolve(target)
-    except Exception:
-        src.close()
-        raise
-    try:
-        check_distinct(src, tgt)
-        connect(src, must_exist=True)
-        connect(tgt, must_exist=True)
-    except Exception:
-        src.close()
-        tgt.close()
-        raise
-    return src, tgt
-
-
-@contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector while rows stream through.
-
-    Millions of row tuples trigger a full collection again and again, a third
-    of the time spent; these rows form no reference cycles, so nothing leaks.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
 import portadb
 from portadb.backends import adapter_for
-from portadb.exceptions import TransferError
+from portadb.guard import ValueRefused
 
 from . import databases as db
 from .zoo import models as m
@@ -52,9 +52,21 @@ def test_a_primary_key_of_zero_survives(zoo_source, empty, target, method):
 
 @pytest.mark.parametrize("target, method", PATHS, ids=[p[1] for p in PATHS])
 def test_a_refused_value_fails_the_chunk_and_names_the_table(zoo_source, empty, target, method):
-    """LOAD DATA LOCAL downgrades errors to warnings; portadb turns them back into a refusal."""
-    m.Everything.objects.using(zoo_source).create(slug="too-long", char="x" * 101)
+    """The value checks refuse first; under them, the write path refuses on its own.
+
+    LOAD DATA LOCAL downgrades errors to warnings; portadb turns them back into a refusal.
+    """
+    bad = m.Everything.objects.using(zoo_source).create(slug="too-long", char="x" * 101)
     empty(target)
-    with pytest.raises(TransferError, match=r"zoo\.Everything rows .*char"):
+    with pytest.raises(ValueRefused, match=rf"zoo\.Everything\(pk={bad.pk}\): char"):
         portadb.copy(zoo_source, target)
+    assert m.Everything.objects.using(target).count() == 0  # the chunk was not written
+
+    adapter = adapter_for(connections[target])
+    columns = ["slug", "char", "email", "url", "text", "integer", "small", "big", "positive",
+               "positive_small", "positive_big", "boolean", "file", "image"]
+    row = ["too-long", "x" * 101, "", "", "", 0, 0, 0, 0, 0, 0, False, "", ""]
+    with adapter.load_session(), pytest.raises(Exception, match="char|too long"):
+        with transaction.atomic(using=target):
+            adapter.write_rows("zoo_everything", columns, [row])
     assert m.Everything.objects.using(target).count() == 0  # the chunk was rolled back

@@ -100,6 +100,15 @@ def test_a_router_keeps_a_model_off_the_target(zoo_source, empty):
         call_command("migrate", "--check", database=target, verbosity=0)
 
 
+def test_a_router_keeping_referenced_rows_off_the_target_is_refused(zoo_source, empty):
+    target = empty(TARGET)
+    with override_settings(DATABASE_ROUTERS=[KeepOff("zoo.author", target)]):
+        with pytest.raises(SelectionError, match=r"zoo\.Book\.author points at zoo\.Author, which has no "
+                           r"table on the target \(routers or required_db_vendor\)"):
+            portadb.copy(zoo_source, target)
+    assert connections[target].introspection.table_names() == []
+
+
 def test_a_dangling_selection_is_refused_before_anything_is_written(zoo_source, empty):
     target = empty(TARGET)
     with pytest.raises(SelectionError) as caught:
@@ -132,3 +141,23 @@ def test_the_command_takes_models_and_exclude(zoo_source, empty):
         call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}",
                      "--replace", "--noinput", "--models=nosuchapp")
     assert caught.value.returncode == 2
+
+
+def foreign_keys(alias: str, table: str) -> set[str]:
+    with connections[alias].cursor() as cursor:
+        constraints = connections[alias].introspection.get_constraints(cursor, table)
+    return {c["columns"][0] for c in constraints.values() if c["foreign_key"]}
+
+
+@pytest.mark.parametrize("target", ["postgresql", "mysql", "sqlite2"])
+def test_replacing_some_tables_keeps_the_foreign_keys_into_them(zoo_source, empty, target):
+    """zoo_reading and zoo_author stay; zoo_book, which they point at, is dropped and copied again."""
+    target = empty(target)
+    assert portadb.copy(zoo_source, target).ok
+    report = portadb.copy(zoo_source, target, models=["zoo.Book"], replace=True)
+    assert {t.table for t in report.tables} >= {"zoo_book", "zoo_book_tags"}
+    assert "zoo_reading" not in {t.table for t in report.tables}
+    assert "book_id" in foreign_keys(target, "zoo_reading")
+    assert "favourite_book_id" in foreign_keys(target, "zoo_author")
+    before, after = db.snapshot(zoo_source), db.snapshot(target)
+    assert all(after[t] == before.get(t, []) for t in after)

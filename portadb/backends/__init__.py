@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..exceptions import MissingDriver, UnsupportedBackend
+from django.core.exceptions import ImproperlyConfigured
+
+from ..exceptions import MissingDriver, UnsupportedBackend, first_line
 
 #: Vendor names accepted by ``--from``/``--to``, and their Django vendor.
 VENDOR_ALIASES = {
@@ -28,6 +30,19 @@ _EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "oracle": "oracle"}
 _cache: dict[int, object] = {}
 #: Field packages that only one vendor can hold, and that vendor.
 _VENDOR_FIELDS = {"django.contrib.postgres.": "postgresql", "django.contrib.gis.": "spatial"}
+
+
+def connection_for(alias: str, shown: str | None = None):
+    """``connections[alias]``, or one sentence on why its backend cannot be loaded.
+
+    ``shown`` names the database in that sentence (default: the alias).
+    """
+    from django.db import connections
+
+    try:
+        return connections[alias]
+    except (ImportError, ImproperlyConfigured) as e:
+        raise _unloadable(connections.settings[alias], shown or repr(alias), e) from e
 
 
 def adapter_for(connection):
@@ -69,8 +84,19 @@ def _adapter_class(connection):
     return import_module(f"{__name__}.{_MODULES[vendor]}").Adapter
 
 
+def _unloadable(settings_dict, shown: str, error: Exception) -> Exception:
+    """A missing driver for a vendor portadb supports; otherwise an unsupported vendor."""
+    engine = settings_dict.get("ENGINE", "")
+    if any(vendor in engine for vendor in _MODULES):
+        return MissingDriver(_missing_driver(settings_dict, error))
+    return UnsupportedBackend(
+        f"portadb does not support {engine} databases ({shown}); "
+        "it supports SQLite, PostgreSQL and MySQL/MariaDB."
+    )
+
+
 def _missing_driver(settings_dict, error) -> str:
     engine = settings_dict.get("ENGINE", "")
     extra = next((x for v, x in _EXTRAS.items() if v in engine), None)
     hint = f"; install it with: pip install 'portadb[{extra}]'" if extra else ""
-    return f"The database driver for {engine} cannot be loaded ({error}){hint}."
+    return f"The database driver for {engine} cannot be loaded ({first_line(error)}){hint}."

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import models, transaction
 
+from ..reports import FindingKind as K
 from .base import Adapter as BaseAdapter
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
@@ -31,6 +32,20 @@ _BOOL = 16
 class Adapter(BaseAdapter):
     vendor = "postgresql"
     default_port = 5432
+    # text, varchar and jsonb refuse U+0000.
+    refuses_nul = True
+    # GenericIPAddressField is inet, JSONField is jsonb.
+    validates_ip_addresses = True
+    normalises_json = True
+    refuses_lone_surrogates_in_json = True
+    # Typed columns and enforced foreign keys: values read from PostgreSQL
+    # cannot fail these checks. Infinities in float columns can, for MySQL.
+    enforced_checks = frozenset({
+        K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.NUL_CHARACTER, K.INVALID_UTF8,
+        K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN,
+        K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE, K.DANGLING_REFERENCE,
+    })
+    write_rate = 800_000
 
     def __init__(self, connection):
         super().__init__(connection)
@@ -167,6 +182,14 @@ class Adapter(BaseAdapter):
             return None
         start, increment, last = row
         return start if last is None else last + increment
+
+    def table_sizes(self) -> dict[str, int]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+                " WHERE c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)"
+            )
+            return dict(cursor.fetchall())
 
 _dumpers: list = []
 

@@ -4,8 +4,8 @@ The target is the local PostgreSQL (``PORTADB_DEMO_POSTGRESQL_URL``, default
 ``postgres://postgres@127.0.0.1:5432/portadb_demo``; the database is created if
 missing). Where no PostgreSQL answers, the demo says so in one line and copies
 into a second SQLite file instead, so it runs on any machine with Python.
-It runs the real command with ``--replace --noinput`` (so it can be rerun) and
-``--verify`` (every row compared on both sides afterwards).
+It runs the real commands -- a dry run, the copy (``--replace --noinput``, so
+it can be rerun) and a verification -- and prints their reports.
 """
 
 from __future__ import annotations
@@ -57,14 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Sample shop in {source}: "
           + ", ".join(f"{rows:,} {table}" for table, rows in written.items()) + " rows.")
 
-    command = ["portadb", "copy", *endpoints, "--replace", "--noinput", "--verify", "-v", "2",
-               f"--format={args.format}"]
-    print("$ python manage.py " + " ".join(command))
-    try:
-        call_command(*command)
-    except CommandError as e:
-        print(f"portadb: {e}", file=sys.stderr)
-        return getattr(e, "returncode", 1) or 1
+    fmt = f"--format={args.format}"
+    for command in (
+        ["portadb", "copy", *endpoints, "--dry-run", "--replace", fmt],
+        ["portadb", "copy", *endpoints, "--replace", "--noinput", "-v", "2", fmt],
+        ["portadb", "verify", *endpoints, fmt],
+    ):
+        print("\n$ python manage.py " + " ".join(command))
+        try:
+            call_command(*command)
+        except CommandError as e:
+            print(f"portadb: {e}", file=sys.stderr)
+            return getattr(e, "returncode", 1) or 1
     return 0
 
 

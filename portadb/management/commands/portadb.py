@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
 
 from portadb.endpoints import mask
 from portadb.exceptions import PortadbError
+from portadb.guard import ON_ERROR
 from portadb.pipeline import DEFAULT_CHUNK_SIZE
 from portadb.reports import FORMATS, render
 
@@ -22,6 +25,8 @@ class Command(BaseCommand):
         _endpoints(copy)
         copy.add_argument("--replace", action="store_true",
                           help="Drop the project's tables already on the target, then copy.")
+        copy.add_argument("--resume", action="store_true",
+                          help="Continue an interrupted copy after its last committed chunk.")
         copy.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
                           help="Do not ask before replacing tables (answer yes).")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
@@ -31,8 +36,22 @@ class Command(BaseCommand):
         _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
+        copy.add_argument("--dry-run", action="store_true",
+                          help="Write nothing; report the schema steps, the copy order and every "
+                               "value the target would refuse.")
+        copy.add_argument("--on-error", choices=ON_ERROR, default="abort",
+                          help="abort (default): stop before writing a chunk holding a value the "
+                               "target would refuse; reject: copy the rest, refused rows go to "
+                               "--reject-file.")
+        copy.add_argument("--reject-file", metavar="FILE",
+                          help="JSON Lines file for the rows --on-error=reject leaves out.")
         _output(copy)
         _common(copy)
+        inspect = sub.add_parser("inspect", help="Tables, rows, sizes and migrations of one database.")
+        inspect.add_argument("--database", required=True, metavar="DATABASE",
+                             help="A DATABASES alias, a vendor name or a database URL.")
+        _output(inspect)
+        _common(inspect)
 
         verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
         _endpoints(verify)
@@ -48,21 +67,31 @@ class Command(BaseCommand):
 
     def handle(self, *args, subcommand, **options):
         try:
-            report = getattr(self, f"do_{subcommand}")(**options)
+            with self.sql_echo(options["verbosity"] >= 3):
+                report = getattr(self, f"do_{subcommand}")(**options)
         except PortadbError as e:
             raise CommandError(mask(str(e)), returncode=2) from e
         self.write_report(report, options)
         if report.exit_code:
             raise CommandError(_failure_sentence(report), returncode=report.exit_code)
 
-    def do_copy(self, *, source, target, replace, interactive, chunk_size, verbosity,
-                models, exclude, verify, jobs=1, **_):
+    def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
+                models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
+                jobs=1, **_):
         import portadb
 
+        if dry_run:
+            if reject_file or on_error != "abort":
+                raise PortadbError("--dry-run writes nothing; leave out --on-error and --reject-file.")
+            return portadb.plan(source, target, replace=replace, chunk_size=chunk_size,
+                                progress=verbosity >= 1, models=_labels(models),
+                                exclude=_labels(exclude))
         return portadb.copy(
-            source, target, replace=replace, chunk_size=chunk_size, verify=verify, jobs=jobs,
+            source, target, replace=replace, resume=resume, chunk_size=chunk_size, verify=verify,
+            jobs=jobs,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
+            on_error=on_error, reject_file=reject_file,
         )
 
     def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size, **_):
@@ -70,6 +99,28 @@ class Command(BaseCommand):
 
         return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
                               sample=sample, counts_only=counts_only, chunk_size=chunk_size)
+
+    def do_inspect(self, *, database, **_):
+        import portadb
+
+        return portadb.inspect(database)
+
+    @contextmanager
+    def sql_echo(self, enabled: bool):
+        """At ``-v 3``, every schema statement as Django's schema editor logs it."""
+        if not enabled:
+            yield
+            return
+        handler = _StreamHandler(self.stderr)
+        logger = logging.getLogger("django.db.backends.schema")
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
     def confirm_replace(self, plan) -> bool:
         answer = input(
@@ -89,6 +140,15 @@ class Command(BaseCommand):
                 fh.write(text)
         else:
             self.stdout.write(text, ending="")
+
+
+class _StreamHandler(logging.Handler):
+    def __init__(self, stream):
+        super().__init__(logging.DEBUG)
+        self.stream = stream
+
+    def emit(self, record) -> None:
+        self.stream.write(mask(record.getMessage()))
 
 
 def _endpoints(parser) -> None:
@@ -125,7 +185,12 @@ def _output(parser) -> None:
 
 
 def _failure_sentence(report) -> str:
+    if report.kind == "plan":
+        return (f"The copy would stop: {report.refused_rows} rows hold values the target would "
+                f"refuse, {len(report.errors)} other findings; see the report.")
     errors = report.errors or getattr(getattr(report, "verification", None), "errors", [])
     if errors:
         return mask(errors[0].message)
+    if getattr(report, "rejected_rows", 0):
+        return f"{report.rejected_rows} rows were rejected and written to {report.reject_file}."
     return f"The {report.kind} finished with differences; see the report."

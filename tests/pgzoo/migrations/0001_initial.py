@@ -7,6 +7,16 @@ from django.contrib.postgres.operations import CreateCollation, HStoreExtension
 from django.db import migrations, models
 
 
+class CreateCollationIfMissing(CreateCollation):
+    """A target may already have the collation: a user creates it before a copy."""
+
+    def create_collation(self, schema_editor):
+        schema_editor.execute(
+            f"CREATE COLLATION IF NOT EXISTS {schema_editor.quote_name(self.name)}"
+            " (provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
+        )
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -17,7 +27,7 @@ class Migration(migrations.Migration):
     operations = [
         # Not replayed by portadb (models cannot express them): create them on a target first.
         HStoreExtension(),
-        CreateCollation("pgzoo_ci", provider="icu", locale="und-u-ks-level2", deterministic=False),
+        CreateCollationIfMissing("pgzoo_ci", provider="icu", locale="und-u-ks-level2", deterministic=False),
         migrations.CreateModel(
             name='Arrays',
             fields=[

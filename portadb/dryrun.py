@@ -1,0 +1,183 @@
+"""The dry-run: everything a copy would do, and every value that would not make it.
+
+It follows the copy's own code path and only swaps the sinks: the target's DDL
+is collected by the schema editor (``collect_sql``, the way ``sqlmigrate``
+previews migrations) instead of run, and rows are read and checked
+(:mod:`portadb.scan`) instead of written. Neither database is written to.
+
+A target that already holds tables is compared with the models through
+Django's own introspection (``connection.introspection``): it works on any
+alias and backend, the way ``inspectdb`` reads a database. django-extensions'
+``sqldiff`` was not used: it only reads the ``default`` alias and its logic
+lives inside a management command, not an API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import sqlparse
+from django.core import checks as django_checks
+
+from . import schema
+from .exceptions import PortadbError, PreconditionError
+from .plan import Plan
+from .reports import Finding, FindingKind, PlannedTable, PlanReport, Severity, ValueSummary
+from .scan import scan_values
+
+#: Primary keys listed per field in the report.
+FIRST_PKS = 10
+
+
+def plan(source: str, target: str, *, replace: bool = False, chunk_size: int = 20_000,
+         progress: bool = False, models: Sequence[str] = (), exclude: Sequence[str] = (),
+         clock: Callable[[], float] = time.perf_counter) -> PlanReport:
+    """What copying ``source`` to ``target`` would do, without writing anything."""
+    from .endpoints import resolve
+    from .pipeline import close, make_plan, open_endpoints
+
+    if chunk_size < 1:
+        raise PortadbError("The chunk size must be a positive number of rows.")
+    probe = resolve(target)
+    try:
+        new = probe.adapter.missing()  # connecting would create it: remove it afterwards
+    finally:
+        probe.close()
+    src, tgt = open_endpoints(source, target)
+    try:
+        the_plan = make_plan(src, tgt, models or (), exclude or ())
+        return report_for(the_plan, replace=replace, chunk_size=chunk_size,
+                          progress=progress, clock=clock)
+    finally:
+        if new:
+            tgt.adapter.remove_created()
+        close(src, tgt)
+
+
+def report_for(the_plan: Plan, *, replace: bool, chunk_size: int, progress: bool = False,
+               clock: Callable[[], float] = time.perf_counter) -> PlanReport:
+    """The :class:`PlanReport` of ``the_plan``: schema steps, copy order, value scan."""
+    from .pipeline import _plan_findings, check_preconditions
+
+    src, tgt = the_plan.source, the_plan.target
+    report = PlanReport(source=src.display, target=tgt.display,
+                        source_inventory=the_plan.source_inventory,
+                        not_replayed=the_plan.not_replayed)
+    try:
+        check_preconditions(the_plan, replace)
+    except PreconditionError as e:
+        report.findings.append(Finding(FindingKind.PRECONDITION, Severity.ERROR, str(e)))
+    report.findings += _plan_findings(the_plan)
+    report.target_state, report.schema_differences = target_state(the_plan)
+    report.schema_steps, report.deferred_steps = ddl(the_plan, replace)
+    report.tables = copy_order(the_plan)
+    report.findings += unholdable_fields(the_plan)
+    with src.adapter.snapshot():
+        scan = scan_values(the_plan, chunk_size, clock, progress)
+    report.values = summaries(scan.refusals)
+    report.refused_rows = len({(r.table, r.pk) for r in scan.refusals})
+    report.rows_scanned = scan.rows_read
+    report.scan_seconds = round(scan.seconds, 3)
+    # The copy reads and checks as the scan did, then writes every value.
+    values = sum(job.source_rows * len(job.columns) for job in the_plan.jobs)
+    report.estimated_seconds = round(scan.seconds + values / tgt.adapter.write_rate, 1)
+    return report
+
+
+def target_state(the_plan: Plan) -> tuple[str, list[str]]:
+    """How the target looks now, and how its project tables differ from the models."""
+    present = [t for t in the_plan.target.adapter.table_names() if not t.startswith("portadb_")]
+    if not present:
+        return "empty", []
+    planned = {m._meta.db_table: m for m in the_plan.models}
+    ours = [t for t in present if t in planned]
+    state = (f"holds {len(present)} tables, {len(ours)} of them this project's"
+             + (" (a copy needs --replace)" if ours else ""))
+    differences = [f"{t}: table missing on the target" for t in planned if ours and t not in present]
+    return state, differences + schema_differences(the_plan.target.connection, [planned[t] for t in ours])
+
+
+def schema_differences(connection, models) -> list[str]:
+    """Columns missing, extra, or of another nullability than the models say.
+
+    Column types are not compared: introspection maps several Django types
+    onto one column type (the false positives ``sqldiff`` is known for).
+    """
+    found = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            columns = {c.name: c for c in connection.introspection.get_table_description(cursor, table)}
+            fields = {f.column: f for f in model._meta.local_concrete_fields}
+            found += [f"{table}.{c}: column missing on the target" for c in fields if c not in columns]
+            found += [f"{table}.{c}: column on the target that no field describes"
+                      for c in columns if c not in fields]
+            for name in fields.keys() & columns.keys():
+                f, null = fields[name], bool(columns[name].null_ok)
+                if null != f.null and not (f.empty_strings_allowed and
+                                           connection.features.interprets_empty_strings_as_nulls):
+                    found.append(f"{table}.{name}: {'NULL' if null else 'NOT NULL'} on the target,"
+                                 f" the model says {'NULL' if f.null else 'NOT NULL'}")
+    return sorted(found)
+
+
+def ddl(the_plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
+    """The DDL a copy would run, collected and never executed: before and after the rows."""
+    steps = schema.create_tables(the_plan.target.connection, the_plan.models, collect_only=True)
+    before = [format_sql(s) for s in steps.create]
+    if replace and the_plan.target_tables:
+        before.insert(0, f"-- drop the {len(the_plan.target_tables)} project tables on the target: "
+                         + ", ".join(the_plan.target_tables))
+    return before, [format_sql(str(s)) for s in steps.deferred]
+
+
+def format_sql(statement: str) -> str:
+    """One statement, indented and with upper-case keywords, without its final ``;``."""
+    text = sqlparse.format(str(statement), reindent=True, keyword_case="upper")
+    return text.strip().rstrip(";")
+
+
+def copy_order(the_plan: Plan) -> list[PlannedTable]:
+    sizes = {t.name: t.size for t in the_plan.source_inventory.tables}
+    return [
+        PlannedTable(job.table, job.label, job.source_rows, sizes.get(job.table),
+                     [f"{c.name}: {c.description}" for c in job.columns if c.description != "identity"])
+        for job in the_plan.jobs
+    ]
+
+
+def unholdable_fields(the_plan: Plan) -> list[Finding]:
+    """Fields the target has no column for, or that its backend's system checks object to."""
+    connection = the_plan.target.connection
+    found = []
+    for model in the_plan.models:
+        label = model._meta.label
+        for f in model._meta.local_concrete_fields:
+            if f.db_type(connection) is None:
+                found.append(Finding(FindingKind.UNHOLDABLE_FIELD, Severity.ERROR,
+                                     f"{label}.{f.name} has no column type on {connection.vendor}.",
+                                     table=model._meta.db_table, model=label, field=f.name))
+                continue
+            for message in connection.validation.check_field(f):
+                error = message.level >= django_checks.ERROR
+                found.append(Finding(FindingKind.UNHOLDABLE_FIELD,
+                                     Severity.ERROR if error else Severity.WARNING,
+                                     f"{label}.{f.name}: {message.msg} ({message.id})",
+                                     table=model._meta.db_table, model=label, field=f.name))
+    return found
+
+
+def summaries(refusals) -> list[ValueSummary]:
+    """Refused values counted per table, field and kind, with the first primary keys."""
+    groups: dict[tuple, ValueSummary] = {}
+    for r in refusals:
+        key = (r.table, r.field, r.kind)
+        summary = groups.get(key)
+        if summary is None:
+            summary = groups[key] = ValueSummary(r.kind, r.model, r.table, r.field, 0,
+                                                 reason=r.reason, preview=r.preview)
+        summary.count += 1
+        if len(summary.first_pks) < FIRST_PKS:
+            summary.first_pks.append(r.pk)
+    return list(groups.values())

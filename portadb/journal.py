@@ -1,0 +1,304 @@
+"""The journal on the target that makes an interrupted copy resumable.
+
+Two small tables live next to the copied ones (``inspect`` ignores every
+``portadb_*`` table):
+
+``portadb_run``
+    one row: where the copy reads from, the shape of the plan (tables,
+    columns, keys), and how far the copy got (``schema``, ``loading``,
+    ``complete``).
+``portadb_journal``
+    one row per table: the key of the last committed row and how many rows
+    are committed.
+
+Each chunk of rows commits in the same target transaction as the one-row
+UPDATE of its journal entry, so the journal never says more or less than the
+target holds. ``--resume`` then reads every table from just after its last
+committed key. After a successful copy the journal stays, marked
+``complete``: it records where the data came from, and it lets a second
+``--resume`` say that there is nothing left to do. ``--replace`` (or
+``DROP TABLE portadb_run, portadb_journal``) removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.apps.registry import Apps
+from django.db import DatabaseError, models
+from django.db.models import F
+from django.utils import timezone
+
+from .endpoints import Endpoint, identity
+from .exceptions import PreconditionError, TransferError, first_line
+from .schema import locate
+
+SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
+_RUN_ID = 1
+
+
+def _model(name: str, table: str, fields: dict) -> type[models.Model]:
+    meta = type("Meta", (), {"apps": _registry, "app_label": "portadb_journal", "db_table": table})
+    return type(name, (models.Model,), {"__module__": __name__, "Meta": meta, **fields})
+
+
+_registry = Apps()
+RunRow = _model("RunRow", "portadb_run", {
+    "id": models.IntegerField(primary_key=True),
+    "source": models.TextField(),
+    "plan": models.TextField(),
+    "state": models.CharField(max_length=20),
+    #: The indexes and constraints due after the data: ``[[sql, table, name], ...]``.
+    "deferred": models.TextField(default="[]"),
+    "started": models.DateTimeField(),
+    "updated": models.DateTimeField(),
+})
+TableRow = _model("TableRow", "portadb_journal", {
+    "table": models.CharField(max_length=255, primary_key=True),
+    "position": models.TextField(null=True),
+    "rows": models.BigIntegerField(default=0),
+})
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An index or constraint statement kept in the journal until the data is in."""
+
+    sql: str
+    table: str | None = None
+    #: The index or constraint name, quoted by the backend, when known.
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return self.sql
+
+
+@dataclass
+class Position:
+    """How far one table got: its last committed key (``None``: no row yet) and row count."""
+
+    key: list | None
+    rows: int
+
+
+class Journal:
+    """The journal of one copy on its target; see the module docstring."""
+
+    def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
+                 deferred: Sequence[Deferred] = ()):
+        self.target = target
+        self.state = state
+        self.positions = positions
+        #: What the schema step left for after the data (read back by a resumed copy).
+        self.deferred = list(deferred)
+
+    # -- starting and reopening --------------------------------------------
+
+    @classmethod
+    def begin(cls, plan) -> Journal:
+        """Start a fresh journal for ``plan`` on its target, dropping any old one."""
+        target = plan.target
+        try:
+            drop(target)
+            with target.connection.schema_editor() as editor:
+                editor.create_model(RunRow)
+                editor.create_model(TableRow)
+        except DatabaseError as e:
+            raise TransferError(
+                f"Could not create the journal tables on {target.display}: {first_line(e)}."
+            ) from e
+        now = timezone.now()
+        RunRow.objects.using(target.alias).create(
+            id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, started=now, updated=now
+        )
+        TableRow.objects.using(target.alias).bulk_create([TableRow(table=j.table) for j in plan.jobs])
+        return cls(target, SCHEMA, {j.table: Position(None, 0) for j in plan.jobs})
+
+    @classmethod
+    def reopen(cls, plan) -> Journal:
+        """The journal of the interrupted copy ``plan`` continues, after checking it still fits.
+
+        Refuses (:class:`PreconditionError`) when there is nothing to resume,
+        or when the source or the project changed in a way that would make
+        the resumed copy differ from an uninterrupted one.
+        """
+        target = plan.target
+        run = _run(target)
+        if run is None:
+            raise PreconditionError(
+                f"Nothing to resume: {target.display} holds no journal of an interrupted copy."
+            )
+        if run.state == COMPLETE:
+            raise PreconditionError(
+                f"Nothing to resume: the copy into {target.display} finished at "
+                f"{run.updated:%Y-%m-%d %H:%M:%S %Z}."
+            )
+        if run.source != _source(plan):
+            raise PreconditionError(
+                f"Cannot resume: the interrupted copy read from {json.loads(run.source)['display']}, "
+                f"not from {plan.source.display}."
+            )
+        changed = _changed_tables(json.loads(run.plan), json.loads(_shape(plan)))
+        if changed:
+            raise PreconditionError(
+                "Cannot resume: the tables or columns of the project changed since the copy "
+                f"started ({', '.join(changed)}); copy again with --replace."
+            )
+        positions = {
+            r.table: Position(_decode(r.position), r.rows)
+            for r in TableRow.objects.using(target.alias).all()
+        }
+        deferred = [Deferred(*item) for item in json.loads(run.deferred)]
+        journal = cls(target, run.state, positions, deferred)
+        if run.state != SCHEMA:
+            journal._check_rows(plan)
+        return journal
+
+    # -- recording ---------------------------------------------------------
+
+    def schema_done(self, deferred: Sequence) -> None:
+        """The tables exist; keep ``deferred`` (indexes, constraints) for after the data.
+
+        Kept as SQL text: a resumed copy runs exactly what this one would have,
+        whatever made the statements.
+        """
+        self.deferred = [Deferred(str(s), *locate(s)) for s in deferred]
+        stored = json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
+        self._set_state(LOADING, deferred=stored)  # one UPDATE: both or neither
+
+    def advance(self, table: str, key: Sequence, rows: int) -> None:
+        """Record a chunk; call it inside the transaction that writes the chunk."""
+        TableRow.objects.using(self.target.alias).filter(table=table).update(
+            position=_encode(key), rows=F("rows") + rows
+        )
+
+    def complete(self) -> None:
+        self._set_state(COMPLETE)
+
+    def after(self, table: str) -> list | None:
+        """The key to read ``table`` after, or ``None`` to read it from the start."""
+        return self.positions[table].key
+
+    def committed(self, table: str) -> int:
+        return self.positions[table].rows
+
+    def _set_state(self, state: str, **more) -> None:
+        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
+            state=state, updated=timezone.now(), **more
+        )
+        self.state = state
+
+    def _check_rows(self, plan) -> None:
+        """Every table must hold exactly the source rows up to its last committed key."""
+        source, target = plan.source.adapter, plan.target.adapter
+        present = set(target.table_names())
+        for job in plan.jobs:
+            if job.table not in present:
+                raise PreconditionError(
+                    f"Cannot resume: the table {job.table} is missing from {self.target.display}; "
+                    "copy again with --replace."
+                )
+            pos = self.positions[job.table]
+            on_target = target.count(job.table)
+            below = count_through(source, job, pos.key)
+            if on_target != pos.rows or below != pos.rows:
+                raise PreconditionError(
+                    f"Cannot resume {job.label}: the journal records {pos.rows} rows up to "
+                    f"{_key_text(pos.key)}, but the source now has {below} and the target "
+                    f"{on_target}; copy again with --replace."
+                )
+
+
+def interrupted(target: Endpoint) -> bool:
+    """Whether ``target`` holds the journal of a copy that did not finish."""
+    run = _run(target)
+    return run is not None and run.state != COMPLETE
+
+
+def drop(target: Endpoint) -> None:
+    """Remove the journal tables from ``target`` if they are there."""
+    present = set(target.adapter.table_names())
+    with target.connection.schema_editor() as editor:
+        for model in (TableRow, RunRow):
+            if model._meta.db_table in present:
+                editor.delete_model(model)
+
+
+def count_through(adapter, job, key: Sequence | None) -> int:
+    """Rows of ``job``'s table whose key is at most ``key`` (none when ``key`` is ``None``)."""
+    if key is None:
+        return 0
+    q = adapter.quote
+    columns = ", ".join(q(c) for c in job.key)
+    marks = ", ".join(["%s"] * len(job.key))
+    where = f"({columns}) <= ({marks})" if len(job.key) > 1 else f"{columns} <= %s"
+    with adapter.connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {q(job.table)} WHERE {where}", list(key))
+        return cursor.fetchone()[0]
+
+
+def _run(target: Endpoint):
+    if RunRow._meta.db_table not in target.adapter.table_names():
+        return None
+    return RunRow.objects.using(target.alias).filter(id=_RUN_ID).first()
+
+
+def _source(plan) -> str:
+    """The source's identity (never its password) as stored text."""
+    return json.dumps({"identity": list(identity(plan.source.alias)), "display": plan.source.display},
+                      sort_keys=True)
+
+
+def _shape(plan) -> str:
+    """Tables, columns and keys of the plan: what a resumed copy must find unchanged."""
+    return json.dumps({j.table: [j.column_names, j.key] for j in plan.jobs}, sort_keys=True)
+
+
+def _changed_tables(before: dict, now: dict) -> list[str]:
+    return sorted(t for t in before.keys() | now.keys() if before.get(t) != now.get(t))
+
+
+# Keys are stored exactly as the source driver returned them, so that the
+# resumed query compares them the way the interrupted one did.
+_TYPES = {
+    "int": (int, int, int),
+    "str": (str, str, str),
+    "float": (float, float.hex, float.fromhex),
+    "decimal": (decimal.Decimal, str, decimal.Decimal),
+    "uuid": (uuid.UUID, str, uuid.UUID),
+    "datetime": (dt.datetime, dt.datetime.isoformat, dt.datetime.fromisoformat),
+    "date": (dt.date, dt.date.isoformat, dt.date.fromisoformat),
+    "time": (dt.time, dt.time.isoformat, dt.time.fromisoformat),
+    "bytes": ((bytes, bytearray, memoryview), lambda v: base64.b64encode(bytes(v)).decode(),
+              base64.b64decode),
+}
+
+
+def _encode(key: Sequence) -> str:
+    return json.dumps([_tagged(v) for v in key])
+
+
+def _tagged(value) -> list:
+    for tag, (types, dump, _) in _TYPES.items():
+        # bool is an int, and datetime a date: the first exact match wins.
+        if type(value) is types or (isinstance(types, tuple) and isinstance(value, types)):
+            return [tag, dump(value)]
+    raise TypeError(f"cannot journal a key of type {type(value).__name__}")
+
+
+def _decode(text: str | None) -> list | None:
+    if text is None:
+        return None
+    return [_TYPES[tag][2](value) for tag, value in json.loads(text)]
+
+
+def _key_text(key: list | None) -> str:
+    if key is None:
+        return "the start"
+    return f"key {key[0]!r}" if len(key) == 1 else f"key {tuple(key)!r}"

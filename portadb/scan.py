@@ -1,0 +1,334 @@
+"""Run the value checks over tables: per chunk, per table, and over the whole source.
+
+:class:`TableChecks` checks one table's chunks (column checks from
+:mod:`portadb.checks`, foreign keys that point nowhere, unique values that the
+target's collation makes equal). :func:`scan_values` runs it over every table
+and adds the rows that depend on a refused row, so that a copy that leaves a
+row out also leaves out what would point at it. The dry-run reports that scan;
+``--on-error=reject`` copies everything else.
+
+Everything here only reads the source (and, for collation keys, asks the
+target server to compute them); nothing is written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .checks import TEXT_TYPES, Refusal, base_field, column_checks
+from .endpoints import Endpoint
+from .plan import Plan, TableJob
+from .progress import Progress
+from .reports import FindingKind as K
+from .transfer import read_chunks
+
+#: Primary keys per ``IN (...)`` list when following references.
+_BATCH = 500
+
+
+class TableChecks:
+    """Every check of one table, built once; :meth:`check` each chunk in key order."""
+
+    def __init__(self, job: TableJob, source: Endpoint, target: Endpoint,
+                 dangling: dict | None = None):
+        self.job = job
+        names = job.column_names
+        self.key_index = [names.index(k) for k in job.key]
+        self.columns = []
+        for i, column in enumerate(job.columns):
+            checks = column_checks(column.field, source.adapter, target.adapter)
+            if checks:
+                self.columns.append((i, column.field.name, checks))
+        self.dangling = dangling or {}
+        self.unique = [UniqueSet(job, cols, target.adapter) for cols in _unique_sets(job, target)]
+
+    def pk(self, row: Sequence) -> object:
+        if len(self.key_index) == 1:
+            return row[self.key_index[0]]
+        return tuple(row[i] for i in self.key_index)
+
+    def check(self, rows: Sequence[Sequence]) -> list[Refusal]:
+        """The refused values of ``rows``: at most one per row and field."""
+        found: dict[tuple[int, str], Refusal] = {}
+        if self.columns:
+            by_column = list(zip(*rows))
+            for i, name, checks in self.columns:
+                for check in checks:
+                    for r, kind, reason in check(by_column[i]):
+                        found.setdefault((r, name), self._refusal(kind, rows[r], name, reason,
+                                                                  by_column[i][r]))
+        if self.dangling:
+            for r, row in enumerate(rows):
+                for name, value, reason in self.dangling.get(self.pk(row), ()):
+                    found.setdefault((r, name), self._refusal(K.DANGLING_REFERENCE, row, name, reason,
+                                                              value))
+        bad_rows = {r for r, _ in found}
+        for unique in self.unique:
+            for r, name, value, reason in unique.check(rows, bad_rows, self.pk):
+                found.setdefault((r, name), self._refusal(K.UNIQUE_COLLISION, rows[r], name, reason,
+                                                          value))
+        return [found[k] for k in sorted(found)]
+
+    def _refusal(self, kind, row, name, reason, value) -> Refusal:
+        return Refusal(kind, self.job.label, self.job.table, self.pk(row), name, reason, value)
+
+
+class UniqueSet:
+    """Columns the target keeps unique together, with the keys seen so far in this table."""
+
+    def __init__(self, job: TableJob, indexes: list[int], target):
+        self.job = job
+        self.indexes = indexes
+        self.fields = [job.columns[i].field for i in indexes]
+        self.keyers = [
+            target.unique_keys(base_field(f)) if base_field(f).get_internal_type() in TEXT_TYPES else None
+            for f in self.fields
+        ]
+        self.seen: dict[tuple, object] = {}
+
+    def check(self, rows, skip: set[int], pk: Callable) -> list[tuple]:
+        """(row index, field, value, reason) for each row whose key an earlier row holds."""
+        candidates = [r for r, row in enumerate(rows)
+                      if r not in skip and all(row[i] is not None for i in self.indexes)]
+        if not candidates:
+            return []
+        columns = []
+        for i, keyer in zip(self.indexes, self.keyers):
+            values = [rows[r][i] for r in candidates]
+            columns.append(keyer([str(v) for v in values]) if keyer else values)
+        found = []
+        for r, key in zip(candidates, zip(*columns)):
+            first = self.seen.setdefault(key, pk(rows[r]))
+            if first != pk(rows[r]):
+                value = rows[r][self.indexes[0]]
+                names = ", ".join(f.name for f in self.fields)
+                found.append((r, self.fields[0].name, value,
+                              f"({names}) equals that of {self.job.label}(pk={first!r}) under the "
+                              "target's collation; the unique constraint would refuse it"))
+        return found
+
+
+def _unique_sets(job: TableJob, target: Endpoint) -> list[list[int]]:
+    """Column index lists of the unique constraints whose text the target may fold together."""
+    names = job.column_names
+    opts = job.model._meta
+    by_name = {f.name: f for f in opts.local_concrete_fields}
+    sets = [[f.name] for f in opts.local_concrete_fields if f.unique]
+    sets += [list(together) for together in opts.unique_together]
+    sets += [list(c.fields) for c in opts.constraints
+             if getattr(c, "fields", None) and not getattr(c, "condition", None)
+             and not getattr(c, "expressions", None)]
+    result = []
+    for fields in sets:
+        if not all(n in by_name for n in fields):
+            continue
+        texts = [by_name[n] for n in fields if base_field(by_name[n]).get_internal_type() in TEXT_TYPES]
+        if any(target.adapter.unique_keys(base_field(f)) is not None for f in texts):
+            result.append([names.index(by_name[n].column) for n in fields])
+    return result
+
+
+# -- references ------------------------------------------------------------------
+
+
+def references(job: TableJob):
+    """The foreign keys of ``job``'s table that the target will enforce."""
+    return [f for f in job.model._meta.local_concrete_fields
+            if f.is_relation and f.related_model is not None and getattr(f, "db_constraint", False)]
+
+
+def dangling_rows(source: Endpoint, job: TableJob) -> dict[object, list[tuple]]:
+    """Rows of ``job``'s table whose foreign keys point at no row: ``{pk: [(field, value, reason)]}``."""
+    if K.DANGLING_REFERENCE in source.adapter.enforced_checks:
+        return {}
+    q = source.connection.ops.quote_name
+    key = ", ".join(f"c.{q(k)}" for k in job.key)
+    found: dict[object, list[tuple]] = defaultdict(list)
+    with source.connection.cursor() as cursor:
+        for f in references(job):
+            parent = f.related_model._meta
+            target = f.target_field.column
+            cursor.execute(
+                f"SELECT {key}, c.{q(f.column)} FROM {q(job.table)} c"
+                f" LEFT JOIN {q(parent.db_table)} p ON c.{q(f.column)} = p.{q(target)}"
+                f" WHERE c.{q(f.column)} IS NOT NULL AND p.{q(target)} IS NULL"
+            )
+            for row in cursor.fetchall():
+                pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
+                reason = f"points at {parent.label}({f.target_field.name}={row[-1]!r}), which does not exist"
+                found[pk].append((f.name, row[-1], reason))
+    return dict(found)
+
+
+@dataclass
+class ScanResult:
+    """The refused values of a whole source, and the rows refused because of them."""
+
+    refusals: list[Refusal] = field(default_factory=list)
+    rows_read: int = 0
+    seconds: float = 0.0
+
+    def refused(self) -> dict[str, dict[object, list[Refusal]]]:
+        """``{table: {pk: [refusal, ...]}}``."""
+        out: dict[str, dict[object, list[Refusal]]] = defaultdict(lambda: defaultdict(list))
+        for r in self.refusals:
+            out[r.table][r.pk].append(r)
+        return out
+
+
+def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.perf_counter,
+                progress: bool = False) -> ScanResult:
+    """Check every source row the plan copies; call inside the source's snapshot."""
+    started = clock()
+    result = ScanResult()
+    bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
+    for job in plan.jobs:
+        bar = bars.table(job.table, job.source_rows)
+        checks = TableChecks(job, plan.source, plan.target, dangling_rows(plan.source, job))
+        for rows in read_chunks(plan.source, job, chunk_size):
+            result.refusals += checks.check(rows)
+            result.rows_read += len(rows)
+            bar.update(len(rows))
+            bars.overall.update(len(rows))
+        bar.close()
+    bars.close()
+    result.refusals += dependents(plan.source, plan.jobs, result.refusals)
+    result.seconds = clock() - started
+    return result
+
+
+def dependents(source: Endpoint, jobs: Sequence[TableJob], refusals: Sequence[Refusal]) -> list[Refusal]:
+    """Rows that refer to a refused row, or are another table's part of a refused object.
+
+    Followed to the end: a row pointing at a row refused for pointing at a
+    refused row is refused too. Foreign keys (M2M rows included) and generic
+    foreign keys are followed; multi-table inheritance goes both ways: the
+    child row of a refused parent and the parent rows of a refused child.
+    """
+    by_table = {job.table: job for job in jobs}
+    refused: dict[str, set] = defaultdict(set)
+    for r in refusals:
+        refused[r.table].add(r.pk)
+    pending = {table: set(pks) for table, pks in refused.items()}
+    added: list[Refusal] = []
+    while pending:
+        table, pks = pending.popitem()
+        job = by_table.get(table)
+        if job is None or len(job.key) != 1:
+            continue
+        related = (_referring(source, jobs, job, pks) + _parents(source, by_table, job, pks)
+                   + _generic(source, jobs, job, pks))
+        for other, name, rows in related:
+            for pk, value, reason in rows:
+                if pk in refused[other.table]:
+                    continue
+                refused[other.table].add(pk)
+                pending.setdefault(other.table, set()).add(pk)
+                added.append(Refusal(K.DEPENDS_ON_REFUSED, other.label, other.table, pk, name,
+                                     reason, value))
+    return added
+
+
+def _referring(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
+    """(child job, field name, [(pk, value, reason)]) of rows whose foreign key points into ``pks``."""
+    q = source.connection.ops.quote_name
+    found = []
+    for child in jobs:
+        if len(child.key) != 1:
+            continue
+        for f in references(child):
+            if f.related_model._meta.db_table != parent.table:
+                continue
+            rows = []
+            for batch in _batches(sorted(pks, key=repr)):
+                marks = ", ".join(["%s"] * len(batch))
+                with source.connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT c.{q(child.key[0])}, c.{q(f.column)}, p.{q(parent.key[0])}"
+                        f" FROM {q(child.table)} c JOIN {q(parent.table)} p"
+                        f" ON c.{q(f.column)} = p.{q(f.target_field.column)}"
+                        f" WHERE p.{q(parent.key[0])} IN ({marks})",
+                        batch,
+                    )
+                    rows += [(pk, value, f"refers to {parent.label}(pk={ppk!r}), which is refused")
+                             for pk, value, ppk in cursor.fetchall()]
+            found.append((child, f.name, rows))
+    return found
+
+
+def _parents(source, by_table, child: TableJob, pks: set) -> list[tuple]:
+    """The parent-model rows of refused multi-table-inheritance children."""
+    q = source.connection.ops.quote_name
+    found = []
+    for f in references(child):
+        if not getattr(f.remote_field, "parent_link", False):
+            continue
+        parent = by_table.get(f.related_model._meta.db_table)
+        if parent is None:
+            continue
+        rows = []
+        for batch in _batches(sorted(pks, key=repr)):
+            marks = ", ".join(["%s"] * len(batch))
+            with source.connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT p.{q(parent.key[0])}, c.{q(child.key[0])} FROM {q(child.table)} c"
+                    f" JOIN {q(parent.table)} p ON c.{q(f.column)} = p.{q(f.target_field.column)}"
+                    f" WHERE c.{q(child.key[0])} IN ({marks})",
+                    batch,
+                )
+                rows += [(pk, pk, f"is the {parent.label} part of {child.label}(pk={cpk!r}),"
+                          " which is refused") for pk, cpk in cursor.fetchall()]
+        found.append((parent, parent.model._meta.pk.name, rows))
+    return found
+
+
+def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
+    """Rows whose generic foreign key (content type, object id) points into ``pks``."""
+    from django.apps import apps
+    from django.contrib.contenttypes.fields import GenericForeignKey
+
+    if not apps.is_installed("django.contrib.contenttypes") or parent.model._meta.apps is not apps:
+        return []
+    from django.contrib.contenttypes.models import ContentType
+
+    q = source.connection.ops.quote_name
+    opts, types = parent.model._meta, ContentType._meta
+    with source.connection.cursor() as cursor:  # read only: get_for_model() could insert
+        cursor.execute(f"SELECT {q(types.pk.column)} FROM {q(types.db_table)}"
+                       f" WHERE {q('app_label')} = %s AND {q('model')} = %s",
+                       [opts.app_label, opts.model_name])
+        row = cursor.fetchone()
+    if row is None:
+        return []
+    found = []
+    for child in jobs:
+        if len(child.key) != 1:
+            continue
+        for gfk in child.model._meta.private_fields:
+            if not isinstance(gfk, GenericForeignKey):
+                continue
+            ct = child.model._meta.get_field(gfk.ct_field)
+            fk = child.model._meta.get_field(gfk.fk_field)
+            as_text = fk.get_internal_type() in TEXT_TYPES  # object ids stored as text
+            rows = []
+            for batch in _batches(sorted(pks, key=repr)):
+                marks = ", ".join(["%s"] * len(batch))
+                with source.connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT {q(child.key[0])}, {q(fk.column)} FROM {q(child.table)}"
+                        f" WHERE {q(ct.column)} = %s AND {q(fk.column)} IN ({marks})",
+                        [row[0], *(str(pk) if as_text else pk for pk in batch)],
+                    )
+                    rows += [(pk, value, f"refers to {parent.label}(pk={value!r}) through"
+                              f" {gfk.name}, which is refused") for pk, value in cursor.fetchall()]
+            found.append((child, gfk.name, rows))
+    return found
+
+
+def _batches(values: list, size: int = _BATCH):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+

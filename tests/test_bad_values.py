@@ -1,0 +1,199 @@
+"""Bad values: the dry-run names each one, the copy refuses exactly those, the rest arrives intact."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.db import connections
+
+import portadb
+from portadb.checks import VALUE_KINDS
+from portadb.guard import ValueRefused
+from portadb.models import project_models, shared_models
+from portadb.reports import FindingKind as K
+
+from . import databases as db
+from .baddata import MY, PG, spoil
+
+TARGETS = [pytest.param("postgresql", id="sqlite->postgresql"), pytest.param("mysql", id="sqlite->mariadb")]
+
+
+@pytest.fixture
+def bad_source(zoo_source):
+    """The zoo in SQLite plus one or more bad rows of every kind; what each target refuses."""
+    return zoo_source, spoil(zoo_source)
+
+
+def flagged(report) -> set[tuple]:
+    """(table, pk, field, kind) of every value the dry-run reports."""
+    found = set()
+    for v in report.values:
+        assert v.count == len(v.first_pks), "the fixture keeps every group under the listing limit"
+        found |= {(v.table, pk, v.field, v.kind) for pk in v.first_pks}
+    return found
+
+
+def reject_lines(path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def refused(lines) -> set[tuple]:
+    return {(x["table"], x["pk"], x["field"], K(x["kind"])) for x in lines}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_dry_run_lists_every_bad_value(bad_source, empty, target):
+    source, expected = bad_source
+    report = portadb.plan(source, empty(target))
+    assert flagged(report) == expected[db.vendor_of(target)]
+    assert report.exit_code == 1 and not report.ok
+    assert report.refused_rows == len({(t, pk) for t, pk, _, _ in expected[db.vendor_of(target)]})
+
+
+def test_the_fixture_covers_every_kind_on_each_target(bad_source):
+    _, expected = bad_source
+    kinds = {vendor: {k for *_, k in rows} for vendor, rows in expected.items()}
+    only_mariadb = {K.NOT_FINITE, K.UNIQUE_COLLISION}
+    # NUL is refused by PostgreSQL alone; 4-byte characters by utf8mb3 alone (tested below).
+    assert kinds[PG] == VALUE_KINDS - {K.FOUR_BYTE_CHARACTER, K.UNIQUE_COLLISION}
+    assert kinds[MY] == VALUE_KINDS - {K.FOUR_BYTE_CHARACTER, K.NUL_CHARACTER}
+    assert only_mariadb <= kinds[MY]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_reject_refuses_exactly_what_the_dry_run_flags(bad_source, empty, target, tmp_path):
+    source, _ = bad_source
+    target = empty(target)
+    dry = flagged(portadb.plan(source, target))
+    path = tmp_path / "rejects.jsonl"
+    report = portadb.copy(source, target, on_error="reject", reject_file=str(path))
+    lines = reject_lines(path)
+    assert dry - refused(lines) == set(), "flagged by the dry-run but copied"
+    assert refused(lines) - dry == set(), "refused by the copy but not flagged by the dry-run"
+
+    # Counts: source rows = target rows + rejected rows, table by table.
+    rejected = {}
+    for x in lines:
+        rejected.setdefault(x["table"], set()).add(x["pk"])
+    for t in report.tables:
+        assert t.rejected == len(rejected.get(t.table, ())), t.table
+        assert t.source_rows == t.target_rows + t.rejected, t.table
+    assert report.ok and report.exit_code == 1 and report.reject_file == str(path)
+    assert_rest_copied_exactly(source, target, rejected)
+
+
+def assert_rest_copied_exactly(source, target, rejected):
+    """Every row not rejected is on the target, equal value by value (the control rows)."""
+    for model in shared_models(source, target):
+        table = model._meta.db_table
+        fields = [f.attname for f in model._meta.local_concrete_fields]
+        left_out = rejected.get(table, set())
+        before = model._base_manager.using(source).exclude(pk__in=left_out).order_by("pk")
+        after = model._base_manager.using(target).order_by("pk")
+        assert _plain(after.values_list(*fields)) == _plain(before.values_list(*fields)), table
+
+
+def _plain(rows) -> list[tuple]:
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+
+
+def test_reject_file_keeps_the_original_values(bad_source, empty, tmp_path):
+    source, _ = bad_source
+    target = empty("postgresql")
+    path = tmp_path / "rejects.jsonl"
+    portadb.copy(source, target, on_error="reject", reject_file=str(path))
+    by_kind = {}
+    for x in reject_lines(path):
+        by_kind.setdefault(x["kind"], []).append(x)
+    assert by_kind["invalid_utf8"][0]["value"] == {
+        "type": "invalid_utf8", "base64": base64.b64encode(b"\xc3(").decode()}
+    assert by_kind["wrong_type"][0]["value"] == {
+        "type": "bytes", "base64": base64.b64encode(b"\1\2").decode()}
+    assert by_kind["nul_character"][0]["value"] == "a\x00b"
+    assert {x["value"] for x in by_kind["integer_out_of_range"]} == {2**40, 40_000}
+    assert by_kind["too_long"][0]["row"]["slug"].startswith("bad-")
+    dependent = next(x for x in by_kind["depends_on_refused"] if x["table"] == "zoo_place")
+    assert dependent["model"] == "zoo.Place" and "zoo.Restaurant" in dependent["reason"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_abort_stops_before_writing_the_bad_chunk(bad_source, empty, target):
+    source, expected = bad_source
+    target = empty(target)
+    with pytest.raises(ValueRefused) as raised:
+        portadb.copy(source, target, chunk_size=10)
+    first = raised.value.refusals[0]
+    assert (first.table, first.pk, first.field, first.kind) in expected[db.vendor_of(target)]
+    assert f"{first.model}(pk={first.pk!r})" in str(raised.value) and first.field in str(raised.value)
+
+    # The chunks before the bad one are on the target; nothing of the bad chunk is.
+    ids = [r[0] for r in db.raw_snapshot(source, first.table, ["id"], "id")]
+    chunk_start = next(i for i in range(0, len(ids), 10) if first.pk in ids[i:i + 10])
+    assert chunk_start > 0
+    assert [r[0] for r in db.raw_snapshot(target, first.table, ["id"], "id")] == ids[:chunk_start]
+
+
+def test_four_byte_characters_for_a_utf8mb3_target(zoo_source, empty, tmp_path):
+    target = empty("mysql")
+    name = connections[target].settings_dict["NAME"]
+    with connections[target].cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci")
+    connections[target].close()
+    report = portadb.plan(zoo_source, target)
+    found = flagged(report)
+    four_byte = {(t, pk, f) for t, pk, f, k in found if k is K.FOUR_BYTE_CHARACTER}
+    assert four_byte == astral_values(zoo_source) != set()
+
+    path = tmp_path / "rejects.jsonl"
+    copied = portadb.copy(zoo_source, target, on_error="reject", reject_file=str(path))
+    assert refused(reject_lines(path)) == found
+    assert all(t.ok for t in copied.tables)
+
+
+def astral_values(alias) -> set[tuple]:
+    """(table, pk, field) of every text value holding a character outside the BMP (an oracle)."""
+    found = set()
+    for model in project_models(alias):
+        for row in model._base_manager.using(alias).order_by("pk").values():
+            for f in model._meta.local_concrete_fields:
+                value = row[f.attname]
+                if isinstance(value, str) and any(ord(c) > 0xFFFF for c in value):
+                    found.add((model._meta.db_table, row[model._meta.pk.attname], f.name))
+    return found
+
+
+def test_abort_names_one_flagged_row_at_a_time_until_the_copy_succeeds(bad_source, empty):
+    """The abort path (per-chunk checks, no scan) agrees with the dry-run, both ways."""
+    source, _ = bad_source
+    target = empty("postgresql")
+    dry = flagged(portadb.plan(source, target))
+    named = set()
+    for _ in range(len(dry) + 1):
+        try:
+            portadb.copy(source, target, replace=True)
+            break
+        except ValueRefused as e:
+            first = e.refusals[0]
+            named.add((first.table, first.pk))
+            _delete(source, first.table, first.pk)  # "fix the data" and run again
+    else:
+        pytest.fail("the copy never succeeded")
+    rows = {(table, pk) for table, pk, _, _ in dry}
+    assert named - rows == set(), "refused by the copy but not flagged by the dry-run"
+    bad_in_themselves = {(table, pk) for table, pk, _, kind in dry if kind is not K.DEPENDS_ON_REFUSED}
+    assert bad_in_themselves - named == set(), "flagged by the dry-run but copied"
+
+
+def _delete(alias, table, pk):
+    import sqlite3
+
+    from django.conf import settings
+
+    key = next(m for m in project_models() if m._meta.db_table == table)._meta.pk.column
+    connections[alias].close()
+    db = sqlite3.connect(settings.DATABASES[alias]["NAME"], isolation_level=None)
+    db.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', [pk])
+    db.close()

@@ -1,0 +1,135 @@
+"""Value checks from typed sources, the checks themselves, and the reject file's encoding."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+
+import portadb
+from portadb.backends import adapter_for
+from portadb.checks import _digits, column_checks
+from portadb.guard import encode
+from portadb.reports import FindingKind as K
+
+from .zoo import models as m
+
+
+def flagged(report) -> set[tuple]:
+    return {(v.table, pk, v.field, v.kind) for v in report.values for pk in v.first_pks}
+
+
+def _everything(alias, slug) -> int:
+    return m.Everything.objects.using(alias).get(slug=slug).pk
+
+
+def test_postgresql_source_only_checks_what_it_does_not_enforce(zoo_source, empty):
+    source = empty("postgresql")
+    portadb.copy(zoo_source, source)
+    with connections[source].cursor() as cursor:
+        cursor.execute("UPDATE zoo_everything SET floating = 'Infinity' WHERE slug = 'row-3'")
+    pk = _everything(source, "row-3")
+    connections[source].close()
+    # MariaDB has no infinite doubles; SQLite stores them.
+    assert flagged(portadb.plan(source, empty("mysql"))) == {
+        ("zoo_everything", pk, "floating", K.NOT_FINITE)}
+    assert portadb.plan(source, empty("sqlite2")).values == []
+
+
+def test_mariadb_source_values_postgresql_refuses(zoo_source, empty):
+    source = empty("mysql")
+    portadb.copy(zoo_source, source)
+    with connections[source].cursor() as cursor:
+        # Unsigned BIGINT holds more than PostgreSQL's bigint; tinyint(1) holds 2.
+        cursor.execute("UPDATE zoo_everything SET positive_big = 18446744073709551615 WHERE slug = 'row-3'")
+        cursor.execute("UPDATE zoo_everything SET boolean = 2 WHERE slug = 'row-4'")
+    big, boolean = _everything(source, "row-3"), _everything(source, "row-4")
+    connections[source].close()
+    assert flagged(portadb.plan(source, empty("postgresql"))) == {
+        ("zoo_everything", big, "positive_big", K.INTEGER_OUT_OF_RANGE),
+        ("zoo_everything", boolean, "boolean", K.NOT_A_BOOLEAN),
+    }
+
+
+def _check(field_name: str, values: list, source="default", target="postgresql"):
+    field = m.Everything._meta.get_field(field_name)
+    checks = column_checks(field, adapter_for(connections[source]), adapter_for(connections[target]))
+    return [(i, kind) for check in checks for i, kind, _ in check(values)]
+
+
+def test_datetime_offsets_matter_only_without_time_zone_support(settings):
+    values = ["2024-01-01 12:00:00+02:00", "2024-01-01 12:00:00", "2024-01-01T25:00:00"]
+    assert _check("datetime", values) == [(2, K.IMPOSSIBLE_DATE)]
+    with override_settings(USE_TZ=False):
+        assert _check("datetime", values) == [(0, K.TIMEZONE), (2, K.IMPOSSIBLE_DATE)]
+
+
+def test_checks_that_cannot_fire_are_not_built():
+    # PostgreSQL text has no length limit and SQLite no NUL limit: nothing to check.
+    assert column_checks(m.Everything._meta.get_field("text"), adapter_for(connections["postgresql"]),
+                         adapter_for(connections["sqlite2"])) == []
+    # A PostgreSQL date cannot be February 30th.
+    assert column_checks(m.Everything._meta.get_field("date"), adapter_for(connections["postgresql"]),
+                         adapter_for(connections["mysql"])) == []
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("9999999999.9999", []), (9999999999.9999, []), ("0.00005", [(0, K.DECIMAL_OVERFLOW)]),
+    ("1.50000", []), ("100", []), ("-0.0001", []), (0, []), ("1E+11", [(0, K.DECIMAL_OVERFLOW)]),
+    ("NaN", [(0, K.NOT_FINITE)]), ("1,5", [(0, K.NOT_A_NUMBER)]),
+])
+def test_decimal_digits_and_places(value, expected):
+    assert _check("decimal", [value]) == expected
+
+
+def test_digits_ignores_trailing_zeros():
+    assert _digits(Decimal("1.2300")) == (3, 2)
+    assert _digits(Decimal("0.05")) == (2, 2)
+    assert _digits(Decimal("0")) == (0, 0)
+    assert _digits(Decimal("1E+2")) == (3, 0)
+
+
+@pytest.mark.parametrize("field, good, bad, kind", [
+    ("ip", ["10.0.0.1", "2001:db8::1", "::ffff:10.0.0.1"], ["10.0.0.256", "2001:DB8::1", "x"],
+     K.INVALID_IP),
+    ("uuid", ["12345678123456781234567812345678", "12345678-1234-5678-1234-567812345678"],
+     ["xyz", "1234"], K.INVALID_UUID),
+    ("boolean", [0, 1, True], [2, -1, "yes", 1.5], K.NOT_A_BOOLEAN),
+    ("integer", [0, -(2**31), 2**31 - 1], [2**31, "1", 1.0], None),
+    ("json", ['{"a": 1}', "[]", "null", "1.5", 3], ["{", '{"a": Infinity}', "'x'"], K.INVALID_JSON),
+    ("time", ["12:00", "23:59:59.999999"], ["24:00:00", "noon"], K.IMPOSSIBLE_DATE),
+    ("date", ["2024-02-29", "0001-01-01"], ["2023-02-29", "2024-1-1x"], K.IMPOSSIBLE_DATE),
+])
+def test_good_values_pass_and_bad_values_are_named(field, good, bad, kind):
+    found = _check(field, good + bad)
+    assert [i for i, _ in found] == list(range(len(good), len(good) + len(bad)))
+    if kind is not None:
+        assert {k for _, k in found} == {kind}
+
+
+def test_encode_keeps_every_value_exactly():
+    assert encode(b"\0\xff") == {"type": "bytes", "base64": base64.b64encode(b"\0\xff").decode()}
+    assert encode("a\udcc3") == {"type": "invalid_utf8", "base64": base64.b64encode(b"a\xc3").decode()}
+    assert encode(Decimal("1.50")) == {"type": "decimal", "value": "1.50"}
+    assert encode(float("-inf")) == {"type": "float", "value": "-inf"}
+    assert encode(2**70) == 2**70 and encode("ü\0") == "ü\0" and encode(None) is None
+    assert encode(dt.timedelta(days=-1, microseconds=1)) == {
+        "type": "timedelta", "microseconds": -86399999999}
+    assert encode(uuid.UUID(int=1))["value"].endswith("0001")
+    assert encode(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))["value"] == "2024-01-01T00:00:00+00:00"
+
+
+def test_text_that_is_no_ip_address_is_refused_only_by_an_inet_column():
+    assert _check("ip", ["not an ip", "2001:DB8::1"], target="mysql") == [(1, K.INVALID_IP)]
+    assert _check("ip", ["not an ip", "2001:DB8::1"]) == [(0, K.INVALID_IP), (1, K.INVALID_IP)]
+
+
+def test_jsonb_refuses_more_than_mariadb_json():
+    values = ['{"a": 1, "a": 2}', '["\\ud800"]', '["\\ud83d\\ude00"]', '{"a": "\\u0000"}']
+    assert _check("json", values, target="mysql") == [(1, K.INVALID_JSON)]
+    assert _check("json", values) == [(0, K.INVALID_JSON), (1, K.INVALID_JSON), (3, K.NUL_CHARACTER)]

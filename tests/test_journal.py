@@ -1,0 +1,67 @@
+"""The journal's own pieces: resume-point queries on awkward names, keys stored exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.apps.registry import Apps
+from django.db import connections, models
+
+from portadb.backends import adapter_for
+from portadb.convert import columns_for
+from portadb.endpoints import Endpoint
+from portadb.journal import _decode, _encode, count_through
+from portadb.plan import TableJob
+from portadb.transfer import read_chunks
+
+
+class Odd(models.Model):
+    """Reserved words, a space and capitals: unquoted, none of these names would parse."""
+
+    key = models.CharField(max_length=10, primary_key=True, db_column="Order")
+    number = models.IntegerField(db_column="from")
+
+    class Meta:
+        apps = Apps()
+        app_label = "portadb_tests"
+        db_table = "Odd Select Table"
+
+
+@pytest.mark.parametrize("alias", ["postgresql", "mysql", "sqlite2"])
+def test_resume_point_queries_quote_every_identifier(empty, alias):
+    empty(alias)
+    with connections[alias].schema_editor() as editor:
+        editor.create_model(Odd)
+    Odd.objects.using(alias).bulk_create([Odd(key=f"k{i:02}", number=i % 3) for i in range(10)])
+    conn = connections[alias]
+    job = TableJob(Odd._meta.db_table, "odd", Odd, columns_for(Odd, conn, conn), ["Order"], 10)
+
+    assert count_through(adapter_for(conn), job, None) == 0
+    assert count_through(adapter_for(conn), job, ["k04"]) == 5
+    rest = [row for chunk in read_chunks(Endpoint(alias, alias), job, 3, start=["k04"]) for row in chunk]
+    assert [row[0] for row in rest] == [f"k{i:02}" for i in range(5, 10)]
+
+    by_two = TableJob(job.table, "odd", Odd, job.columns, ["from", "Order"], 10)
+    # (number, key) <= (1, "k04"): every number 0, and number 1 up to k04 (k01, k04).
+    assert count_through(adapter_for(conn), by_two, [1, "k04"]) == 4 + 2
+
+
+@pytest.mark.parametrize("key", [
+    [2**63 - 1], [-1, "ü/é 'x'"], [0.1 + 0.2], [Decimal("-0.0001")],
+    [uuid.UUID(int=7)], [dt.datetime(2024, 2, 29, 23, 59, 59, 999999, dt.timezone.utc)],
+    [dt.datetime(2024, 1, 1, 12)], [dt.date(1, 1, 1)], [dt.time(23, 59, 59, 1)], [bytes(range(256))],
+])
+def test_keys_are_stored_exactly(key):
+    back = _decode(_encode(key))
+    assert back == key
+    assert [type(v) for v in back] == [type(v) for v in key]
+    if isinstance(key[0], dt.datetime):
+        assert back[0].tzinfo == key[0].tzinfo
+
+
+def test_a_key_of_an_unknown_type_is_refused_not_mangled():
+    with pytest.raises(TypeError, match="cannot journal a key of type list"):
+        _encode([[1, 2]])

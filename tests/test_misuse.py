@@ -1,0 +1,163 @@
+"""Every misuse is one sentence, exit status 2, no traceback, and writes nothing.
+
+The expected sentences are read from ``docs/misuse.rst``: the page and the
+program cannot drift apart. ``<...>`` in the page stands for a part that
+depends on the machine (a path, the list of aliases).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connections
+
+import portadb
+from portadb.backends import adapter_for
+
+from . import processes
+from .test_resume import killed_copy
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "misuse.rst"
+
+
+@dataclass
+class Case:
+    title: str
+    #: ``portadb copy`` arguments; ``{name}`` fields are filled from :func:`places`.
+    args: list[str]
+    setup: Callable[[str, str], None] | None = None
+    #: Run in a child process with this environment (for what cannot happen in-process).
+    env: dict = field(default_factory=dict)
+
+
+def places() -> dict[str, str]:
+    pg = settings.DATABASES["postgresql"]
+    return {
+        "source_file": settings.DATABASES["default"]["NAME"],
+        "pg_user": pg.get("USER") or "postgres",
+        "pg_port": str(pg.get("PORT") or 5432),
+        "pg_name": pg["NAME"],
+    }
+
+
+def copied(source: str, target: str) -> None:
+    assert portadb.copy(source, target).ok
+
+
+def interrupted(source: str, target: str) -> None:
+    killed_copy(source, target, "chunk:20")
+
+
+def unapplied_migration(source: str, target: str) -> None:
+    call_command("migrate", "sessions", "zero", database=source, verbosity=0)
+
+
+def dropped_table(source: str, target: str) -> None:
+    with connections[source].cursor() as cursor:
+        cursor.execute("DROP TABLE zoo_ticket")  # no other table refers to it
+
+
+CASES = [
+    Case("Unknown alias", ["--from=nope", "--to=postgresql"]),
+    Case("Vendor name matching several aliases", ["--from=default", "--to=postgres"]),
+    Case("Oracle by vendor name", ["--from=default", "--to=oracle"]),
+    Case("Same database twice", ["--from=default", "--to=default"]),
+    Case("Same database twice, once as a URL",
+         ["--from=postgresql", "--to=postgres://{pg_user}@localhost:{pg_port}/{pg_name}"]),
+    Case("Same SQLite file twice, once as a URL", ["--from=sqlite:///{source_file}", "--to=default"]),
+    Case("Target already holds the project", ["--from=default", "--to=postgresql"], copied),
+    Case("Target holds an interrupted copy", ["--from=default", "--to=postgresql"], interrupted),
+    Case("Unapplied source migrations", ["--from=default", "--to=postgresql"], unapplied_migration),
+    Case("Source table missing", ["--from=default", "--to=postgresql"], dropped_table),
+    Case("Source SQLite file missing", ["--from=sqlite:////nonexistent/db.sqlite3", "--to=postgresql"]),
+    # MySQLdb, not psycopg: the tests' pgzoo models import psycopg when Django starts.
+    Case("Driver not installed", ["--from=default", "--to=mysql"],
+         env={"PORTADB_TEST_HIDE_MODULES": "MySQLdb"}),
+    Case("Unsupported database", ["--from=default", "--to=oracle://scott:tiger@localhost:1521/orcl"]),
+    Case("Unreadable URL", ["--from=default", "--to=postgres://u:secret@db.example:notaport/x"]),
+    Case("Unknown URL scheme", ["--from=default", "--to=nosuchdb://host/name"]),
+    Case("Server unreachable", ["--from=default", "--to=postgres://{pg_user}:secret@127.0.0.1:1/x"]),
+    Case("Chunk size not positive", ["--from=default", "--to=postgresql", "--chunk-size=0"]),
+    Case("--resume and --replace together", ["--from=default", "--to=postgresql", "--resume", "--replace"]),
+    Case("Nothing to resume", ["--from=default", "--to=postgresql", "--resume"]),
+]
+
+
+def documented() -> dict[str, str]:
+    """``{misuse: message}`` from the list-table in docs/misuse.rst."""
+    rows = {}
+    for row in DOC.read_text(encoding="utf-8").split("\n   * - ")[1:]:
+        cells = [c.strip() for c in row.split("\n     - ")]
+        message = cells[2].split("\n\n")[0]  # the table ends at the first blank line
+        rows[cells[0]] = " ".join(message.split()).removeprefix("``").removesuffix("``")
+    rows.pop("Misuse", None)  # the header row
+    return rows
+
+
+def fingerprint(alias: str):
+    """What a write would change: a SQLite file's bytes, a server database's tables and row counts."""
+    conf = settings.DATABASES[alias]
+    if "sqlite" in conf["ENGINE"]:
+        path = conf["NAME"]
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest() if os.path.exists(path) else None
+    adapter = adapter_for(connections[alias])
+    state = sorted((t, adapter.count(t)) for t in adapter.table_names())
+    connections[alias].close()
+    return state
+
+
+def matches(documented: str, message: str) -> bool:
+    """Whether ``message`` is the documented one, ``<...>`` matching anything."""
+    pattern = "".join(".+?" if part.startswith("<") else re.escape(part)
+                      for part in re.split(r"(<[^>]*>)", documented))
+    return re.fullmatch(pattern, message) is not None
+
+
+def run(case: Case) -> tuple[int, str]:
+    args = [a.format(**places()) for a in case.args]
+    if case.env:
+        result = processes.run("copy", *args, env=case.env)
+        lines = result.stderr.strip().splitlines()
+        assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+        return result.returncode, lines[0].removeprefix("CommandError: ")
+    with pytest.raises(CommandError) as caught:  # never another exception: that is a traceback
+        call_command("portadb", "copy", *args, "--noinput", verbosity=0)
+    return caught.value.returncode, str(caught.value)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.title)
+def test_misuse_is_one_sentence_and_writes_nothing(case, zoo_source, empty):
+    target = empty("postgresql")
+    if case.setup:
+        case.setup(zoo_source, target)
+    before = {alias: fingerprint(alias) for alias in (zoo_source, target)}
+
+    status, message = run(case)
+
+    assert status == 2
+    assert {alias: fingerprint(alias) for alias in (zoo_source, target)} == before
+    assert not os.path.exists("/nonexistent/db.sqlite3")
+    expected = documented().get(case.title)
+    assert expected, f"docs/misuse.rst lacks a row for {case.title!r}; the message is: {message}"
+    assert matches(expected, message), f"docs/misuse.rst says:\n{expected}\nthe command says:\n{message}"
+    assert "secret" not in message and "tiger" not in message
+
+
+def test_every_documented_misuse_is_tested():
+    assert set(documented()) == {c.title for c in CASES}
+
+
+def test_a_failing_case_is_still_caught_by_the_check():
+    """The doc check is not vacuous: a message that differs from the page fails it."""
+    expected = documented()["Nothing to resume"]
+    assert matches(expected, "Nothing to resume: postgresql (x) holds no journal of an interrupted copy.")
+    assert not matches(expected, "Nothing to resume: the target holds something else.")
+

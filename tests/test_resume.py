@@ -1,0 +1,184 @@
+"""A copy killed with SIGKILL anywhere resumes to an exact copy: no row twice, none missing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connections
+
+import portadb
+from portadb import journal, schema
+from portadb.backends import adapter_for
+from portadb.exceptions import PreconditionError
+from portadb.models import project_models
+
+from . import databases as db
+from . import processes
+from .zoo import models as m
+
+TARGETS = ["postgresql", "mysql", "sqlite2"]
+# (point, n): where the child stops itself before it is killed; see tests/interrupt.py.
+POINTS = {
+    "schema": ("schema", 6),  # some tables created, others not
+    "first-chunk": ("chunk", 1),  # inside the very first chunk's transaction
+    "mid-chunk": ("chunk", 45),  # inside a chunk in the middle of a table
+    "between-tables": ("table", 12),
+    "finalize": ("deferred", 3),  # some indexes and foreign keys built, others not
+}
+
+
+def killed_copy(source: str, target: str, point: str) -> None:
+    """Start a copy with 3 rows per chunk and SIGKILL it at ``point``."""
+    proc = processes.start("copy", f"--from={source}", f"--to={target}", "--chunk-size=3",
+                           stop=point)
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+
+
+def assert_identical(source: str, target: str) -> None:
+    before, after = db.snapshot(source), db.snapshot(target)
+    assert after.keys() >= before.keys()  # the target also has empty PostgreSQL-only tables
+    assert not any(after[t] for t in after.keys() - before.keys())
+    for table, rows in before.items():
+        assert len(after[table]) == len(rows), f"{table}: {len(after[table])} rows, not {len(rows)}"
+        assert after[table] == rows, table
+
+
+def chunks_before(source: str, target: str, table: str) -> int:
+    """How many 3-row chunks a copy commits before it reaches ``table``."""
+    from portadb.pipeline import close, make_plan, open_endpoints
+
+    src, tgt = open_endpoints(source, target)
+    try:
+        jobs = make_plan(src, tgt).jobs
+    finally:
+        close(src, tgt)
+    order = [j.table for j in jobs]
+    return sum(-(-j.source_rows // 3) for j in jobs[: order.index(table)])
+
+
+def count(alias: str, table: str) -> int:
+    return adapter_for(connections[alias]).count(table)
+
+
+def journal_rows(alias: str) -> dict[str, int]:
+    return dict(journal.TableRow.objects.using(alias).values_list("table", "rows"))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("where", list(POINTS))
+def test_killed_copy_resumes_to_an_identical_copy(zoo_source, empty, target, where):
+    empty(target)
+    killed_copy(zoo_source, target, ":".join(map(str, POINTS[where])))
+
+    # What the journal says is committed is exactly what the target holds.
+    if where != "schema":
+        present = set(connections[target].introspection.table_names())
+        for table, rows in journal_rows(target).items():
+            assert table in present
+            assert count(target, table) == rows, table
+
+    report = portadb.copy(zoo_source, target, resume=True, chunk_size=3)
+    assert report.ok and report.resumed, portadb.render(report)
+    assert_identical(zoo_source, target)
+    # Every deferred index and foreign key exists, none twice.
+    steps = schema.create_tables(connections[target], project_models(target), collect_only=True)
+    assert schema.unbuilt(connections[target], steps.deferred) == []
+
+
+def test_a_killed_chunk_leaves_nothing_behind(zoo_source, empty):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "chunk:45")
+    committed = journal_rows(target)
+    # 44 chunks committed (a table's last chunk may be short), the 45th rolled back.
+    assert sum(-(-rows // 3) for rows in committed.values()) == 44
+    for table, rows in committed.items():
+        assert count(target, table) == rows
+
+
+def test_resume_after_a_complete_copy_has_nothing_to_do(zoo_source, empty):
+    target = empty("postgresql")
+    assert portadb.copy(zoo_source, target, chunk_size=50).ok
+    with pytest.raises(PreconditionError, match=r"^Nothing to resume: the copy into .* finished at"):
+        portadb.copy(zoo_source, target, resume=True)
+
+
+def test_resume_without_a_journal_is_refused(zoo_source, empty):
+    target = empty("postgresql")
+    with pytest.raises(PreconditionError, match=r"^Nothing to resume: .* holds no journal"):
+        portadb.copy(zoo_source, target, resume=True)
+
+
+def test_a_fresh_copy_over_an_interrupted_one_points_at_resume(zoo_source, empty):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "chunk:20")
+    with pytest.raises(PreconditionError, match="use --resume to continue the interrupted copy"):
+        portadb.copy(zoo_source, target)
+
+
+def test_resume_refuses_a_source_changed_below_the_resume_point(zoo_source, empty):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "table:12")
+    done = [t for t, rows in journal_rows(target).items() if rows]
+    assert "zoo_everything" in done
+    m.Everything.objects.using(zoo_source).filter(slug="row-3").delete()
+    with pytest.raises(PreconditionError, match=r"^Cannot resume zoo\.Everything: the journal records"):
+        portadb.copy(zoo_source, target, resume=True)
+
+
+def test_rows_fixed_above_the_resume_point_are_copied_as_fixed(zoo_source, empty):
+    """The abort-fix-resume loop: a change the copy has not reached yet is simply copied."""
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, f"chunk:{chunks_before(zoo_source, target, 'zoo_everything') + 3}")
+    position = journal_rows(target)
+    assert 0 < position["zoo_everything"] < m.Everything.objects.using(zoo_source).count() - 5
+    last = m.Everything.objects.using(zoo_source).order_by("-pk").first()
+    m.Everything.objects.using(zoo_source).filter(pk=last.pk).update(char="fixed")
+    m.Everything.objects.using(zoo_source).filter(pk=last.pk - 1).delete()
+    assert portadb.copy(zoo_source, target, resume=True, chunk_size=3).ok
+    assert_identical(zoo_source, target)
+
+
+def test_resume_refuses_another_source(zoo_source, empty, tmp_path):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "chunk:5")
+    other = tmp_path / "other.sqlite3"
+    other.write_bytes(open(connections[zoo_source].settings_dict["NAME"], "rb").read())
+    with pytest.raises(PreconditionError, match=r"^Cannot resume: the interrupted copy read from default"):
+        portadb.copy(f"sqlite:///{other}", target, resume=True)
+
+
+def test_resume_refuses_a_changed_plan(zoo_source, empty):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "chunk:5")
+    run = journal.RunRow.objects.using(target).get()
+    run.plan = run.plan.replace('"title"', '"heading"')  # as if a column had been renamed
+    run.save(using=target)
+    with pytest.raises(PreconditionError, match=r"changed since the copy started \(zoo_book\)"):
+        portadb.copy(zoo_source, target, resume=True)
+
+
+def test_replace_over_an_interrupted_copy_starts_again(zoo_source, empty):
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "chunk:20")
+    report = portadb.copy(zoo_source, target, replace=True, chunk_size=50)
+    assert report.ok and not report.resumed
+    assert journal.RunRow.objects.using(target).get().state == journal.COMPLETE
+    assert sum(journal_rows(target).values()) == report.source_rows
+    assert_identical(zoo_source, target)
+
+
+def test_the_journal_keeps_the_deferred_statements_for_a_resumed_copy(zoo_source, empty):
+    """A resumed copy runs the indexes and constraints the interrupted one planned, as SQL text."""
+    target = empty("postgresql")
+    killed_copy(zoo_source, target, "table:3")
+    stored = json.loads(journal.RunRow.objects.using(target).get().deferred)
+    planned = schema.create_tables(connections[target], project_models(target), collect_only=True)
+    statements = [sql for sql, _, _ in stored]
+    assert set(map(str, planned.deferred)) <= set(statements)
+    # The rest: primary keys and unique constraints the backend builds after the data.
+    keys = [sql for sql in statements if sql not in set(map(str, planned.deferred))]
+    assert any("PRIMARY KEY" in sql for sql in keys)
+    assert all(" ADD CONSTRAINT " in sql and ("PRIMARY KEY" in sql or "UNIQUE" in sql) for sql in keys)
+    assert all(table and name for _, table, name in stored)  # each can be found if already built
