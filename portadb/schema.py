@@ -81,12 +81,20 @@ def build_deferred(connection, deferred: Sequence, workers: int = 1) -> None:
     if workers < 2:
         _run_statements(connection, deferred)
         return
-    foreign = [s for s in deferred if "FOREIGN KEY" in str(s)]
-    for phase in ([s for s in deferred if "FOREIGN KEY" not in str(s)], foreign):
+    # Keys and constraints lock their table: one session per table. Plain
+    # indexes only share-lock it, so they build side by side even on one table.
+    text = [(statement, str(statement)) for statement in deferred]
+    foreign = [s for s, t in text if "FOREIGN KEY" in t]
+    indexes = [[s] for s, t in text if t.lstrip().upper().startswith("CREATE INDEX")]
+    keys = [s for s, t in text if s not in foreign and [s] not in indexes]
+    for phase in (keys, foreign):
         groups: dict[str, list] = {}
         for statement in phase:
             groups.setdefault(_table_of(statement), []).append(statement)
-        _in_sessions(connection.alias, sorted(groups.values(), key=len, reverse=True), workers)
+        work = sorted(groups.values(), key=len, reverse=True)
+        if phase is keys:
+            work += indexes
+        _in_sessions(connection.alias, work, workers)
 
 
 def _run_statements(connection, statements: Sequence) -> None:

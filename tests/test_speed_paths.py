@@ -84,3 +84,13 @@ def test_sqlite_fast_uuid_reader_gives_what_django_gives(stored):
     if got is not None:
         assert (str(got), got.bytes, got.is_safe, got.version, hash(got)) == \
             (str(expected), expected.bytes, expected.is_safe, expected.version, hash(expected))
+
+
+def test_a_failing_worker_stops_the_copy_with_the_workers_error(zoo_source, empty):
+    from portadb.exceptions import PortadbError
+
+    with connections[zoo_source].cursor() as cursor:  # PostgreSQL text cannot hold NUL
+        cursor.execute("UPDATE zoo_tag SET name = 'nul' || char(0) || 'byte' WHERE name = 'sci-fi'")
+    target = empty("postgresql")
+    with pytest.raises(PortadbError, match="zoo_tag|zoo.Tag"):
+        portadb.copy(zoo_source, target, jobs=2)
