@@ -14,6 +14,8 @@ POSTGRESQL_URL = os.environ.get(
 )
 MYSQL_URL = os.environ.get("PORTADB_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/portadb_test")
 WORK_DIR = os.environ.get("PORTADB_TEST_DIR") or tempfile.mkdtemp(prefix="portadb-tests-")
+# Child processes (tests/interrupt.py) must find the same SQLite files.
+os.environ["PORTADB_TEST_DIR"] = WORK_DIR
 
 
 def _second(url: str, suffix: str) -> dict:
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.postgres",  # pgzoo's fields; Django 6 checks for it
     "taggit",
     "tests.zoo",
     "tests.pgzoo",

@@ -7,6 +7,7 @@ how to drop a project's tables, and the vendor's value limits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 
@@ -246,9 +247,12 @@ class Adapter:
     def integer_range(self, internal_type: str) -> tuple[int, int] | None:
         """The values an integer column of ``internal_type`` holds, or ``None`` if unbounded."""
         try:
-            return self.connection.ops.integer_field_range(internal_type)
+            low, high = self.connection.ops.integer_field_range(internal_type)
         except KeyError:
             return None
+        if low is None and high is None:  # Django 4.2's SQLite: "any integer"
+            return None
+        return (-math.inf if low is None else low, math.inf if high is None else high)
 
     def max_char_bytes(self, field) -> int:
         """UTF-8 bytes per character the column of ``field`` can store (4: all of Unicode)."""
