@@ -47,6 +47,11 @@ for _conf in DATABASES.values():
         _conf["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 # portadb loads MySQL through LOAD DATA LOCAL INFILE where allowed, multi-row INSERT elsewhere.
 DATABASES["mysql"]["OPTIONS"]["local_infile"] = 1
+if os.environ.get("PORTADB_TEST_NO_MYSQL_ALIASES"):
+    # A project without MySQL aliases (tests/test_misuse.py: the driver is missing;
+    # Django 6.1 checks the backend of every alias before any command runs).
+    for _alias in ("mysql", "mysql2", "mysql_source"):
+        del DATABASES[_alias]
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -79,8 +79,8 @@ CASES = [
     Case("Source table missing", ["--from=default", "--to=postgresql"], dropped_table),
     Case("Source SQLite file missing", ["--from=sqlite:////nonexistent/db.sqlite3", "--to=postgresql"]),
     # MySQLdb, not psycopg: the tests' pgzoo models import psycopg when Django starts.
-    Case("Driver not installed", ["--from=default", "--to=mysql"],
-         env={"PORTADB_TEST_HIDE_MODULES": "MySQLdb"}),
+    Case("Driver not installed", ["--from=default", "--to=mysql://root@127.0.0.1:3306/portadb_none"],
+         env={"PORTADB_TEST_HIDE_MODULES": "MySQLdb", "PORTADB_TEST_NO_MYSQL_ALIASES": "1"}),
     Case("Unsupported database", ["--from=default", "--to=oracle://scott:tiger@localhost:1521/orcl"]),
     Case("Unreadable URL", ["--from=default", "--to=postgres://u:secret@db.example:notaport/x"]),
     Case("Unknown URL scheme", ["--from=default", "--to=nosuchdb://host/name"]),
