@@ -23,6 +23,7 @@ from .endpoints import Endpoint
 from .plan import Plan, TableJob
 from .progress import Progress
 from .reports import FindingKind as K
+from .schema import dangling_sql
 from .transfer import read_chunks
 
 #: Primary keys per ``IN (...)`` list when following references.
@@ -144,18 +145,11 @@ def dangling_rows(source: Endpoint, job: TableJob) -> dict[object, list[tuple]]:
     """Rows of ``job``'s table whose foreign keys point at no row: ``{pk: [(field, value, reason)]}``."""
     if K.DANGLING_REFERENCE in source.adapter.enforced_checks:
         return {}
-    q = source.connection.ops.quote_name
-    key = ", ".join(f"c.{q(k)}" for k in job.key)
     found: dict[object, list[tuple]] = defaultdict(list)
     with source.connection.cursor() as cursor:
         for f in references(job):
             parent = f.related_model._meta
-            target = f.target_field.column
-            cursor.execute(
-                f"SELECT {key}, c.{q(f.column)} FROM {q(job.table)} c"
-                f" LEFT JOIN {q(parent.db_table)} p ON c.{q(f.column)} = p.{q(target)}"
-                f" WHERE c.{q(f.column)} IS NOT NULL AND p.{q(target)} IS NULL"
-            )
+            cursor.execute(dangling_sql(source.connection, job.table, job.key, f))
             for row in cursor.fetchall():
                 pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
                 reason = f"points at {parent.label}({f.target_field.name}={row[-1]!r}), which does not exist"

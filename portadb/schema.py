@@ -48,9 +48,22 @@ def create_tables(connection, models: Sequence, *, collect_only: bool = False) -
     return steps
 
 
+def dangling_sql(connection, table: str, key: Sequence[str], field) -> str:
+    """SELECT the key columns and ``field``'s value of the rows of ``table`` whose
+    foreign key ``field`` points at no row, in key order."""
+    q = connection.ops.quote_name
+    parent = q(field.related_model._meta.db_table)
+    column, target = q(field.column), q(field.target_field.column)
+    keys = ", ".join(f"c.{q(k)}" for k in key)
+    return (
+        f"SELECT {keys}, c.{column} FROM {q(table)} c"
+        f" LEFT JOIN {parent} p ON c.{column} = p.{target}"
+        f" WHERE c.{column} IS NOT NULL AND p.{target} IS NULL ORDER BY {keys}"
+    )
+
+
 def dangling_references(connection, models: Sequence, limit: int = 5) -> list[tuple[str, str, list]]:
     """Foreign key values that point at no row: ``(table, column, [pk, ...])``."""
-    q = connection.ops.quote_name
     found = []
     with connection.cursor() as cursor:
         for model in models:
@@ -58,14 +71,7 @@ def dangling_references(connection, models: Sequence, limit: int = 5) -> list[tu
             for f in opts.local_concrete_fields:
                 if not (f.is_relation and f.db_constraint and f.related_model):
                     continue
-                parent = f.related_model._meta
-                target = f.target_field.column
-                cursor.execute(
-                    f"SELECT c.{q(opts.pk.column)} FROM {q(opts.db_table)} c"
-                    f" LEFT JOIN {q(parent.db_table)} p ON c.{q(f.column)} = p.{q(target)}"
-                    f" WHERE c.{q(f.column)} IS NOT NULL AND p.{q(target)} IS NULL"
-                    f" ORDER BY c.{q(opts.pk.column)}",
-                )
+                cursor.execute(dangling_sql(connection, opts.db_table, [opts.pk.column], f))
                 pks = [row[0] for row in cursor.fetchmany(limit)]
                 if pks:
                     found.append((opts.db_table, f.column, pks))
