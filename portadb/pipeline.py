@@ -6,7 +6,6 @@ Everything that can refuse the copy is checked before the first write.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -66,9 +65,9 @@ def close(*endpoints: Endpoint) -> None:
 def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
     """Open the connection, or say in one sentence why it cannot be opened."""
     conn = endpoint.connection
-    name = str(conn.settings_dict.get("NAME") or "")
-    if must_exist and conn.vendor == "sqlite" and not _sqlite_exists(name):
-        # sqlite3.connect() would create an empty file: never write a source.
+    if must_exist and endpoint.adapter.missing():
+        # Connecting would create it (a SQLite file): never write a source.
+        name = str(conn.settings_dict.get("NAME") or "")
         raise EndpointError(f"The database file {name!r} does not exist.")
     try:
         conn.ensure_connection()
@@ -309,7 +308,3 @@ def _plan_findings(plan: Plan) -> list[Finding]:
                    f"Not replayed on the target: {op}.")
            for op in plan.not_replayed]
     )
-
-
-def _sqlite_exists(name: str) -> bool:
-    return name == ":memory:" or name.startswith("file:") or os.path.exists(name)
