@@ -1,4 +1,6 @@
-"""``--jobs N``: copy tables in N worker processes, the largest tables first.
+"""Worker processes: ``--jobs N`` copies tables in N of them; verify reads its target in one.
+
+``--jobs N`` copies the largest tables first.
 
 A copy is bound by the client's CPU (reading, converting, encoding rows) long
 before the target's ingest rate, so a second process on a second core nearly
@@ -11,10 +13,12 @@ Each worker reads in its own snapshot of the source and commits each chunk as
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import queue
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 from . import exceptions
 from .endpoints import Endpoint
@@ -29,7 +33,7 @@ _inherited: list = []
 
 def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
     """Whether ``workers`` processes can share this copy (else it runs in one)."""
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not forking():
         return False
     return source.adapter.parallel_reads and target.adapter.parallel_writes
 
@@ -108,6 +112,86 @@ def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journ
 
         connections.close_all()
         results.put(("exit",))
+
+
+class Forked:
+    """A forked process that answers requests one at a time: ``handle(request)``.
+
+    ``setup()`` is entered in the child before the first request (a snapshot,
+    say). :meth:`send` returns at once, so the parent works while the child
+    does; :meth:`receive` waits for the answer. A failure in the child comes
+    back as ``error(message)``, raised in the parent.
+    """
+
+    def __init__(self, handle: Callable, setup: Callable[[], AbstractContextManager],
+                 error: type[Exception] = exceptions.PortadbError):
+        self.error = error
+        context = multiprocessing.get_context("fork")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, handle, setup), daemon=True)
+        self._process.start()
+        child.close()
+        self._waiting = 0  # requests sent whose answers are still in the pipe
+        self._early: collections.deque = collections.deque()  # answers taken out of turn by ask()
+
+    def send(self, request) -> None:
+        self._pipe.send(request)
+        self._waiting += 1
+
+    def receive(self):
+        """The answer to the oldest request not yet received."""
+        return self._early.popleft() if self._early else self._next()
+
+    def ask(self, request):
+        """Send ``request`` and return its answer; earlier answers wait for :meth:`receive`."""
+        self.send(request)
+        while self._waiting > 1:
+            self._early.append(self._next())
+        return self._next()
+
+    def _next(self):
+        try:
+            kind, answer = self._pipe.recv()
+        except EOFError:
+            raise self.error("A worker process stopped unexpectedly.") from None
+        self._waiting -= 1
+        if kind == "error":
+            raise self.error(answer)
+        return answer
+
+    def close(self) -> None:
+        try:
+            self._pipe.send(None)
+        except OSError:  # the child is gone already
+            pass
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.terminate()
+        self._pipe.close()
+
+
+def forking() -> bool:
+    """Whether worker processes can be forked here (not on Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _serve(pipe, handle, setup) -> None:
+    _forget_inherited_connections()
+    try:
+        with setup(), collector_paused():
+            while (request := pipe.recv()) is not None:
+                pipe.send(("ok", handle(request)))
+    except EOFError:  # the parent went away
+        pass
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            pipe.send(("error", str(e) or repr(e)))
+        except OSError:
+            pass
+    finally:
+        from django.db import connections
+
+        connections.close_all()
 
 
 def _forget_inherited_connections() -> None:

@@ -26,8 +26,13 @@ each database's collation, and those differ between engines (``'Z' < 'a'`` in
 SQLite, not in MariaDB's ``utf8mb4_unicode_ci``), so the target is read by the
 source chunk's exact key set instead and rows are matched in Python; a target
 holding more rows than were matched is then scanned for the keys the source
-lacks. The target's rows are read in a helper thread while the source's are
-normalised.
+lacks.
+
+The target's side is read and normalised in a forked process on the second
+core (:class:`portadb.parallel.Forked`) while this one does the source's: each
+chunk crosses back as its digest, and its rows only when the digests differ.
+Where no process can be forked (or the target lives in this process's
+memory), a helper thread reads the target's rows instead.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from .backends import adapter_for
 from .endpoints import Endpoint
 from .exceptions import PortadbError, first_line
 from .models import label, project_models, shared_models
+from .parallel import Forked, forking
 from .reports import (
     Finding,
     FindingKind,
@@ -118,11 +124,12 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     report = VerifyReport(source=src.display, target=tgt.display, counts_only=counts_only,
                           sample=sample, chunk_size=chunk_size)
     try:
-        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused():
+        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused(), \
+                _target_reader(tgt, chosen, counts_only) as remote:
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
             for model in chosen:
                 t0 = clock()
-                check = _check_table(src, tgt, model, present, sample, counts_only, chunk_size)
+                check = _check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote)
                 check.seconds = round(clock() - t0, 3)
                 report.tables.append(check)
             _check_sequences(tgt, chosen, present[1], report)
@@ -137,7 +144,51 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
 # -- one table ---------------------------------------------------------------------
 
 
-def _check_table(src, tgt, model, present, sample, counts_only, chunk_size) -> TableCheck:
+@contextmanager
+def _target_reader(tgt: Endpoint, chosen: Sequence[type], counts_only: bool):
+    """The forked process that reads the target's side, or ``None`` where there is none."""
+    if counts_only or not forking() or not tgt.adapter.parallel_reads:
+        yield None
+        return
+    # The child's own connection, not this one's: resolved there, after the fork.
+    remote = Forked(_TargetServer(tgt, chosen), lambda: tgt.adapter.snapshot(), VerificationError)
+    try:
+        yield remote
+    finally:
+        remote.close()
+
+
+class _TargetServer:
+    """Runs in the forked process: the target's canonical chunks, as digests."""
+
+    def __init__(self, endpoint: Endpoint, chosen: Sequence[type]):
+        self.endpoint = endpoint
+        # By table: the models reach the child with the fork, not through the pipe.
+        self.models = {m._meta.db_table: m for m in chosen}
+        self.side: _Side | None = None
+        # The last two chunks: the parent asks one chunk ahead of its comparison.
+        self.kept: dict[int, list] = {}
+        self.count = 0
+
+    def __call__(self, request):
+        kind = request[0]
+        try:
+            if kind == "table":
+                model = self.models[request[1]]
+                self.layout = _key_layout(model)
+                self.side = _Side(self.endpoint, model, self.layout.columns)
+                return None
+            if kind == "rows":
+                return self.kept[request[1]]
+            self.count += 1
+            rows = self.kept[self.count] = self.side.chunk(request, self.layout)
+            self.kept.pop(self.count - 2, None)
+            return self.count, _digest(rows)
+        except DatabaseError as e:
+            raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
+
+
+def _check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote=None) -> TableCheck:
     table = model._meta.db_table
     check = TableCheck(table=table, model=label(model), source_rows=None, target_rows=None)
     if table in present[0]:
@@ -151,7 +202,7 @@ def _check_table(src, tgt, model, present, sample, counts_only, chunk_size) -> T
     if sample is not None and check.source_rows > step:
         chunks = pair.sampled_chunks(sample, step)
     else:  # small tables are compared whole: cheaper than sampling them
-        chunks = pair.chunks(chunk_size)
+        chunks = pair.chunks(chunk_size, remote)
     _compare(pair, chunks, check)
     if not pair.by_range and sample is None:
         _find_extras(pair, check, chunk_size)
@@ -160,18 +211,17 @@ def _check_table(src, tgt, model, present, sample, counts_only, chunk_size) -> T
 
 def _compare(pair: _Pair, chunks: Iterator[tuple[list, list]], check: TableCheck) -> None:
     src_total, tgt_total = hashlib.blake2b(digest_size=16), hashlib.blake2b(digest_size=16)
-    for src_rows, tgt_rows in chunks:
+    for src_rows, tgt in chunks:
         check.chunks += 1
         check.compared_rows += len(src_rows)
-        # Equal canonical rows have equal digests: hash the target only when they differ.
-        same = src_rows == tgt_rows
         src_digest = _digest(src_rows)
-        tgt_digest = src_digest if same else _digest(tgt_rows)
+        same = tgt.same_as(src_rows, src_digest)
+        tgt_digest = src_digest if same else tgt.digest()
         src_total.update(src_digest)
         tgt_total.update(tgt_digest)
         if not same:
             check.chunks_different += 1
-            _narrow(pair, src_rows, tgt_rows, check)
+            _narrow(pair, src_rows, tgt.rows(), check)
     check.source_checksum = src_total.hexdigest()
     check.target_checksum = tgt_total.hexdigest()
     pair.matched = check.compared_rows - check.missing_count
@@ -179,6 +229,40 @@ def _compare(pair: _Pair, chunks: Iterator[tuple[list, list]], check: TableCheck
 
 def _digest(rows: list) -> bytes:
     return hashlib.blake2b(repr(rows).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class _Local:
+    """The target's canonical rows of a chunk, read in this process."""
+
+    def __init__(self, rows: list):
+        self._rows = rows
+
+    def same_as(self, rows: list, digest: bytes) -> bool:
+        return rows == self._rows  # equal rows have equal digests: hash only when they differ
+
+    def digest(self) -> bytes:
+        return _digest(self._rows)
+
+    def rows(self) -> list:
+        return self._rows
+
+
+class _Remote:
+    """The digest of a chunk the forked process read; its rows only when asked for."""
+
+    def __init__(self, remote: Forked, number: int, digest: bytes):
+        self._remote = remote
+        self._number = number
+        self._digest = digest
+
+    def same_as(self, rows: list, digest: bytes) -> bool:
+        return digest == self._digest
+
+    def digest(self) -> bytes:
+        return self._digest
+
+    def rows(self) -> list:
+        return self._remote.ask(("rows", self._number))
 
 
 def _narrow(pair: _Pair, src_rows: list, tgt_rows: list, check: TableCheck) -> None:
@@ -287,6 +371,14 @@ class _Side:
         for raw in self.keyset(self.key_columns, chunk_size):
             yield self.rows(raw, self.key_canon)
 
+    def chunk(self, request: tuple, layout: _KeyLayout) -> list[tuple]:
+        """Canonical rows of ``("range", low, high)`` or ``("keys", keys)``, in canonical key order."""
+        if request[0] == "range":
+            return self.rows(self.fetch_range(*request[1:]))
+        rows = self.rows(self.fetch_keys(request[1]))
+        rows.sort(key=layout.sort_key)  # code point order, whatever the collation
+        return rows
+
     def fetch_range(self, low, high) -> list:
         """Raw rows with ``low < key <= high``; ``None`` leaves that end open."""
         sql = self.adapter.select_range_sql(self.table, self.names, self.key_columns,
@@ -314,6 +406,33 @@ class _Side:
                 for f, v in zip(self.key_fields, key)]
 
 
+@dataclass(frozen=True)
+class _KeyLayout:
+    """Where a table's key is in its rows, and how its chunks are matched."""
+
+    columns: list[str]
+    #: The key of a row, always a tuple.
+    key_of: Callable
+    sort_key: Callable
+    #: Integer keys: the target is read by key range, not by key set.
+    by_range: bool
+
+
+def _key_layout(model) -> _KeyLayout:
+    from .plan import _key_fields
+
+    key_fields = _key_fields(model)
+    columns = [f.column for f in key_fields]
+    names = [f.column for f in model._meta.local_concrete_fields]
+    index = [names.index(k) for k in columns]
+    return _KeyLayout(
+        columns=columns,
+        key_of=itemgetter(*index) if len(index) > 1 else _one(index[0]),
+        sort_key=itemgetter(*index),
+        by_range=all(_target(f).get_internal_type() in _INTEGER_KEYS for f in key_fields),
+    )
+
+
 @dataclass
 class _Pair:
     """One table on both sides, and the chunks in which they are compared."""
@@ -323,35 +442,28 @@ class _Pair:
     tgt_endpoint: Endpoint
 
     def __post_init__(self):
-        from .plan import _key_fields
-
-        key_fields = _key_fields(self.model)
-        key_columns = [f.column for f in key_fields]
-        self.src = _Side(self.src_endpoint, self.model, key_columns)
-        self.tgt = _Side(self.tgt_endpoint, self.model, key_columns)
+        self.layout = _key_layout(self.model)
+        self.src = _Side(self.src_endpoint, self.model, self.layout.columns)
+        self.tgt = _Side(self.tgt_endpoint, self.model, self.layout.columns)
         self.names = self.src.names
-        index = [self.names.index(k) for k in key_columns]
-        # Keys are tuples, whatever the number of key columns.
-        self.key_of = itemgetter(*index) if len(index) > 1 else _one(index[0])
-        self.sort_key = itemgetter(*index)
-        self.by_range = all(_target(f).get_internal_type() in _INTEGER_KEYS for f in key_fields)
+        self.key_of = self.layout.key_of
+        self.by_range = self.layout.by_range
         self.matched = 0
         self.extras_seen: set = set()
 
-    def chunks(self, chunk_size: int) -> Iterator[tuple[list, list]]:
-        """Every source chunk with the target rows of the same keys."""
-        low = None
-        ended = False
-        with self.tgt.prefetching() as pool:
-            for raw in self.src.keyset(self.names, chunk_size):
-                ended = len(raw) < chunk_size
-                high = None if ended else self.key_of(raw[-1])
-                yield self._both(raw, low, high, pool)
-                low = high
-            if self.by_range and not ended:
-                yield self._both([], low, None, pool)  # the target's rows past the source's last key
+    def chunks(self, chunk_size: int, remote: Forked | None = None) -> Iterator[tuple[list, object]]:
+        """Every source chunk's canonical rows with the target's chunk of the same keys.
 
-    def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, list]]:
+        With a ``remote`` process the target's chunks are read there, one
+        chunk ahead; else in a helper thread while the source's are normalised.
+        """
+        requests = self._requests(chunk_size)
+        if remote is None:
+            return self._threaded(requests)
+        remote.ask(("table", self.model._meta.db_table))
+        return self._pipelined(requests, remote)
+
+    def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, object]]:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
         rng = random.Random()
         low = None
@@ -362,30 +474,52 @@ class _Pair:
                     raw = self.src.fetch_range(low, high)
                 else:
                     raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
-                yield self._both(raw, low, high)
+                request = self._request(raw, low, high)
+                yield self._source_rows(raw), _Local(self.tgt.chunk(request, self.layout))
             low = high
 
-    def _both(self, raw: list, low, high, pool=None) -> tuple[list, list]:
-        """The canonical rows of a raw source chunk and of the target's rows for the same keys.
+    def _requests(self, chunk_size: int) -> Iterator[tuple[list, tuple]]:
+        """Each raw source chunk with the request for the target's rows of the same keys."""
+        low = None
+        ended = False
+        for raw in self.src.keyset(self.names, chunk_size):
+            ended = len(raw) < chunk_size
+            high = None if ended else self.key_of(raw[-1])
+            yield raw, self._request(raw, low, high)
+            low = high
+        if self.by_range and not ended:
+            yield [], ("range", low, None)  # the target's rows past the source's last key
 
-        With a ``pool``, the target's rows are read while the source's are
-        normalised: the target database works while Python does.
-        """
+    def _request(self, raw: list, low, high) -> tuple:
         if self.by_range:
-            fetch = partial(self.tgt.fetch_range, low, high)
-        else:
-            # A case-insensitive collation may return a row whose key is not
-            # the same string; matching in Python then counts it as extra.
-            keys = self.src.rows([self.key_of(r) for r in raw], self.src.key_canon)
-            fetch = partial(self.tgt.fetch_keys, keys)
-        future = pool.submit(fetch) if pool is not None else None
-        src_rows = self.src.rows(raw)
-        tgt_rows = self.tgt.rows(future.result() if future is not None else fetch())
+            return ("range", low, high)
+        # A case-insensitive collation may return a row whose key is not the
+        # same string; matching in Python then counts it as extra.
+        return ("keys", self.src.rows([self.key_of(r) for r in raw], self.src.key_canon))
+
+    def _source_rows(self, raw: list) -> list[tuple]:
+        rows = self.src.rows(raw)
         if not self.by_range:
-            # Both in code point order of the canonical key, whatever the collations.
-            src_rows.sort(key=self.sort_key)
-            tgt_rows.sort(key=self.sort_key)
-        return src_rows, tgt_rows
+            rows.sort(key=self.layout.sort_key)  # code point order, as the target's chunk
+        return rows
+
+    def _pipelined(self, requests, remote: Forked) -> Iterator[tuple[list, _Remote]]:
+        """The process reads chunk n + 1 while this one normalises chunk n."""
+        pending = None
+        for raw, request in requests:
+            remote.send(request)
+            if pending is not None:
+                yield self._source_rows(pending), _Remote(remote, *remote.receive())
+            pending = raw
+        if pending is not None:
+            yield self._source_rows(pending), _Remote(remote, *remote.receive())
+
+    def _threaded(self, requests) -> Iterator[tuple[list, _Local]]:
+        with self.tgt.prefetching() as pool:
+            for raw, request in requests:
+                future = pool.submit(self.tgt.chunk, request, self.layout)
+                rows = self._source_rows(raw)
+                yield rows, _Local(future.result())
 
 
 def _one(i: int):

@@ -201,6 +201,20 @@ def test_each_breakage_is_found_and_named(copy_of, pair, breakage):
     assert bad <= {expect.table}, bad  # nothing else is flagged
 
 
+@pytest.mark.parametrize("breakage", [delete_row, add_row, change_text, move_datetime])
+def test_breakages_are_found_without_a_second_process(copy_of, monkeypatch, breakage):
+    """Where no process can be forked, a thread reads the target: the same findings."""
+    import importlib
+
+    source, target = copy_of("default", "postgresql")
+    expect = breakage(target)
+    monkeypatch.setattr(importlib.import_module("portadb.verify"), "forking", lambda: False)
+    report = portadb.verify(source, target, chunk_size=10)
+    assert report.exit_code == 1
+    assert _finding(report, expect.kind, expect.table, expect.pk, expect.field), portadb.render(report)
+    assert {t.table for t in report.tables if not t.ok} == {expect.table}
+
+
 def test_missing_migration_names_the_migrations_and_rows(copy_of):
     source, target = copy_of("default", "postgresql")
     drop_migration_row(target)
