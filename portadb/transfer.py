@@ -28,7 +28,7 @@ def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
     first = adapter.select_chunk_sql(job.table, names, job.key, after=False)
     after = adapter.select_chunk_sql(job.table, names, job.key, after=True)
     last = start
-    with endpoint.connection.cursor() as cursor:
+    with adapter.read_cursor() as cursor:
         while True:
             if last is None:
                 cursor.execute(first, [chunk_size])

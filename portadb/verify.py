@@ -355,7 +355,7 @@ class _Side:
         first = self.adapter.select_chunk_sql(self.table, columns, self.key_columns, after=False)
         after = self.adapter.select_chunk_sql(self.table, columns, self.key_columns, after=True)
         last = None
-        with self.connection.cursor() as cursor:
+        with self.adapter.read_cursor() as cursor:
             while True:
                 cursor.execute(first if last is None else after,
                                [chunk_size] if last is None else [*last, chunk_size])
@@ -384,7 +384,7 @@ class _Side:
         sql = self.adapter.select_range_sql(self.table, self.names, self.key_columns,
                                             lower=low is not None, upper=high is not None)
         params = [*(low or ()), *(high or ())]
-        with self.connection.cursor() as cursor:
+        with self.adapter.read_cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -392,7 +392,7 @@ class _Side:
         """Raw rows whose key is one of the canonical ``keys``."""
         prepared = [self.prepare(k) for k in keys]
         rows = []
-        with self.connection.cursor() as cursor:
+        with self.adapter.read_cursor() as cursor:
             for i in range(0, len(prepared), self.keys_per_query):
                 batch = prepared[i:i + self.keys_per_query]
                 sql = self.adapter.select_keys_sql(self.table, self.names, self.key_columns, len(batch))
@@ -567,7 +567,7 @@ def canonicaliser(field: models.Field, connection) -> Callable[[object], object]
         canon = _json  # the stored text, not from_db_value: JSON null is not NULL
     else:
         readers += expression.get_db_converters(connection)
-        canon = _for_field(output)
+        canon = _for_field(output, adapter_for(connection))
         if canon is None and not readers:
             return None
     if not readers:
@@ -589,10 +589,10 @@ def canonicaliser(field: models.Field, connection) -> Callable[[object], object]
     return read
 
 
-def _for_field(field):
+def _for_field(field, adapter):
     kind = field.get_internal_type()
     if kind == "DecimalField" and field.decimal_places is not None:
-        return _decimal_at(field.decimal_places)
+        return None if adapter.decimals_at_scale else _decimal_at(field.decimal_places)
     if kind in _BY_KIND:
         return _BY_KIND[kind]
     if kind in _PLAIN_KINDS and not hasattr(field, "from_db_value"):

@@ -35,6 +35,10 @@ class Adapter:
     refuses_lone_surrogates_in_json: bool = False
     #: IP address columns refuse text that is no IP address (a native inet type).
     validates_ip_addresses: bool = False
+    #: A ``DecimalField`` value read from this database (with Django's
+    #: converters) always has the field's ``decimal_places``: verify need not
+    #: quantize it again.
+    decimals_at_scale: bool = False
     #: Value checks a column *read* from this database cannot fail, because its
     #: column types already refuse such values; the scan skips them.
     enforced_checks: frozenset = frozenset()
@@ -113,6 +117,10 @@ class Adapter:
                 marks = ", ".join(["%s"] * len(key))
                 where = f" WHERE ({order}) > ({marks})"
         return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+
+    def read_cursor(self):
+        """A cursor for reading rows in bulk: the same values as Django's, by the fastest loaders."""
+        return self.connection.cursor()
 
     def fast_reader(self, reader, expression):
         """A faster function with the same results as Django's converter ``reader``, or ``None``."""

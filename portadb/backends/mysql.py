@@ -54,6 +54,8 @@ class Adapter(BaseAdapter):
         K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.INVALID_UTF8, K.INVALID_JSON,
         K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.WRONG_TYPE,
     })
+    # decimal(p, s) returns s decimal places.
+    decimals_at_scale = True
     write_rate = 350_000
 
     def max_char_bytes(self, field) -> int:

@@ -23,6 +23,8 @@ class Adapter(BaseAdapter):
     vendor = "sqlite"
     # SQLite enforces neither lengths nor types: every check can fire on its values.
     enforces_max_length = False
+    # Django's decimal converter quantizes to the field's decimal_places.
+    decimals_at_scale = True
     write_rate = 1_000_000
 
     @contextmanager
