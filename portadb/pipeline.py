@@ -180,11 +180,20 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     report.findings += policy.findings()
     if policy.rejected:
         report.reject_file = reject_file
-    schema.check_references(tgt.connection, plan.models)
+    # A target that checks each foreign key as it adds it is searched for the
+    # dangling rows only when that fails, to name them.
+    checked_when_built = tgt.adapter.validates_foreign_keys_when_built
+    if not checked_when_built:
+        schema.check_references(tgt.connection, plan.models)
     # Only a resumed copy can find some of them built already.
     deferred = schema.unbuilt(tgt.connection, steps.deferred) if report.resumed else steps.deferred
-    schema.build_deferred(tgt.connection, deferred,
-                          workers=jobs if tgt.adapter.parallel_writes else 1)
+    try:
+        schema.build_deferred(tgt.connection, deferred,
+                              workers=jobs if tgt.adapter.parallel_writes else 1)
+    except TransferError:
+        if checked_when_built:
+            schema.check_references(tgt.connection, plan.models)
+        raise
     if plan.unselected and replace:
         schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
     report.sequences_reset = len(tgt.adapter.reset_sequences(plan.models))

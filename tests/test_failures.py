@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connections
 
 import portadb
-from portadb.exceptions import TransferError
+from portadb.exceptions import PortadbError, TransferError
 
 from . import databases as db
 from . import processes
@@ -217,3 +217,19 @@ def tcp_proxy(host: str, port: int):
         yield proxy
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("target", ["postgresql", "mysql", "sqlite2"])
+def test_a_dangling_key_past_the_source_checks_still_stops_the_copy(zoo_source, empty, monkeypatch, target):
+    """The target proves its foreign keys: PostgreSQL as it adds each constraint, others by a query."""
+    import importlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(settings.DATABASES[zoo_source]["NAME"])) as raw:
+        raw.execute("INSERT INTO zoo_book (title, author_id) VALUES ('Orphan', 999)")
+        raw.commit()
+    # Hide the row from the source checks, as if they had missed it.
+    monkeypatch.setattr(importlib.import_module("portadb.scan"), "dangling_rows", lambda source, job: {})
+    with pytest.raises(PortadbError) as raised:
+        portadb.copy(zoo_source, empty(target))
+    assert str(raised.value) == "Foreign key zoo_book.author_id points at missing rows for primary keys 7."

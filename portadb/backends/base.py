@@ -47,6 +47,11 @@ class Adapter:
     #: duration estimate.
     write_rate: int = 500_000
 
+    #: Adding a foreign key constraint after the data checks every row
+    #: (``ALTER TABLE ... ADD CONSTRAINT``), so the copy need not look for
+    #: dangling references on the target first.
+    validates_foreign_keys_when_built: bool = False
+
     #: Several processes may read this database at once (``--jobs``).
     parallel_reads: bool = True
     #: Several processes may write this database at once (``--jobs``).

@@ -45,6 +45,7 @@ class Adapter(BaseAdapter):
         K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN,
         K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE, K.DANGLING_REFERENCE,
     })
+    validates_foreign_keys_when_built = True
     # numeric(p, s) returns s decimal places.
     decimals_at_scale = True
     write_rate = 800_000
