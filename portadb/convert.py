@@ -48,6 +48,8 @@ class Column:
     convert: Converter | None
     #: What the conversion is, for reports (``"identity"`` when it is none).
     description: str
+    #: ``convert`` over a whole column at once, where the source backend has that.
+    convert_column: Callable[[Sequence], list] | None = None
 
 
 def columns_for(model, source, target) -> list[Column]:
@@ -74,14 +76,17 @@ def column_for(field, source, target) -> Column:
         return Column(field.column, field, None, "identity")
     from .backends import adapter_for
 
+    many = None
     if len(readers) == 1 and adapter_for(target).stores_as_read(field):
         # One reader and a target that stores the value it returns unchanged:
         # call the reader alone, without the generic chain around it.
-        convert = (adapter_for(source).fast_reader(readers[0], expression)
+        reader = adapter_for(source)
+        convert = (reader.fast_reader(readers[0], expression)
                    or partial(readers[0], expression=expression, connection=source))
+        many = reader.column_reader(readers[0], expression)
     else:
         convert = _chain(readers, expression, field, source, target)
-    return Column(field.column, field, convert, _describe(field, readers, source, target))
+    return Column(field.column, field, convert, _describe(field, readers, source, target), many)
 
 
 def convert_rows(rows: Sequence[Sequence], columns: Sequence[Column]) -> list[tuple]:
@@ -90,7 +95,9 @@ def convert_rows(rows: Sequence[Sequence], columns: Sequence[Column]) -> list[tu
         return rows
     by_column = list(zip(*rows))
     for i, column in enumerate(columns):
-        if column.convert is not None:
+        if column.convert_column is not None:
+            by_column[i] = column.convert_column(by_column[i])
+        elif column.convert is not None:
             by_column[i] = list(map(column.convert, by_column[i]))
     return list(zip(*by_column))
 

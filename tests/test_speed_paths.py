@@ -94,3 +94,41 @@ def test_a_failing_worker_stops_the_copy_with_the_workers_error(zoo_source, empt
     target = empty("postgresql")
     with pytest.raises(PortadbError, match="zoo_tag|zoo.Tag"):
         portadb.copy(zoo_source, target, jobs=2)
+
+
+ODD_DATETIMES = ["2024-02-29 23:59:59.999999", "2024-02-29 23:59:59", "1970-01-01 00:00:00.000001",
+                 "2024-03-31T02:30:00", "2024-03-31 02:30:00+02:00", "0001-01-01 00:00:00", "2024-01-01",
+                 "2024-1-2 3:04:05", None, 1700000000]
+ODD_DECIMALS = [1.23, 0.125, 2.675, 1e-9, 12345678.9, -0.005, 7, True, None, 0.1 + 0.2, 1e300, "3.25"]
+
+
+@pytest.mark.parametrize("name,column", [
+    ("datetime", ["2024-02-29 23:59:59.999999", "1970-01-01 00:00:00.000001", None, "2024-03-31T02:30:00"]),
+    ("datetime", ODD_DATETIMES),
+    ("datetime", ["2024-03-31 02:30:00+02:00", "2024-1-2 3:04:05", None, "2024-01-01"]),
+    ("date", ["2024-02-29", None, "0001-01-01"]),
+    ("date", [*ODD_DATETIMES, "2024-02-30"]),
+    ("decimal", [1.23, 0.125, 2.675, -0.005, 7, None, 0.1 + 0.2]),
+    ("decimal", ODD_DECIMALS),
+])
+def test_sqlite_column_readers_give_what_django_gives(name, column):
+    """A whole column at once, or value by value where it must: Django's values, or its error."""
+    from portadb.backends import adapter_for
+    from tests.zoo.models import Everything
+
+    connection = connections["default"]
+    field = Everything._meta.get_field(name)
+    expression = field.get_col(Everything._meta.db_table)
+    (reader,) = connection.ops.get_db_converters(expression)
+    many = adapter_for(connection).column_reader(reader, expression)
+    assert many is not None
+    try:
+        expected = [reader(v, expression, connection) for v in column]
+    except Exception as e:
+        with pytest.raises(type(e)):
+            many(column)
+        return
+    got = many(column)
+    assert got == expected
+    assert [(type(v), str(v), getattr(v, "tzinfo", None)) for v in got] == \
+        [(type(v), str(v), getattr(v, "tzinfo", None)) for v in expected]

@@ -131,6 +131,14 @@ class Adapter:
         """A faster function with the same results as Django's converter ``reader``, or ``None``."""
         return None
 
+    def column_reader(self, reader, expression):
+        """A function from a column's values to what ``reader`` makes of each, or ``None``.
+
+        For converters that a whole column can pass through in one C-level
+        pass (no Python call per value); the results are the same.
+        """
+        return None
+
     def select_range_sql(
         self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool
     ) -> str:

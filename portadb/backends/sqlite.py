@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import partial
+from operator import attrgetter, methodcaller
 
 from django.conf import settings
 from django.db.backends.sqlite3.operations import DatabaseOperations
+from django.db.models.expressions import Col
 
 from .base import Adapter as BaseAdapter
 
@@ -133,6 +138,73 @@ class Adapter(BaseAdapter):
         if func is DatabaseOperations.convert_uuidfield_value:
             return partial(_uuid, django)
         return None
+
+
+    def column_reader(self, reader, expression):
+        """Django's datetime, date and decimal converters over a whole column at once.
+
+        ``fromisoformat``, ``replace`` and the decimal context's methods are
+        mapped over the column's values in C; a column that holds a value
+        they refuse (a string Django's regular expressions parse, a number in
+        a date column, ...) is converted value by value by the reader itself.
+        """
+        func = getattr(reader, "__func__", None)
+        if func is DatabaseOperations.convert_datetimefield_value:
+            tz = self.connection.timezone if settings.USE_TZ else None
+            if tz not in (None, dt.timezone.utc):
+                return None
+            fast = partial(_datetimes, tz)
+        elif func is DatabaseOperations.convert_datefield_value:
+            fast = _dates
+        elif _is_decimal_converter(reader) and isinstance(expression, Col):
+            field = expression.output_field
+            quantum = Decimal(1).scaleb(-field.decimal_places)
+            fast = partial(_decimals, methodcaller("quantize", quantum, context=field.context))
+        else:
+            return None
+        one = self.fast_reader(reader, expression) or partial(reader, expression=expression,
+                                                              connection=self.connection)
+        return partial(_by_column, fast, one)
+
+
+def _is_decimal_converter(reader) -> bool:
+    # A closure of get_decimalfield_converter(): 15 significant digits, then the field's scale.
+    return (getattr(reader, "__module__", None) == DatabaseOperations.__module__
+            and reader.__qualname__.startswith("DatabaseOperations.get_decimalfield_converter."))
+
+
+def _by_column(fast, one, values: Sequence) -> list:
+    """``fast`` over the column's non-NULL values; ``one`` value by value if it refuses any."""
+    present = [v for v in values if v is not None] if None in values else values
+    try:
+        done = fast(present)
+    except (TypeError, ValueError, ArithmeticError):
+        return list(map(one, values))
+    if present is values:
+        return done
+    made = iter(done)
+    return [None if v is None else next(made) for v in values]
+
+
+_tzinfo = attrgetter("tzinfo")
+_create_decimal = decimal.Context(prec=15).create_decimal_from_float
+
+
+def _datetimes(tz, values):
+    parsed = list(map(dt.datetime.fromisoformat, values))
+    if tz is None:
+        return parsed
+    if any(map(_tzinfo, parsed)):
+        raise ValueError("an aware value: left to the reader")
+    return list(map(methodcaller("replace", tzinfo=tz), parsed))
+
+
+def _dates(values):
+    return list(map(dt.date.fromisoformat, values))
+
+
+def _decimals(quantize, values):
+    return list(map(quantize, map(_create_decimal, values)))
 
 
 def _datetime(parse, tz, django, value):
