@@ -188,6 +188,15 @@ class Adapter:
             if disabled and self.alive():
                 self.connection.enable_constraint_checking()
 
+    @contextmanager
+    def build_session(self):
+        """Session settings while the deferred keys, indexes and foreign keys are built.
+
+        The copy has checked every foreign key just before
+        (``schema.check_references``), so a backend may skip checking them again.
+        """
+        yield
+
     def alive(self) -> bool:
         """Whether the session is still there to restore (not after the server went away)."""
         return self.connection.connection is not None and self.connection.is_usable()
