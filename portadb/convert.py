@@ -74,11 +74,15 @@ def column_for(field, source, target) -> Column:
         return Column(field.column, field, None, "identity")
     from .backends import adapter_for
 
-    if len(readers) == 1 and adapter_for(target).stores_as_read(field):
-        # One reader and a target that stores the value it returns unchanged:
-        # call the reader alone, without the generic chain around it.
-        convert = (adapter_for(source).fast_reader(readers[0], expression)
-                   or partial(readers[0], expression=expression, connection=source))
+    adapter = adapter_for(target)
+    stored = adapter.stores_as_read(field)
+    prep = None if stored else adapter.fast_prep(field)
+    if len(readers) == 1 and (stored or prep is not None):
+        # One reader, and a target that stores the value it returns unchanged or
+        # prepares it faster than the field would: no generic chain around them.
+        read = (adapter_for(source).fast_reader(readers[0], expression)
+                or partial(readers[0], expression=expression, connection=source))
+        convert = read if stored else partial(_then, read, prep)
     else:
         convert = _chain(readers, expression, field, source, target)
     return Column(field.column, field, convert, _describe(field, readers, source, target))
@@ -101,6 +105,10 @@ def _plain(field) -> bool:
     if type(field) in (models.ForeignKey, models.OneToOneField):
         return _plain(field.target_field)
     return False
+
+
+def _then(read: Converter, prep: Converter, value):
+    return prep(read(value))
 
 
 def _chain(readers, expression, field, source, target) -> Converter:
