@@ -112,7 +112,8 @@ _PLUS_2 = dt.timezone(dt.timedelta(hours=2))
     ("datetime", dt.datetime(2024, 3, 31, 2, 30)),  # naive: Django warns and makes it aware
     ("datetime", dt.date(2024, 1, 2)),
     ("datetime", "2024-01-02 03:04:05"),
-    ("date", dt.date(2024, 2, 29)), ("date", dt.datetime(2024, 2, 29, 12, tzinfo=_UTC)), ("date", "2024-01-02"),
+    ("date", dt.date(2024, 2, 29)), ("date", dt.datetime(2024, 2, 29, 12, tzinfo=_UTC)),
+    ("date", "2024-01-02"),
     ("decimal", Decimal("1234.5600")), ("decimal", Decimal("-0.0001")), ("decimal", Decimal("1E+3")),
     ("decimal", Decimal("NaN")), ("decimal", 1.5), ("decimal", "12.5"),
     ("boolean", True), ("boolean", False), ("boolean", 1), ("boolean", "t"), ("boolean", 2),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
@@ -175,7 +176,8 @@ class Adapter(BaseAdapter):
         ops = self.connection.ops
         django = partial(field.get_db_prep_save, connection=self.connection)
         if kind is models.DateTimeField:
-            if settings.USE_TZ and type(ops).adapt_datetimefield_value is _Operations.adapt_datetimefield_value:
+            own = type(ops).adapt_datetimefield_value is _Operations.adapt_datetimefield_value
+            if settings.USE_TZ and own:
                 # What Django's adapt_datetimefield_value does with an aware datetime.
                 return partial(_prep_aware_datetime, self.connection.timezone, django)
             return partial(_prep_datetime, ops.adapt_datetimefield_value, settings.USE_TZ, django)
@@ -219,18 +221,54 @@ class Adapter(BaseAdapter):
             " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'"
             f" ({targets})" + (f" SET {unhex}" if unhex else "")
         )
-        fd, path = tempfile.mkstemp(prefix="portadb-", suffix=".tsv")
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not hasattr(os, "mkfifo"):
+            fd, path = tempfile.mkstemp(prefix="portadb-", suffix=".tsv")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    _write_tsv(fh, rows)
+                self._load(sql, path, table)
+            finally:
+                os.unlink(path)
+            return
+        # Through a named pipe, fed by a thread: the rows are encoded while the
+        # server parses and stores the ones before (the driver releases the GIL).
+        directory = tempfile.mkdtemp(prefix="portadb-")
+        path = os.path.join(directory, "rows.tsv")
+        os.mkfifo(path, 0o600)
+        failed: list[BaseException] = []
+
+        def feed() -> None:
+            try:
+                with open(path, "w", encoding="utf-8", newline="") as fh:  # waits for the reader
+                    _write_tsv(fh, rows)
+            except BaseException as e:  # noqa: BLE001 - raised below, in the loading thread
+                failed.append(e)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.writelines(tsv_lines(rows))
-            with self.connection.cursor() as cursor:
-                cursor.execute(sql, [path])
-                if self.connection.connection.warning_count():
-                    cursor.execute("SHOW WARNINGS LIMIT 3")
-                    found = "; ".join(str(w[2]) for w in cursor.fetchall())
-                    raise DataError(f"MySQL changed or refused values while loading {table}: {found}")
+            try:
+                self._load(sql, path, table)
+            finally:
+                if writer.is_alive():
+                    # The driver never opened the pipe or left it early: let the writer fail.
+                    os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+                writer.join()
+            if failed:
+                # The server saw the rows up to the failure only: the chunk must not commit.
+                raise DataError(f"Could not encode the rows of {table}: {failed[0]}") from failed[0]
         finally:
             os.unlink(path)
+            os.rmdir(directory)
+
+    def _load(self, sql: str, path: str, table: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [path])
+            if self.connection.connection.warning_count():
+                cursor.execute("SHOW WARNINGS LIMIT 3")
+                found = "; ".join(str(w[2]) for w in cursor.fetchall())
+                raise DataError(f"MySQL changed or refused values while loading {table}: {found}")
 
     def binary_columns(self, table: str) -> set[str]:
         """Columns of ``table`` holding bytes: they travel as hex through LOAD DATA."""
@@ -303,6 +341,15 @@ def _prep_uuid(native, django, value):
     if value.__class__ is uuid.UUID:
         return value if native else value.hex
     return None if value is None else django(value)
+
+
+#: Rows encoded at a time into the pipe.
+_SLICE = 2_000
+
+
+def _write_tsv(fh, rows: list) -> None:
+    for i in range(0, len(rows), _SLICE):
+        fh.writelines(tsv_lines(rows[i:i + _SLICE]))
 
 
 def tsv_lines(rows: Sequence[Sequence]) -> list[str]:
