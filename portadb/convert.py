@@ -76,14 +76,20 @@ def column_for(field, source, target) -> Column:
         return Column(field.column, field, None, "identity")
     from .backends import adapter_for
 
+    writer = adapter_for(target)
+    stored = writer.stores_as_read(field)
+    prep = None if stored else writer.fast_prep(field)
     many = None
-    if len(readers) == 1 and adapter_for(target).stores_as_read(field):
-        # One reader and a target that stores the value it returns unchanged:
-        # call the reader alone, without the generic chain around it.
+    if len(readers) == 1 and (stored or prep is not None):
+        # One reader, and a target that stores the value it returns unchanged or
+        # prepares it faster than the field would: no generic chain around them.
         reader = adapter_for(source)
-        convert = (reader.fast_reader(readers[0], expression)
-                   or partial(readers[0], expression=expression, connection=source))
+        read = (reader.fast_reader(readers[0], expression)
+                or partial(readers[0], expression=expression, connection=source))
+        convert = read if stored else partial(_then, read, prep)
         many = reader.column_reader(readers[0], expression)
+        if many is not None and not stored:
+            many = partial(_then_each, many, prep)
     else:
         convert = _chain(readers, expression, field, source, target)
     return Column(field.column, field, convert, _describe(field, readers, source, target), many)
@@ -108,6 +114,14 @@ def _plain(field) -> bool:
     if type(field) in (models.ForeignKey, models.OneToOneField):
         return _plain(field.target_field)
     return False
+
+
+def _then(read: Converter, prep: Converter, value):
+    return prep(read(value))
+
+
+def _then_each(many: Callable[[Sequence], list], prep: Converter, values: Sequence) -> list:
+    return list(map(prep, many(values)))
 
 
 def _chain(readers, expression, field, source, target) -> Converter:

@@ -104,7 +104,9 @@ def build_deferred(connection, deferred: Sequence, workers: int = 1) -> None:
 
 
 def _run_statements(connection, statements: Sequence) -> None:
-    with connection.schema_editor(atomic=False) as editor:
+    from .backends import adapter_for
+
+    with adapter_for(connection).build_session(), connection.schema_editor(atomic=False) as editor:
         for statement in statements:
             try:
                 editor.execute(statement)

@@ -85,3 +85,25 @@ def test_columns_encode_as_each_value_would():
              False, Decimal("-0"), b"", dt.date(1, 1, 1))]
     assert tsv_lines(rows) == ["\t".join(map(tsv_field, row)) + "\n" for row in rows]
     assert tsv_lines([(1, "a"), (2, "b")]) == ["1\ta\n", "2\tb\n"]
+
+
+def test_a_row_that_cannot_be_encoded_fails_the_load_and_writes_nothing(zoo_source, empty):
+    """The rows go to the server through a pipe while they are encoded: a row the
+    encoder refuses half way must not leave the rows before it committed."""
+    target = empty("mysql")
+    assert portadb.copy(zoo_source, target).ok
+    before = m.PlainAuto.objects.using(target).count()
+    adapter = adapter_for(connections[target])
+    rows = [(i, f"n{i}") for i in range(1000, 6000)] + [(6000, "lone \udc80")]
+    with adapter.load_session(), pytest.raises(Exception, match="Could not encode the rows of zoo_plainauto"):
+        with transaction.atomic(using=target):
+            adapter.write_rows("zoo_plainauto", ["id", "name"], rows)
+    assert m.PlainAuto.objects.using(target).count() == before
+
+
+def test_a_load_the_server_refuses_before_reading_does_not_hang(empty):
+    target = empty("mysql")
+    adapter = adapter_for(connections[target])
+    with adapter.load_session(), pytest.raises(Exception, match="no_such_table|doesn't exist"):
+        with transaction.atomic(using=target):
+            adapter.write_rows("no_such_table", ["id"], [(i,) for i in range(50_000)])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+import warnings
+from decimal import Decimal
+
 import pytest
 from django.db import connections
 
@@ -132,3 +137,47 @@ def test_sqlite_column_readers_give_what_django_gives(name, column):
     assert got == expected
     assert [(type(v), str(v), getattr(v, "tzinfo", None)) for v in got] == \
         [(type(v), str(v), getattr(v, "tzinfo", None)) for v in expected]
+
+
+_UTC = dt.timezone.utc
+_PLUS_2 = dt.timezone(dt.timedelta(hours=2))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("datetime", dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=_UTC)),
+    ("datetime", dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=_PLUS_2)),
+    ("datetime", dt.datetime(1, 1, 1, tzinfo=_UTC)),
+    ("datetime", dt.datetime(2024, 3, 31, 2, 30)),  # naive: Django warns and makes it aware
+    ("datetime", dt.date(2024, 1, 2)),
+    ("datetime", "2024-01-02 03:04:05"),
+    ("date", dt.date(2024, 2, 29)), ("date", dt.datetime(2024, 2, 29, 12, tzinfo=_UTC)),
+    ("date", "2024-01-02"),
+    ("decimal", Decimal("1234.5600")), ("decimal", Decimal("-0.0001")), ("decimal", Decimal("1E+3")),
+    ("decimal", Decimal("NaN")), ("decimal", 1.5), ("decimal", "12.5"),
+    ("boolean", True), ("boolean", False), ("boolean", 1), ("boolean", "t"), ("boolean", 2),
+    ("null_boolean", None),
+    ("uuid", uuid.UUID("12345678123456781234567812345678")), ("uuid", "12345678123456781234567812345678"),
+    ("uuid", "not a uuid"),
+])
+@pytest.mark.parametrize("target", ["mysql"])
+def test_mysql_fast_prep_gives_what_django_gives(target, name, value):
+    from portadb.backends import adapter_for
+    from tests.zoo.models import Everything
+
+    connection = connections[target]
+    field = Everything._meta.get_field(name)
+    fast = adapter_for(connection).fast_prep(field)
+    assert fast is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = field.get_db_prep_save(value, connection)
+    except Exception as e:  # the fast path must fail the same way
+        with pytest.raises(type(e)):
+            fast(value)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = fast(value)
+    assert got == expected and type(got) is type(expected) and str(got) == str(expected)
+    assert fast(None) is None and field.get_db_prep_save(None, connection) is None

@@ -209,6 +209,16 @@ class Adapter:
             if disabled and self.alive():
                 self.connection.enable_constraint_checking()
 
+    @contextmanager
+    def build_session(self):
+        """Session settings while the deferred keys, indexes and foreign keys are built.
+
+        Where :attr:`validates_foreign_keys_when_built` is false, the copy has
+        checked every foreign key just before (``schema.check_references``), so
+        the backend may skip checking them again.
+        """
+        yield
+
     def alive(self) -> bool:
         """Whether the session is still there to restore (not after the server went away)."""
         return self.connection.connection is not None and self.connection.is_usable()
@@ -236,6 +246,13 @@ class Adapter:
         target stores. ``False`` (always prepare) is the safe answer.
         """
         return False
+
+    def fast_prep(self, field) -> Callable[[object], object] | None:
+        """A faster function with the same results as ``field.get_db_prep_save`` here, or ``None``.
+
+        Only asked when :meth:`stores_as_read` is false.
+        """
+        return None
 
     def drop_tables(self, tables: Sequence[str]) -> None:
         """Drop ``tables`` and whatever constraints point at them."""
