@@ -183,13 +183,11 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     # A target that checks each foreign key as it adds it is searched for the
     # dangling rows only when that fails, to name them.
     checked_when_built = tgt.adapter.validates_foreign_keys_when_built
-    if not checked_when_built:
-        schema.check_references(tgt.connection, plan.models)
     # Only a resumed copy can find some of them built already.
     deferred = schema.unbuilt(tgt.connection, steps.deferred) if report.resumed else steps.deferred
     try:
-        schema.build_deferred(tgt.connection, deferred,
-                              workers=jobs if tgt.adapter.parallel_writes else 1)
+        schema.build_deferred(tgt.connection, deferred, workers=jobs if tgt.adapter.parallel_writes else 1,
+                              check=() if checked_when_built else plan.models)
     except TransferError:
         if checked_when_built:
             schema.check_references(tgt.connection, plan.models)

@@ -12,8 +12,9 @@ the data, and the source's ``django_migrations`` rows are copied, so
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from .exceptions import DataError, TransferError, first_line
 from .models import is_auto_created
@@ -65,26 +66,35 @@ def dangling_sql(connection, table: str, key: Sequence[str], field) -> str:
 def dangling_references(connection, models: Sequence, limit: int = 5) -> list[tuple[str, str, list]]:
     """Foreign key values that point at no row: ``(table, column, [pk, ...])``."""
     found = []
-    with connection.cursor() as cursor:
-        for model in models:
-            opts = model._meta
-            for f in opts.local_concrete_fields:
-                if not (f.is_relation and f.db_constraint and f.related_model):
-                    continue
-                cursor.execute(dangling_sql(connection, opts.db_table, [opts.pk.column], f))
-                pks = [row[0] for row in cursor.fetchmany(limit)]
-                if pks:
-                    found.append((opts.db_table, f.column, pks))
+    for model, f in _references(models):
+        found += _dangling(connection, model, f, limit)
     return found
 
 
-def build_deferred(connection, deferred: Sequence, workers: int = 1) -> None:
+def _references(models: Sequence) -> list[tuple]:
+    return [(model, f) for model in models for f in model._meta.local_concrete_fields
+            if f.is_relation and f.db_constraint and f.related_model]
+
+
+def _dangling(connection, model, field, limit: int = 5) -> list[tuple[str, str, list]]:
+    opts = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(dangling_sql(connection, opts.db_table, [opts.pk.column], field))
+        pks = [row[0] for row in cursor.fetchmany(limit)]
+    return [(opts.db_table, field.column, pks)] if pks else []
+
+
+def build_deferred(connection, deferred: Sequence, workers: int = 1, check: Sequence = ()) -> None:
     """Run the indexes and constraints kept back by :func:`create_tables`.
 
     With ``workers`` > 1, that many sessions build them at once, table by
     table: first keys and indexes, then the foreign keys that need them.
+    The foreign keys of the models in ``check`` are searched for dangling
+    rows first (:func:`check_references`), side by side with the keys and
+    indexes where there are workers; the foreign keys are built only if none dangle.
     """
     if workers < 2:
+        check_references(connection, check)
         _run_statements(connection, deferred)
         return
     # Keys and constraints lock their table: one session per table. Plain
@@ -93,14 +103,19 @@ def build_deferred(connection, deferred: Sequence, workers: int = 1) -> None:
     foreign = [s for s, t in text if "FOREIGN KEY" in t]
     indexes = [[s] for s, t in text if t.lstrip().upper().startswith("CREATE INDEX")]
     keys = [s for s, t in text if s not in foreign and [s] not in indexes]
+    dangling: list = []
     for phase in (keys, foreign):
         groups: dict[str, list] = {}
         for statement in phase:
             groups.setdefault(_table_of(statement), []).append(statement)
-        work = sorted(groups.values(), key=len, reverse=True)
+        work = [partial(_run_statements, statements=group)
+                for group in sorted(groups.values(), key=len, reverse=True)]
         if phase is keys:
-            work += indexes
+            work += [partial(_run_statements, statements=group) for group in indexes]
+            work += [partial(_collect_dangling, dangling, model, f) for model, f in _references(check)]
         _in_sessions(connection.alias, work, workers)
+        if dangling:
+            _refuse_dangling(sorted(dangling))
 
 
 def _run_statements(connection, statements: Sequence) -> None:
@@ -117,8 +132,12 @@ def _run_statements(connection, statements: Sequence) -> None:
                 ) from e
 
 
-def _in_sessions(alias: str, groups: list[list], workers: int) -> None:
-    """Run each group of statements in order, up to ``workers`` groups at once, one session each."""
+def _collect_dangling(found: list, model, field, connection) -> None:
+    found += _dangling(connection, model, field)
+
+
+def _in_sessions(alias: str, groups: list[Callable], workers: int) -> None:
+    """Call each ``work(connection)``, up to ``workers`` at once, one session each."""
     import queue
     import threading
 
@@ -136,7 +155,7 @@ def _in_sessions(alias: str, groups: list[list], workers: int) -> None:
                     group = todo.get_nowait()
                 except queue.Empty:
                     return
-                _run_statements(connections[alias], group)
+                group(connections[alias])
         except Exception as e:  # re-raised in the calling thread
             errors.append(e)
         finally:
@@ -161,12 +180,16 @@ def check_references(connection, models: Sequence) -> None:
     """Raise :class:`DataError` naming the first rows whose foreign keys dangle."""
     dangling = dangling_references(connection, models)
     if dangling:
-        table, column, pks = dangling[0]
-        more = f" (and {len(dangling) - 1} more columns)" if len(dangling) > 1 else ""
-        raise DataError(
-            f"Foreign key {table}.{column} points at missing rows for primary keys "
-            f"{', '.join(map(str, pks))}{more}."
-        )
+        _refuse_dangling(dangling)
+
+
+def _refuse_dangling(dangling: list[tuple[str, str, list]]) -> None:
+    table, column, pks = dangling[0]
+    more = f" (and {len(dangling) - 1} more columns)" if len(dangling) > 1 else ""
+    raise DataError(
+        f"Foreign key {table}.{column} points at missing rows for primary keys "
+        f"{', '.join(map(str, pks))}{more}."
+    )
 
 
 def restore_foreign_keys(connection, kept: Sequence, replaced: Sequence) -> list[str]:

@@ -219,8 +219,10 @@ def tcp_proxy(host: str, port: int):
         proxy.close()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("target", ["postgresql", "mysql", "sqlite2"])
-def test_a_dangling_key_past_the_source_checks_still_stops_the_copy(zoo_source, empty, monkeypatch, target):
+def test_a_dangling_key_past_the_source_checks_still_stops_the_copy(zoo_source, empty, monkeypatch, target,
+                                                                    jobs):
     """The target proves its foreign keys: PostgreSQL as it adds each constraint, others by a query."""
     import importlib
     import sqlite3
@@ -231,5 +233,5 @@ def test_a_dangling_key_past_the_source_checks_still_stops_the_copy(zoo_source, 
     # Hide the row from the source checks, as if they had missed it.
     monkeypatch.setattr(importlib.import_module("portadb.guard"), "dangling_rows", lambda source, job: {})
     with pytest.raises(PortadbError) as raised:
-        portadb.copy(zoo_source, empty(target))
+        portadb.copy(zoo_source, empty(target), jobs=jobs)
     assert str(raised.value) == "Foreign key zoo_book.author_id points at missing rows for primary keys 7."
