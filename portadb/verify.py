@@ -166,6 +166,7 @@ class _TargetServer:
         # By table: the models reach the child with the fork, not through the pipe.
         self.models = {m._meta.db_table: m for m in chosen}
         self.side: _Side | None = None
+        self.layout: _KeyLayout | None = None
         # The last two chunks: the parent asks one chunk ahead of its comparison.
         self.kept: dict[int, list] = {}
         self.count = 0

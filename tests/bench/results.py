@@ -98,8 +98,46 @@ def render(results, info: dict, fmt: str = "text") -> str:
                                                     "portadb is ×") else "---" for h in HEADER) + "|")
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     lines.append("")
+    bullet = "- " if fmt != "text" else "  "
+    lines += [f"{bullet}{line}" for line in ratios(results)]
+    lines.append("")
     lines += _machine_lines(info, fmt)
     return "\n".join(lines) + "\n"
+
+
+def ratios(results) -> list[str]:
+    """The ratios the goals are stated in, from this run's medians (those it could compute)."""
+    def find(name, target):
+        return next((r for r in results if r.name == name and r.target == target and r.ok), None)
+
+    def best(target):
+        copies = [r for r in results if r.name.startswith("portadb copy") and "--dry-run" not in r.name
+                  and r.target == target and r.ok]
+        return min(copies, key=lambda r: r.seconds, default=None)
+
+    out = []
+    pg, my, one = best("postgresql"), best("mysql"), find("portadb copy", "postgresql")
+    pgloader, load_data = find("pgloader (data only)", "postgresql"), find("CSV + LOAD DATA LOCAL", "mysql")
+    verify, dry_run = find("portadb verify", "postgresql"), find("portadb copy --dry-run", "postgresql")
+    pairs = [
+        ("fastest portadb copy -> PostgreSQL / pgloader (data only)", pg, pgloader, "at most 0.6"),
+        ("fastest portadb copy -> MariaDB / CSV + LOAD DATA LOCAL", my, load_data, "at most 1.5"),
+        ("portadb verify / portadb copy (one process)", verify, one, "at most 1.0"),
+        ("portadb verify / fastest portadb copy", verify, pg, ""),
+        ("portadb copy --dry-run / portadb copy (one process)", dry_run, one, "at most 1.0"),
+    ]
+    for text, a, b, goal in pairs:
+        if a is not None and b is not None:
+            out.append(f"{text}: {a.seconds / b.seconds:.2f}x in time" + (f" (goal: {goal})" if goal else ""))
+    dumpdata = next((r for r in results if r.name.startswith("dumpdata") and r.ok), None)
+    if pg is not None and dumpdata is not None:
+        out.append(f"fastest portadb copy -> PostgreSQL / dumpdata + loaddata: "
+                   f"{pg.rows_per_second / dumpdata.rows_per_second:.0f}x the rows/s (goal: at least 100)")
+    copies = [r for r in results if r.name.startswith("portadb copy") and r.ok]
+    if copies:
+        out.append(f"largest peak RSS of a portadb copy: {max(r.peak_rss_mb for r in copies):.0f} MB"
+                   " (goal: at most 150)")
+    return out
 
 
 def _machine_lines(info: dict, fmt: str) -> list[str]:
