@@ -31,7 +31,18 @@ TEST_DEPS = ["pytest>=8", "pytest-django>=4.8", "django-taggit>=5", "Pillow"]
 def tests(session: nox.Session, django: str) -> None:
     """The test suite against real SQLite, PostgreSQL and MariaDB."""
     session.install("-e", ".[postgresql,mysql]", f"django~={django}.0", *TEST_DEPS)
+    byte_compile(session)  # the tests start many child processes
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+def byte_compile(session: nox.Session) -> None:
+    """Byte-compile the venv and the project, as pip does on install.
+
+    uv does not, and where PYTHONDONTWRITEBYTECODE is set every new Python
+    process would compile Django again (about a second each).
+    """
+    session.run("python", "-m", "compileall", "-q", "-j", "0", session.virtualenv.location,
+                "portadb", "tests", silent=True)
 
 
 @nox.session(python="3.11")
@@ -60,9 +71,6 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side: nox -s bench -- --rows 1000000."""
     session.install("-e", ".[postgresql,mysql]", *TEST_DEPS)
-    # Byte-compiled as pip installs it: uv does not compile, and with
-    # PYTHONDONTWRITEBYTECODE every contestant would compile Django anew (about 1 s).
-    session.run("python", "-m", "compileall", "-q", "-j", "0", session.virtualenv.location,
-                "portadb", "tests", silent=True)
+    byte_compile(session)  # each contestant is a new process
     session.run("python", "-m", "tests.bench", *session.posargs,
                 env={"PYTHONPATH": os.getcwd()})
