@@ -41,8 +41,9 @@ def byte_compile(session: nox.Session) -> None:
     uv does not, and where PYTHONDONTWRITEBYTECODE is set every new Python
     process would compile Django again (about a second each).
     """
+    # A file that does not compile (a package's own fixture, say) only stays uncompiled.
     session.run("python", "-m", "compileall", "-q", "-j", "0", session.virtualenv.location,
-                "portadb", "tests", silent=True)
+                "portadb", "tests", silent=True, success_codes=[0, 1])
 
 
 @nox.session(python="3.11")
