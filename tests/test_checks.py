@@ -135,6 +135,18 @@ def test_jsonb_refuses_more_than_mariadb_json():
     assert _check("json", values) == [(0, K.INVALID_JSON), (1, K.INVALID_JSON), (3, K.NUL_CHARACTER)]
 
 
+@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+@pytest.mark.parametrize("values, flagged", [
+    (['{"a": 1}', None, "[1, 2]", '"text"', "3", "null", '{"b": {"c": [true]}}'], []),
+    # Joined, these would read as three JSON values; alone, none is one.
+    (['{"a":"}', '{"}', "{},{}"], [0, 1, 2]),
+    (["[1", "2]"], [0, 1]), (['{"a": 1} ', ' {"a": 1}', ""], [2]), (["{}", 7, "{"], [2]),
+])
+def test_json_chunks_are_flagged_exactly_where_a_value_is_no_json(target, values, flagged):
+    """The chunk-wide fast path and the value-by-value check agree."""
+    assert [i for i, kind in _check("json", values, target=target)] == flagged
+
+
 @pytest.mark.parametrize("values, flagged", [
     ([1.5, 9999.99, -9999.99, 0.01, None, 0, Decimal("1.50"), Decimal("-0.00")], []),
     ([1.5, 10000.0], [1]), ([0.001], [0]), ([1e-05], [0]), ([float("nan")], [0]),
