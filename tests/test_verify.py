@@ -357,3 +357,16 @@ def _finding(report, kind, table, pk=None, field=None):
 def _sha256(path: str) -> str:
     with open(path, "rb") as fh:
         return hashlib.sha256(fh.read()).hexdigest()
+
+
+@pytest.mark.parametrize("column", [
+    ['{"b": 1, "a": [1.0, 2.5, 1e16]}', None, '"x"', "null", '{"a": {"c": 1, "b": 2}}', "3", "[]"],
+    [' {"a": 1}', '{"a": 1} ', "", "{not json", None], [b'{"a": 1}', '{"a": 2}'], [None, None],
+    ['{"a": NaN}', '{"a": Infinity}'], ['"\\ud800"', '{"k": "\\u00e9\\n"}'], ['{"a":"}', '{"}', "{},{}"],
+])
+def test_a_json_column_has_the_canonical_form_of_each_value(column):
+    """The whole-column path (C scanner and encoder) gives what value by value gives."""
+    import importlib
+
+    verify = importlib.import_module("portadb.verify")
+    assert verify._json_column(column) == [verify._json(v) for v in column]
