@@ -139,7 +139,6 @@ class Adapter(BaseAdapter):
             return partial(_uuid, django)
         return None
 
-
     def column_reader(self, reader, expression):
         """Django's datetime, date and decimal converters over a whole column at once.
 
