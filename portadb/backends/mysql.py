@@ -16,6 +16,7 @@ warnings even in strict mode: any warning fails the chunk, which is rolled back.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -239,10 +240,14 @@ class Adapter(BaseAdapter):
         path = os.path.join(directory, "rows.tsv")
         os.mkfifo(path, 0o600)
         failed: list[BaseException] = []
+        done = threading.Event()
 
         def feed() -> None:
             try:
-                with open(path, "w", encoding="utf-8", newline="") as fh:  # waits for the reader
+                fd = _open_writer(path, done)
+                if fd is None:
+                    return  # the server never asked for the rows
+                with open(fd, "w", encoding="utf-8", newline="") as fh:
                     _write_tsv(fh, rows)
             except BaseException as e:  # noqa: BLE001 - raised below, in the loading thread
                 failed.append(e)
@@ -253,9 +258,9 @@ class Adapter(BaseAdapter):
             try:
                 self._load(sql, path, table)
             finally:
-                if writer.is_alive():
-                    # The driver never opened the pipe or left it early: let the writer fail.
-                    os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+                # A writer still waiting for the driver gives up; one writing to a
+                # driver that left early fails with a broken pipe.
+                done.set()
                 writer.join()
             if failed:
                 # The server saw the rows up to the failure only: the chunk must not commit.
@@ -352,6 +357,25 @@ _SLICE = 2_000
 def _write_tsv(fh, rows: list) -> None:
     for i in range(0, len(rows), _SLICE):
         fh.writelines(tsv_lines(rows[i:i + _SLICE]))
+
+
+def _open_writer(path: str, done: threading.Event) -> int | None:
+    """Open the pipe's writing end once the driver opens the reading end; ``None`` if ``done`` first.
+
+    Not a blocking open: if the driver never opens the pipe (the server refused
+    the statement before asking for the rows), nothing would ever release it.
+    """
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if done.wait(0.001):
+                return None
+            continue
+        os.set_blocking(fd, True)
+        return fd
 
 
 def tsv_lines(rows: Sequence[Sequence]) -> list[str]:
