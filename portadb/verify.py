@@ -31,8 +31,8 @@ lacks.
 The target's side is read and normalised in a forked process on the second
 core (:class:`portadb.parallel.Forked`) while this one does the source's: each
 chunk crosses back as its digest, and its rows only when the digests differ.
-Where no process can be forked (or the target lives in this process's
-memory), a helper thread reads the target's rows instead.
+Where no process can be forked (Windows; a caller that runs other threads;
+a target in this process's memory), a helper thread reads the target instead.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import hashlib
 import json
 import json.encoder
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -149,7 +150,9 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
 @contextmanager
 def _target_reader(tgt: Endpoint, chosen: Sequence[type], counts_only: bool):
     """The forked process that reads the target's side, or ``None`` where there is none."""
-    if counts_only or not forking() or not tgt.adapter.parallel_reads:
+    # Forking a process that runs other threads can deadlock the child (a
+    # lock held by another thread is never released there): a thread then.
+    if counts_only or not forking() or threading.active_count() > 1 or not tgt.adapter.parallel_reads:
         yield None
         return
     # The child's own connection, not this one's: resolved there, after the fork.

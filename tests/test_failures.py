@@ -173,7 +173,8 @@ def tcp_proxy(host: str, port: int):
             self.listener = socket.create_server(("127.0.0.1", 0))
             self.port = self.listener.getsockname()[1]
             self.sockets, self.open = [], True
-            threading.Thread(target=self.accept, daemon=True).start()
+            self.acceptor = threading.Thread(target=self.accept, daemon=True)
+            self.acceptor.start()
 
         def accept(self):
             while True:
@@ -210,7 +211,12 @@ def tcp_proxy(host: str, port: int):
 
         def close(self):
             self.cut()
+            # Closing alone does not wake a thread blocked in accept() on Linux;
+            # a thread left running would make later tests' forks warn.
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)
             self.listener.close()
+            self.acceptor.join(timeout=10)
 
     proxy = Proxy()
     try:
