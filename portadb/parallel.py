@@ -49,18 +49,20 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
     """
     context = multiprocessing.get_context("fork")
     tasks, results = context.Queue(), context.Queue()
-    for job in sorted(jobs, key=lambda j: -j.source_rows):
-        tasks.put(job.table)
-    for _ in range(workers):
-        tasks.put(None)
     by_table = {job.table: job for job in jobs}
     processes = [
         context.Process(target=_work, daemon=True,
                         args=(source, target, by_table, chunk_size, tasks, results, guard_for, journal))
         for _ in range(workers)
     ]
+    # Forked before the first put(), which starts the queue's feeder thread:
+    # a fork while another thread runs can deadlock the child.
     for process in processes:
         process.start()
+    for job in sorted(jobs, key=lambda j: -j.source_rows):
+        tasks.put(job.table)
+    for _ in range(workers):
+        tasks.put(None)
     seconds, failure, running = {}, None, workers
     try:
         while running:
