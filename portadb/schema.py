@@ -136,32 +136,32 @@ def _collect_dangling(found: list, model, field, connection) -> None:
     found += _dangling(connection, model, field)
 
 
-def _in_sessions(alias: str, groups: list[Callable], workers: int) -> None:
-    """Call each ``work(connection)``, up to ``workers`` at once, one session each."""
+def _in_sessions(alias: str, work: list[Callable], workers: int) -> None:
+    """Call each item of ``work`` with a connection, up to ``workers`` at once, one session each."""
     import queue
     import threading
 
     from django.db import connections
 
     todo: queue.Queue = queue.Queue()
-    for group in groups:
-        todo.put(group)
+    for item in work:
+        todo.put(item)
     errors: list[Exception] = []
 
-    def work():
+    def run():
         try:
             while not errors:
                 try:
-                    group = todo.get_nowait()
+                    item = todo.get_nowait()
                 except queue.Empty:
                     return
-                group(connections[alias])
+                item(connections[alias])
         except Exception as e:  # re-raised in the calling thread
             errors.append(e)
         finally:
             connections[alias].close()
 
-    threads = [threading.Thread(target=work) for _ in range(min(workers, len(groups)))]
+    threads = [threading.Thread(target=run) for _ in range(min(workers, len(work)))]
     for thread in threads:
         thread.start()
     for thread in threads:
