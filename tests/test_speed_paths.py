@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 
 import portadb
+from portadb.backends import adapter_for
 
 from . import databases as db
 
@@ -37,20 +38,24 @@ def test_keys_and_unique_constraints_are_back_after_the_copy(zoo_source, empty):
             cursor.execute("INSERT INTO zoo_plainauto (id, name) VALUES (10, 'again')")
 
 
+def sqlite_reader(name: str):
+    """SQLite's connection, the column expression and Django's one converter of a zoo field."""
+    from tests.zoo.models import Everything
+
+    connection = connections["default"]
+    expression = Everything._meta.get_field(name).get_col(Everything._meta.db_table)
+    (reader,) = connection.ops.get_db_converters(expression)
+    return connection, expression, reader
+
+
 @pytest.mark.parametrize("stored", [
     "2024-02-29 23:59:59.999999", "2024-02-29 23:59:59", "1970-01-01 00:00:00.000001",
     "2024-03-31T02:30:00", "2024-03-31 02:30:00+02:00", "0001-01-01 00:00:00", "2024-01-01",
     "2024-1-2 3:04:05", None,
 ])
 def test_sqlite_fast_datetime_reader_gives_what_django_gives(stored):
-    from portadb.backends import adapter_for
-    from tests.zoo.models import Everything
-
-    connection = connections["default"]
     for name in ("datetime", "date"):
-        field = Everything._meta.get_field(name)
-        expression = field.get_col(Everything._meta.db_table)
-        (reader,) = connection.ops.get_db_converters(expression)
+        connection, expression, reader = sqlite_reader(name)
         fast = adapter_for(connection).fast_reader(reader, expression)
         assert fast is not None
         try:
@@ -70,13 +75,7 @@ def test_sqlite_fast_datetime_reader_gives_what_django_gives(stored):
     " " + "a" * 31, "zz345678123456781234567812345678", None,
 ])
 def test_sqlite_fast_uuid_reader_gives_what_django_gives(stored):
-    from portadb.backends import adapter_for
-    from tests.zoo.models import Everything
-
-    connection = connections["default"]
-    field = Everything._meta.get_field("uuid")
-    expression = field.get_col(Everything._meta.db_table)
-    (reader,) = connection.ops.get_db_converters(expression)
+    connection, expression, reader = sqlite_reader("uuid")
     fast = adapter_for(connection).fast_reader(reader, expression)
     try:
         expected = reader(stored, expression, connection)
@@ -118,13 +117,7 @@ ODD_DECIMALS = [1.23, 0.125, 2.675, 1e-9, 12345678.9, -0.005, 7, True, None, 0.1
 ])
 def test_sqlite_column_readers_give_what_django_gives(name, column):
     """A whole column at once, or value by value where it must: Django's values, or its error."""
-    from portadb.backends import adapter_for
-    from tests.zoo.models import Everything
-
-    connection = connections["default"]
-    field = Everything._meta.get_field(name)
-    expression = field.get_col(Everything._meta.db_table)
-    (reader,) = connection.ops.get_db_converters(expression)
+    connection, expression, reader = sqlite_reader(name)
     many = adapter_for(connection).column_reader(reader, expression)
     assert many is not None
     try:
@@ -161,7 +154,6 @@ _PLUS_2 = dt.timezone(dt.timedelta(hours=2))
 ])
 @pytest.mark.parametrize("target", ["mysql"])
 def test_mysql_fast_prep_gives_what_django_gives(target, name, value):
-    from portadb.backends import adapter_for
     from tests.zoo.models import Everything
 
     connection = connections[target]
