@@ -89,7 +89,7 @@ def column_for(field, source, target) -> Column:
         convert = read if stored else partial(_then, read, prep)
         many = reader.column_reader(readers[0], expression)
         if many is not None and not stored:
-            many = partial(_then_each, many, prep)
+            many = partial(then_each, many, prep)
     else:
         convert = _chain(readers, expression, field, source, target)
     return Column(field.column, field, convert, _describe(field, readers, source, target), many)
@@ -120,8 +120,28 @@ def _then(read: Converter, prep: Converter, value):
     return prep(read(value))
 
 
-def _then_each(many: Callable[[Sequence], list], prep: Converter, values: Sequence) -> list:
-    return list(map(prep, many(values)))
+def each_value(convert: Converter, values: Sequence) -> list:
+    """``convert`` applied to each of ``values``."""
+    return list(map(convert, values))
+
+
+def then_each(many: Callable[[Sequence], list], convert: Converter, values: Sequence) -> list:
+    """``many`` over the column, then ``convert`` over each of its results."""
+    return list(map(convert, many(values)))
+
+
+def non_null(fast: Callable[[Sequence], list], values: Sequence) -> list:
+    """``fast`` over the column's non-NULL values, with the NULLs put back where they were.
+
+    For converters that take a whole column in one C-level pass; whatever
+    ``fast`` raises reaches the caller, which then converts value by value.
+    """
+    present = [v for v in values if v is not None] if None in values else values
+    done = fast(present)
+    if present is values:
+        return done
+    made = iter(done)
+    return [None if v is None else next(made) for v in values]
 
 
 def _chain(readers, expression, field, source, target) -> Converter:

@@ -58,6 +58,7 @@ from django.db import DatabaseError, models
 from django.db.migrations.recorder import MigrationRecorder
 
 from .backends import adapter_for
+from .convert import each_value, non_null, then_each
 from .endpoints import Endpoint
 from .exceptions import PortadbError, first_line
 from .models import label, project_models, shared_models
@@ -580,32 +581,24 @@ def canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list]
         if canon is None and not readers:
             return None
     if not readers:
-        return partial(_each_value, canon)
+        return partial(each_value, canon)
     if len(readers) == 1:
         # The copy's fast readers (SQLite datetimes, dates, UUIDs, decimals): the same values, sooner.
         (reader,) = readers
         adapter = adapter_for(connection)
         many = adapter.column_reader(reader, expression)
         if many is not None:
-            return many if canon is None else partial(_then_each, many, canon)
+            return many if canon is None else partial(then_each, many, canon)
         read_one = (adapter.fast_reader(reader, expression)
                     or partial(reader, expression=expression, connection=connection))
-        return partial(_each_value, read_one if canon is None else lambda value: canon(read_one(value)))
+        return partial(each_value, read_one if canon is None else lambda value: canon(read_one(value)))
 
     def read(value):
         for reader in readers:
             value = reader(value, expression, connection)
         return value if canon is None else canon(value)
 
-    return partial(_each_value, read)
-
-
-def _each_value(convert, values: Sequence) -> list:
-    return list(map(convert, values))
-
-
-def _then_each(many, convert, values: Sequence) -> list:
-    return list(map(convert, many(values)))
+    return partial(each_value, read)
 
 
 def _for_field(field, adapter):
@@ -751,19 +744,21 @@ def _json_column(values: Sequence) -> list:
     A column holding anything else (bytes, a value with white space around
     it, text that is no JSON) goes value by value through :func:`_json`.
     """
-    present = [v for v in values if v is not None] if None in values else values
-    if _ENCODE_C is not None and present and set(map(type, present)) == {str}:
+    if _ENCODE_C is not None:
         try:
-            parsed = list(map(_JSON_DECODER.scan_once, present, repeat(0)))
-            if [end for _, end in parsed] == list(map(len, present)):
-                texts = list(map("".join, map(_ENCODE_C, [obj for obj, _ in parsed], repeat(0))))
-                if present is values:
-                    return texts
-                made = iter(texts)
-                return [None if v is None else next(made) for v in values]
+            return non_null(_json_texts, values)
         except (TypeError, ValueError, StopIteration):
             pass
     return list(map(_json, values))
+
+
+def _json_texts(texts: Sequence) -> list:
+    if set(map(type, texts)) - {str}:
+        raise TypeError("not all text")
+    parsed = list(map(_JSON_DECODER.scan_once, texts, repeat(0)))
+    if [end for _, end in parsed] != list(map(len, texts)):
+        raise ValueError("white space or more after a value")
+    return list(map("".join, map(_ENCODE_C, [obj for obj, _ in parsed], repeat(0))))
 
 
 def _json_float(text: str):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.backends.sqlite3.operations import DatabaseOperations
 from django.db.models.expressions import Col
 
+from ..convert import non_null
 from .base import Adapter as BaseAdapter
 
 # SQLite stores whatever bytes it is given as TEXT; invalid UTF-8 is kept as
@@ -174,15 +175,10 @@ def _is_decimal_converter(reader) -> bool:
 
 def _by_column(fast, one, values: Sequence) -> list:
     """``fast`` over the column's non-NULL values; ``one`` value by value if it refuses any."""
-    present = [v for v in values if v is not None] if None in values else values
     try:
-        done = fast(present)
+        return non_null(fast, values)
     except (TypeError, ValueError, ArithmeticError):
         return list(map(one, values))
-    if present is values:
-        return done
-    made = iter(done)
-    return [None if v is None else next(made) for v in values]
 
 
 _tzinfo = attrgetter("tzinfo")
