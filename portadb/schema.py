@@ -99,23 +99,25 @@ def build_deferred(connection, deferred: Sequence, workers: int = 1, check: Sequ
         return
     # Keys and constraints lock their table: one session per table. Plain
     # indexes only share-lock it, so they build side by side even on one table.
+    # A foreign key locks both its tables: two that share one never build at
+    # once, or a pair pointing opposite ways (a cycle) deadlocks.
     text = [(statement, str(statement)) for statement in deferred]
     foreign = [s for s, t in text if "FOREIGN KEY" in t]
     indexes = [[s] for s, t in text if t.lstrip().upper().startswith("CREATE INDEX")]
     keys = [s for s, t in text if s not in foreign and [s] not in indexes]
     dangling: list = []
-    for phase in (keys, foreign):
-        groups: dict[str, list] = {}
-        for statement in phase:
-            groups.setdefault(_table_of(statement), []).append(statement)
-        work = [partial(_run_statements, statements=group)
-                for group in sorted(groups.values(), key=len, reverse=True)]
-        if phase is keys:
-            work += [partial(_run_statements, statements=group) for group in indexes]
-            work += [partial(_collect_dangling, dangling, model, f) for model, f in _references(check)]
-        _in_sessions(connection.alias, work, workers)
-        if dangling:
-            _refuse_dangling(sorted(dangling))
+    groups: dict[str, list] = {}
+    for statement in keys:
+        groups.setdefault(_table_of(statement), []).append(statement)
+    work = [partial(_run_statements, statements=group)
+            for group in sorted(groups.values(), key=len, reverse=True)]
+    work += [partial(_run_statements, statements=group) for group in indexes]
+    work += [partial(_collect_dangling, dangling, model, f) for model, f in _references(check)]
+    _in_sessions(connection.alias, work, workers)
+    if dangling:
+        _refuse_dangling(sorted(dangling))
+    work = [(partial(_run_statements, statements=[s]), _tables_of(s)) for s in foreign]
+    _in_sessions(connection.alias, work, workers)
 
 
 def _run_statements(connection, statements: Sequence) -> None:
@@ -136,32 +138,50 @@ def _collect_dangling(found: list, model, field, connection) -> None:
     found += _dangling(connection, model, field)
 
 
-def _in_sessions(alias: str, work: list[Callable], workers: int) -> None:
-    """Call each item of ``work`` with a connection, up to ``workers`` at once, one session each."""
-    import queue
+def _in_sessions(alias: str, work: Sequence, workers: int) -> None:
+    """Call each item of ``work`` with a connection, up to ``workers`` at once, one session each.
+
+    An item is a callable, or a ``(callable, tables)`` pair: such an item waits
+    while another one that names one of its tables runs, and the items behind it
+    go first.
+    """
     import threading
 
     from django.db import connections
 
-    todo: queue.Queue = queue.Queue()
-    for item in work:
-        todo.put(item)
+    todo = [item if isinstance(item, tuple) else (item, frozenset()) for item in work]
+    busy: set[str] = set()
     errors: list[Exception] = []
+    turn = threading.Condition()
+
+    def take():
+        with turn:
+            while todo and not errors:
+                for i, (_, tables) in enumerate(todo):
+                    if busy.isdisjoint(tables):
+                        busy.update(tables)
+                        return todo.pop(i)
+                turn.wait()
+            return None
 
     def run():
         try:
-            while not errors:
+            while (item := take()) is not None:
+                call, tables = item
                 try:
-                    item = todo.get_nowait()
-                except queue.Empty:
-                    return
-                item(connections[alias])
+                    call(connections[alias])
+                finally:
+                    with turn:
+                        busy.difference_update(tables)
+                        turn.notify_all()
         except Exception as e:  # re-raised in the calling thread
-            errors.append(e)
+            with turn:
+                errors.append(e)
+                turn.notify_all()
         finally:
             connections[alias].close()
 
-    threads = [threading.Thread(target=run) for _ in range(min(workers, len(work)))]
+    threads = [threading.Thread(target=run) for _ in range(min(workers, len(todo)))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -174,6 +194,12 @@ def _table_of(statement) -> str:
     """The table a deferred statement changes (``ALTER TABLE t`` or ``CREATE INDEX ... ON t``)."""
     match = re.search(r'(?:ALTER TABLE|\bON)\s+[`"]?([^\s`"(]+)', str(statement))
     return match.group(1) if match else ""
+
+
+def _tables_of(statement) -> frozenset[str]:
+    """The tables a deferred statement locks: the one it changes and the one it references."""
+    match = re.search(r'\bREFERENCES\s+[`"]?([^\s`"(]+)', str(statement))
+    return frozenset({_table_of(statement)} | ({match.group(1)} if match else set()))
 
 
 def check_references(connection, models: Sequence) -> None:

@@ -26,6 +26,57 @@ def test_two_jobs_copy_every_value(zoo_source, empty):
     assert {t.table for t in report.tables if t.seconds > 0} >= {"zoo_everything", "auth_permission"}
 
 
+@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+def test_foreign_keys_of_a_cycle_build_in_parallel_without_deadlock(zoo_source, empty, target):
+    # zoo_author and zoo_book point at each other: built at once, their two
+    # ADD FOREIGN KEY statements lock the same two tables in opposite order.
+    from portadb import schema
+    from tests.zoo.models import Author, Book
+
+    portadb.copy(zoo_source, empty(target))
+    connection = connections[target]
+    statements = [s for s in schema.create_tables(connection, [Author, Book], collect_only=True).deferred
+                  if "FOREIGN KEY" in str(s) and schema.locate(s)[0] in ("zoo_author", "zoo_book")]
+    assert len(statements) == 2
+    for _ in range(20):
+        with connection.schema_editor() as editor:
+            for model in (Author, Book):
+                for name in editor._constraint_names(model, foreign_key=True):
+                    editor.execute(editor._delete_fk_sql(model, name))
+        schema.build_deferred(connection, statements, workers=2)
+    with connection.cursor() as cursor:
+        keys = [c for model in (Author, Book) for c in connection.introspection.get_constraints(
+            cursor, model._meta.db_table).values() if c["foreign_key"]]
+    assert sorted(c["foreign_key"][0] for c in keys) == ["zoo_author", "zoo_book"]
+
+
+def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
+    import threading
+
+    from portadb.schema import _in_sessions
+
+    alias = empty("postgresql")
+    together = threading.Barrier(2, timeout=30)
+    running: set[str] = set()
+    overlaps: list = []
+
+    def item(name: str, meet: bool = False):
+        def call(connection):
+            running.add(name)
+            if meet:
+                together.wait()  # breaks, failing the run, unless both run at once
+            else:
+                threading.Event().wait(0.3)
+                overlaps.extend(running - {name, "free1", "free2"})
+            running.discard(name)
+        return call
+
+    _in_sessions(alias, [(item("ab"), frozenset("ab")), (item("ba"), frozenset("ba")),
+                         (item("bc"), frozenset("bc")), (item("free1", True), frozenset("x")),
+                         (item("free2", True), frozenset("y"))], 2)
+    assert overlaps == []
+
+
 def test_keys_and_unique_constraints_are_back_after_the_copy(zoo_source, empty):
     target = empty("postgresql")
     portadb.copy(zoo_source, target)
