@@ -124,7 +124,10 @@ class Adapter:
         return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
 
     def read_cursor(self):
-        """A cursor for reading rows in bulk: the same values as Django's, by the fastest loaders."""
+        """A cursor for reading rows in bulk: the same values as Django's, by the fastest loaders.
+
+        Used as ``execute`` then ``fetchall``, query by query.
+        """
         return self.connection.cursor()
 
     def fast_reader(self, reader, expression):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from functools import partial
 from operator import attrgetter, methodcaller
 
 from django.conf import settings
+from django.db import OperationalError
 from django.db.backends.sqlite3.operations import DatabaseOperations
 from django.db.models.expressions import Col
 
@@ -23,6 +25,38 @@ from .base import Adapter as BaseAdapter
 # lone surrogates so the value checks can name it instead of the read failing.
 # A partial of str (not a Python function) keeps the decoding in C.
 _lenient_text = partial(str, encoding="utf-8", errors="surrogateescape")
+
+
+class _StrictFirst:
+    """A read cursor that decodes text in C, and leniently only a result that needs it.
+
+    sqlite3 decodes TEXT in C only with its default text factory; the lenient
+    one costs a call per value, a quarter of reading a table. A result holding
+    invalid UTF-8 fails strict decoding and is read again leniently. The query
+    runs in :meth:`fetchall`, where both attempts can see it.
+    """
+
+    def __init__(self, cursor, raw):
+        self._cursor, self._raw = cursor, raw
+        self._query: tuple = ()
+
+    def execute(self, sql: str, params=()):
+        self._query = (sql, params)
+        return self
+
+    def fetchall(self) -> list:
+        lenient = self._raw.text_factory
+        self._raw.text_factory = str
+        try:
+            self._cursor.execute(*self._query)
+            return self._cursor.fetchall()
+        except (sqlite3.OperationalError, OperationalError) as e:
+            if "decode" not in str(e):
+                raise
+        finally:
+            self._raw.text_factory = lenient
+        self._cursor.execute(*self._query)
+        return self._cursor.fetchall()
 
 
 class Adapter(BaseAdapter):
@@ -44,6 +78,11 @@ class Adapter(BaseAdapter):
                 yield
         finally:
             raw.text_factory = previous
+
+    @contextmanager
+    def read_cursor(self):
+        with self.connection.cursor() as cursor:
+            yield _StrictFirst(cursor, self.connection.connection)
 
     def select_column(self, column: str) -> str:
         # Django connects with PARSE_DECLTYPES, so the driver itself would parse
