@@ -148,6 +148,18 @@ def test_json_chunks_are_flagged_exactly_where_a_value_is_no_json(target, values
 
 
 @pytest.mark.parametrize("values, flagged", [
+    (["12345678123456781234567812345678", None, "f" * 32], []),
+    # Joined, these are 64 hex digits; alone, neither is 32.
+    (["1234567812345678", "123456781234567812345678123456781234567812345678"], [0, 1]),
+    (["A" * 32, "12345678-1234-5678-1234-567812345678", "{" + "a" * 32 + "}"], []),
+    (["g" * 32, "a" * 32, " " + "a" * 31, 12], [0, 3]),  # uuid.UUID reads the third
+])
+def test_uuid_chunks_are_flagged_exactly_where_a_value_is_no_uuid(values, flagged):
+    """The chunk-wide fast path and the value-by-value check agree."""
+    assert [i for i, kind in _check("uuid", values)] == flagged
+
+
+@pytest.mark.parametrize("values, flagged", [
     ([1.5, 9999.99, -9999.99, 0.01, None, 0, Decimal("1.50"), Decimal("-0.00")], []),
     ([1.5, 10000.0], [1]), ([0.001], [0]), ([1e-05], [0]), ([float("nan")], [0]),
     ([Decimal("12345.6")], [0]), (["abc", 2.5], [0]), ([99999], [0]), ([Decimal("1E+4")], [0]),

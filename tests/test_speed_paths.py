@@ -165,6 +165,11 @@ ODD_DECIMALS = [1.23, 0.125, 2.675, 1e-9, 12345678.9, -0.005, 7, True, None, 0.1
     ("date", [*ODD_DATETIMES, "2024-02-30"]),
     ("decimal", [1.23, 0.125, 2.675, -0.005, 7, None, 0.1 + 0.2]),
     ("decimal", ODD_DECIMALS),
+    ("uuid", ["12345678123456781234567812345678", None, "f" * 32, "0" * 32]),
+    ("uuid", ["12345678123456781234567812345678", "0x345678123456781234567812345678",
+              "12345678-1234-5678-1234-567812345678", "A" * 32]),
+    ("uuid", ["12345678123456781234567812345678", "-" + "f" * 31]),
+    ("uuid", ["12345678123456781234567812345678", "zz345678123456781234567812345678"]),
 ])
 def test_sqlite_column_readers_give_what_django_gives(name, column):
     """A whole column at once, or value by value where it must: Django's values, or its error."""
@@ -179,8 +184,8 @@ def test_sqlite_column_readers_give_what_django_gives(name, column):
         return
     got = many(column)
     assert got == expected
-    assert [(type(v), str(v), getattr(v, "tzinfo", None)) for v in got] == \
-        [(type(v), str(v), getattr(v, "tzinfo", None)) for v in expected]
+    assert [(type(v), str(v), getattr(v, "tzinfo", None), getattr(v, "is_safe", None)) for v in got] == \
+        [(type(v), str(v), getattr(v, "tzinfo", None), getattr(v, "is_safe", None)) for v in expected]
 
 
 _UTC = dt.timezone.utc

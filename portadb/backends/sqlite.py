@@ -7,10 +7,12 @@ import decimal
 import os
 import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 from operator import attrgetter, methodcaller
 
 from django.conf import settings
@@ -180,9 +182,9 @@ class Adapter(BaseAdapter):
         return None
 
     def column_reader(self, reader, expression):
-        """Django's datetime, date and decimal converters over a whole column at once.
+        """Django's datetime, date, UUID and decimal converters over a whole column at once.
 
-        ``fromisoformat``, ``replace`` and the decimal context's methods are
+        ``fromisoformat``, ``replace``, ``int`` and the decimal context's methods are
         mapped over the column's values in C; a column that holds a value
         they refuse (a string Django's regular expressions parse, a number in
         a date column, ...) is converted value by value by the reader itself.
@@ -195,6 +197,8 @@ class Adapter(BaseAdapter):
             fast = partial(_datetimes, tz)
         elif func is DatabaseOperations.convert_datefield_value:
             fast = _dates
+        elif func is DatabaseOperations.convert_uuidfield_value:
+            fast = _uuids
         elif _is_decimal_converter(reader) and isinstance(expression, Col):
             field = expression.output_field
             quantum = Decimal(1).scaleb(-field.decimal_places)
@@ -278,3 +282,20 @@ def _uuid(django, value):
 
 _new_uuid = object.__new__
 _set = object.__setattr__
+# UUID's slots, filled the way uuid.UUID fills them but from C (map) loops.
+_set_int = uuid.UUID.int.__set__
+_set_safe = uuid.UUID.is_safe.__set__
+
+
+def _uuids(values):
+    if not values:
+        return []
+    if set(map(type, values)) != {str} or set(map(len, values)) != {32}:
+        raise ValueError("not all 32 hex digits: left to the reader")
+    numbers = list(map(int, values, repeat(16)))  # what uuid.UUID does with 32 characters
+    if min(numbers) < 0:
+        raise ValueError("a negative number: left to the reader")
+    made = list(map(_new_uuid, repeat(uuid.UUID, len(numbers))))
+    deque(map(_set_int, made, numbers), maxlen=0)
+    deque(map(_set_safe, made, repeat(uuid.SafeUUID.unknown)), maxlen=0)
+    return made
