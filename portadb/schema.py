@@ -12,7 +12,7 @@ the data, and the source's ``django_migrations`` rows are copied, so
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -109,21 +109,22 @@ def build_deferred(connection, deferred: Sequence, workers: int = 1, check: Sequ
     groups: dict[str, list] = {}
     for statement in keys:
         groups.setdefault(_table_of(statement), []).append(statement)
-    work = [partial(_run_statements, statements=group)
-            for group in sorted(groups.values(), key=len, reverse=True)]
-    work += [partial(_run_statements, statements=group) for group in indexes]
+    run = partial(_run_statements, side_by_side=True)
+    work = [partial(run, statements=group) for group in sorted(groups.values(), key=len, reverse=True)]
+    work += [partial(run, statements=group) for group in indexes]
     work += [partial(_collect_dangling, dangling, model, f) for model, f in _references(check)]
     _in_sessions(connection.alias, work, workers)
     if dangling:
         _refuse_dangling(sorted(dangling))
-    work = [(partial(_run_statements, statements=[s]), _tables_of(s)) for s in foreign]
+    work = [(partial(run, statements=[s]), _tables_of(s)) for s in foreign]
     _in_sessions(connection.alias, work, workers)
 
 
-def _run_statements(connection, statements: Sequence) -> None:
+def _run_statements(connection, statements: Sequence, side_by_side: bool = False) -> None:
     from .backends import adapter_for
 
-    with adapter_for(connection).build_session(), connection.schema_editor(atomic=False) as editor:
+    session = adapter_for(connection).build_session(side_by_side)
+    with session, connection.schema_editor(atomic=False) as editor:
         for statement in statements:
             try:
                 editor.execute(statement)

@@ -50,6 +50,23 @@ def test_foreign_keys_of_a_cycle_build_in_parallel_without_deadlock(zoo_source, 
     assert sorted(c["foreign_key"][0] for c in keys) == ["zoo_author", "zoo_book"]
 
 
+def test_postgresql_builds_side_by_side_without_parallel_workers(empty):
+    connection = connections[empty("postgresql")]
+
+    def workers():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_maintenance_workers")
+            return cursor.fetchone()[0]
+
+    default = workers()
+    assert default != "0"
+    with adapter_for(connection).build_session(side_by_side=False):
+        assert workers() == default  # one session: the idle cores may help its builds
+    with adapter_for(connection).build_session(side_by_side=True):
+        assert workers() == "0"
+    assert workers() == default
+
+
 def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
     import threading
 

@@ -213,12 +213,13 @@ class Adapter:
                 self.connection.enable_constraint_checking()
 
     @contextmanager
-    def build_session(self):
+    def build_session(self, side_by_side: bool = False):
         """Session settings while the deferred keys, indexes and foreign keys are built.
 
         Where :attr:`validates_foreign_keys_when_built` is false, the copy has
         checked every foreign key just before (``schema.check_references``), so
-        the backend may skip checking them again.
+        the backend may skip checking them again. ``side_by_side``: other
+        sessions build at the same time, one per core.
         """
         yield
 

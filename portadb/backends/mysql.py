@@ -159,7 +159,7 @@ class Adapter(BaseAdapter):
                     )
 
     @contextmanager
-    def build_session(self):
+    def build_session(self, side_by_side: bool = False):
         # With foreign_key_checks on, InnoDB adds a foreign key by copying the
         # whole table; off, in place (about 7x faster). The references were
         # checked just before.
