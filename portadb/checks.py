@@ -219,12 +219,14 @@ def _no_constant(name):
 
 
 def _unique_keys(pairs):
-    seen = set()
-    for key, _ in pairs:
-        if key in seen:
-            raise ValueError(f"the key {key!r} appears twice; a normalising JSON column keeps one")
-        seen.add(key)
-    return dict(pairs)
+    made = dict(pairs)
+    if len(made) < len(pairs):  # a key came twice: name it
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice; a normalising JSON column keeps one")
+            seen.add(key)
+    return made
 
 
 def _has_surrogate(value) -> bool:

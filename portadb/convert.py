@@ -87,7 +87,8 @@ def column_for(field, source, target) -> Column:
         read = (reader.fast_reader(readers[0], expression)
                 or partial(readers[0], expression=expression, connection=source))
         convert = read if stored else partial(_then, read, prep)
-        many = reader.column_reader(readers[0], expression)
+        many = reader.column_reader(readers[0], expression,
+                                    scaled=stored and writer.stores_decimals_at_scale)
         if many is not None and not stored:
             many = partial(then_each, many, prep)
     else:

@@ -94,6 +94,19 @@ def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
     assert overlaps == []
 
 
+def test_decimals_are_stored_at_the_fields_scale_without_the_readers_quantize(zoo_source, empty):
+    from tests.zoo.models import Everything
+
+    target = empty("postgresql")
+    portadb.copy(zoo_source, target)
+    expected = [None if v is None else str(v) for v in
+                Everything.objects.using(zoo_source).order_by("pk").values_list("decimal", flat=True)]
+    with connections[target].cursor() as cursor:
+        cursor.execute("SELECT decimal::text FROM zoo_everything ORDER BY id")
+        assert [row[0] for row in cursor.fetchall()] == expected
+    assert any(v is not None for v in expected)
+
+
 def test_keys_and_unique_constraints_are_back_after_the_copy(zoo_source, empty):
     target = empty("postgresql")
     portadb.copy(zoo_source, target)
@@ -203,6 +216,19 @@ def test_sqlite_column_readers_give_what_django_gives(name, column):
     assert got == expected
     assert [(type(v), str(v), getattr(v, "tzinfo", None), getattr(v, "is_safe", None)) for v in got] == \
         [(type(v), str(v), getattr(v, "tzinfo", None), getattr(v, "is_safe", None)) for v in expected]
+
+
+@pytest.mark.parametrize("column", [[1.23, 0.125, 2.675, -0.005, 7, None, 0.1 + 0.2], ODD_DECIMALS])
+def test_sqlite_scaled_decimal_reader_gives_the_same_numbers(column):
+    connection, expression, reader = sqlite_reader("decimal")
+    many = adapter_for(connection).column_reader(reader, expression, scaled=True)
+    try:
+        expected = [reader(v, expression, connection) for v in column]
+    except Exception as e:
+        with pytest.raises(type(e)):
+            many(column)
+        return
+    assert many(column) == expected
 
 
 _UTC = dt.timezone.utc

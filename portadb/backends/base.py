@@ -39,6 +39,10 @@ class Adapter:
     #: converters) always has the field's ``decimal_places``: verify need not
     #: quantize it again.
     decimals_at_scale: bool = False
+    #: A ``DecimalField`` column keeps exactly the field's ``decimal_places``
+    #: (``numeric(p, s)``): a value with fewer is stored the same as the value
+    #: quantized, so a reader need not quantize what it hands to the COPY.
+    stores_decimals_at_scale: bool = False
     #: Value checks a column *read* from this database cannot fail, because its
     #: column types already refuse such values; the scan skips them.
     enforced_checks: frozenset = frozenset()
@@ -134,11 +138,13 @@ class Adapter:
         """A faster function with the same results as Django's converter ``reader``, or ``None``."""
         return None
 
-    def column_reader(self, reader, expression):
+    def column_reader(self, reader, expression, scaled: bool = False):
         """A function from a column's values to what ``reader`` makes of each, or ``None``.
 
         For converters that a whole column can pass through in one C-level
-        pass (no Python call per value); the results are the same.
+        pass (no Python call per value); the results are the same. With
+        ``scaled``, a decimal may come with fewer decimal places than the field's
+        (the same number; the target stores it at its scale).
         """
         return None
 

@@ -48,6 +48,7 @@ class Adapter(BaseAdapter):
     validates_foreign_keys_when_built = True
     # numeric(p, s) returns s decimal places.
     decimals_at_scale = True
+    stores_decimals_at_scale = True
     write_rate = 800_000
 
     def __init__(self, connection):

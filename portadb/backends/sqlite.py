@@ -181,7 +181,7 @@ class Adapter(BaseAdapter):
             return partial(_uuid, django)
         return None
 
-    def column_reader(self, reader, expression):
+    def column_reader(self, reader, expression, scaled: bool = False):
         """Django's datetime, date, UUID and decimal converters over a whole column at once.
 
         ``fromisoformat``, ``replace``, ``int`` and the decimal context's methods are
@@ -202,7 +202,8 @@ class Adapter(BaseAdapter):
         elif _is_decimal_converter(reader) and isinstance(expression, Col):
             field = expression.output_field
             quantum = Decimal(1).scaleb(-field.decimal_places)
-            fast = partial(_decimals, methodcaller("quantize", quantum, context=field.context))
+            quantize = None if scaled else methodcaller("quantize", quantum, context=field.context)
+            fast = partial(_decimals, quantize)
         else:
             return None
         one = self.fast_reader(reader, expression) or partial(reader, expression=expression,
@@ -242,6 +243,8 @@ def _dates(values):
 
 
 def _decimals(quantize, values):
+    if quantize is None:
+        return list(map(_create_decimal, values))
     return list(map(quantize, map(_create_decimal, values)))
 
 
