@@ -62,10 +62,14 @@ def check_options(on_error: str, reject_file: str | None) -> None:
                                " writable directory.")
 
 
-def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int) -> Abort | Reject:
-    """The policy object of one copy; call inside the source's snapshot."""
+def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int,
+             resumed: bool = False) -> Abort | Reject:
+    """The policy object of one copy; call inside the source's snapshot.
+
+    ``resumed``: the copy continues an interrupted one, whose reject file is kept.
+    """
     if on_error == "reject":
-        return Reject(plan, reject_file, scan_values(plan, chunk_size))
+        return Reject(plan, reject_file, scan_values(plan, chunk_size), resumed)
     return Abort(plan)
 
 
@@ -109,19 +113,29 @@ class Abort(_Policy):
 
 
 class Reject(_Policy):
-    """Leave out the rows the scan refused; write them to a JSON Lines file."""
+    """Leave out the rows the scan refused; write them to a JSON Lines file.
+
+    The lines of a chunk reach the file before the chunk commits. A resumed
+    copy keeps the lines its interrupted run wrote (the rows of its committed
+    chunks are not read again) and writes none of them twice.
+    """
 
     #: One reject file and one count: rows are rejected in this process only.
     parallel_safe = False
 
-    def __init__(self, plan: Plan, path: str, scan: ScanResult):
+    def __init__(self, plan: Plan, path: str, scan: ScanResult, resumed: bool = False):
         self.plan = plan
         self.path = path
         self.scan = scan
         self.refused = scan.refused()
         self.rejected: Counter = Counter()
+        kept = _earlier_lines(path) if resumed else []
+        #: (table, primary key as JSON) of the rows in the file already.
+        self.written = {(line["table"], json.dumps(line["pk"])) for line in map(json.loads, kept)}
+        self.rejected.update(table for table, _ in self.written)
         try:  # created even when nothing is refused: an empty file says so
             self.file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 -- see close()
+            self.file.writelines(kept)
         except OSError as e:
             raise PortadbError(f"Cannot write the reject file {path!r}: {e.strerror}.") from e
 
@@ -140,9 +154,15 @@ class Reject(_Policy):
                 if reasons is None:
                     kept.append(row)
                     continue
+                where = (job.table, json.dumps(encode(pk)))
+                if where in self.written:
+                    continue  # rejected by the interrupted run, in a chunk it did not commit
+                self.written.add(where)
                 self.rejected[job.table] += 1
                 for refusal in reasons:
                     self._write(refusal, dict(zip(names, row)))
+            if len(kept) < len(rows):
+                self.file.flush()  # before the chunk commits: a killed copy loses no line
             return kept
 
         return guard
@@ -155,6 +175,28 @@ class Reject(_Policy):
 
     def close(self) -> None:
         self.file.close()
+
+
+def _earlier_lines(path: str) -> list[str]:
+    """The complete lines of an interrupted copy's reject file (none if there is none)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.readlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise PortadbError(f"Cannot read the reject file {path!r} of the interrupted copy: {e}.") from e
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()  # cut short by the interruption; that chunk is read again
+    for number, line in enumerate(lines, 1):
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not {"table", "pk"} <= parsed.keys():
+            raise PortadbError(f"The reject file {path!r} is not one portadb wrote (line {number});"
+                               " resume with the interrupted copy's reject file.") from None
+    return lines
 
 
 def _identity(rows):

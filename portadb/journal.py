@@ -63,6 +63,8 @@ TableRow = _model("TableRow", "portadb_journal", {
     "table": models.CharField(max_length=255, primary_key=True),
     "position": models.TextField(null=True),
     "rows": models.BigIntegerField(default=0),
+    #: Rows read and left out (``--on-error=reject``), up to ``position``.
+    "rejected": models.BigIntegerField(default=0),
 })
 
 
@@ -81,10 +83,12 @@ class Deferred:
 
 @dataclass
 class Position:
-    """How far one table got: its last committed key (``None``: no row yet) and row count."""
+    """How far one table got: its last committed key (``None``: no row yet), the rows
+    written and the rows read but rejected up to it."""
 
     key: list | None
     rows: int
+    rejected: int = 0
 
 
 class Journal:
@@ -150,10 +154,16 @@ class Journal:
                 "Cannot resume: the tables or columns of the project changed since the copy "
                 f"started ({', '.join(changed)}); copy again with --replace."
             )
-        positions = {
-            r.table: Position(_decode(r.position), r.rows)
-            for r in TableRow.objects.using(target.alias).all()
-        }
+        try:
+            positions = {
+                r.table: Position(_decode(r.position), r.rows, r.rejected)
+                for r in TableRow.objects.using(target.alias).all()
+            }
+        except DatabaseError as e:  # a journal without the rejected column
+            raise PreconditionError(
+                f"Cannot resume: the journal on {target.display} was written by an older portadb "
+                f"({first_line(e)}); copy again with --replace."
+            ) from e
         deferred = [Deferred(*item) for item in json.loads(run.deferred)]
         journal = cls(target, run.state, positions, deferred)
         if run.state != SCHEMA:
@@ -172,10 +182,11 @@ class Journal:
         stored = json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
         self._set_state(LOADING, deferred=stored)  # one UPDATE: both or neither
 
-    def advance(self, table: str, key: Sequence, rows: int) -> None:
-        """Record a chunk; call it inside the transaction that writes the chunk."""
+    def advance(self, table: str, key: Sequence, rows: int, rejected: int = 0) -> None:
+        """Record a chunk: ``rows`` written, ``rejected`` left out; call it inside the
+        transaction that writes the chunk."""
         TableRow.objects.using(self.target.alias).filter(table=table).update(
-            position=_encode(key), rows=F("rows") + rows
+            position=_encode(key), rows=F("rows") + rows, rejected=F("rejected") + rejected
         )
 
     def complete(self) -> None:
@@ -186,7 +197,8 @@ class Journal:
         return self.positions[table].key
 
     def committed(self, table: str) -> int:
-        return self.positions[table].rows
+        """Rows of ``table`` read by the interrupted copy: written or rejected."""
+        return self.positions[table].rows + self.positions[table].rejected
 
     def _set_state(self, state: str, **more) -> None:
         RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
@@ -207,9 +219,10 @@ class Journal:
             pos = self.positions[job.table]
             on_target = target.count(job.table)
             below = count_through(source, job, pos.key)
-            if on_target != pos.rows or below != pos.rows:
+            if on_target != pos.rows or below != pos.rows + pos.rejected:
+                rejected = f" (and {pos.rejected} rejected)" if pos.rejected else ""
                 raise PreconditionError(
-                    f"Cannot resume {job.label}: the journal records {pos.rows} rows up to "
+                    f"Cannot resume {job.label}: the journal records {pos.rows} rows{rejected} up to "
                     f"{_key_text(pos.key)}, but the source now has {below} and the target "
                     f"{on_target}; copy again with --replace."
                 )

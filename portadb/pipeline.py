@@ -159,7 +159,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = DEFAULT_CHUNK_SI
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     timings = {}
     # The policy for refused values; with reject, it scans the source first, in the snapshot.
-    with src.adapter.snapshot(), guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
+    with src.adapter.snapshot(), \
+            guard.for_copy(plan, on_error, reject_file, chunk_size, resumed=journal is not None) as policy:
         journal = journal or Journal.begin(plan)
         steps = _schema(plan, journal, drop=replace or report.resumed)
         with tgt.adapter.load_session(), collector_paused():

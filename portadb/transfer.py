@@ -65,7 +65,8 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
                     adapter.write_rows(job.table, names, convert_rows(rows, job.columns))
                 if journal:
                     # The last key *read*: a resumed copy must not read rejected rows again.
-                    journal.advance(job.table, [read[-1][i] for i in key_index], len(rows))
+                    journal.advance(job.table, [read[-1][i] for i in key_index], len(rows),
+                                    len(read) - len(rows))
         except Exception as e:
             raise TransferError(
                 f"Could not write {job.label} rows {_pk_range(read, job)} to {target.display}: "

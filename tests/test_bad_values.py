@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import partial
 
 import pytest
 from django.db import connections
@@ -16,6 +17,7 @@ from portadb.reports import FindingKind as K
 
 from . import databases as db
 from .baddata import MY, PG, spoil
+from .zoo import models as m
 
 TARGETS = [pytest.param("postgresql", id="sqlite->postgresql"), pytest.param("mysql", id="sqlite->mariadb")]
 
@@ -197,3 +199,39 @@ def _delete(alias, table, pk):
     db = sqlite3.connect(settings.DATABASES[alias]["NAME"], isolation_level=None)
     db.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', [pk])
     db.close()
+
+
+@pytest.mark.parametrize("where", ["in-a-chunk", "between-tables"])
+def test_a_resumed_reject_copy_keeps_every_rejected_row_once(bad_source, empty, tmp_path, where):
+    from . import processes
+    from .test_resume import chunks_before
+
+    source, _ = bad_source
+    target = empty("postgresql")
+    whole = tmp_path / "whole.jsonl"
+    expected = portadb.copy(source, target, on_error="reject", reject_file=str(whole), chunk_size=3)
+
+    target = empty("postgresql")
+    path = tmp_path / "resumed.jsonl"
+    rows = m.Everything._base_manager.using(source).count()
+    before = chunks_before(source, target, "zoo_everything")
+    # The last chunk of zoo_everything holds bad rows: its lines are written, it never commits.
+    stop = f"chunk:{before + -(-rows // 3)}" if where == "in-a-chunk" else \
+        f"table:{[t.table for t in expected.tables].index('zoo_everything') + 1}"
+    proc = processes.start("copy", f"--from={source}", f"--to={target}", "--chunk-size=3",
+                           "--on-error=reject", f"--reject-file={path}", stop=stop)
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+    assert reject_lines(path), "the interrupted copy had rejected rows already"
+
+    report = portadb.copy(source, target, resume=True, on_error="reject", reject_file=str(path),
+                          chunk_size=3)
+    assert report.resumed
+    key = partial(json.dumps, sort_keys=True)
+    assert sorted(map(key, reject_lines(path))) == sorted(map(key, reject_lines(whole)))
+    assert {t.table: t.rejected for t in report.tables} == {t.table: t.rejected for t in expected.tables}
+    rejected = {}
+    for x in reject_lines(path):
+        rejected.setdefault(x["table"], set()).add(x["pk"])
+    assert_rest_copied_exactly(source, target, rejected)
+
