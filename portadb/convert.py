@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 
 from django.db import models
@@ -52,6 +53,28 @@ class Column:
     convert_column: Callable[[Sequence], list] | None = None
 
 
+class ScaledIntegers(list):
+    """A ``DecimalField`` column's values as exact integers: each value is ``n * 10**-scale``.
+
+    What a source backend's column reader may hand a target that encodes
+    decimals from integers itself (``Adapter.writes_scaled_integers``): the
+    same numbers Django would read, without making a ``Decimal`` of each.
+    """
+
+    def __init__(self, values: Sequence, scale: int):
+        super().__init__(values)
+        self.scale = scale
+
+    def decimals(self) -> list:
+        """The values as Django reads them."""
+        return [None if n is None else Decimal(n).scaleb(-self.scale) for n in self]
+
+
+def as_values(column: Sequence) -> Sequence:
+    """A converted column's values as Django reads them (:class:`ScaledIntegers` made decimals)."""
+    return column.decimals() if isinstance(column, ScaledIntegers) else column
+
+
 def columns_for(model, source, target) -> list[Column]:
     """The columns of ``model``'s table with their converters, source to target.
 
@@ -88,7 +111,8 @@ def column_for(field, source, target) -> Column:
                 or partial(readers[0], expression=expression, connection=source))
         convert = read if stored else partial(_then, read, prep)
         many = reader.column_reader(readers[0], expression,
-                                    scaled=stored and writer.stores_decimals_at_scale)
+                                    scaled=stored and writer.stores_decimals_at_scale,
+                                    integers=stored and writer.writes_scaled_integers)
         if many is not None and not stored:
             many = partial(then_each, many, prep)
     else:
@@ -96,17 +120,27 @@ def column_for(field, source, target) -> Column:
     return Column(field.column, field, convert, _describe(field, readers, source, target), many)
 
 
-def convert_rows(rows: Sequence[Sequence], columns: Sequence[Column]) -> list[tuple]:
-    """Apply each column's converter to ``rows``, column by column."""
-    if all(c.convert is None for c in columns):
-        return rows
-    by_column = list(zip(*rows))
+def converts(columns: Sequence[Column]) -> bool:
+    """Whether any of ``columns`` changes its values on the way."""
+    return any(c.convert is not None for c in columns)
+
+
+def convert_columns(by_column: Sequence[Sequence], columns: Sequence[Column]) -> list[Sequence]:
+    """Apply each column's converter to a chunk given column by column (``by_column[i]``: column ``i``)."""
+    converted = list(by_column)
     for i, column in enumerate(columns):
         if column.convert_column is not None:
-            by_column[i] = column.convert_column(by_column[i])
+            converted[i] = column.convert_column(converted[i])
         elif column.convert is not None:
-            by_column[i] = list(map(column.convert, by_column[i]))
-    return list(zip(*by_column))
+            converted[i] = list(map(column.convert, converted[i]))
+    return converted
+
+
+def convert_rows(rows: Sequence[Sequence], columns: Sequence[Column]) -> Sequence[Sequence]:
+    """Apply each column's converter to ``rows``, column by column."""
+    if not converts(columns):
+        return rows
+    return list(zip(*map(as_values, convert_columns(list(zip(*rows)), columns))))
 
 
 def _plain(field) -> bool:

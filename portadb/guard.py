@@ -31,7 +31,8 @@ ON_ERROR = ("abort", "reject")
 #: Primary keys named per field in the copy report.
 _FIRST_PKS = 10
 
-ChunkGuard = Callable[[Sequence[Sequence]], Sequence[Sequence]]
+#: Called with a chunk's rows and a function returning them column by column.
+ChunkGuard = Callable[[Sequence[Sequence], Callable[[], list]], Sequence[Sequence]]
 
 
 class ValueRefused(DataError):
@@ -100,8 +101,8 @@ class Abort(_Policy):
         checks = TableChecks(job, self.plan.source, self.plan.target,
                              dangling_rows(self.plan.source, job))
 
-        def guard(rows):
-            refused = checks.check(rows)
+        def guard(rows, by_column=None):
+            refused = checks.check(rows, by_column)
             if refused:
                 raise ValueRefused(refused)
             return rows
@@ -146,7 +147,7 @@ class Reject(_Policy):
         names = job.column_names
         key_index = [names.index(k) for k in job.key]
 
-        def guard(rows):
+        def guard(rows, by_column=None):
             kept = []
             for row in rows:
                 pk = row[key_index[0]] if len(key_index) == 1 else tuple(row[i] for i in key_index)
@@ -161,8 +162,9 @@ class Reject(_Policy):
                 self.rejected[job.table] += 1
                 for refusal in reasons:
                     self._write(refusal, dict(zip(names, row)))
-            if len(kept) < len(rows):
-                self.file.flush()  # before the chunk commits: a killed copy loses no line
+            if len(kept) == len(rows):
+                return rows
+            self.file.flush()  # before the chunk commits: a killed copy loses no line
             return kept
 
         return guard
@@ -199,7 +201,7 @@ def _earlier_lines(path: str) -> list[str]:
     return lines
 
 
-def _identity(rows):
+def _identity(rows, by_column=None):
     return rows
 
 

@@ -51,11 +51,15 @@ class TableChecks:
             return row[self.key_index[0]]
         return tuple(row[i] for i in self.key_index)
 
-    def check(self, rows: Sequence[Sequence]) -> list[Refusal]:
-        """The refused values of ``rows``: at most one per row and field."""
+    def check(self, rows: Sequence[Sequence], by_column: Callable[[], list] | None = None) -> list[Refusal]:
+        """The refused values of ``rows``: at most one per row and field.
+
+        ``by_column`` returns the same rows column by column, where the caller
+        has them (or will need them too).
+        """
         found: dict[tuple[int, str], Refusal] = {}
         if self.columns:
-            by_column = list(zip(*rows))
+            by_column = by_column() if by_column is not None else list(zip(*rows))
             for i, name, checks in self.columns:
                 for check in checks:
                     for r, kind, reason in check(by_column[i]):

@@ -211,6 +211,9 @@ ODD_DECIMALS = [1.23, 0.125, 2.675, 1e-9, 12345678.9, -0.005, 7, True, None, 0.1
               "12345678-1234-5678-1234-567812345678", "A" * 32]),
     ("uuid", ["12345678123456781234567812345678", "-" + "f" * 31]),
     ("uuid", ["12345678123456781234567812345678", "zz345678123456781234567812345678"]),
+    ("boolean", [1, 0, 1.0, True, 0, 1]),
+    ("null_boolean", [1, None, 0, None]),
+    ("boolean", [1, 0, 2, "t", b"1", -1]),
 ])
 def test_sqlite_column_readers_give_what_django_gives(name, column):
     """A whole column at once, or value by value where it must: Django's values, or its error."""
@@ -233,6 +236,96 @@ def test_sqlite_scaled_decimal_reader_gives_the_same_numbers(column):
     expected = djangos_column(many, reader, expression, connection, column)
     if expected is not None:
         assert many(column) == expected
+
+
+#: Exactly numbers of scale 4, 14 digits at most (zoo's decimal): read as integers.
+SCALED_DECIMALS = [1.23, 7, None, -0.005, 0.0, 9999999999.9999, -9999999999.9999, 1e-4, 12345.6789, 2**33]
+
+
+@pytest.mark.parametrize("column, integers", [
+    (SCALED_DECIMALS, True),
+    ([None, None], True),
+    ([1.23, 0.12345], False),  # five places: Django rounds it
+    ([1.23, 99999999999.0], False),  # 15 digits at scale 4: more than max_digits
+    ([1.23, -0.0], False),  # Django reads Decimal("-0.0000")
+    ([1.23, 0.1 + 0.2], False),  # 0.30000000000000004: more than 15 digits
+    ([1.23, "3.25"], False), ([1.23, float("nan")], False), ([1.23, float("inf")], False),
+    ([1.23, 10**30], False), ([1.23, b"1"], False),
+])
+def test_sqlite_decimal_reader_gives_integers_only_when_they_are_djangos_numbers(column, integers):
+    from portadb.convert import ScaledIntegers, as_values
+
+    connection, expression, reader = sqlite_reader("decimal")
+    many = adapter_for(connection).column_reader(reader, expression, scaled=True, integers=True)
+    scaled = adapter_for(connection).column_reader(reader, expression, scaled=True)
+    column = tuple(column)  # as a chunk's transposition gives it
+    try:
+        got = many(column)
+    except Exception as e:  # Django's error, as the reader without integers raises it
+        assert not integers
+        with pytest.raises(type(e)):
+            scaled(column)
+        return
+    assert isinstance(got, ScaledIntegers) is integers
+    if integers:  # exactly Django's decimals, to the last place
+        expected = [reader(v, expression, connection) for v in column]
+        assert [None if v is None else str(v) for v in as_values(got)] == \
+            [None if v is None else str(v) for v in expected]
+    else:  # what the reader gives without integers
+        assert list(map(str, got)) == list(map(str, scaled(column)))
+
+
+def encoded_copies(adapter, monkeypatch) -> list:
+    """Whether each COPY the adapter runs is its encoded binary one (not a retry in text)."""
+    calls: list = []
+    original = adapter._copy
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("encoded", False))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(adapter, "_copy", spy)
+    return calls
+
+
+def test_postgresql_encodes_integer_decimals_as_the_numbers_they_are(empty, monkeypatch):
+    from portadb.convert import ScaledIntegers
+
+    connection = connections[empty("postgresql")]
+    adapter = adapter_for(connection)
+    copies = encoded_copies(adapter, monkeypatch)
+    scales = [0, 2, 4, 6, 10]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE numbers (id int, " +
+                       ", ".join(f"s{s} numeric(15, {s})" for s in scales) + ")")
+    numbers = [0, 1, -1, 7, 10**4, 10**8 - 1, -(10**12), 10**12 + 3, 10**15 - 1, -(10**15 - 1), None]
+    adapter.write_columns("numbers", ["id"] + [f"s{s}" for s in scales],
+                          [list(range(len(numbers)))] + [ScaledIntegers(numbers, s) for s in scales])
+    assert copies == [True]  # no retry in text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"s{s}::text" for s in scales) + " FROM numbers ORDER BY id")
+        stored = list(zip(*cursor.fetchall()))
+    for scale, column in zip(scales, stored):
+        expected = [None if n is None else f"{Decimal(n).scaleb(-scale):f}" for n in numbers]
+        assert list(column) == expected, scale
+
+
+def test_postgresql_encodes_booleans_and_json_text_as_they_are(empty, monkeypatch):
+    connection = connections[empty("postgresql")]
+    adapter = adapter_for(connection)
+    copies = encoded_copies(adapter, monkeypatch)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE encoded (id int, flag boolean, doc jsonb)")
+    flags = [True, False, None, True]
+    docs = ['{"a": 1, "b": [true, null]}', None, r'"caf\u00e9 \ud83d\ude80 é 🚀"', "12.50"]
+    adapter.write_columns("encoded", ["id", "flag", "doc"], [[1, 2, 3, 4], flags, docs])
+    assert copies == [True]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT flag, doc::text FROM encoded ORDER BY id")
+        rows = cursor.fetchall()
+        cursor.execute("SELECT " + ", ".join("%s::jsonb::text" for d in docs if d), [d for d in docs if d])
+        normal = iter(cursor.fetchone())
+    assert rows == [(f, None if d is None else next(normal)) for f, d in zip(flags, docs)]
 
 
 _UTC = dt.timezone.utc

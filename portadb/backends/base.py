@@ -43,6 +43,9 @@ class Adapter:
     #: (``numeric(p, s)``): a value with fewer is stored the same as the value
     #: quantized, so a reader need not quantize what it hands to the COPY.
     stores_decimals_at_scale: bool = False
+    #: The bulk write takes a ``DecimalField`` column as exact integers
+    #: (:class:`~portadb.convert.ScaledIntegers`), where a source can read it so.
+    writes_scaled_integers: bool = False
     #: Value checks a column *read* from this database cannot fail, because its
     #: column types already refuse such values; the scan skips them.
     enforced_checks: frozenset = frozenset()
@@ -138,13 +141,14 @@ class Adapter:
         """A faster function with the same results as Django's converter ``reader``, or ``None``."""
         return None
 
-    def column_reader(self, reader, expression, scaled: bool = False):
+    def column_reader(self, reader, expression, scaled: bool = False, integers: bool = False):
         """A function from a column's values to what ``reader`` makes of each, or ``None``.
 
         For converters that a whole column can pass through in one C-level
         pass (no Python call per value); the results are the same. With
         ``scaled``, a decimal may come with fewer decimal places than the field's
-        (the same number; the target stores it at its scale).
+        (the same number; the target stores it at its scale). With ``integers``,
+        a decimal column may come as :class:`~portadb.convert.ScaledIntegers`.
         """
         return None
 
@@ -240,6 +244,16 @@ class Adapter:
         sql = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({marks})"
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, rows)
+
+    def write_columns(self, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> None:
+        """:meth:`write_rows` for a chunk given column by column (``values[i]``: column ``i``).
+
+        The copy converts a chunk column by column; a backend whose bulk path
+        encodes some columns faster that way does so before making the rows.
+        """
+        from ..convert import as_values
+
+        self.write_rows(table, columns, list(zip(*map(as_values, values))))
 
     def defer_keys(self, tables: Sequence[str]) -> list[str]:
         """Drop the primary keys and unique constraints of the new, empty ``tables``.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import os
 import sqlite3
 import uuid
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from operator import attrgetter, methodcaller
+from operator import attrgetter, eq, methodcaller, truediv
 
 from django.conf import settings
 from django.db import OperationalError
@@ -181,13 +182,15 @@ class Adapter(BaseAdapter):
             return partial(_uuid, django)
         return None
 
-    def column_reader(self, reader, expression, scaled: bool = False):
-        """Django's datetime, date, UUID and decimal converters over a whole column at once.
+    def column_reader(self, reader, expression, scaled: bool = False, integers: bool = False):
+        """Django's datetime, date, UUID, boolean and decimal converters over a whole column at once.
 
         ``fromisoformat``, ``replace``, ``int`` and the decimal context's methods are
         mapped over the column's values in C; a column that holds a value
         they refuse (a string Django's regular expressions parse, a number in
         a date column, ...) is converted value by value by the reader itself.
+        With ``integers``, a decimal column whose every value is exactly a
+        number of the field's scale comes as :class:`~portadb.convert.ScaledIntegers`.
         """
         func = getattr(reader, "__func__", None)
         if func is DatabaseOperations.convert_datetimefield_value:
@@ -199,6 +202,8 @@ class Adapter(BaseAdapter):
             fast = _dates
         elif func is DatabaseOperations.convert_uuidfield_value:
             fast = _uuids
+        elif func is DatabaseOperations.convert_booleanfield_value:
+            fast = _booleans
         elif _is_decimal_converter(reader) and isinstance(expression, Col):
             field = expression.output_field
             quantum = Decimal(1).scaleb(-field.decimal_places)
@@ -208,7 +213,12 @@ class Adapter(BaseAdapter):
             return None
         one = self.fast_reader(reader, expression) or partial(reader, expression=expression,
                                                               connection=self.connection)
-        return partial(_by_column, fast, one)
+        many = partial(_by_column, fast, one)
+        if getattr(fast, "func", None) is _decimals and integers \
+                and expression.output_field.decimal_places <= _DIGITS:
+            field = expression.output_field
+            return partial(_scaled_integers, field.decimal_places, field.max_digits, many)
+        return many
 
 
 def _is_decimal_converter(reader) -> bool:
@@ -221,7 +231,7 @@ def _by_column(fast, one, values: Sequence) -> list:
     """``fast`` over the column's non-NULL values; ``one`` value by value if it refuses any."""
     try:
         return non_null(fast, values)
-    except (TypeError, ValueError, ArithmeticError):
+    except (TypeError, ValueError, ArithmeticError, LookupError):
         return list(map(one, values))
 
 
@@ -238,8 +248,51 @@ def _datetimes(tz, values):
     return list(map(methodcaller("replace", tzinfo=tz), parsed))
 
 
+# What Django's converter makes of 1 and 0 (and of 1.0, True, ...: equal keys);
+# any other value is a KeyError, and the column goes to the converter itself.
+_booleans_of = {1: True, 0: False}.__getitem__
+
+
+def _booleans(values):
+    return list(map(_booleans_of, values))
+
+
 def _dates(values):
     return list(map(dt.date.fromisoformat, values))
+
+
+#: Significant digits of Django's decimal context for SQLite's REALs.
+_DIGITS = 15
+
+
+def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
+    """The column as ScaledIntegers when each value is exactly what Django reads, else ``otherwise(values)``.
+
+    Django reads a REAL ``v`` as ``v`` rounded to 15 significant digits, then
+    quantized to the scale. When ``n = round(v * 10**scale)`` has at most 15
+    digits (and ``max_digits``) and ``v`` is the double nearest to
+    ``n * 10**-scale`` (``n / 10**scale == v``, a correctly rounded division),
+    that decimal has few enough digits to come back from ``v`` unchanged:
+    Django reads exactly ``n * 10**-scale``. Anything else (text, NaN, a value
+    with more places) leaves the column to ``otherwise``.
+    """
+    from ..convert import ScaledIntegers
+
+    present = [v for v in values if v is not None] if None in values else values
+    power = float(10**scale)
+    try:
+        numbers = list(map(round, map(power.__mul__, present)))
+        exact = all(map(eq, map(truediv, numbers, repeat(power)), present))
+    except (TypeError, ValueError, OverflowError):  # text, bytes, NaN, infinities
+        return otherwise(values)
+    if not exact or (numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, _DIGITS)):
+        return otherwise(values)
+    if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in present if v == 0):
+        return otherwise(values)  # -0.0: Django reads Decimal("-0.0000")
+    if present is not values:
+        made = iter(numbers)
+        numbers = [None if v is None else next(made) for v in values]
+    return ScaledIntegers(numbers, scale)
 
 
 def _decimals(quantize, values):
