@@ -9,6 +9,7 @@ them and where the speed comes from.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,26 +54,41 @@ class Column:
     convert_column: Callable[[Sequence], list] | None = None
 
 
-class ScaledIntegers(list):
-    """A ``DecimalField`` column's values as exact integers: each value is ``n * 10**-scale``.
+class ColumnForm(list):
+    """A converted column in a form the target encodes itself, not one value per row as Django reads it.
 
-    What a source backend's column reader may hand a target that encodes
-    decimals from integers itself (``Adapter.writes_scaled_integers``): the
-    same numbers Django would read, without making a ``Decimal`` of each.
+    A source backend's column reader hands such a form to a target that
+    lists it in ``Adapter.column_forms``, where every value of a chunk has it:
+    the same data without making a Python object of Django's kind for each
+    value. :meth:`values` gives Django's values.
     """
 
-    def __init__(self, values: Sequence, scale: int):
-        super().__init__(values)
+    def values(self) -> list:
+        """The values as Django reads them."""
+        raise NotImplementedError
+
+
+class ScaledIntegers(ColumnForm):
+    """A ``DecimalField`` column as exact integers: each value is ``n * 10**-scale``."""
+
+    def __init__(self, numbers: Sequence, scale: int):
+        super().__init__(numbers)
         self.scale = scale
 
-    def decimals(self) -> list:
-        """The values as Django reads them."""
+    def values(self) -> list:
         return [None if n is None else Decimal(n).scaleb(-self.scale) for n in self]
 
 
+class UuidBytes(ColumnForm):
+    """A ``UUIDField`` column as the 16 bytes of each UUID."""
+
+    def values(self) -> list:
+        return [None if b is None else uuid.UUID(bytes=b) for b in self]
+
+
 def as_values(column: Sequence) -> Sequence:
-    """A converted column's values as Django reads them (:class:`ScaledIntegers` made decimals)."""
-    return column.decimals() if isinstance(column, ScaledIntegers) else column
+    """A converted column's values as Django reads them (see :meth:`ColumnForm.values`)."""
+    return column.values() if isinstance(column, ColumnForm) else column
 
 
 def columns_for(model, source, target) -> list[Column]:
@@ -112,7 +128,7 @@ def column_for(field, source, target) -> Column:
         convert = read if stored else partial(_then, read, prep)
         many = reader.column_reader(readers[0], expression,
                                     scaled=stored and writer.stores_decimals_at_scale,
-                                    integers=stored and writer.writes_scaled_integers)
+                                    forms=writer.column_forms if stored else frozenset())
         if many is not None and not stored:
             many = partial(then_each, many, prep)
     else:

@@ -43,9 +43,9 @@ class Adapter:
     #: (``numeric(p, s)``): a value with fewer is stored the same as the value
     #: quantized, so a reader need not quantize what it hands to the COPY.
     stores_decimals_at_scale: bool = False
-    #: The bulk write takes a ``DecimalField`` column as exact integers
-    #: (:class:`~portadb.convert.ScaledIntegers`), where a source can read it so.
-    writes_scaled_integers: bool = False
+    #: The :class:`~portadb.convert.ColumnForm` classes that :meth:`write_columns`
+    #: encodes itself; a source reads a column in such a form where it can.
+    column_forms: frozenset = frozenset()
     #: Value checks a column *read* from this database cannot fail, because its
     #: column types already refuse such values; the scan skips them.
     enforced_checks: frozenset = frozenset()
@@ -141,14 +141,14 @@ class Adapter:
         """A faster function with the same results as Django's converter ``reader``, or ``None``."""
         return None
 
-    def column_reader(self, reader, expression, scaled: bool = False, integers: bool = False):
+    def column_reader(self, reader, expression, scaled: bool = False, forms: frozenset = frozenset()):
         """A function from a column's values to what ``reader`` makes of each, or ``None``.
 
         For converters that a whole column can pass through in one C-level
         pass (no Python call per value); the results are the same. With
         ``scaled``, a decimal may come with fewer decimal places than the field's
-        (the same number; the target stores it at its scale). With ``integers``,
-        a decimal column may come as :class:`~portadb.convert.ScaledIntegers`.
+        (the same number; the target stores it at its scale). The column may
+        come in one of the :class:`~portadb.convert.ColumnForm` classes in ``forms``.
         """
         return None
 

@@ -10,7 +10,7 @@ from functools import partial
 from django.conf import settings
 from django.db import models, transaction
 
-from ..convert import ScaledIntegers, as_values, non_null
+from ..convert import ScaledIntegers, UuidBytes, as_values, non_null
 from ..reports import FindingKind as K
 from .base import Adapter as BaseAdapter
 
@@ -52,7 +52,7 @@ class Adapter(BaseAdapter):
     # numeric(p, s) returns s decimal places.
     decimals_at_scale = True
     stores_decimals_at_scale = True
-    writes_scaled_integers = True
+    column_forms = frozenset({ScaledIntegers, UuidBytes})
     write_rate = 800_000
 
     def __init__(self, connection):
@@ -166,7 +166,8 @@ class Adapter(BaseAdapter):
         """Binary COPY with some columns encoded a whole column at a time.
 
         Decimals read as exact integers (:class:`~portadb.convert.ScaledIntegers`)
-        become numeric's binary format without a ``Decimal`` for each; booleans
+        become numeric's binary format without a ``Decimal`` for each, UUIDs
+        read as bytes (:class:`~portadb.convert.UuidBytes`) go as they are; booleans
         and JSON text are encoded by C loops instead of a Python dumper call per
         value. The encoded bytes go through psycopg's C dumper for bytes
         (binary COPY sends no types). A column that cannot be encoded goes
@@ -180,6 +181,8 @@ class Adapter(BaseAdapter):
         for i, oid in enumerate(types):
             if oid == _NUMERIC and isinstance(values[i], ScaledIntegers):
                 encode = partial(_numerics, values[i].scale)
+            elif oid == _UUID and isinstance(values[i], UuidBytes):
+                encode = list  # uuid's binary format: the 16 bytes
             else:
                 encode = _ENCODERS.get(oid)
             if encode is None:
@@ -280,6 +283,7 @@ def _encode_json(values: Sequence) -> list:
 
 
 _NUMERIC = 1700
+_UUID = 2950
 _NUMERIC_POSITIVE, _NUMERIC_NEGATIVE = 0x0000, 0x4000
 
 

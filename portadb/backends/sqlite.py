@@ -182,15 +182,16 @@ class Adapter(BaseAdapter):
             return partial(_uuid, django)
         return None
 
-    def column_reader(self, reader, expression, scaled: bool = False, integers: bool = False):
+    def column_reader(self, reader, expression, scaled: bool = False, forms: frozenset = frozenset()):
         """Django's datetime, date, UUID, boolean and decimal converters over a whole column at once.
 
         ``fromisoformat``, ``replace``, ``int`` and the decimal context's methods are
         mapped over the column's values in C; a column that holds a value
         they refuse (a string Django's regular expressions parse, a number in
         a date column, ...) is converted value by value by the reader itself.
-        With ``integers``, a decimal column whose every value is exactly a
-        number of the field's scale comes as :class:`~portadb.convert.ScaledIntegers`.
+        Where ``forms`` allow, a decimal column whose every value is exactly a
+        number of the field's scale comes as :class:`~portadb.convert.ScaledIntegers`,
+        and a UUID column of 32 hex digits each as :class:`~portadb.convert.UuidBytes`.
         """
         func = getattr(reader, "__func__", None)
         if func is DatabaseOperations.convert_datetimefield_value:
@@ -213,11 +214,15 @@ class Adapter(BaseAdapter):
             return None
         one = self.fast_reader(reader, expression) or partial(reader, expression=expression,
                                                               connection=self.connection)
+        from ..convert import ScaledIntegers, UuidBytes
+
         many = partial(_by_column, fast, one)
-        if getattr(fast, "func", None) is _decimals and integers \
+        if getattr(fast, "func", None) is _decimals and ScaledIntegers in forms \
                 and expression.output_field.decimal_places <= _DIGITS:
             field = expression.output_field
             return partial(_scaled_integers, field.decimal_places, field.max_digits, many)
+        if fast is _uuids and UuidBytes in forms:
+            return partial(_uuid_bytes, many)
         return many
 
 
@@ -240,12 +245,21 @@ _create_decimal = decimal.Context(prec=15).create_decimal_from_float
 
 
 def _datetimes(tz, values):
-    parsed = list(map(dt.datetime.fromisoformat, values))
     if tz is None:
-        return parsed
-    if any(map(_tzinfo, parsed)):
-        raise ValueError("an aware value: left to the reader")
-    return list(map(methodcaller("replace", tzinfo=tz), parsed))
+        return list(map(dt.datetime.fromisoformat, values))
+    # UTC: parsed with an offset, in C (replace(tzinfo=) is a slow call per value),
+    # for the two forms Django writes; a value with an offset of its own then
+    # fails to parse. Anything else is left to the reader.
+    if not set(map(len, values)) <= _STORED_DATETIME_LENGTHS:
+        raise ValueError("not as Django stores datetimes: left to the reader")
+    parsed = list(map(dt.datetime.fromisoformat, map(str.__add__, values, repeat("+00:00"))))
+    if None in map(_tzinfo, parsed):
+        raise ValueError("parsed without the offset: left to the reader")
+    return parsed
+
+
+#: "2024-02-29 23:59:59" and "2024-02-29 23:59:59.999999"
+_STORED_DATETIME_LENGTHS = frozenset({19, 26})
 
 
 # What Django's converter makes of 1 and 0 (and of 1.0, True, ...: equal keys);
@@ -293,6 +307,29 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
         made = iter(numbers)
         numbers = [None if v is None else next(made) for v in values]
     return ScaledIntegers(numbers, scale)
+
+
+def _uuid_bytes(otherwise, values: Sequence):
+    """The column as UuidBytes when each value is 32 hex digits, else ``otherwise(values)``.
+
+    ``bytes.fromhex`` reads what ``uuid.UUID`` reads in 32 hex digits; it also
+    skips white space, which the length of its result shows.
+    """
+    from ..convert import UuidBytes
+
+    present = [v for v in values if v is not None] if None in values else values
+    if set(map(type, present)) - {str} or set(map(len, present)) - {32}:
+        return otherwise(values)
+    try:
+        made = list(map(bytes.fromhex, present))
+    except ValueError:
+        return otherwise(values)
+    if set(map(len, made)) - {16}:
+        return otherwise(values)
+    if present is not values:
+        done = iter(made)
+        made = [None if v is None else next(done) for v in values]
+    return UuidBytes(made)
 
 
 def _decimals(quantize, values):
