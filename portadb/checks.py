@@ -21,6 +21,7 @@ import datetime as dt
 import ipaddress
 import json
 import math
+import operator
 import re
 import uuid
 from collections import deque
@@ -348,11 +349,18 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
     too_many_places = re.compile(rf"\.\d{{{places + 1},}}")
     too_many_digits = re.compile(rf"(?<![\d.])0*[1-9]\d{{{whole},}}" if whole else r"(?<![\d.])0*[1-9]")
 
+    power, limit = float(10**places), 10 ** min(field.max_digits, _DOUBLE_DIGITS)
+
     def check(values):
-        # One regular-expression pass over the chunk's text; only a chunk that
-        # may hold a refusal is looked at value by value.
+        # Numbers first, in C loops: a chunk of floats and integers that are
+        # each exactly a number of the field's scale passes. Else one
+        # regular-expression pass over the chunk's text; only a chunk that may
+        # hold a refusal is looked at value by value.
         present = [v for v in values if v is not None]
-        if set(map(type, present)) <= {float, int, Decimal}:
+        types = set(map(type, present))
+        if types <= {float, int} and places <= _DOUBLE_DIGITS and _at_scale(present, power, limit):
+            return []
+        if types <= {float, int, Decimal}:
             text = " ".join(map(str, present))
             if not (_NOT_PLAIN.search(text) or too_many_places.search(text)
                     or too_many_digits.search(text)):
@@ -360,6 +368,24 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
         return _each(values, problem)
 
     return check
+
+
+#: Significant decimal digits a double keeps (DBL_DIG).
+_DOUBLE_DIGITS = 15
+
+
+def _at_scale(values: Sequence, power: float, limit: int) -> bool:
+    """Whether each number is the double nearest to a decimal ``n / power`` with ``|n| < limit``.
+
+    Then that decimal, of at most 15 digits, is the number's shortest repr: it
+    has no more places than the field and no more digits than ``limit`` allows.
+    """
+    try:
+        numbers = list(map(round, map(power.__mul__, values)))
+    except (ValueError, OverflowError):  # NaN, infinities
+        return False
+    return (all(map(operator.eq, map(operator.truediv, numbers, repeat(power)), values))
+            and max(map(abs, numbers), default=0) < limit)
 
 
 #: Exponents, infinities and NaN: left to the value-by-value check.

@@ -173,3 +173,28 @@ def test_decimal_chunks_are_flagged_exactly_where_a_value_does_not_fit(values, f
     check = _decimal(models.DecimalField(max_digits=6, decimal_places=2), "DecimalField",
                      None, None, lambda kind: True)
     assert sorted({found[0] for found in check(values)}) == flagged
+
+
+@pytest.mark.parametrize("max_digits, places", [(6, 2), (10, 2), (14, 4), (15, 0), (18, 6)])
+def test_decimal_chunks_of_floats_pass_only_where_each_value_fits(max_digits, places):
+    """Many random floats near the limits: the chunk passes exactly when every value alone does."""
+    import random
+
+    from django.db import models
+
+    from portadb.checks import _decimal
+
+    check = _decimal(models.DecimalField(max_digits=max_digits, decimal_places=places), "DecimalField",
+                     None, None, lambda kind: True)
+    rng = random.Random(max_digits * 100 + places)
+    whole = max_digits - places
+    for _ in range(300):
+        fit = [round(rng.uniform(-1, 1) * 10 ** rng.randint(0, whole), places) for _ in range(20)]
+        fit += [rng.randint(-(10 ** whole) + 1, 10 ** whole - 1), 0.0, -0.0]
+        assert check(fit) == [], fit
+        odd = rng.choice([round(rng.random(), places + 1) + 10 ** -(places + 1), 10.0 ** whole,
+                          -(10.0 ** whole), 0.1 + 0.2, 1e-9, float("inf"), 10 ** (whole + 1)])
+        index = rng.randrange(len(fit))
+        chunk = fit[:index] + [odd] + fit[index:]
+        alone = [i for i, value in enumerate(chunk) if check([value])]
+        assert [found[0] for found in check(chunk)] == alone, odd

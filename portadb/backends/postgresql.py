@@ -174,10 +174,9 @@ class Adapter(BaseAdapter):
         the way of :meth:`write_rows`.
         """
         types = self.copy_types(table, columns)
-        plain = list(map(as_values, values))
         if types is None or _BYTEA in types:  # bytea's dumper must stay the one for Binary()
-            return self.write_rows(table, columns, list(zip(*plain)))
-        wire, encoded = list(types), plain[:]
+            return self.write_rows(table, columns, list(zip(*map(as_values, values))))
+        wire, encoded = list(types), list(values)
         for i, oid in enumerate(types):
             if oid == _NUMERIC and isinstance(values[i], ScaledIntegers):
                 encode = partial(_numerics, values[i].scale)
@@ -192,13 +191,16 @@ class Adapter(BaseAdapter):
             except (KeyError, TypeError, ValueError, UnicodeEncodeError):
                 continue  # left to the column type's own dumper, which says what is wrong
             wire[i] = _BYTEA
+        # A form left unencoded (a value of another type than the column's) is
+        # Django's values again: its type's dumper then says what is wrong.
+        encoded = [as_values(e) if e is v else e for e, v in zip(encoded, values)]
         try:
             with transaction.atomic(using=self.connection.alias):
                 self._copy(table, columns, list(zip(*encoded)), wire, encoded=True)
             return
         except Exception:  # noqa: BLE001 - retried as text, which reports the real error
             pass
-        self._copy(table, columns, list(zip(*plain)), None)
+        self._copy(table, columns, list(zip(*map(as_values, values))), None)
 
     def _copy(self, table, columns, rows, types, encoded: bool = False) -> None:
         from psycopg import sql

@@ -7,8 +7,10 @@ times, in one run: ``portadb copy`` to PostgreSQL and to MariaDB (every value
 checked afterwards), ``portadb verify`` and ``portadb copy --dry-run`` when
 those subcommands exist, pgloader data-only into the Django-migrated schema,
 ``sqlite3 -csv | psql \\copy``, CSV + ``LOAD DATA LOCAL INFILE``, and
-dumpdata + loaddata at a smaller size. Seconds are the median of the repeats;
-peak RSS is the largest of the client processes; ratios are against portadb.
+dumpdata + loaddata at a smaller size. The repeats go round by round (each
+contestant once per round), so the machine's drift hits all of them alike.
+Seconds are the median of the repeats; peak RSS is the largest of the client
+processes; ratios are against portadb.
 """
 
 from __future__ import annotations
@@ -54,26 +56,33 @@ def main(argv: list[str] | None = None) -> int:
         return not wanted or name in wanted
 
     rows = source_for("default", args.rows)
-    results = []
+    results: list = []
+    planned: list = []
 
     def run(name, target, n, step, source="default", check=None, note=""):
-        result = c.Result(name, target, n, note=note)
+        planned.append((c.Result(name, target, n, note=note), step, source, check))
+
+    def measure_all() -> None:
+        """Each contestant once per round, round after round: drift of the machine hits all alike."""
+        active = list(planned)
         for i in range(args.repeat):
-            result.runs.append(step())
-            print(f"  {name} -> {target}: run {i + 1}: {result.runs[-1].seconds:.2f} s, "
-                  f"{result.runs[-1].peak_rss_mb:.0f} MB, exit {result.runs[-1].returncode}",
-                  file=sys.stderr)
-            if result.runs[-1].returncode:
-                print(result.runs[-1].output, file=sys.stderr)
-                break
-            if check == "each" or (check == "last" and i == args.repeat - 1):
-                found = differences(source, target)
-                result.exact = "exact" if found is None else f"NOT EXACT: {found}"
-                if found is None:
-                    found = sequence_problems(target)
-                    result.exact = "exact, sequences ok" if found is None else f"SEQUENCES: {found}"
-        results.append(result)
-        return result
+            for entry in list(active):
+                result, step, source, check = entry
+                result.runs.append(step())
+                print(f"  {result.name} -> {result.target}: run {i + 1}: {result.runs[-1].seconds:.2f} s, "
+                      f"{result.runs[-1].peak_rss_mb:.0f} MB, exit {result.runs[-1].returncode}",
+                      file=sys.stderr)
+                if result.runs[-1].returncode:
+                    print(result.runs[-1].output, file=sys.stderr)
+                    active.remove(entry)
+                    continue
+                if check == "each" or (check == "last" and i == args.repeat - 1):
+                    found = differences(source, result.target)
+                    result.exact = "exact" if found is None else f"NOT EXACT: {found}"
+                    if found is None:
+                        found = sequence_problems(result.target)
+                        result.exact = "exact, sequences ok" if found is None else f"SEQUENCES: {found}"
+        results.extend(result for result, *_ in planned)
 
     servers = {alias: c.reachable(alias) for alias in ("postgresql", "mysql")}
     for alias, why in servers.items():
@@ -93,9 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             run("portadb verify", "postgresql", rows, lambda: c.portadb_subcommand(
                 ["verify", "--from=default", "--to=postgresql", "-v", "0"], "default"))
         if has_dry_run and chosen("dry-run"):
-            c.recreate("postgresql")
-            run("portadb copy --dry-run", "postgresql", rows, lambda: c.portadb_subcommand(
-                ["copy", "--from=default", "--to=postgresql", "--dry-run", "-v", "0"], "default"))
+            run("portadb copy --dry-run", "postgresql", rows,
+                lambda: c.portadb_dry_run("default", "postgresql"))
     if pg and chosen("pgloader") and shutil.which("pgloader"):
         run("pgloader (data only)", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
             check="last", note="into the Django-migrated schema")
@@ -114,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         small = source_for("small", args.small_rows)
         run("dumpdata + loaddata", "postgresql", small, lambda: c.dumpdata_loaddata("small", "postgresql"),
             source="small", check="last", note=f"at {small:,} rows")
+    measure_all()
 
     info["load_after"] = os.getloadavg()
     text = render(results, info, "text")

@@ -159,6 +159,11 @@ def portadb_copy(source: str, target: str, extra: tuple[str, ...] = ()) -> Run:
                           "-v", "0", *extra), env=django_env(source))
 
 
+def portadb_dry_run(source: str, target: str) -> Run:
+    recreate(target)  # what a dry-run looks at first: an empty target
+    return portadb_subcommand(["copy", f"--from={source}", f"--to={target}", "--dry-run", "-v", "0"], source)
+
+
 def portadb_subcommand(argv: list[str], source: str) -> Run:
     return measure(manage("portadb", *argv), env=django_env(source))
 
