@@ -54,12 +54,15 @@ class Inventory:
         return sum(t.rows for t in self.tables)
 
 
-def inventory(endpoint: Endpoint, *, counts: bool = True) -> Inventory:
-    """Read ``endpoint``'s tables, row counts and migration state."""
+def inventory(endpoint: Endpoint, *, counts: bool = True, sizes: bool = True) -> Inventory:
+    """Read ``endpoint``'s tables, row counts, sizes on disk and migration state.
+
+    ``sizes=False`` leaves the sizes out (``None``): SQLite reads every page for them.
+    """
     adapter = endpoint.adapter
     owners = {m._meta.db_table: label(m) for m in project_models()}
     present = adapter.table_names()
-    sizes = adapter.table_sizes()
+    sizes = adapter.table_sizes() if sizes else {}
     tables = [
         TableInfo(name, adapter.count(name) if counts else 0, owners.get(name), sizes.get(name))
         for name in sorted(present)

@@ -76,10 +76,13 @@ def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
 
 
 def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
-              exclude: Sequence[str] = ()) -> Plan:
-    """Inspect both sides and decide every table job; nothing is written."""
+              exclude: Sequence[str] = (), sizes: bool = True) -> Plan:
+    """Inspect both sides and decide every table job; nothing is written.
+
+    ``sizes``: read the source tables' sizes on disk too (the dry-run reports them).
+    """
     try:
-        inv = inventory(source)
+        inv = inventory(source, sizes=sizes)
         _check_migrations(source, inv)  # the likelier cause of missing tables: say it first
         # The target gets every table it can have; rows come for those also on the source.
         everything = project_models(target.alias)
@@ -251,7 +254,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
     guard.check_options(on_error, reject_file)
     src, tgt = open_endpoints(source, target)
     try:
-        plan = make_plan(src, tgt, models or (), exclude or ())
+        plan = make_plan(src, tgt, models or (), exclude or (), sizes=False)  # no report shows them
         check_preconditions(plan, replace or resume)
         journal = Journal.reopen(plan) if resume else None
         if plan.target_tables and not resume and confirm is not None and not confirm(plan):
