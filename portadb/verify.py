@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter, floordiv, itemgetter, sub
 
 from django.db import DatabaseError, models
 from django.db.migrations.recorder import MigrationRecorder
@@ -580,14 +580,17 @@ def canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list]
         canon = _for_field(output, adapter_for(connection))
         if canon is None and not readers:
             return None
+    column = _BY_COLUMN.get(canon)
     if not readers:
-        return partial(each_value, canon)
+        return column or partial(each_value, canon)
     if len(readers) == 1:
         # The copy's fast readers (SQLite datetimes, dates, UUIDs, decimals): the same values, sooner.
         (reader,) = readers
         adapter = adapter_for(connection)
         many = adapter.column_reader(reader, expression)
         if many is not None:
+            if column is not None:
+                return partial(_then_column, many, column)
             return many if canon is None else partial(then_each, many, canon)
         read_one = (adapter.fast_reader(reader, expression)
                     or partial(reader, expression=expression, connection=connection))
@@ -718,6 +721,43 @@ _BY_KIND: dict[str, Callable] = {
     "BinaryField": _bytes,
     "UUIDField": _uuid,
 }
+
+
+def _then_column(many: Callable, column: Callable, values: Sequence) -> list:
+    return column(many(values))
+
+
+def _instants(values: Sequence) -> list:
+    """:func:`_datetime` over a column: aware datetimes in C loops, any other column value by value."""
+    try:
+        return non_null(_aware_instants, values)
+    except TypeError:  # a naive datetime (minus an aware epoch), a date, text...
+        return list(map(_datetime, values))
+
+
+def _aware_instants(values: Sequence) -> list:
+    if set(map(type, values)) - {dt.datetime}:
+        raise TypeError("not only datetimes")
+    return list(map(floordiv, map(sub, values, repeat(_EPOCH)), repeat(_MICROSECOND)))
+
+
+_number_of = attrgetter("int")
+
+
+def _uuid_numbers(values: Sequence) -> list:
+    """:func:`_uuid` over a column: the numbers read in a C loop where every value is a UUID."""
+    present = [v for v in values if v is not None] if None in values else values
+    if set(map(type, present)) - {uuid.UUID}:
+        return list(map(_uuid, values))
+    return non_null(partial(map_list, _number_of), values)
+
+
+def map_list(function: Callable, values: Sequence) -> list:
+    return list(map(function, values))
+
+
+#: Column-wide versions of canonical forms that are a Python call per value.
+_BY_COLUMN: dict[Callable, Callable] = {_datetime: _instants, _uuid: _uuid_numbers}
 
 
 def _json(value):

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -370,3 +371,28 @@ def test_a_json_column_has_the_canonical_form_of_each_value(column):
 
     verify = importlib.import_module("portadb.verify")
     assert verify._json_column(column) == [verify._json(v) for v in column]
+
+
+@pytest.mark.parametrize("column", [
+    [dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=dt.timezone.utc), None,
+     dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+     dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)],
+    [dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2024, 1, 1)],  # naive: its ISO text
+    [dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), dt.date(2024, 1, 1), "2024-01-01"],
+    [None, None],
+])
+def test_datetime_columns_take_the_canonical_form_of_each_value(column):
+    from portadb.verify import _datetime, _instants
+
+    assert _instants(tuple(column)) == [_datetime(v) for v in column]
+
+
+@pytest.mark.parametrize("column", [
+    [uuid.UUID(int=0), None, uuid.UUID(int=2**128 - 1)],
+    [uuid.UUID(int=5), "12345678123456781234567812345678"],
+    [None],
+])
+def test_uuid_columns_take_the_canonical_form_of_each_value(column):
+    from portadb.verify import _uuid, _uuid_numbers
+
+    assert _uuid_numbers(tuple(column)) == [None if v is None else _uuid(v) for v in column]

@@ -160,7 +160,7 @@ class Adapter:
         Parameters: the lower key (if ``lower``), then the upper key (if ``upper``).
         """
         q = self.quote
-        cols = ", ".join(q(c) for c in columns)
+        cols = ", ".join(self.select_column(c) for c in columns)  # as stored, like a chunk
         order = ", ".join(q(c) for c in key)
         lhs = q(key[0]) if len(key) == 1 else f"({order})"
         marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
@@ -172,7 +172,7 @@ class Adapter:
     def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
         """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
         q = self.quote
-        cols = ", ".join(q(c) for c in columns)
+        cols = ", ".join(self.select_column(c) for c in columns)
         if len(key) == 1:
             lhs, mark = q(key[0]), "%s"
         else:
