@@ -749,11 +749,7 @@ def _uuid_numbers(values: Sequence) -> list:
     present = [v for v in values if v is not None] if None in values else values
     if set(map(type, present)) - {uuid.UUID}:
         return list(map(_uuid, values))
-    return non_null(partial(map_list, _number_of), values)
-
-
-def map_list(function: Callable, values: Sequence) -> list:
-    return list(map(function, values))
+    return non_null(partial(each_value, _number_of), values)
 
 
 #: Column-wide versions of canonical forms that are a Python call per value.

@@ -292,44 +292,43 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
     """
     from ..convert import ScaledIntegers
 
-    present = [v for v in values if v is not None] if None in values else values
-    power = float(10**scale)
     try:
-        numbers = list(map(round, map(power.__mul__, present)))
-        exact = all(map(eq, map(truediv, numbers, repeat(power)), present))
-    except (TypeError, ValueError, OverflowError):  # text, bytes, NaN, infinities
+        return ScaledIntegers(non_null(partial(_exact_integers, scale, max_digits), values), scale)
+    except (TypeError, ValueError, OverflowError):  # text, bytes, NaN, infinities, more places
         return otherwise(values)
-    if not exact or (numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, _DIGITS)):
-        return otherwise(values)
-    if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in present if v == 0):
-        return otherwise(values)  # -0.0: Django reads Decimal("-0.0000")
-    if present is not values:
-        made = iter(numbers)
-        numbers = [None if v is None else next(made) for v in values]
-    return ScaledIntegers(numbers, scale)
+
+
+def _exact_integers(scale: int, max_digits: int, values: Sequence) -> list:
+    power = float(10**scale)
+    numbers = list(map(round, map(power.__mul__, values)))
+    if not all(map(eq, map(truediv, numbers, repeat(power)), values)):
+        raise ValueError("not exactly numbers of the scale")
+    if numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, _DIGITS):
+        raise ValueError("more digits than Django keeps")
+    if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in values if v == 0):
+        raise ValueError('-0.0: Django reads Decimal("-0.0000")')
+    return numbers
 
 
 def _uuid_bytes(otherwise, values: Sequence):
-    """The column as UuidBytes when each value is 32 hex digits, else ``otherwise(values)``.
-
-    ``bytes.fromhex`` reads what ``uuid.UUID`` reads in 32 hex digits; it also
-    skips white space, which the length of its result shows.
-    """
+    """The column as UuidBytes when each value is 32 hex digits, else ``otherwise(values)``."""
     from ..convert import UuidBytes
 
-    present = [v for v in values if v is not None] if None in values else values
-    if set(map(type, present)) - {str} or set(map(len, present)) - {32}:
-        return otherwise(values)
     try:
-        made = list(map(bytes.fromhex, present))
-    except ValueError:
+        return UuidBytes(non_null(_sixteen_bytes, values))
+    except (TypeError, ValueError):
         return otherwise(values)
+
+
+def _sixteen_bytes(values: Sequence) -> list:
+    # bytes.fromhex reads what uuid.UUID reads in 32 hex digits; it also skips
+    # white space, which the length of its result shows.
+    if set(map(type, values)) - {str} or set(map(len, values)) - {32}:
+        raise ValueError("not 32 hex digits each")
+    made = list(map(bytes.fromhex, values))
     if set(map(len, made)) - {16}:
-        return otherwise(values)
-    if present is not values:
-        done = iter(made)
-        made = [None if v is None else next(done) for v in values]
-    return UuidBytes(made)
+        raise ValueError("white space among the digits")
+    return made
 
 
 def _decimals(quantize, values):
