@@ -12,7 +12,8 @@ the data, and the source's ``django_migrations`` rows are copied, so
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -98,26 +99,43 @@ def build_deferred(connection, deferred: Sequence, workers: int = 1, check: Sequ
         _run_statements(connection, deferred)
         return
     # Keys and constraints lock their table: one session per table. Plain
-    # indexes only share-lock it, so they build side by side even on one table.
+    # indexes only share-lock it, so they build side by side even on one table,
+    # but not beside its keys (a session would only wait for the lock).
     # A foreign key locks both its tables: two that share one never build at
     # once, or a pair pointing opposite ways (a cycle) deadlocks.
     text = [(statement, str(statement)) for statement in deferred]
     foreign = [s for s, t in text if "FOREIGN KEY" in t]
-    indexes = [[s] for s, t in text if t.lstrip().upper().startswith("CREATE INDEX")]
-    keys = [s for s, t in text if s not in foreign and [s] not in indexes]
-    dangling: list = []
+    indexes = [s for s, t in text if t.lstrip().upper().startswith("CREATE INDEX")]
+    keys = [s for s in deferred if s not in foreign and s not in indexes]
     groups: dict[str, list] = {}
     for statement in keys:
         groups.setdefault(_table_of(statement), []).append(statement)
     run = partial(_run_statements, side_by_side=True)
-    work = [partial(run, statements=group) for group in sorted(groups.values(), key=len, reverse=True)]
-    work += [partial(run, statements=group) for group in indexes]
+    work = [_Work(partial(run, statements=group), frozenset({table}), statements=len(group))
+            for table, group in groups.items()]
+    work += [_Work(partial(run, statements=[s]), shared=frozenset({_table_of(s)})) for s in indexes]
+    # The largest tables' builds first: the session that takes the last one
+    # then ends about when the others do.
+    work.sort(key=_largest_first(connection))
+    dangling: list = []
     work += [partial(_collect_dangling, dangling, model, f) for model, f in _references(check)]
     _in_sessions(connection.alias, work, workers)
     if dangling:
         _refuse_dangling(sorted(dangling))
-    work = [(partial(run, statements=[s]), _tables_of(s)) for s in foreign]
+    work = [_Work(partial(run, statements=[s]), _tables_of(s)) for s in foreign]
+    work.sort(key=_largest_first(connection))
     _in_sessions(connection.alias, work, workers)
+
+
+def _largest_first(connection) -> Callable:
+    from .backends import adapter_for
+
+    sizes = adapter_for(connection).table_sizes()
+
+    def cost(item: _Work) -> int:
+        return -item.statements * max((sizes.get(t, 0) for t in item.tables | item.shared), default=0)
+
+    return cost
 
 
 def _run_statements(connection, statements: Sequence, side_by_side: bool = False) -> None:
@@ -139,28 +157,46 @@ def _collect_dangling(found: list, model, field, connection) -> None:
     found += _dangling(connection, model, field)
 
 
+@dataclass(frozen=True)
+class _Work:
+    """A build for :func:`_in_sessions`, with the tables it locks alone and those it shares."""
+
+    call: Callable
+    #: No other build may use these tables meanwhile (ALTER TABLE).
+    tables: frozenset = frozenset()
+    #: Other builds that share them may run meanwhile (CREATE INDEX).
+    shared: frozenset = frozenset()
+    #: How many statements it runs: with its table's size, what it costs.
+    statements: int = 1
+
+
 def _in_sessions(alias: str, work: Sequence, workers: int) -> None:
     """Call each item of ``work`` with a connection, up to ``workers`` at once, one session each.
 
-    An item is a callable, or a ``(callable, tables)`` pair: such an item waits
-    while another one that names one of its tables runs, and the items behind it
-    go first.
+    An item is a callable or a :class:`_Work`: that waits while another item
+    holds one of its tables (alone, or shared when it wants it alone), and the
+    items behind it go first.
     """
     import threading
 
     from django.db import connections
 
-    todo = [item if isinstance(item, tuple) else (item, frozenset()) for item in work]
-    busy: set[str] = set()
+    todo = [item if isinstance(item, _Work) else _Work(item) for item in work]
+    alone: set[str] = set()
+    shared: Counter = Counter()
     errors: list[Exception] = []
     turn = threading.Condition()
+
+    def free(item: _Work) -> bool:
+        return alone.isdisjoint(item.tables | item.shared) and shared.keys().isdisjoint(item.tables)
 
     def take():
         with turn:
             while todo and not errors:
-                for i, (_, tables) in enumerate(todo):
-                    if busy.isdisjoint(tables):
-                        busy.update(tables)
+                for i, item in enumerate(todo):
+                    if free(item):
+                        alone.update(item.tables)
+                        shared.update(item.shared)
                         return todo.pop(i)
                 turn.wait()
             return None
@@ -168,12 +204,15 @@ def _in_sessions(alias: str, work: Sequence, workers: int) -> None:
     def run():
         try:
             while (item := take()) is not None:
-                call, tables = item
                 try:
-                    call(connections[alias])
+                    item.call(connections[alias])
                 finally:
                     with turn:
-                        busy.difference_update(tables)
+                        alone.difference_update(item.tables)
+                        shared.subtract(item.shared)
+                        for table in item.shared:
+                            if shared[table] <= 0:
+                                del shared[table]
                         turn.notify_all()
         except Exception as e:  # re-raised in the calling thread
             with turn:

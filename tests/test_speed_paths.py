@@ -71,27 +71,37 @@ def test_postgresql_builds_side_by_side_without_parallel_workers(empty):
 def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
     import threading
 
-    from portadb.schema import _in_sessions
+    from portadb.schema import _in_sessions, _Work
 
     alias = empty("postgresql")
     together = threading.Barrier(2, timeout=30)
     running: set[str] = set()
     overlaps: list = []
 
-    def item(name: str, meet: bool = False):
+    def item(name: str, meet: bool = False, alongside: frozenset = frozenset()):
         def call(connection):
             running.add(name)
             if meet:
                 together.wait()  # breaks, failing the run, unless both run at once
             else:
                 threading.Event().wait(0.3)
-                overlaps.extend(running - {name, "free1", "free2"})
+                overlaps.extend(running - {name} - alongside)
             running.discard(name)
         return call
 
-    _in_sessions(alias, [(item("ab"), frozenset("ab")), (item("ba"), frozenset("ba")),
-                         (item("bc"), frozenset("bc")), (item("free1", True), frozenset("x")),
-                         (item("free2", True), frozenset("y"))], 2)
+    free = frozenset({"free1", "free2"})
+    _in_sessions(alias, [_Work(item("ab", alongside=free), frozenset("ab")),
+                         _Work(item("ba", alongside=free), frozenset("ba")),
+                         _Work(item("bc", alongside=free), frozenset("bc")),
+                         _Work(item("free1", True), frozenset("x")),
+                         _Work(item("free2", True), frozenset("y"))], 2)
+    assert overlaps == []
+    # Builds that share a table run together, and never beside one that wants it alone.
+    _in_sessions(alias, [_Work(item("index1", True), shared=frozenset("t")),
+                         _Work(item("index2", True), shared=frozenset("t")),
+                         _Work(item("key", alongside=frozenset({"other"})), frozenset("t")),
+                         _Work(item("index3", alongside=frozenset({"other"})), shared=frozenset("t")),
+                         _Work(item("other", alongside=frozenset({"key", "index3"})), frozenset("u"))], 2)
     assert overlaps == []
 
 
