@@ -349,7 +349,9 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
     too_many_places = re.compile(rf"\.\d{{{places + 1},}}")
     too_many_digits = re.compile(rf"(?<![\d.])0*[1-9]\d{{{whole},}}" if whole else r"(?<![\d.])0*[1-9]")
 
-    power, limit = float(10**places), 10 ** min(field.max_digits, _DOUBLE_DIGITS)
+    # A double has 15 digits: scales beyond are left to the text checks.
+    power = float(10**places) if places <= _DOUBLE_DIGITS else None
+    limit = 10 ** min(field.max_digits, _DOUBLE_DIGITS)
 
     def check(values):
         # Numbers first, in C loops: a chunk of floats and integers that are
@@ -358,7 +360,7 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
         # hold a refusal is looked at value by value.
         present = [v for v in values if v is not None]
         types = set(map(type, present))
-        if types <= {float, int} and places <= _DOUBLE_DIGITS and _at_scale(present, power, limit):
+        if types <= {float, int} and power is not None and _at_scale(present, power, limit):
             return []
         if types <= {float, int, Decimal}:
             text = " ".join(map(str, present))

@@ -175,7 +175,7 @@ def test_decimal_chunks_are_flagged_exactly_where_a_value_does_not_fit(values, f
     assert sorted({found[0] for found in check(values)}) == flagged
 
 
-@pytest.mark.parametrize("max_digits, places", [(6, 2), (10, 2), (14, 4), (15, 0), (18, 6)])
+@pytest.mark.parametrize("max_digits, places", [(6, 2), (10, 2), (14, 4), (15, 0), (18, 6), (40, 20)])
 def test_decimal_chunks_of_floats_pass_only_where_each_value_fits(max_digits, places):
     """Many random floats near the limits: the chunk passes exactly when every value alone does."""
     import random
