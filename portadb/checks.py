@@ -21,7 +21,6 @@ import datetime as dt
 import ipaddress
 import json
 import math
-import operator
 import re
 import uuid
 from collections import deque
@@ -34,6 +33,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.ipv6 import clean_ipv6_address
 
+from .convert import DOUBLE_DIGITS, scaled_integers
 from .reports import FindingKind as K
 
 #: (row index in the chunk, kind, reason) for one refused value.
@@ -350,8 +350,7 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
     too_many_digits = re.compile(rf"(?<![\d.])0*[1-9]\d{{{whole},}}" if whole else r"(?<![\d.])0*[1-9]")
 
     # A double has 15 digits: scales beyond are left to the text checks.
-    power = float(10**places) if places <= _DOUBLE_DIGITS else None
-    limit = 10 ** min(field.max_digits, _DOUBLE_DIGITS)
+    exact = places <= DOUBLE_DIGITS
 
     def check(values):
         # Numbers first, in C loops: a chunk of floats and integers that are
@@ -360,7 +359,7 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
         # hold a refusal is looked at value by value.
         present = [v for v in values if v is not None]
         types = set(map(type, present))
-        if types <= {float, int} and power is not None and _at_scale(present, power, limit):
+        if types <= {float, int} and exact and _at_scale(present, places, field.max_digits):
             return []
         if types <= {float, int, Decimal}:
             text = " ".join(map(str, present))
@@ -372,22 +371,13 @@ def _decimal(field, kind, source, target, want) -> ColumnCheck | None:
     return check
 
 
-#: Significant decimal digits a double keeps (DBL_DIG).
-_DOUBLE_DIGITS = 15
-
-
-def _at_scale(values: Sequence, power: float, limit: int) -> bool:
-    """Whether each number is the double nearest to a decimal ``n / power`` with ``|n| < limit``.
-
-    Then that decimal, of at most 15 digits, is the number's shortest repr: it
-    has no more places than the field and no more digits than ``limit`` allows.
-    """
+def _at_scale(values: Sequence, places: int, max_digits: int) -> bool:
+    """Whether each number is exactly a decimal of ``places`` that fits (see :func:`scaled_integers`)."""
     try:
-        numbers = list(map(round, map(power.__mul__, values)))
-    except (ValueError, OverflowError):  # NaN, infinities
+        scaled_integers(values, places, max_digits)
+    except (ValueError, OverflowError):
         return False
-    return (all(map(operator.eq, map(operator.truediv, numbers, repeat(power)), values))
-            and max(map(abs, numbers), default=0) < limit)
+    return True
 
 
 #: Exponents, infinities and NaN: left to the value-by-value check.

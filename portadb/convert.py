@@ -9,11 +9,13 @@ them and where the speed comes from.
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 
 from django.db import models
 
@@ -84,6 +86,28 @@ class UuidBytes(ColumnForm):
 
     def values(self) -> list:
         return [None if b is None else uuid.UUID(bytes=b) for b in self]
+
+
+#: Significant decimal digits a double keeps (DBL_DIG).
+DOUBLE_DIGITS = 15
+
+
+def scaled_integers(values: Sequence, scale: int, max_digits: int) -> list[int]:
+    """The integers ``n`` with each number of ``values`` the double nearest to ``n * 10**-scale``.
+
+    Each such decimal has at most 15 digits (and ``max_digits``): it is the
+    number's shortest repr, and what Django's decimal converter makes of it.
+    Raises ``ValueError`` (or ``TypeError``, ``OverflowError``) for any other
+    column: text, NaN, infinities, more places or digits. ``scale`` is at
+    most :data:`DOUBLE_DIGITS`.
+    """
+    power = float(10**scale)
+    numbers = list(map(round, map(power.__mul__, values)))
+    if not all(map(operator.eq, map(operator.truediv, numbers, repeat(power)), values)):
+        raise ValueError("not exactly numbers of the scale")
+    if numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, DOUBLE_DIGITS):
+        raise ValueError("more digits than a double or the field keeps")
+    return numbers
 
 
 def as_values(column: Sequence) -> Sequence:

@@ -62,9 +62,9 @@ def inventory(endpoint: Endpoint, *, counts: bool = True, sizes: bool = True) ->
     adapter = endpoint.adapter
     owners = {m._meta.db_table: label(m) for m in project_models()}
     present = adapter.table_names()
-    sizes = adapter.table_sizes() if sizes else {}
+    on_disk = adapter.table_sizes() if sizes else {}
     tables = [
-        TableInfo(name, adapter.count(name) if counts else 0, owners.get(name), sizes.get(name))
+        TableInfo(name, adapter.count(name) if counts else 0, owners.get(name), on_disk.get(name))
         for name in sorted(present)
         if not name.startswith("portadb_")
     ]

@@ -746,10 +746,16 @@ _number_of = attrgetter("int")
 
 def _uuid_numbers(values: Sequence) -> list:
     """:func:`_uuid` over a column: the numbers read in a C loop where every value is a UUID."""
-    present = [v for v in values if v is not None] if None in values else values
-    if set(map(type, present)) - {uuid.UUID}:
+    try:
+        return non_null(_numbers_of, values)
+    except TypeError:
         return list(map(_uuid, values))
-    return non_null(partial(each_value, _number_of), values)
+
+
+def _numbers_of(uuids: Sequence) -> list:
+    if set(map(type, uuids)) - {uuid.UUID}:
+        raise TypeError("not only UUIDs")
+    return list(map(_number_of, uuids))
 
 
 #: Column-wide versions of canonical forms that are a Python call per value.

@@ -351,38 +351,26 @@ def test_postgresql_encodes_integer_decimals_as_the_numbers_they_are(empty, monk
         assert list(column) == expected, scale
 
 
-def test_postgresql_writes_uuid_bytes_as_the_uuids_they_are(empty, monkeypatch):
+def test_postgresql_encodes_uuid_bytes_booleans_and_json_text_as_they_are(empty, monkeypatch):
     from portadb.convert import UuidBytes
 
     connection = connections[empty("postgresql")]
     adapter = adapter_for(connection)
     copies = encoded_copies(adapter, monkeypatch)
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE uuids (id int, u uuid)")
+        cursor.execute("CREATE TABLE encoded (id int, u uuid, flag boolean, doc jsonb)")
     uuids = [uuid.UUID(int=0), None, uuid.UUID(int=2**128 - 1), uuid.UUID("12345678123456781234567812345678")]
-    adapter.write_columns("uuids", ["id", "u"], [[1, 2, 3, 4], UuidBytes([u and u.bytes for u in uuids])])
-    assert copies == [True]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT u FROM uuids ORDER BY id")
-        assert [row[0] for row in cursor.fetchall()] == uuids
-
-
-def test_postgresql_encodes_booleans_and_json_text_as_they_are(empty, monkeypatch):
-    connection = connections[empty("postgresql")]
-    adapter = adapter_for(connection)
-    copies = encoded_copies(adapter, monkeypatch)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE encoded (id int, flag boolean, doc jsonb)")
     flags = [True, False, None, True]
     docs = ['{"a": 1, "b": [true, null]}', None, r'"caf\u00e9 \ud83d\ude80 é 🚀"', "12.50"]
-    adapter.write_columns("encoded", ["id", "flag", "doc"], [[1, 2, 3, 4], flags, docs])
-    assert copies == [True]
+    adapter.write_columns("encoded", ["id", "u", "flag", "doc"],
+                          [[1, 2, 3, 4], UuidBytes([u and u.bytes for u in uuids]), flags, docs])
+    assert copies == [True]  # no retry in text
     with connection.cursor() as cursor:
-        cursor.execute("SELECT flag, doc::text FROM encoded ORDER BY id")
+        cursor.execute("SELECT u, flag, doc::text FROM encoded ORDER BY id")
         rows = cursor.fetchall()
         cursor.execute("SELECT " + ", ".join("%s::jsonb::text" for d in docs if d), [d for d in docs if d])
         normal = iter(cursor.fetchone())
-    assert rows == [(f, None if d is None else next(normal)) for f, d in zip(flags, docs)]
+    assert rows == [(u, f, None if d is None else next(normal)) for u, f, d in zip(uuids, flags, docs)]
 
 
 _UTC = dt.timezone.utc

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from operator import attrgetter, eq, methodcaller, truediv
+from operator import attrgetter, methodcaller
 
 from django.conf import settings
 from django.db import OperationalError
@@ -214,11 +214,11 @@ class Adapter(BaseAdapter):
             return None
         one = self.fast_reader(reader, expression) or partial(reader, expression=expression,
                                                               connection=self.connection)
-        from ..convert import ScaledIntegers, UuidBytes
+        from ..convert import DOUBLE_DIGITS, ScaledIntegers, UuidBytes
 
         many = partial(_by_column, fast, one)
         if getattr(fast, "func", None) is _decimals and ScaledIntegers in forms \
-                and expression.output_field.decimal_places <= _DIGITS:
+                and expression.output_field.decimal_places <= DOUBLE_DIGITS:
             field = expression.output_field
             return partial(_scaled_integers, field.decimal_places, field.max_digits, many)
         if fast is _uuids and UuidBytes in forms:
@@ -275,20 +275,16 @@ def _dates(values):
     return list(map(dt.date.fromisoformat, values))
 
 
-#: Significant digits of Django's decimal context for SQLite's REALs.
-_DIGITS = 15
-
-
 def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
     """The column as ScaledIntegers when each value is exactly what Django reads, else ``otherwise(values)``.
 
     Django reads a REAL ``v`` as ``v`` rounded to 15 significant digits, then
-    quantized to the scale. When ``n = round(v * 10**scale)`` has at most 15
-    digits (and ``max_digits``) and ``v`` is the double nearest to
-    ``n * 10**-scale`` (``n / 10**scale == v``, a correctly rounded division),
-    that decimal has few enough digits to come back from ``v`` unchanged:
-    Django reads exactly ``n * 10**-scale``. Anything else (text, NaN, a value
-    with more places) leaves the column to ``otherwise``.
+    quantized to the scale. When ``v`` is the double nearest to ``n * 10**-scale``
+    for an ``n`` of at most 15 digits (``n / 10**scale == v``, a correctly
+    rounded division; :func:`~portadb.convert.scaled_integers`), that decimal
+    comes back from ``v`` unchanged: Django reads exactly ``n * 10**-scale``.
+    Anything else (text, NaN, a value with more places, -0.0) leaves the
+    column to ``otherwise``.
     """
     from ..convert import ScaledIntegers
 
@@ -299,12 +295,9 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
 
 
 def _exact_integers(scale: int, max_digits: int, values: Sequence) -> list:
-    power = float(10**scale)
-    numbers = list(map(round, map(power.__mul__, values)))
-    if not all(map(eq, map(truediv, numbers, repeat(power)), values)):
-        raise ValueError("not exactly numbers of the scale")
-    if numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, _DIGITS):
-        raise ValueError("more digits than Django keeps")
+    from ..convert import scaled_integers
+
+    numbers = scaled_integers(values, scale, max_digits)
     if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in values if v == 0):
         raise ValueError('-0.0: Django reads Decimal("-0.0000")')
     return numbers
