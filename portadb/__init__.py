@@ -16,10 +16,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 __all__ = ["copy", "plan", "verify", "inspect", "render", "__version__"]
 
-# The submodules ``plan``, ``inspect`` and ``verify`` share their names with API
+# The modules ``plan``, ``inspect`` and ``verify`` share their names with API
 # functions; importing a submodule the first time sets it as a package
 # attribute, so load them before the functions are defined and the functions
-# keep the names, whatever is imported later.
+# keep the names, whatever is imported later. The functions below import
+# lazily: ``import portadb`` must work before Django's settings are configured.
 from . import inspect as _inspect_module  # noqa: E402, F401
 from . import plan as _plan_module  # noqa: E402, F401
 from . import verify as _verify_module  # noqa: E402, F401
@@ -40,7 +41,7 @@ def copy(source: str, target: str, **options):
     takes them (see :mod:`portadb.selection`), ``verify`` (run :func:`verify`
     after the copy, into ``report.verification``) and ``on_error``
     (``"abort"``, the default: stop before writing a chunk that holds a value
-    the target would refuse, raising :class:`portadb.guard.ValueRefused`;
+    the target would refuse, raising :class:`portadb.exceptions.ValueRefused`;
     ``"reject"``: copy everything else and write the refused rows, and the rows
     depending on them, to ``reject_file`` as JSON Lines).
     Returns a :class:`portadb.reports.CopyReport`.
@@ -63,7 +64,7 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     Returns a :class:`portadb.reports.VerifyReport`; its ``exit_code`` is 0
     when the data is the same, 1 otherwise.
     """
-    from .verify import DEFAULT_CHUNK_SIZE
+    from .options import DEFAULT_CHUNK_SIZE
     from .verify import verify as _verify
 
     if chunk_size is None:
@@ -81,16 +82,15 @@ def plan(source: str, target: str, **options):
     would refuse (model, primary key, field, reason). ``replace``,
     ``chunk_size`` and ``progress`` mean what they mean for :func:`copy`.
     """
-    from .dryrun import plan as _plan
+    from .dryrun import dry_run
 
-    return _plan(source, target, **options)
+    return dry_run(source, target, **options)
 
 
 def inspect(database: str):
     """The :class:`portadb.inspect.Inventory` of one database: tables, rows, migrations."""
-    from .endpoints import resolve
+    from .endpoints import close, connect, resolve
     from .inspect import inventory
-    from .pipeline import close, connect
 
     endpoint = resolve(database)
     try:

@@ -20,25 +20,21 @@ from collections.abc import Callable, Sequence
 import sqlparse
 from django.core import checks as django_checks
 
-from . import schema
-from .exceptions import PortadbError, PreconditionError
-from .plan import Plan
-from .reports import Finding, FindingKind, PlannedTable, PlanReport, Severity, ValueSummary
+from . import options, schema
+from .endpoints import close, open_endpoints, resolve
+from .exceptions import PreconditionError
+from .plan import Plan, make_plan
+from .preconditions import check_preconditions
+from .reports.model import Finding, FindingKind, PlannedTable, PlanReport, Severity
 from .scan import scan_values
 
-#: Primary keys listed per field in the report.
-FIRST_PKS = 10
 
-
-def plan(source: str, target: str, *, replace: bool = False, chunk_size: int = 20_000,
-         progress: bool = False, models: Sequence[str] = (), exclude: Sequence[str] = (),
-         clock: Callable[[], float] = time.perf_counter) -> PlanReport:
+def dry_run(source: str, target: str, *, replace: bool = False,
+            chunk_size: int = options.DEFAULT_CHUNK_SIZE, progress: bool = False,
+            models: Sequence[str] = (), exclude: Sequence[str] = (),
+            clock: Callable[[], float] = time.perf_counter) -> PlanReport:
     """What copying ``source`` to ``target`` would do, without writing anything."""
-    from .endpoints import resolve
-    from .pipeline import close, make_plan, open_endpoints
-
-    if chunk_size < 1:
-        raise PortadbError("The chunk size must be a positive number of rows.")
+    options.check_chunk_size(chunk_size)
     probe = resolve(target)
     try:
         new = probe.adapter.missing()  # connecting would create it: remove it afterwards
@@ -46,56 +42,53 @@ def plan(source: str, target: str, *, replace: bool = False, chunk_size: int = 2
         probe.close()
     src, tgt = open_endpoints(source, target)
     try:
-        the_plan = make_plan(src, tgt, models or (), exclude or ())
-        return report_for(the_plan, replace=replace, chunk_size=chunk_size,
-                          progress=progress, clock=clock)
+        return plan_report(make_plan(src, tgt, models or (), exclude or ()), replace=replace,
+                           chunk_size=chunk_size, progress=progress, clock=clock)
     finally:
         if new:
             tgt.adapter.remove_created()
         close(src, tgt)
 
 
-def report_for(the_plan: Plan, *, replace: bool, chunk_size: int, progress: bool = False,
-               clock: Callable[[], float] = time.perf_counter) -> PlanReport:
-    """The :class:`PlanReport` of ``the_plan``: schema steps, copy order, value scan."""
-    from .pipeline import _plan_findings, check_preconditions
-
-    src, tgt = the_plan.source, the_plan.target
+def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = False,
+                clock: Callable[[], float] = time.perf_counter) -> PlanReport:
+    """The :class:`PlanReport` of ``plan``: schema steps, copy order, value scan."""
+    src, tgt = plan.source, plan.target
     report = PlanReport(source=src.display, target=tgt.display,
-                        source_inventory=the_plan.source_inventory,
-                        not_replayed=the_plan.not_replayed)
+                        source_inventory=plan.source_inventory,
+                        not_replayed=plan.not_replayed)
     try:
-        check_preconditions(the_plan, replace)
+        check_preconditions(plan, replace)
     except PreconditionError as e:
         report.findings.append(Finding(FindingKind.PRECONDITION, Severity.ERROR, str(e)))
-    report.findings += _plan_findings(the_plan)
-    report.target_state, report.schema_differences = target_state(the_plan)
-    report.schema_steps, report.deferred_steps = ddl(the_plan, replace)
-    report.tables = copy_order(the_plan)
-    report.findings += unholdable_fields(the_plan)
+    report.findings += plan.findings()
+    report.target_state, report.schema_differences = target_state(plan)
+    report.schema_steps, report.deferred_steps = ddl(plan, replace)
+    report.tables = copy_order(plan)
+    report.findings += unholdable_fields(plan)
     with src.adapter.snapshot():
-        scan = scan_values(the_plan, chunk_size, clock, progress)
-    report.values = summaries(scan.refusals)
+        scan = scan_values(plan, chunk_size, clock, progress)
+    report.values = scan.summaries()
     report.refused_rows = len({(r.table, r.pk) for r in scan.refusals})
     report.rows_scanned = scan.rows_read
     report.scan_seconds = round(scan.seconds, 3)
     # The copy reads and checks as the scan did, then writes every value.
-    values = sum(job.source_rows * len(job.columns) for job in the_plan.jobs)
+    values = sum(job.source_rows * len(job.columns) for job in plan.jobs)
     report.estimated_seconds = round(scan.seconds + values / tgt.adapter.write_rate, 1)
     return report
 
 
-def target_state(the_plan: Plan) -> tuple[str, list[str]]:
+def target_state(plan: Plan) -> tuple[str, list[str]]:
     """How the target looks now, and how its project tables differ from the models."""
-    present = [t for t in the_plan.target.adapter.table_names() if not t.startswith("portadb_")]
+    present = [t for t in plan.target.adapter.table_names() if not t.startswith("portadb_")]
     if not present:
         return "empty", []
-    planned = {m._meta.db_table: m for m in the_plan.models}
+    planned = {m._meta.db_table: m for m in plan.models}
     ours = [t for t in present if t in planned]
     state = (f"holds {len(present)} tables, {len(ours)} of them this project's"
              + (" (a copy needs --replace)" if ours else ""))
     differences = [f"{t}: table missing on the target" for t in planned if ours and t not in present]
-    return state, differences + schema_differences(the_plan.target.connection, [planned[t] for t in ours])
+    return state, differences + schema_differences(plan.target.connection, [planned[t] for t in ours])
 
 
 def schema_differences(connection, models) -> list[str]:
@@ -122,13 +115,13 @@ def schema_differences(connection, models) -> list[str]:
     return sorted(found)
 
 
-def ddl(the_plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
+def ddl(plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
     """The DDL a copy would run, collected and never executed: before and after the rows."""
-    steps = schema.create_tables(the_plan.target.connection, the_plan.models, collect_only=True)
+    steps = schema.create_tables(plan.target.connection, plan.models, collect_only=True)
     before = [format_sql(s) for s in steps.create]
-    if replace and the_plan.target_tables:
-        before.insert(0, f"-- drop the {len(the_plan.target_tables)} project tables on the target: "
-                         + ", ".join(the_plan.target_tables))
+    if replace and plan.target_tables:
+        before.insert(0, f"-- drop the {len(plan.target_tables)} project tables on the target: "
+                         + ", ".join(plan.target_tables))
     return before, [format_sql(str(s)) for s in steps.deferred]
 
 
@@ -138,20 +131,20 @@ def format_sql(statement: str) -> str:
     return text.strip().rstrip(";")
 
 
-def copy_order(the_plan: Plan) -> list[PlannedTable]:
-    sizes = {t.name: t.size for t in the_plan.source_inventory.tables}
+def copy_order(plan: Plan) -> list[PlannedTable]:
+    sizes = {t.name: t.size for t in plan.source_inventory.tables}
     return [
         PlannedTable(job.table, job.label, job.source_rows, sizes.get(job.table),
                      [f"{c.name}: {c.description}" for c in job.columns if c.description != "identity"])
-        for job in the_plan.jobs
+        for job in plan.jobs
     ]
 
 
-def unholdable_fields(the_plan: Plan) -> list[Finding]:
+def unholdable_fields(plan: Plan) -> list[Finding]:
     """Fields the target has no column for, or that its backend's system checks object to."""
-    connection = the_plan.target.connection
+    connection = plan.target.connection
     found = []
-    for model in the_plan.models:
+    for model in plan.models:
         label = model._meta.label
         for f in model._meta.local_concrete_fields:
             if f.db_type(connection) is None:
@@ -166,18 +159,3 @@ def unholdable_fields(the_plan: Plan) -> list[Finding]:
                                      f"{label}.{f.name}: {message.msg} ({message.id})",
                                      table=model._meta.db_table, model=label, field=f.name))
     return found
-
-
-def summaries(refusals) -> list[ValueSummary]:
-    """Refused values counted per table, field and kind, with the first primary keys."""
-    groups: dict[tuple, ValueSummary] = {}
-    for r in refusals:
-        key = (r.table, r.field, r.kind)
-        summary = groups.get(key)
-        if summary is None:
-            summary = groups[key] = ValueSummary(r.kind, r.model, r.table, r.field, 0,
-                                                 reason=r.reason, preview=r.preview)
-        summary.count += 1
-        if len(summary.first_pks) < FIRST_PKS:
-            summary.first_pks.append(r.pk)
-    return list(groups.values())

@@ -8,15 +8,15 @@ temporary alias). Passwords are kept out of everything an endpoint prints.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 
-from .backends import VENDOR_ALIASES, adapter_for, connection_for, require_supported
-from .exceptions import EndpointError
+from .backends import adapter_class, adapter_for, connection_for, require_supported, vendor_named, vendor_of
+from .compat import forget_alias, register_alias
+from .exceptions import EndpointError, first_line
 
 _temporary = itertools.count(1)
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -48,23 +48,12 @@ class Endpoint:
         if opened:
             connections[self.alias].close()
         if self.temporary:
-            if opened:
-                del connections[self.alias]
-            del connections.settings[self.alias]
+            forget_alias(self.alias, opened)
 
 
 def describe(alias: str) -> str:
     """``alias (vendor://user@host:port/name)`` with the password left out."""
-    conf = connections.settings[alias]
-    vendor = _engine_vendor(alias)  # without loading the backend: its driver may be missing
-    name = str(conf.get("NAME") or "")
-    if vendor == "sqlite":
-        return f"{alias} (sqlite:{name})"
-    user = conf.get("USER") or ""
-    host = conf.get("HOST") or "localhost"
-    port = f":{conf['PORT']}" if conf.get("PORT") else ""
-    at = f"{user}@" if user else ""
-    return f"{alias} ({vendor}://{at}{host}{port}/{name})"
+    return adapter_class(_engine_vendor(alias)).describe(alias, connections.settings[alias])
 
 
 def mask(text: str, *aliases: str) -> str:
@@ -103,7 +92,7 @@ def resolve(spec: str) -> Endpoint:
     if spec in connections.settings:
         adapter_for(connection_for(spec))  # refuses unsupported vendors and missing drivers early
         return Endpoint(spec, describe(spec))
-    vendor = VENDOR_ALIASES.get(spec.lower())
+    vendor = vendor_named(spec)
     if vendor is None:
         raise EndpointError(
             f"{spec!r} is neither a database alias, a vendor name nor a URL; "
@@ -140,11 +129,9 @@ def _from_url(url: str) -> Endpoint:
         reason = str(e).split(". ")[0].rstrip(".")  # its first sentence; the rest is advice for coders
         raise EndpointError(f"Cannot read the database URL {mask(url)!r}: {reason}.") from e
     _remember(config.get("PASSWORD"))
-    require_supported(_vendor_of(config.get("ENGINE", "")))
+    require_supported(vendor_of(config.get("ENGINE", "")))
     alias = f"portadb_url_{next(_temporary)}"
-    settings = dict(connections.settings[DEFAULT_DB_ALIAS])
-    configured = connections.configure_settings({DEFAULT_DB_ALIAS: settings, alias: config})
-    connections.settings[alias] = configured[alias]
+    register_alias(alias, config)
     endpoint = Endpoint(alias, mask(url), temporary=True)
     try:
         adapter_for(connection_for(alias, mask(url)))
@@ -155,14 +142,7 @@ def _from_url(url: str) -> Endpoint:
 
 
 def _engine_vendor(alias: str) -> str:
-    return _vendor_of(connections.settings[alias].get("ENGINE", ""))
-
-
-def _vendor_of(engine: str) -> str:
-    for vendor in ("sqlite", "postgresql", "mysql", "oracle"):
-        if vendor in engine or (vendor == "postgresql" and "postgis" in engine):
-            return vendor
-    return engine.rsplit(".", 1)[-1]
+    return vendor_of(connections.settings[alias].get("ENGINE", ""))
 
 
 def _aliases() -> str:
@@ -171,17 +151,48 @@ def _aliases() -> str:
 
 def identity(alias: str) -> tuple:
     """What makes ``alias`` a distinct database: vendor and file, or vendor, host, port and name."""
-    conf = connections.settings[alias]
-    vendor = _engine_vendor(alias)
-    name = str(conf.get("NAME") or "")
-    if vendor == "sqlite":
-        if name in ("", ":memory:") or name.startswith("file:"):
-            return (vendor, alias)
-        return (vendor, os.path.realpath(name))
-    host = conf.get("HOST") or "localhost"
-    if host in ("127.0.0.1", "::1", "localhost") or host.startswith("/"):
-        host = "localhost"
-    port = str(conf.get("PORT") or adapter_for(connections[alias]).default_port or "")
-    return (vendor, host, port, name)
+    return adapter_class(_engine_vendor(alias)).identity(alias, connections.settings[alias])
 
 
+# -- connecting ------------------------------------------------------------------
+
+
+def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
+    """Open the connection, or say in one sentence why it cannot be opened."""
+    conn = endpoint.connection
+    if must_exist and endpoint.adapter.missing():
+        # Connecting would create it (a SQLite file): never write a source.
+        name = str(conn.settings_dict.get("NAME") or "")
+        raise EndpointError(f"The database file {name!r} does not exist.")
+    try:
+        conn.ensure_connection()
+    except Exception as e:
+        raise EndpointError(f"Cannot connect to {endpoint.display}: {first_line(e)}.") from e
+
+
+def open_endpoints(source: str, target: str, *,
+                   target_must_exist: bool = False) -> tuple[Endpoint, Endpoint]:
+    """Resolve and connect both sides; refuse one database twice.
+
+    A SQLite source must exist (connecting would create it); so must the
+    target when it is only read (``target_must_exist``).
+    """
+    src = resolve(source)
+    try:
+        tgt = resolve(target)
+    except Exception:
+        src.close()
+        raise
+    try:
+        check_distinct(src, tgt)
+        connect(src, must_exist=True)
+        connect(tgt, must_exist=target_must_exist)
+    except Exception:
+        close(src, tgt)
+        raise
+    return src, tgt
+
+
+def close(*endpoints: Endpoint) -> None:
+    for endpoint in endpoints:
+        endpoint.close()

@@ -5,62 +5,23 @@ first chunk holding a refused value, naming the row, field and reason; nothing
 of that chunk is written. ``reject`` first scans the whole source (the
 dry-run's scan, inside the copy's own snapshot), then copies every row except
 the refused ones and those that depend on them, which go to a JSON Lines file
-with their original values.
+with their original values (:mod:`portadb.rejects`).
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
-import json
-import math
-import os
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import IO
 
-from .checks import Refusal
-from .exceptions import DataError, PortadbError
+from .exceptions import ValueRefused
 from .plan import Plan, TableJob
-from .reports import Finding, Severity
+from .rejects import RejectFile
+from .reports.findings import pk_list
+from .reports.model import Finding, Severity, ValueSummary
 from .scan import ScanResult, TableChecks, dangling_rows, scan_values
-
-ON_ERROR = ("abort", "reject")
-#: Primary keys named per field in the copy report.
-_FIRST_PKS = 10
 
 #: Called with a chunk's rows and a function returning them column by column.
 ChunkGuard = Callable[[Sequence[Sequence], Callable[[], list]], Sequence[Sequence]]
-
-
-class ValueRefused(DataError):
-    """The copy stopped before writing a chunk that holds values the target would refuse."""
-
-    def __init__(self, refusals: list[Refusal]):
-        self.refusals = refusals
-        first = refusals[0]
-        more = f" (and {len(refusals) - 1} more in the same chunk)" if len(refusals) > 1 else ""
-        super().__init__(
-            f"Could not copy {first.model}(pk={first.pk!r}): {first.field}: {first.reason}"
-            f" (value {first.preview}){more}; nothing of this chunk was written."
-        )
-
-
-def check_options(on_error: str, reject_file: str | None) -> None:
-    """Refuse a policy or reject file that cannot work, before anything is read."""
-    if on_error not in ON_ERROR:
-        raise PortadbError(f"--on-error must be one of {', '.join(ON_ERROR)}, not {on_error!r}.")
-    if on_error == "reject" and not reject_file:
-        raise PortadbError("--on-error=reject needs --reject-file FILE for the refused rows.")
-    if on_error == "abort" and reject_file:
-        raise PortadbError("--reject-file is only used with --on-error=reject.")
-    if reject_file:
-        folder = os.path.dirname(os.path.abspath(reject_file))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            raise PortadbError(f"Cannot write the reject file {reject_file!r}: {folder!r} is not a"
-                               " writable directory.")
 
 
 def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int,
@@ -88,7 +49,7 @@ class _Policy:
 
 
 class Abort(_Policy):
-    """Check each chunk; raise :class:`ValueRefused` on the first refused value."""
+    """Check each chunk; raise :class:`~portadb.exceptions.ValueRefused` on the first refused value."""
 
     #: Worker processes (``--jobs``) can each build and use their own guards.
     parallel_safe = True
@@ -126,26 +87,17 @@ class Reject(_Policy):
 
     def __init__(self, plan: Plan, path: str, scan: ScanResult, resumed: bool = False):
         self.plan = plan
-        self.path = path
         self.scan = scan
         self.refused = scan.refused()
-        self.rejected: Counter = Counter()
-        kept = _earlier_lines(path) if resumed else []
-        #: (table, primary key as JSON) of the rows in the file already.
-        self.written = {(line["table"], json.dumps(line["pk"])) for line in map(json.loads, kept)}
-        self.rejected.update(table for table, _ in self.written)
-        try:  # created even when nothing is refused: an empty file says so
-            self.file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 -- see close()
-            self.file.writelines(kept)
-        except OSError as e:
-            raise PortadbError(f"Cannot write the reject file {path!r}: {e.strerror}.") from e
+        self.file = RejectFile(path, resumed)
+        self.rejected: Counter = Counter(table for table, _ in self.file.written)
 
     def table(self, job: TableJob) -> ChunkGuard:
         refused = self.refused.get(job.table)
         if not refused:
             return _identity
         names = job.column_names
-        key_index = [names.index(k) for k in job.key]
+        key_index = job.key_index
 
         def guard(rows, by_column=None):
             kept = []
@@ -154,14 +106,9 @@ class Reject(_Policy):
                 reasons = refused.get(pk)
                 if reasons is None:
                     kept.append(row)
-                    continue
-                where = (job.table, json.dumps(encode(pk)))
-                if where in self.written:
-                    continue  # rejected by the interrupted run, in a chunk it did not commit
-                self.written.add(where)
-                self.rejected[job.table] += 1
-                for refusal in reasons:
-                    self._write(refusal, dict(zip(names, row)))
+                elif not self.file.holds(job.table, pk):  # else rejected in a chunk not committed
+                    self.rejected[job.table] += 1
+                    self.file.add(job.table, pk, reasons, dict(zip(names, row)))
             if len(kept) == len(rows):
                 return rows
             self.file.flush()  # before the chunk commits: a killed copy loses no line
@@ -169,98 +116,26 @@ class Reject(_Policy):
 
         return guard
 
-    def _write(self, refusal: Refusal, row: dict) -> None:
-        self.file.write(json.dumps(reject_line(refusal, row), ensure_ascii=False) + "\n")
-
     def findings(self) -> list[Finding]:
-        return refusal_findings(self.scan.refusals, Severity.WARNING, "rejected")
+        return summary_findings(self.scan.summaries(), Severity.WARNING, "rejected")
 
     def close(self) -> None:
         self.file.close()
-
-
-def _earlier_lines(path: str) -> list[str]:
-    """The complete lines of an interrupted copy's reject file (none if there is none)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.readlines()
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as e:
-        raise PortadbError(f"Cannot read the reject file {path!r} of the interrupted copy: {e}.") from e
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()  # cut short by the interruption; that chunk is read again
-    for number, line in enumerate(lines, 1):
-        try:
-            parsed = json.loads(line)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict) or not {"table", "pk"} <= parsed.keys():
-            raise PortadbError(f"The reject file {path!r} is not one portadb wrote (line {number});"
-                               " resume with the interrupted copy's reject file.") from None
-    return lines
 
 
 def _identity(rows, by_column=None):
     return rows
 
 
-def reject_line(refusal: Refusal, row: dict) -> dict:
-    """One line of the reject file: where, why, and the original values."""
-    return {
-        "model": refusal.model,
-        "table": refusal.table,
-        "pk": encode(refusal.pk),
-        "field": refusal.field,
-        "kind": refusal.kind.value,
-        "reason": refusal.reason,
-        "value": encode(refusal.value),
-        "row": {column: encode(value) for column, value in row.items()},
-    }
-
-
-def encode(value: object) -> object:
-    """A JSON value that gives back ``value`` exactly: bytes as base64, decimals as text, ..."""
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:  # invalid UTF-8 read from SQLite, kept as surrogates
-            raw = value.encode("utf-8", "surrogateescape")
-            return {"type": "invalid_utf8", "base64": base64.b64encode(raw).decode("ascii")}
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"type": "float", "value": repr(value)}
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return {"type": "bytes", "base64": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, decimal.Decimal):
-        return {"type": "decimal", "value": str(value)}
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return {"type": type(value).__name__, "value": value.isoformat()}
-    if isinstance(value, dt.timedelta):
-        return {"type": "timedelta", "microseconds": value // dt.timedelta(microseconds=1)}
-    if isinstance(value, uuid.UUID):
-        return {"type": "uuid", "value": str(value)}
-    if isinstance(value, tuple):
-        return [encode(v) for v in value]
-    return {"type": type(value).__name__, "repr": repr(value)}
-
-
-def refusal_findings(refusals: Sequence[Refusal], severity: Severity, verb: str) -> list[Finding]:
-    """One finding per table, field and kind: the count and the first primary keys."""
-    groups: dict[tuple, list[Refusal]] = {}
-    for r in refusals:
-        groups.setdefault((r.table, r.field, r.kind), []).append(r)
-    findings = []
-    for (table, name, kind), group in groups.items():
-        first = group[0]
-        pks = ", ".join(repr(r.pk) for r in group[:_FIRST_PKS])
-        more = ", ..." if len(group) > _FIRST_PKS else ""
-        findings.append(Finding(
-            kind, severity,
-            f"{first.model}.{name}: {len(group)} row{'s' if len(group) > 1 else ''} {verb}"
-            f" (pk {pks}{more}); first: {first.reason} (value {first.preview}).",
-            table=table, model=first.model, pk=first.pk, field=name,
-        ))
-    return findings
+def summary_findings(summaries: Sequence[ValueSummary], severity: Severity, verb: str) -> list[Finding]:
+    """One finding per table, field and kind of refused value: the count and the first primary keys."""
+    return [
+        Finding(
+            s.kind, severity,
+            f"{s.model}.{s.field}: {s.count} row{'s' if s.count > 1 else ''} {verb}"
+            f" (pk {pk_list(s.first_pks, s.count)});"
+            f" first: {s.reason} (value {s.preview}).",
+            table=s.table, model=s.model, pk=s.first_pks[0], field=s.field,
+        )
+        for s in summaries
+    ]

@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from django.apps import apps
+from django.db.migrations import operations as ops
+from django.db.migrations.autodetector import MigrationAutodetector
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.migrations.state import ProjectState
 
 from .endpoints import Endpoint
+from .exceptions import PreconditionError
 from .models import label, project_models, unmanaged_models
-from .reports import SCHEMA_VERSION
-
-
-@dataclass
-class TableInfo:
-    """One table of a database and the model that owns it, if any."""
-
-    name: str
-    rows: int
-    #: ``app_label.Model`` of the owning model, or ``None`` for a table no model owns.
-    model: str | None
-    #: Bytes on disk (data and indexes), where the database tells.
-    size: int | None = None
-
-
-@dataclass
-class Inventory:
-    """The tables, row counts and migration state of one database."""
-
-    database: str
-    vendor: str
-    tables: list[TableInfo] = field(default_factory=list)
-    applied_migrations: int = 0
-    pending_migrations: list[str] = field(default_factory=list)
-    unmigrated_changes: list[str] = field(default_factory=list)
-    unmanaged_models: list[str] = field(default_factory=list)
-    kind: str = "inspect"
-    schema_version: int = SCHEMA_VERSION
-
-    @property
-    def ok(self) -> bool:
-        return True
-
-    @property
-    def exit_code(self) -> int:
-        return 0
-
-    @property
-    def unowned_tables(self) -> list[str]:
-        return [t.name for t in self.tables if t.model is None]
-
-    @property
-    def total_rows(self) -> int:
-        return sum(t.rows for t in self.tables)
+from .reports.model import Inventory, TableInfo
 
 
 def inventory(endpoint: Endpoint, *, counts: bool = True, sizes: bool = True) -> Inventory:
@@ -80,10 +43,16 @@ def inventory(endpoint: Endpoint, *, counts: bool = True, sizes: bool = True) ->
     )
 
 
+def pending_migrations_error(endpoint: Endpoint, inv: Inventory) -> PreconditionError:
+    """The refusal of a source with unapplied migrations: its models would not describe its data."""
+    return PreconditionError(
+        f"The source {endpoint.display} has unapplied migrations "
+        f"({', '.join(inv.pending_migrations)}); migrate it first so the models describe its data."
+    )
+
+
 def migration_state(endpoint: Endpoint) -> tuple[int, list[str]]:
     """How many migrations ``endpoint`` has applied, and which known ones it has not."""
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(endpoint.connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     applied = len(MigrationRecorder(endpoint.connection).applied_migrations())
@@ -92,12 +61,6 @@ def migration_state(endpoint: Endpoint) -> tuple[int, list[str]]:
 
 def unmigrated_changes() -> list[str]:
     """Apps whose models have changes that no migration records (``makemigrations --check``)."""
-    from django.apps import apps
-    from django.db.migrations.autodetector import MigrationAutodetector
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
-    from django.db.migrations.state import ProjectState
-
     loader = MigrationLoader(None, ignore_no_migrations=True)
     detector = MigrationAutodetector(
         loader.project_state(),
@@ -119,9 +82,6 @@ def not_replayed(endpoint: Endpoint) -> list[str]:
     portadb builds the target from the models, so these never run there; the
     report lists them for the user to replay by hand where they matter.
     """
-    from django.db.migrations import operations as ops
-    from django.db.migrations.loader import MigrationLoader
-
     schema_ops = tuple(
         getattr(ops, name)
         for name in ops.__all__
@@ -140,10 +100,8 @@ def not_replayed(endpoint: Endpoint) -> list[str]:
 
 
 def _flatten(operations):
-    from django.db.migrations.operations import SeparateDatabaseAndState
-
     for op in operations:
-        if isinstance(op, SeparateDatabaseAndState):
+        if isinstance(op, ops.SeparateDatabaseAndState):
             yield from _flatten(op.database_operations)
         else:
             yield op

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from .endpoints import Endpoint, identity
 from .exceptions import PreconditionError, TransferError, first_line
-from .schema import locate
+from .schema import BuildStep
 
 SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
 _RUN_ID = 1
@@ -54,7 +54,7 @@ RunRow = _model("RunRow", "portadb_run", {
     "source": models.TextField(),
     "plan": models.TextField(),
     "state": models.CharField(max_length=20),
-    #: The indexes and constraints due after the data: ``[[sql, table, name], ...]``.
+    #: The indexes and constraints due after the data: ``[[sql, table, name, kind, references], ...]``.
     "deferred": models.TextField(default="[]"),
     "started": models.DateTimeField(),
     "updated": models.DateTimeField(),
@@ -66,19 +66,6 @@ TableRow = _model("TableRow", "portadb_journal", {
     #: Rows read and left out (``--on-error=reject``), up to ``position``.
     "rejected": models.BigIntegerField(default=0),
 })
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """An index or constraint statement kept in the journal until the data is in."""
-
-    sql: str
-    table: str | None = None
-    #: The index or constraint name, quoted by the backend, when known.
-    name: str | None = None
-
-    def __str__(self) -> str:
-        return self.sql
 
 
 @dataclass
@@ -95,7 +82,7 @@ class Journal:
     """The journal of one copy on its target; see the module docstring."""
 
     def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
-                 deferred: Sequence[Deferred] = ()):
+                 deferred: Sequence[BuildStep] = ()):
         self.target = target
         self.state = state
         self.positions = positions
@@ -156,7 +143,7 @@ class Journal:
             )
         try:
             positions = {
-                r.table: Position(_decode(r.position), r.rows, r.rejected)
+                r.table: Position(decode_key(r.position), r.rows, r.rejected)
                 for r in TableRow.objects.using(target.alias).all()
             }
         except DatabaseError as e:  # a journal without the rejected column
@@ -164,7 +151,13 @@ class Journal:
                 f"Cannot resume: the journal on {target.display} was written by an older portadb "
                 f"({first_line(e)}); copy again with --replace."
             ) from e
-        deferred = [Deferred(*item) for item in json.loads(run.deferred)]
+        stored = json.loads(run.deferred)
+        if any(len(item) != 5 for item in stored):
+            raise PreconditionError(
+                f"Cannot resume: the journal on {target.display} was written by an older portadb;"
+                " copy again with --replace."
+            )
+        deferred = [BuildStep(*item) for item in stored]
         journal = cls(target, run.state, positions, deferred)
         if run.state != SCHEMA:
             journal._check_rows(plan)
@@ -178,15 +171,15 @@ class Journal:
         Kept as SQL text: a resumed copy runs exactly what this one would have,
         whatever made the statements.
         """
-        self.deferred = [Deferred(str(s), *locate(s)) for s in deferred]
-        stored = json.dumps([[d.sql, d.table, d.name] for d in self.deferred])
+        self.deferred = list(deferred)
+        stored = json.dumps([[d.sql, d.table, d.name, d.kind, d.references] for d in self.deferred])
         self._set_state(LOADING, deferred=stored)  # one UPDATE: both or neither
 
     def advance(self, table: str, key: Sequence, rows: int, rejected: int = 0) -> None:
         """Record a chunk: ``rows`` written, ``rejected`` left out; call it inside the
         transaction that writes the chunk."""
         TableRow.objects.using(self.target.alias).filter(table=table).update(
-            position=_encode(key), rows=F("rows") + rows, rejected=F("rejected") + rejected
+            position=encode_key(key), rows=F("rows") + rows, rejected=F("rejected") + rejected
         )
 
     def complete(self) -> None:
@@ -247,12 +240,8 @@ def count_through(adapter, job, key: Sequence | None) -> int:
     """Rows of ``job``'s table whose key is at most ``key`` (none when ``key`` is ``None``)."""
     if key is None:
         return 0
-    q = adapter.quote
-    columns = ", ".join(q(c) for c in job.key)
-    marks = ", ".join(["%s"] * len(job.key))
-    where = f"({columns}) <= ({marks})" if len(job.key) > 1 else f"{columns} <= %s"
     with adapter.connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {q(job.table)} WHERE {where}", list(key))
+        cursor.execute(adapter.count_through_sql(job.table, job.key), list(key))
         return cursor.fetchone()[0]
 
 
@@ -293,7 +282,8 @@ _TYPES = {
 }
 
 
-def _encode(key: Sequence) -> str:
+def encode_key(key: Sequence) -> str:
+    """A key as stored text that :func:`decode_key` gives back with the driver's types."""
     return json.dumps([_tagged(v) for v in key])
 
 
@@ -305,7 +295,7 @@ def _tagged(value) -> list:
     raise TypeError(f"cannot journal a key of type {type(value).__name__}")
 
 
-def _decode(text: str | None) -> list | None:
+def decode_key(text: str | None) -> list | None:
     if text is None:
         return None
     return [_TYPES[tag][2](value) for tag, value in json.loads(text)]

@@ -7,6 +7,7 @@ registry, settings and the routers.
 from __future__ import annotations
 
 from django.apps import apps
+from django.apps.registry import Apps
 from django.conf import settings
 from django.db import connections, models, router
 from django.db.migrations.recorder import MigrationRecorder
@@ -82,8 +83,6 @@ def cache_models() -> list[type[models.Model]]:
 
 def _cache_model(table: str) -> type[models.Model]:
     """The columns ``createcachetable`` makes, as a model in a private registry."""
-    from django.apps.registry import Apps
-
     meta = type("Meta", (), {"apps": Apps(), "app_label": "portadb_cache", "db_table": table})
     model = type(
         f"CacheTable_{len(_cache_models)}",

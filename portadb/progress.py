@@ -14,9 +14,6 @@ class NullBar:
     def close(self) -> None:
         pass
 
-    def set_description(self, text: str) -> None:
-        pass
-
 
 class Progress:
     """One overall bar and one bar per table, or none."""
@@ -46,3 +43,14 @@ def _isatty(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class Tee:
+    """Feed several bars together (a table's and the overall one)."""
+
+    def __init__(self, *bars):
+        self.bars = bars
+
+    def update(self, n: int) -> None:
+        for bar in self.bars:
+            bar.update(n)

@@ -18,12 +18,16 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .checks import TEXT_TYPES, Refusal, base_field, column_checks
+from django.apps import apps
+
+from .checks import Refusal, column_checks
+from .compat import batched
 from .endpoints import Endpoint
+from .fields import TEXT_TYPES, base_field, foreign_keys
 from .plan import Plan, TableJob
 from .progress import Progress
-from .reports import FindingKind as K
-from .schema import dangling_sql
+from .reports.model import FIRST_PKS, ValueSummary
+from .reports.model import FindingKind as K
 from .transfer import read_chunks
 
 #: Primary keys per ``IN (...)`` list when following references.
@@ -36,8 +40,7 @@ class TableChecks:
     def __init__(self, job: TableJob, source: Endpoint, target: Endpoint,
                  dangling: dict | None = None):
         self.job = job
-        names = job.column_names
-        self.key_index = [names.index(k) for k in job.key]
+        self.key_index = job.key_index
         self.columns = []
         for i, column in enumerate(job.columns):
             checks = column_checks(column.field, source.adapter, target.adapter)
@@ -139,21 +142,16 @@ def _unique_sets(job: TableJob, target: Endpoint) -> list[list[int]]:
 # -- references ------------------------------------------------------------------
 
 
-def references(job: TableJob):
-    """The foreign keys of ``job``'s table that the target will enforce."""
-    return [f for f in job.model._meta.local_concrete_fields
-            if f.is_relation and f.related_model is not None and getattr(f, "db_constraint", False)]
-
-
 def dangling_rows(source: Endpoint, job: TableJob) -> dict[object, list[tuple]]:
     """Rows of ``job``'s table whose foreign keys point at no row: ``{pk: [(field, value, reason)]}``."""
     if K.DANGLING_REFERENCE in source.adapter.enforced_checks:
         return {}
     found: dict[object, list[tuple]] = defaultdict(list)
     with source.connection.cursor() as cursor:
-        for f in references(job):
+        for f in foreign_keys(job.model):
             parent = f.related_model._meta
-            cursor.execute(dangling_sql(source.connection, job.table, job.key, f))
+            cursor.execute(source.adapter.dangling_sql(job.table, job.key, f.column, parent.db_table,
+                                                       f.target_field.column))
             for row in cursor.fetchall():
                 pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
                 reason = f"points at {parent.label}({f.target_field.name}={row[-1]!r}), which does not exist"
@@ -175,6 +173,19 @@ class ScanResult:
         for r in self.refusals:
             out[r.table][r.pk].append(r)
         return out
+
+    def summaries(self) -> list[ValueSummary]:
+        """The refusals counted per table, field and kind, with the first primary keys."""
+        groups: dict[tuple, ValueSummary] = {}
+        for r in self.refusals:
+            summary = groups.get((r.table, r.field, r.kind))
+            if summary is None:
+                summary = groups[r.table, r.field, r.kind] = ValueSummary(
+                    r.kind, r.model, r.table, r.field, 0, reason=r.reason, preview=r.preview)
+            summary.count += 1
+            if len(summary.first_pks) < FIRST_PKS:
+                summary.first_pks.append(r.pk)
+        return list(groups.values())
 
 
 def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.perf_counter,
@@ -232,16 +243,16 @@ def dependents(source: Endpoint, jobs: Sequence[TableJob], refusals: Sequence[Re
 
 def _referring(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
     """(child job, field name, [(pk, value, reason)]) of rows whose foreign key points into ``pks``."""
-    q = source.connection.ops.quote_name
+    q = source.adapter.quote
     found = []
     for child in jobs:
         if len(child.key) != 1:
             continue
-        for f in references(child):
+        for f in foreign_keys(child.model):
             if f.related_model._meta.db_table != parent.table:
                 continue
             rows = []
-            for batch in _batches(sorted(pks, key=repr)):
+            for batch in batched(sorted(pks, key=repr), _BATCH):
                 marks = ", ".join(["%s"] * len(batch))
                 with source.connection.cursor() as cursor:
                     cursor.execute(
@@ -259,16 +270,16 @@ def _referring(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
 
 def _parents(source, by_table, child: TableJob, pks: set) -> list[tuple]:
     """The parent-model rows of refused multi-table-inheritance children."""
-    q = source.connection.ops.quote_name
+    q = source.adapter.quote
     found = []
-    for f in references(child):
+    for f in foreign_keys(child.model):
         if not getattr(f.remote_field, "parent_link", False):
             continue
         parent = by_table.get(f.related_model._meta.db_table)
         if parent is None:
             continue
         rows = []
-        for batch in _batches(sorted(pks, key=repr)):
+        for batch in batched(sorted(pks, key=repr), _BATCH):
             marks = ", ".join(["%s"] * len(batch))
             with source.connection.cursor() as cursor:
                 cursor.execute(
@@ -285,14 +296,13 @@ def _parents(source, by_table, child: TableJob, pks: set) -> list[tuple]:
 
 def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
     """Rows whose generic foreign key (content type, object id) points into ``pks``."""
-    from django.apps import apps
-    from django.contrib.contenttypes.fields import GenericForeignKey
-
     if not apps.is_installed("django.contrib.contenttypes") or parent.model._meta.apps is not apps:
         return []
+    # Imported only where contenttypes is installed: its models cannot load otherwise.
+    from django.contrib.contenttypes.fields import GenericForeignKey
     from django.contrib.contenttypes.models import ContentType
 
-    q = source.connection.ops.quote_name
+    q = source.adapter.quote
     opts, types = parent.model._meta, ContentType._meta
     with source.connection.cursor() as cursor:  # read only: get_for_model() could insert
         cursor.execute(f"SELECT {q(types.pk.column)} FROM {q(types.db_table)}"
@@ -312,7 +322,7 @@ def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
             fk = child.model._meta.get_field(gfk.fk_field)
             as_text = fk.get_internal_type() in TEXT_TYPES  # object ids stored as text
             rows = []
-            for batch in _batches(sorted(pks, key=repr)):
+            for batch in batched(sorted(pks, key=repr), _BATCH):
                 marks = ", ".join(["%s"] * len(batch))
                 with source.connection.cursor() as cursor:
                     cursor.execute(
@@ -324,9 +334,3 @@ def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
                               f" {gfk.name}, which is refused") for pk, value in cursor.fetchall()]
             found.append((child, gfk.name, rows))
     return found
-
-
-def _batches(values: list, size: int = _BATCH):
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
-

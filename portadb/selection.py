@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models as dj_models
 
+from .compat import batched
 from .exceptions import SelectionError
 
 #: Rows checked per query when looking for referenced rows on the target.
@@ -92,7 +93,7 @@ def missing_rows(reference: Reference, source: str, target: str | None, limit: i
     )
     to_field = f.target_field.attname
     missing = []
-    for batch in _batches(values, _BATCH):
+    for batch in batched(values, _BATCH):
         found = set()
         if target is not None:
             held = reference.referenced._base_manager.using(target).filter(**{f"{to_field}__in": batch})
@@ -132,14 +133,3 @@ def _matches(model, labels: list[tuple[str, str | None]]) -> bool:
 def _infrastructure(model) -> bool:
     """``django_migrations`` and cache tables: stand-in models outside the app registry."""
     return model._meta.apps is not apps
-
-
-def _batches(values, size: int):
-    batch = []
-    for value in values:
-        batch.append(value)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 
 from django.db import transaction
 
+from .columns import Transposed
 from .convert import convert_columns, converts
 from .endpoints import Endpoint
 from .exceptions import TransferError, first_line
@@ -16,17 +15,21 @@ from .plan import TableJob
 
 def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
                 start: list | None = None) -> Iterator[list]:
-    """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time.
+    """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time (see :func:`keyset`)."""
+    return keyset(endpoint.adapter, job.table, job.column_names, job.key, chunk_size, start)
+
+
+def keyset(adapter, table: str, columns: Sequence[str], key: Sequence[str], chunk_size: int,
+           start: list | None = None) -> Iterator[list]:
+    """Yield the raw rows of ``columns`` of ``table`` in ``key`` order, ``chunk_size`` at a time.
 
     Keyset pagination (``key > last ORDER BY key LIMIT n``): each query starts
     where the previous one ended, so nothing is read twice and no table is ever
     held whole in memory. ``start`` is a key to read after (a resumed copy).
     """
-    adapter = endpoint.adapter
-    names = job.column_names
-    key_index = [names.index(k) for k in job.key]
-    first = adapter.select_chunk_sql(job.table, names, job.key, after=False)
-    after = adapter.select_chunk_sql(job.table, names, job.key, after=True)
+    key_index = [columns.index(k) for k in key]
+    first = adapter.select_chunk_sql(table, columns, key, after=False)
+    after = adapter.select_chunk_sql(table, columns, key, after=True)
     last = start
     with adapter.read_cursor() as cursor:
         while True:
@@ -55,7 +58,7 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
     written = 0
     adapter = target.adapter
     names = job.column_names
-    key_index = [names.index(k) for k in job.key]
+    key_index = job.key_index
     after = journal.after(job.table) if journal else None
     convert = converts(job.columns)
     for read in read_chunks(source, job, chunk_size, after):
@@ -84,38 +87,6 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
     return written
 
 
-class Transposed:
-    """A chunk's rows column by column, transposed on the first call only."""
-
-    __slots__ = ("rows", "columns")
-
-    def __init__(self, rows: Sequence[Sequence]):
-        self.rows = rows
-        self.columns: list | None = None
-
-    def __call__(self) -> list:
-        if self.columns is None:
-            self.columns = list(zip(*self.rows))
-        return self.columns
-
-
 def _pk_range(rows, job: TableJob) -> str:
     i = job.column_names.index(job.key[0])
     return f"(pk {rows[0][i]!r} to {rows[-1][i]!r})"
-
-
-@contextmanager
-def collector_paused():
-    """Pause Python's cyclic garbage collector during a transfer.
-
-    Rows hold no reference cycles, so reference counting frees every chunk;
-    the collector would only rescan the chunks coming and going, which costs
-    up to a third of a copy's time.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()

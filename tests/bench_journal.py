@@ -39,8 +39,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from portadb.endpoints import close, open_endpoints
     from portadb.journal import Journal
-    from portadb.pipeline import close, make_plan, open_endpoints
+    from portadb.plan import make_plan
     from tests import databases as db
 
     db.recreate("default")

@@ -11,7 +11,7 @@ from django.db import connections
 
 import portadb
 from portadb.checks import VALUE_KINDS
-from portadb.guard import ValueRefused
+from portadb.exceptions import ValueRefused
 from portadb.models import project_models, shared_models
 from portadb.reports import FindingKind as K
 

@@ -13,8 +13,8 @@ from django.test import override_settings
 
 import portadb
 from portadb.backends import adapter_for
-from portadb.checks import _digits, column_checks
-from portadb.guard import encode
+from portadb.checks import column_checks, digits
+from portadb.rejects import encode
 from portadb.reports import FindingKind as K
 
 from .zoo import models as m
@@ -88,10 +88,10 @@ def test_decimal_digits_and_places(value, expected):
 
 
 def test_digits_ignores_trailing_zeros():
-    assert _digits(Decimal("1.2300")) == (3, 2)
-    assert _digits(Decimal("0.05")) == (2, 2)
-    assert _digits(Decimal("0")) == (0, 0)
-    assert _digits(Decimal("1E+2")) == (3, 0)
+    assert digits(Decimal("1.2300")) == (3, 2)
+    assert digits(Decimal("0.05")) == (2, 2)
+    assert digits(Decimal("0")) == (0, 0)
+    assert digits(Decimal("1E+2")) == (3, 0)
 
 
 @pytest.mark.parametrize("field, good, bad, kind", [
@@ -168,9 +168,9 @@ def test_decimal_chunks_are_flagged_exactly_where_a_value_does_not_fit(values, f
     """The chunk-wide fast path and the value-by-value check agree (max_digits=6, places=2)."""
     from django.db import models
 
-    from portadb.checks import _decimal
+    from portadb.checks.numbers import decimal_check
 
-    check = _decimal(models.DecimalField(max_digits=6, decimal_places=2), "DecimalField",
+    check = decimal_check(models.DecimalField(max_digits=6, decimal_places=2), "DecimalField",
                      None, None, lambda kind: True)
     assert sorted({found[0] for found in check(values)}) == flagged
 
@@ -182,9 +182,9 @@ def test_decimal_chunks_of_floats_pass_only_where_each_value_fits(max_digits, pl
 
     from django.db import models
 
-    from portadb.checks import _decimal
+    from portadb.checks.numbers import decimal_check
 
-    check = _decimal(models.DecimalField(max_digits=max_digits, decimal_places=places), "DecimalField",
+    check = decimal_check(models.DecimalField(max_digits=max_digits, decimal_places=places), "DecimalField",
                      None, None, lambda kind: True)
     rng = random.Random(max_digits * 100 + places)
     whole = max_digits - places

@@ -13,7 +13,7 @@ from django.db import connections, models
 from portadb.backends import adapter_for
 from portadb.convert import columns_for
 from portadb.endpoints import Endpoint
-from portadb.journal import _decode, _encode, count_through
+from portadb.journal import count_through, decode_key, encode_key
 from portadb.plan import TableJob
 from portadb.transfer import read_chunks
 
@@ -55,7 +55,7 @@ def test_resume_point_queries_quote_every_identifier(empty, alias):
     [dt.datetime(2024, 1, 1, 12)], [dt.date(1, 1, 1)], [dt.time(23, 59, 59, 1)], [bytes(range(256))],
 ])
 def test_keys_are_stored_exactly(key):
-    back = _decode(_encode(key))
+    back = decode_key(encode_key(key))
     assert back == key
     assert [type(v) for v in back] == [type(v) for v in key]
     if isinstance(key[0], dt.datetime):
@@ -64,4 +64,4 @@ def test_keys_are_stored_exactly(key):
 
 def test_a_key_of_an_unknown_type_is_refused_not_mangled():
     with pytest.raises(TypeError, match="cannot journal a key of type list"):
-        _encode([[1, 2]])
+        encode_key([[1, 2]])

@@ -7,7 +7,7 @@ from django.db import connections, transaction
 
 import portadb
 from portadb.backends import adapter_for
-from portadb.guard import ValueRefused
+from portadb.exceptions import ValueRefused
 
 from . import databases as db
 from .zoo import models as m
@@ -77,7 +77,7 @@ def test_columns_encode_as_each_value_would():
     import datetime as dt
     from decimal import Decimal
 
-    from portadb.backends.mysql import tsv_field, tsv_lines
+    from portadb.backends.mysql_load import tsv_field, tsv_lines
 
     rows = [(i, i / 3, text, None, i % 2 == 0, Decimal("1.20"), b"\0\t", dt.date(2020, 1, 1))
             for i, text in enumerate(TRICKY)]

@@ -47,7 +47,8 @@ def assert_identical(source: str, target: str) -> None:
 
 def chunks_before(source: str, target: str, table: str) -> int:
     """How many 3-row chunks a copy commits before it reaches ``table``."""
-    from portadb.pipeline import close, make_plan, open_endpoints
+    from portadb.endpoints import close, open_endpoints
+    from portadb.plan import make_plan
 
     src, tgt = open_endpoints(source, target)
     try:
@@ -175,10 +176,12 @@ def test_the_journal_keeps_the_deferred_statements_for_a_resumed_copy(zoo_source
     killed_copy(zoo_source, target, "table:3")
     stored = json.loads(journal.RunRow.objects.using(target).get().deferred)
     planned = schema.create_tables(connections[target], project_models(target), collect_only=True)
-    statements = [sql for sql, _, _ in stored]
+    statements = [sql for sql, *_ in stored]
     assert set(map(str, planned.deferred)) <= set(statements)
     # The rest: primary keys and unique constraints the backend builds after the data.
     keys = [sql for sql in statements if sql not in set(map(str, planned.deferred))]
     assert any("PRIMARY KEY" in sql for sql in keys)
     assert all(" ADD CONSTRAINT " in sql and ("PRIMARY KEY" in sql or "UNIQUE" in sql) for sql in keys)
-    assert all(table and name for _, table, name in stored)  # each can be found if already built
+    assert all(table and name for _, table, name, *_ in stored)  # each can be found if already built
+    kinds = {kind for *_, kind, _ in stored}
+    assert kinds == {schema.KEY, schema.INDEX, schema.FOREIGN_KEY}  # each builds beside the others it can

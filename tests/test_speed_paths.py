@@ -36,7 +36,7 @@ def test_foreign_keys_of_a_cycle_build_in_parallel_without_deadlock(zoo_source, 
     portadb.copy(zoo_source, empty(target))
     connection = connections[target]
     statements = [s for s in schema.create_tables(connection, [Author, Book], collect_only=True).deferred
-                  if "FOREIGN KEY" in str(s) and schema.locate(s)[0] in ("zoo_author", "zoo_book")]
+                  if s.kind == schema.FOREIGN_KEY and s.table in ("zoo_author", "zoo_book")]
     assert len(statements) == 2
     for _ in range(20):
         with connection.schema_editor() as editor:
@@ -71,7 +71,7 @@ def test_postgresql_builds_side_by_side_without_parallel_workers(empty):
 def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
     import threading
 
-    from portadb.schema import _in_sessions, _Work
+    from portadb.scheduler import Work, in_sessions
 
     alias = empty("postgresql")
     together = threading.Barrier(2, timeout=30)
@@ -90,18 +90,18 @@ def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
         return call
 
     free = frozenset({"free1", "free2"})
-    _in_sessions(alias, [_Work(item("ab", alongside=free), frozenset("ab")),
-                         _Work(item("ba", alongside=free), frozenset("ba")),
-                         _Work(item("bc", alongside=free), frozenset("bc")),
-                         _Work(item("free1", True), frozenset("x")),
-                         _Work(item("free2", True), frozenset("y"))], 2)
+    in_sessions(alias, [Work(item("ab", alongside=free), frozenset("ab")),
+                         Work(item("ba", alongside=free), frozenset("ba")),
+                         Work(item("bc", alongside=free), frozenset("bc")),
+                         Work(item("free1", True), frozenset("x")),
+                         Work(item("free2", True), frozenset("y"))], 2)
     assert overlaps == []
     # Builds that share a table run together, and never beside one that wants it alone.
-    _in_sessions(alias, [_Work(item("index1", True), shared=frozenset("t")),
-                         _Work(item("index2", True), shared=frozenset("t")),
-                         _Work(item("key", alongside=frozenset({"other"})), frozenset("t")),
-                         _Work(item("index3", alongside=frozenset({"other"})), shared=frozenset("t")),
-                         _Work(item("other", alongside=frozenset({"key", "index3"})), frozenset("u"))], 2)
+    in_sessions(alias, [Work(item("index1", True), shared=frozenset("t")),
+                         Work(item("index2", True), shared=frozenset("t")),
+                         Work(item("key", alongside=frozenset({"other"})), frozenset("t")),
+                         Work(item("index3", alongside=frozenset({"other"})), shared=frozenset("t")),
+                         Work(item("other", alongside=frozenset({"key", "index3"})), frozenset("u"))], 2)
     assert overlaps == []
 
 
@@ -266,7 +266,7 @@ SCALED_DECIMALS = [1.23, 7, None, -0.005, 0.0, 9999999999.9999, -9999999999.9999
     ([1.23, 10**30], False), ([1.23, b"1"], False),
 ])
 def test_sqlite_decimal_reader_gives_integers_only_when_they_are_djangos_numbers(column, integers):
-    from portadb.convert import ScaledIntegers, as_values
+    from portadb.columns import ScaledIntegers, as_values
 
     connection, expression, reader = sqlite_reader("decimal")
     many = adapter_for(connection).column_reader(reader, expression, scaled=True,
@@ -299,7 +299,7 @@ def test_sqlite_decimal_reader_gives_integers_only_when_they_are_djangos_numbers
     (["12345678123456781234567812345678", b"1234567812345678"], False),
 ])
 def test_sqlite_uuid_reader_gives_bytes_only_for_32_hex_digits(column, as_bytes):
-    from portadb.convert import UuidBytes, as_values
+    from portadb.columns import UuidBytes, as_values
 
     connection, expression, reader = sqlite_reader("uuid")
     many = adapter_for(connection).column_reader(reader, expression, forms=frozenset({UuidBytes}))
@@ -330,7 +330,7 @@ def encoded_copies(adapter, monkeypatch) -> list:
 
 
 def test_postgresql_encodes_integer_decimals_as_the_numbers_they_are(empty, monkeypatch):
-    from portadb.convert import ScaledIntegers
+    from portadb.columns import ScaledIntegers
 
     connection = connections[empty("postgresql")]
     adapter = adapter_for(connection)
@@ -352,7 +352,7 @@ def test_postgresql_encodes_integer_decimals_as_the_numbers_they_are(empty, monk
 
 
 def test_postgresql_encodes_uuid_bytes_booleans_and_json_text_as_they_are(empty, monkeypatch):
-    from portadb.convert import UuidBytes
+    from portadb.columns import UuidBytes
 
     connection = connections[empty("postgresql")]
     adapter = adapter_for(connection)

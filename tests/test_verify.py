@@ -209,7 +209,7 @@ def test_breakages_are_found_without_a_second_process(copy_of, monkeypatch, brea
 
     source, target = copy_of("default", "postgresql")
     expect = breakage(target)
-    monkeypatch.setattr(importlib.import_module("portadb.verify"), "forking", lambda: False)
+    monkeypatch.setattr(importlib.import_module("portadb.verify.remote"), "forking", lambda: False)
     report = portadb.verify(source, target, chunk_size=10)
     assert report.exit_code == 1
     assert _finding(report, expect.kind, expect.table, expect.pk, expect.field), portadb.render(report)
@@ -367,10 +367,9 @@ def _sha256(path: str) -> str:
 ])
 def test_a_json_column_has_the_canonical_form_of_each_value(column):
     """The whole-column path (C scanner and encoder) gives what value by value gives."""
-    import importlib
+    from portadb.verify.canonical import canonical_json, canonical_jsons
 
-    verify = importlib.import_module("portadb.verify")
-    assert verify._json_column(column) == [verify._json(v) for v in column]
+    assert canonical_jsons(column) == [canonical_json(v) for v in column]
 
 
 @pytest.mark.parametrize("column", [
@@ -382,9 +381,9 @@ def test_a_json_column_has_the_canonical_form_of_each_value(column):
     [None, None],
 ])
 def test_datetime_columns_take_the_canonical_form_of_each_value(column):
-    from portadb.verify import _datetime, _instants
+    from portadb.verify.canonical import canonical_datetime, canonical_datetimes
 
-    assert _instants(tuple(column)) == [_datetime(v) for v in column]
+    assert canonical_datetimes(tuple(column)) == [canonical_datetime(v) for v in column]
 
 
 @pytest.mark.parametrize("column", [
@@ -393,6 +392,6 @@ def test_datetime_columns_take_the_canonical_form_of_each_value(column):
     [None],
 ])
 def test_uuid_columns_take_the_canonical_form_of_each_value(column):
-    from portadb.verify import _uuid, _uuid_numbers
+    from portadb.verify.canonical import canonical_uuid, canonical_uuids
 
-    assert _uuid_numbers(tuple(column)) == [None if v is None else _uuid(v) for v in column]
+    assert canonical_uuids(tuple(column)) == [None if v is None else canonical_uuid(v) for v in column]

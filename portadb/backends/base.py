@@ -13,13 +13,48 @@ from contextlib import contextmanager
 
 from django.core.management.color import no_style
 
+from ..columns import as_values
+from .statements import Statements
 
-class Adapter:
+#: Field packages that only one vendor can hold, and that vendor.
+_VENDOR_FIELDS = {"django.contrib.postgres.": "postgresql", "django.contrib.gis.": "spatial"}
+
+
+class Adapter(Statements):
     """Portable behaviour; vendor modules override what differs."""
 
+    # -- who this is: names, settings, the driver ------------------------------
+    #: Django's ``connection.vendor`` for this backend.
     vendor: str = ""
+    #: The name users read in messages ("PostgreSQL").
+    display_name: str = ""
+    #: What ``--from``/``--to`` accept for this vendor (lower case).
+    names: tuple[str, ...] = ()
+    #: Substrings of a ``DATABASES`` ``ENGINE`` path that mean this vendor.
+    engines: tuple[str, ...] = ()
+    #: The ``pip install portadb[extra]`` that brings the driver, if one is needed.
+    extra: str | None = None
     #: Port used when a DATABASES entry leaves PORT empty.
     default_port: int | None = None
+
+    @classmethod
+    def describe(cls, alias: str, conf: dict) -> str:
+        """``alias (vendor://user@host:port/name)``, with no password, from a ``DATABASES`` entry."""
+        name = str(conf.get("NAME") or "")
+        user = conf.get("USER") or ""
+        host = conf.get("HOST") or "localhost"
+        port = f":{conf['PORT']}" if conf.get("PORT") else ""
+        at = f"{user}@" if user else ""
+        return f"{alias} ({cls.vendor}://{at}{host}{port}/{name})"
+
+    @classmethod
+    def identity(cls, alias: str, conf: dict) -> tuple:
+        """What makes a ``DATABASES`` entry a distinct database: vendor, host, port and name."""
+        host = conf.get("HOST") or "localhost"
+        if host in ("127.0.0.1", "::1", "localhost") or host.startswith("/"):
+            host = "localhost"
+        port = str(conf.get("PORT") or cls.default_port or "")
+        return (cls.vendor, host, port, str(conf.get("NAME") or ""))
 
     # -- limits: what a column of this database refuses or enforces --------
     #: Text columns refuse the NUL character (U+0000).
@@ -78,8 +113,6 @@ class Adapter:
         Fields that ship with one vendor's contrib app (``django.contrib.postgres``)
         only live on that vendor; a collation must exist on the target.
         """
-        from . import field_vendor
-
         owner = field_vendor(field)
         if owner is not None and owner != self.vendor:
             return f"{type(field).__name__} exists only on {owner}"
@@ -114,22 +147,6 @@ class Adapter:
     def end_read_only(self, cursor) -> None:
         """Undo :meth:`begin_read_only` for the rest of the session."""
 
-    def select_chunk_sql(
-        self, table: str, columns: Sequence[str], key: Sequence[str], after: bool
-    ) -> str:
-        """SELECT the next chunk in key order; parameters: the last key (if ``after``), limit."""
-        q = self.quote
-        cols = ", ".join(self.select_column(c) for c in columns)
-        order = ", ".join(q(c) for c in key)
-        where = ""
-        if after:
-            if len(key) == 1:
-                where = f" WHERE {q(key[0])} > %s"
-            else:
-                marks = ", ".join(["%s"] * len(key))
-                where = f" WHERE ({order}) > ({marks})"
-        return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
-
     def read_cursor(self):
         """A cursor for reading rows in bulk: the same values as Django's, by the fastest loaders.
 
@@ -152,34 +169,6 @@ class Adapter:
         """
         return None
 
-    def select_range_sql(
-        self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool
-    ) -> str:
-        """SELECT the rows whose key is above a bound and/or at most another, in key order.
-
-        Parameters: the lower key (if ``lower``), then the upper key (if ``upper``).
-        """
-        q = self.quote
-        cols = ", ".join(self.select_column(c) for c in columns)  # as stored, like a chunk
-        order = ", ".join(q(c) for c in key)
-        lhs = q(key[0]) if len(key) == 1 else f"({order})"
-        marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
-        where = [f"{lhs} > {marks}"] if lower else []
-        where += [f"{lhs} <= {marks}"] if upper else []
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        return f"SELECT {cols} FROM {q(table)}{clause} ORDER BY {order}"
-
-    def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
-        """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
-        q = self.quote
-        cols = ", ".join(self.select_column(c) for c in columns)
-        if len(key) == 1:
-            lhs, mark = q(key[0]), "%s"
-        else:
-            lhs = f"({', '.join(q(c) for c in key)})"
-            mark = f"({', '.join(['%s'] * len(key))})"
-        return f"SELECT {cols} FROM {q(table)} WHERE {lhs} IN ({', '.join([mark] * n)})"
-
     def max_value(self, table: str, column: str):
         """The largest value of ``column``, ``None`` for an empty table."""
         with self.connection.cursor() as cursor:
@@ -192,10 +181,6 @@ class Adapter:
         ``None`` when the column has no sequence or counter at all.
         """
         raise NotImplementedError
-
-    def select_column(self, column: str) -> str:
-        """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""
-        return self.quote(column)
 
     def count(self, table: str) -> int:
         with self.connection.cursor() as cursor:
@@ -251,15 +236,14 @@ class Adapter:
         The copy converts a chunk column by column; a backend whose bulk path
         encodes some columns faster that way does so before making the rows.
         """
-        from ..convert import as_values
-
         self.write_rows(table, columns, list(zip(*map(as_values, values))))
 
-    def defer_keys(self, tables: Sequence[str]) -> list[str]:
+    def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str]]:
         """Drop the primary keys and unique constraints of the new, empty ``tables``.
 
-        Returns the statements that add them back, to run after the data and
-        before the foreign keys. Backends that gain nothing keep them: ``[]``.
+        Returns ``(table, quoted name, SQL)`` of the statements that add them
+        back, to run after the data and before the foreign keys. Backends that
+        gain nothing keep them: ``[]``.
         """
         return []
 
@@ -316,15 +300,21 @@ class Adapter:
             return None
         return (-math.inf if low is None else low, math.inf if high is None else high)
 
-    def max_char_bytes(self, field) -> int:
-        """UTF-8 bytes per character the column of ``field`` can store (4: all of Unicode)."""
-        return 4
+    def narrow_charset(self, field) -> str | None:
+        """The name of the character set of ``field``'s column when it cannot store characters
+        of 4 UTF-8 bytes (emoji), else ``None``."""
+        return None
 
     def unique_keys(self, field) -> Callable[[list[str]], list] | None:
         """A function mapping text values to keys equal exactly when the column's
         collation makes the values equal, or ``None`` when equality is binary."""
         return None
 
-    def transaction_size_hint(self) -> int:
-        """Rows per chunk that suit the write path when the user gives none."""
-        return 20_000
+
+def field_vendor(field) -> str | None:
+    """The one vendor that can hold ``field`` (``"postgresql"`` for ArrayField), or ``None``."""
+    for cls in type(field).__mro__:
+        for prefix, vendor in _VENDOR_FIELDS.items():
+            if cls.__module__.startswith(prefix):
+                return vendor
+    return None

@@ -16,15 +16,10 @@ warnings even in strict mode: any warning fails the chunk, which is rolled back.
 
 from __future__ import annotations
 
-import errno
-import os
-import re
-import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 
@@ -32,9 +27,9 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.mysql.operations import DatabaseOperations as _Operations
 
-from ..exceptions import DataError
-from ..reports import FindingKind as K
+from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
+from .mysql_load import load_rows
 
 #: A strict session: refuse rather than truncate; keep a primary key of 0.
 SQL_MODE = (
@@ -42,8 +37,6 @@ SQL_MODE = (
     "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
 )
 _BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
-_ESCAPE = re.compile(r"[\\\t\n\r\0]")
-_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"}
 
 #: Values per WEIGHT_STRING query.
 _KEY_BATCH = 500
@@ -51,6 +44,10 @@ _KEY_BATCH = 500
 
 class Adapter(BaseAdapter):
     vendor = "mysql"
+    display_name = "MySQL/MariaDB"
+    names = ("mysql", "mariadb")
+    engines = ("mysql",)
+    extra = "mysql"
     default_port = 3306
     # DOUBLE has no infinities or NaN.
     refuses_non_finite_float = True
@@ -66,9 +63,9 @@ class Adapter(BaseAdapter):
     decimals_at_scale = True
     write_rate = 350_000
 
-    def max_char_bytes(self, field) -> int:
+    def narrow_charset(self, field) -> str | None:
         charset = self._charset(self.collation(field))
-        return 3 if charset in ("utf8", "utf8mb3") else 4
+        return charset if charset in ("utf8", "utf8mb3") else None
 
     def collation(self, field) -> str:
         """The collation of ``field``'s column: its ``db_collation`` or the database's."""
@@ -214,68 +211,8 @@ class Adapter(BaseAdapter):
             super().write_rows(table, columns, rows)
 
     def load_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-        """``LOAD DATA LOCAL INFILE`` through a temporary tab-separated file."""
-        q = self.quote
-        binary = self.binary_columns(table)
-        targets = ", ".join(f"@{i}" if c in binary else q(c) for i, c in enumerate(columns))
-        unhex = ", ".join(f"{q(c)} = UNHEX(@{i})" for i, c in enumerate(columns) if c in binary)
-        sql = (
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE {q(table)} CHARACTER SET utf8mb4"
-            " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'"
-            f" ({targets})" + (f" SET {unhex}" if unhex else "")
-        )
-        rows = rows if isinstance(rows, list) else list(rows)
-        if not hasattr(os, "mkfifo"):
-            fd, path = tempfile.mkstemp(prefix="portadb-", suffix=".tsv")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                    _write_tsv(fh, rows)
-                self._load(sql, path, table)
-            finally:
-                os.unlink(path)
-            return
-        # Through a named pipe, fed by a thread: the rows are encoded while the
-        # server parses and stores the ones before (the driver releases the GIL).
-        directory = tempfile.mkdtemp(prefix="portadb-")
-        path = os.path.join(directory, "rows.tsv")
-        os.mkfifo(path, 0o600)
-        failed: list[BaseException] = []
-        done = threading.Event()
-
-        def feed() -> None:
-            try:
-                fd = _open_writer(path, done)
-                if fd is None:
-                    return  # the server never asked for the rows
-                with open(fd, "w", encoding="utf-8", newline="") as fh:
-                    _write_tsv(fh, rows)
-            except BaseException as e:  # noqa: BLE001 - raised below, in the loading thread
-                failed.append(e)
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-        try:
-            try:
-                self._load(sql, path, table)
-            finally:
-                # A writer still waiting for the driver gives up; one writing to a
-                # driver that left early fails with a broken pipe.
-                done.set()
-                writer.join()
-            if failed:
-                # The server saw the rows up to the failure only: the chunk must not commit.
-                raise DataError(f"Could not encode the rows of {table}: {failed[0]}") from failed[0]
-        finally:
-            os.unlink(path)
-            os.rmdir(directory)
-
-    def _load(self, sql: str, path: str, table: str) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, [path])
-            if self.connection.connection.warning_count():
-                cursor.execute("SHOW WARNINGS LIMIT 3")
-                found = "; ".join(str(w[2]) for w in cursor.fetchall())
-                raise DataError(f"MySQL changed or refused values while loading {table}: {found}")
+        """``LOAD DATA LOCAL INFILE`` through a named pipe (:mod:`portadb.backends.mysql_load`)."""
+        load_rows(self, table, columns, rows if isinstance(rows, list) else list(rows))
 
     def binary_columns(self, table: str) -> set[str]:
         """Columns of ``table`` holding bytes: they travel as hex through LOAD DATA."""
@@ -348,72 +285,3 @@ def _prep_uuid(native, django, value):
     if value.__class__ is uuid.UUID:
         return value if native else value.hex
     return None if value is None else django(value)
-
-
-#: Rows encoded at a time into the pipe.
-_SLICE = 2_000
-
-
-def _write_tsv(fh, rows: list) -> None:
-    for i in range(0, len(rows), _SLICE):
-        fh.writelines(tsv_lines(rows[i:i + _SLICE]))
-
-
-def _open_writer(path: str, done: threading.Event) -> int | None:
-    """Open the pipe's writing end once the driver opens the reading end; ``None`` if ``done`` first.
-
-    Not a blocking open: if the driver never opens the pipe (the server refused
-    the statement before asking for the rows), nothing would ever release it.
-    """
-    while True:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as e:
-            if e.errno != errno.ENXIO:  # ENXIO: no reader yet
-                raise
-            if done.wait(0.001):
-                return None
-            continue
-        os.set_blocking(fd, True)
-        return fd
-
-
-def tsv_lines(rows: Sequence[Sequence]) -> list[str]:
-    """``rows`` as LOAD DATA lines, encoded column by column.
-
-    A column of one plain type is encoded in one pass; a mixed column value
-    by value with :func:`tsv_field`, which gives the same text.
-    """
-    rows = rows if isinstance(rows, list) else list(rows)
-    if not rows:
-        return []
-    columns = [_tsv_column(values) for values in zip(*rows)]
-    return ["\t".join(line) + "\n" for line in zip(*columns)]
-
-
-def _tsv_column(values: Sequence) -> list[str]:
-    kinds = set(map(type, values)) - {type(None)}
-    if kinds <= {int}:
-        return ["\\N" if v is None else str(v) for v in values]
-    if kinds == {float}:
-        return ["\\N" if v is None else repr(v) for v in values]
-    if kinds == {str} and not _ESCAPE.search("".join(v for v in values if v is not None)):
-        return ["\\N" if v is None else v for v in values]
-    return list(map(tsv_field, values))
-
-
-def tsv_field(value) -> str:
-    """One value as LOAD DATA reads it back unchanged: ``\\N`` is NULL, the text ``NULL`` is text."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat(" ") if isinstance(value, datetime) else value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return _ESCAPE.sub(lambda m: _ESCAPES[m.group()], str(value))

@@ -10,9 +10,10 @@ from functools import partial
 from django.conf import settings
 from django.db import models, transaction
 
-from ..convert import ScaledIntegers, UuidBytes, as_values, non_null
-from ..reports import FindingKind as K
+from ..columns import ScaledIntegers, UuidBytes, as_values, non_null
+from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
+from .base import field_vendor
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
 # field's Python type unchanged (to_python is the identity for it and the
@@ -34,6 +35,10 @@ _BOOL = 16
 
 class Adapter(BaseAdapter):
     vendor = "postgresql"
+    display_name = "PostgreSQL"
+    names = ("postgresql", "postgres")
+    engines = ("postgresql", "postgis")
+    extra = "postgresql"
     default_port = 5432
     # text, varchar and jsonb refuse U+0000.
     refuses_nul = True
@@ -60,8 +65,6 @@ class Adapter(BaseAdapter):
         self._types: dict[tuple, list[int] | None] = {}
 
     def cannot_hold(self, field) -> str | None:
-        from . import field_vendor
-
         reason = super().cannot_hold(field)
         if reason is None and field_vendor(field) == self.vendor:
             db_type = field.db_type(self.connection)
@@ -124,20 +127,22 @@ class Adapter(BaseAdapter):
                 cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
             yield cursor
 
-    def defer_keys(self, tables: Sequence[str]) -> list[str]:
+    def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str]]:
         # One sorted build after the data costs far less than keeping a
         # B-tree (a random UUID's above all) up to date row by row.
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE contype IN ('p', 'u') AND conrelid = ANY(%s::regclass[])"
-                " ORDER BY contype, conrelid::regclass::text, conname",
+                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)"
+                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+                " WHERE k.contype IN ('p', 'u') AND k.conrelid = ANY(%s::regclass[])"
+                " ORDER BY k.contype, c.relname, k.conname",
                 [[self.quote(t) for t in tables]],
             )
             found = cursor.fetchall()
             for table, name, _ in found:
-                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {self.quote(name)}")
-        return [f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(name)} {definition}"
+                cursor.execute(f"ALTER TABLE {self.quote(table)} DROP CONSTRAINT {self.quote(name)}")
+        return [(table, self.quote(name),
+                 f"ALTER TABLE {self.quote(table)} ADD CONSTRAINT {self.quote(name)} {definition}")
                 for table, name, definition in found]
 
     def stores_as_read(self, field) -> bool:

@@ -21,7 +21,7 @@ from django.db import OperationalError
 from django.db.backends.sqlite3.operations import DatabaseOperations
 from django.db.models.expressions import Col
 
-from ..convert import non_null
+from ..columns import DOUBLE_DIGITS, ScaledIntegers, UuidBytes, non_null, scaled_integers
 from .base import Adapter as BaseAdapter
 
 # SQLite stores whatever bytes it is given as TEXT; invalid UTF-8 is kept as
@@ -64,6 +64,20 @@ class _StrictFirst:
 
 class Adapter(BaseAdapter):
     vendor = "sqlite"
+    display_name = "SQLite"
+    names = ("sqlite", "sqlite3")
+    engines = ("sqlite",)
+
+    @classmethod
+    def describe(cls, alias: str, conf: dict) -> str:
+        return f"{alias} (sqlite:{conf.get('NAME') or ''})"
+
+    @classmethod
+    def identity(cls, alias: str, conf: dict) -> tuple:
+        name = str(conf.get("NAME") or "")
+        if name in ("", ":memory:") or name.startswith("file:"):
+            return (cls.vendor, alias)  # in memory: every alias is a database of its own
+        return (cls.vendor, os.path.realpath(name))
     # SQLite enforces neither lengths nor types: every check can fire on its values.
     enforces_max_length = False
     # Django's decimal converter quantizes to the field's decimal_places.
@@ -214,8 +228,6 @@ class Adapter(BaseAdapter):
             return None
         one = self.fast_reader(reader, expression) or partial(reader, expression=expression,
                                                               connection=self.connection)
-        from ..convert import DOUBLE_DIGITS, ScaledIntegers, UuidBytes
-
         many = partial(_by_column, fast, one)
         if getattr(fast, "func", None) is _decimals and ScaledIntegers in forms \
                 and expression.output_field.decimal_places <= DOUBLE_DIGITS:
@@ -286,8 +298,6 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
     Anything else (text, NaN, a value with more places, -0.0) leaves the
     column to ``otherwise``.
     """
-    from ..convert import ScaledIntegers
-
     try:
         return ScaledIntegers(non_null(partial(_exact_integers, scale, max_digits), values), scale)
     except (TypeError, ValueError, OverflowError):  # text, bytes, NaN, infinities, more places
@@ -295,8 +305,6 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
 
 
 def _exact_integers(scale: int, max_digits: int, values: Sequence) -> list:
-    from ..convert import scaled_integers
-
     numbers = scaled_integers(values, scale, max_digits)
     if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in values if v == 0):
         raise ValueError('-0.0: Django reads Decimal("-0.0000")')
@@ -305,8 +313,6 @@ def _exact_integers(scale: int, max_digits: int, values: Sequence) -> list:
 
 def _uuid_bytes(otherwise, values: Sequence):
     """The column as UuidBytes when each value is 32 hex digits, else ``otherwise(values)``."""
-    from ..convert import UuidBytes
-
     try:
         return UuidBytes(non_null(_sixteen_bytes, values))
     except (TypeError, ValueError):

@@ -10,9 +10,8 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand, CommandError
 
 from portadb.endpoints import mask
-from portadb.exceptions import PortadbError
-from portadb.guard import ON_ERROR
-from portadb.pipeline import DEFAULT_CHUNK_SIZE
+from portadb.exceptions import OptionError, PortadbError
+from portadb.options import DEFAULT_CHUNK_SIZE, ON_ERROR
 from portadb.reports import FORMATS, render
 
 
@@ -61,7 +60,7 @@ class Command(BaseCommand):
         verify.add_argument("--counts-only", action="store_true",
                             help="Compare row counts, sequences and migrations, not the content.")
         verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
-                            help="Rows per compared chunk (default 20000).")
+                            help=f"Rows per compared chunk (default {DEFAULT_CHUNK_SIZE}).")
         _output(verify)
         _common(verify)
 
@@ -82,7 +81,7 @@ class Command(BaseCommand):
 
         if dry_run:
             if reject_file or on_error != "abort":
-                raise PortadbError("--dry-run writes nothing; leave out --on-error and --reject-file.")
+                raise OptionError("--dry-run writes nothing; leave out --on-error and --reject-file.")
             return portadb.plan(source, target, replace=replace, chunk_size=chunk_size,
                                 progress=verbosity >= 1, models=_labels(models),
                                 exclude=_labels(exclude))

@@ -1,0 +1,157 @@
+"""MySQL/MariaDB's bulk path: ``LOAD DATA LOCAL INFILE`` of tab-separated lines.
+
+The rows are encoded into LOAD DATA's text form (:func:`tsv_lines`) by a
+thread that feeds a named pipe while the server parses the lines before.
+With LOCAL the server cannot stop the file half way, so it turns errors into
+warnings even in strict mode: any warning fails the chunk, which is rolled back.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from ..exceptions import DataError
+
+_ESCAPE = re.compile(r"[\\\t\n\r\0]")
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"}
+
+
+def load_rows(adapter, table: str, columns: Sequence[str], rows: list) -> None:
+    """``LOAD DATA LOCAL INFILE`` of ``rows`` into ``table`` on ``adapter``'s connection."""
+    q = adapter.quote
+    binary = adapter.binary_columns(table)
+    targets = ", ".join(f"@{i}" if c in binary else q(c) for i, c in enumerate(columns))
+    unhex = ", ".join(f"{q(c)} = UNHEX(@{i})" for i, c in enumerate(columns) if c in binary)
+    sql = (
+        f"LOAD DATA LOCAL INFILE %s INTO TABLE {q(table)} CHARACTER SET utf8mb4"
+        " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'"
+        f" ({targets})" + (f" SET {unhex}" if unhex else "")
+    )
+    if not hasattr(os, "mkfifo"):
+        fd, path = tempfile.mkstemp(prefix="portadb-", suffix=".tsv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                _write_tsv(fh, rows)
+            _load(adapter.connection, sql, path, table)
+        finally:
+            os.unlink(path)
+        return
+    # Through a named pipe, fed by a thread: the rows are encoded while the
+    # server parses and stores the ones before (the driver releases the GIL).
+    directory = tempfile.mkdtemp(prefix="portadb-")
+    path = os.path.join(directory, "rows.tsv")
+    os.mkfifo(path, 0o600)
+    failed: list[BaseException] = []
+    done = threading.Event()
+
+    def feed() -> None:
+        try:
+            fd = _open_writer(path, done)
+            if fd is None:
+                return  # the server never asked for the rows
+            with open(fd, "w", encoding="utf-8", newline="") as fh:
+                _write_tsv(fh, rows)
+        except BaseException as e:  # noqa: BLE001 - raised below, in the loading thread
+            failed.append(e)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        try:
+            _load(adapter.connection, sql, path, table)
+        finally:
+            # A writer still waiting for the driver gives up; one writing to a
+            # driver that left early fails with a broken pipe.
+            done.set()
+            writer.join()
+        if failed:
+            # The server saw the rows up to the failure only: the chunk must not commit.
+            raise DataError(f"Could not encode the rows of {table}: {failed[0]}") from failed[0]
+    finally:
+        os.unlink(path)
+        os.rmdir(directory)
+
+
+def _load(connection, sql: str, path: str, table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [path])
+        if connection.connection.warning_count():
+            cursor.execute("SHOW WARNINGS LIMIT 3")
+            found = "; ".join(str(w[2]) for w in cursor.fetchall())
+            raise DataError(f"MySQL changed or refused values while loading {table}: {found}")
+
+
+#: Rows encoded at a time into the pipe.
+_SLICE = 2_000
+
+
+def _write_tsv(fh, rows: list) -> None:
+    for i in range(0, len(rows), _SLICE):
+        fh.writelines(tsv_lines(rows[i:i + _SLICE]))
+
+
+def _open_writer(path: str, done: threading.Event) -> int | None:
+    """Open the pipe's writing end once the driver opens the reading end; ``None`` if ``done`` first.
+
+    Not a blocking open: if the driver never opens the pipe (the server refused
+    the statement before asking for the rows), nothing would ever release it.
+    """
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if done.wait(0.001):
+                return None
+            continue
+        os.set_blocking(fd, True)
+        return fd
+
+
+def tsv_lines(rows: Sequence[Sequence]) -> list[str]:
+    """``rows`` as LOAD DATA lines, encoded column by column.
+
+    A column of one plain type is encoded in one pass; a mixed column value
+    by value with :func:`tsv_field`, which gives the same text.
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return []
+    columns = [_tsv_column(values) for values in zip(*rows)]
+    return ["\t".join(line) + "\n" for line in zip(*columns)]
+
+
+def _tsv_column(values: Sequence) -> list[str]:
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds <= {int}:
+        return ["\\N" if v is None else str(v) for v in values]
+    if kinds == {float}:
+        return ["\\N" if v is None else repr(v) for v in values]
+    if kinds == {str} and not _ESCAPE.search("".join(v for v in values if v is not None)):
+        return ["\\N" if v is None else v for v in values]
+    return list(map(tsv_field, values))
+
+
+def tsv_field(value) -> str:
+    """One value as LOAD DATA reads it back unchanged: ``\\N`` is NULL, the text ``NULL`` is text."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat(" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group()], str(value))

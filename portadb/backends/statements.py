@@ -1,0 +1,85 @@
+"""SQL text for reading in key order: statements only, run elsewhere.
+
+Portable SQL that every vendor so far understands; a backend overrides a
+statement where its dialect differs. Identifiers go through :meth:`quote`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class Statements:
+    """The SELECTs of a copy and a verification, as text with ``%s`` parameters."""
+
+    def quote(self, name: str) -> str:
+        raise NotImplementedError
+
+    def select_column(self, column: str) -> str:
+        """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""
+        return self.quote(column)
+
+    def select_chunk_sql(
+        self, table: str, columns: Sequence[str], key: Sequence[str], after: bool
+    ) -> str:
+        """SELECT the next chunk in key order; parameters: the last key (if ``after``), limit."""
+        q = self.quote
+        cols = ", ".join(self.select_column(c) for c in columns)
+        order = ", ".join(q(c) for c in key)
+        where = ""
+        if after:
+            if len(key) == 1:
+                where = f" WHERE {q(key[0])} > %s"
+            else:
+                marks = ", ".join(["%s"] * len(key))
+                where = f" WHERE ({order}) > ({marks})"
+        return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+
+    def select_range_sql(
+        self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool
+    ) -> str:
+        """SELECT the rows whose key is above a bound and/or at most another, in key order.
+
+        Parameters: the lower key (if ``lower``), then the upper key (if ``upper``).
+        """
+        q = self.quote
+        cols = ", ".join(self.select_column(c) for c in columns)  # as stored, like a chunk
+        order = ", ".join(q(c) for c in key)
+        lhs = q(key[0]) if len(key) == 1 else f"({order})"
+        marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
+        where = [f"{lhs} > {marks}"] if lower else []
+        where += [f"{lhs} <= {marks}"] if upper else []
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"SELECT {cols} FROM {q(table)}{clause} ORDER BY {order}"
+
+    def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
+        """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
+        q = self.quote
+        cols = ", ".join(self.select_column(c) for c in columns)
+        if len(key) == 1:
+            lhs, mark = q(key[0]), "%s"
+        else:
+            lhs = f"({', '.join(q(c) for c in key)})"
+            mark = f"({', '.join(['%s'] * len(key))})"
+        return f"SELECT {cols} FROM {q(table)} WHERE {lhs} IN ({', '.join([mark] * n)})"
+
+    def count_through_sql(self, table: str, key: Sequence[str]) -> str:
+        """COUNT the rows whose key is at most the key given as parameters."""
+        q = self.quote
+        columns = ", ".join(q(c) for c in key)
+        marks = ", ".join(["%s"] * len(key))
+        where = f"({columns}) <= ({marks})" if len(key) > 1 else f"{columns} <= %s"
+        return f"SELECT COUNT(*) FROM {q(table)} WHERE {where}"
+
+    def dangling_sql(self, table: str, key: Sequence[str], column: str, parent: str,
+                     parent_column: str) -> str:
+        """SELECT the key columns and ``column``'s value of the rows of ``table`` whose
+        foreign key ``column`` points at no row of ``parent``, in key order."""
+        q = self.quote
+        keys = ", ".join(f"c.{q(k)}" for k in key)
+        ref, target = q(column), q(parent_column)
+        return (
+            f"SELECT {keys}, c.{ref} FROM {q(table)} c"
+            f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
+            f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL ORDER BY {keys}"
+        )

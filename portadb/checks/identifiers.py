@@ -1,0 +1,66 @@
+"""Checks of UUID and IP address columns."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+
+from django.utils.ipv6 import clean_ipv6_address
+
+from ..reports.model import FindingKind as K
+from .base import ColumnCheck, each, preview, type_name
+
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+_HEX = re.compile(r"[0-9a-f]*")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
+def uuid_check(field, kind, source, target, want) -> ColumnCheck | None:
+    if not want(K.INVALID_UUID):
+        return None
+
+    def problem(value):
+        if isinstance(value, uuid.UUID) or (type(value) is str and _HEX32.fullmatch(value)):
+            return None
+        try:
+            uuid.UUID(value if type(value) is str else None)
+        except (TypeError, ValueError):
+            return K.INVALID_UUID, f"{preview(value)} is not a UUID"
+        return None
+
+    def check(values):
+        # The chunk's joined text in one match: 32 lowercase hex digits each.
+        present = [v for v in values if v is not None]
+        if (set(map(type, present)) <= {str} and set(map(len, present)) <= {32}
+                and _HEX.fullmatch("".join(present))):
+            return []
+        return each(values, problem)
+
+    return check
+
+
+def ip_check(field, kind, source, target, want) -> ColumnCheck | None:
+    if not want(K.INVALID_IP):
+        return None
+    unpack = getattr(field, "unpack_ipv4", False)
+    validates = target.validates_ip_addresses
+
+    def problem(value):
+        if type(value) is not str:
+            return K.INVALID_IP, f"a {type_name(value)} where an IP address is stored"
+        if _IPV4.fullmatch(value):
+            return None
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if validates:
+                return K.INVALID_IP, f"{preview(value)} is not an IP address, which {target.vendor} refuses"
+            return None  # stored as the text it is
+        # Django's GenericIPAddressField rewrites IPv6 addresses on the way in.
+        if ":" in value and clean_ipv6_address(value, unpack) != value:
+            return (K.INVALID_IP, "is not in canonical form; Django would store it as "
+                    f"{clean_ipv6_address(value, unpack)!r}")
+        return None
+
+    return lambda values: each(values, problem)

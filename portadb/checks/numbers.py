@@ -1,0 +1,184 @@
+"""Checks of numeric columns: integer ranges, booleans, finite floats, decimal digits."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+from ..columns import DOUBLE_DIGITS, scaled_integers
+from ..reports.model import FindingKind as K
+from .base import ColumnCheck, each, preview
+
+
+def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
+    bounds = target.integer_range(kind)
+    source_bounds = source.integer_range(kind)
+    if bounds and not want(K.INTEGER_OUT_OF_RANGE) and source_bounds and \
+            bounds[0] <= source_bounds[0] and source_bounds[1] <= bounds[1]:
+        bounds = None  # the source column cannot hold anything the target refuses
+    types = want(K.NOT_AN_INTEGER)
+    if bounds is None and not types:
+        return None
+    lo, hi = bounds or (None, None)
+    name = kind
+
+    def problem(value):
+        if type(value) is not int:
+            return K.NOT_AN_INTEGER, f"{preview(value)} is not an integer"
+        if lo is not None and not lo <= value <= hi:
+            return (K.INTEGER_OUT_OF_RANGE,
+                    f"{value} is outside {name}'s range on {target.vendor} ({lo} to {hi})")
+        return None
+
+    def check(values):
+        present = [v for v in values if v is not None]
+        if not present:
+            return []
+        if set(map(type, present)) == {int} and (
+            lo is None or (lo <= min(present) and max(present) <= hi)
+        ):
+            return []
+        return each(values, problem)
+
+    return check
+
+
+def boolean_check(field, kind, source, target, want) -> ColumnCheck | None:
+    if not want(K.NOT_A_BOOLEAN):
+        return None
+
+    def problem(value):
+        if type(value) in (int, bool) and value in (0, 1):
+            return None
+        return K.NOT_A_BOOLEAN, f"{preview(value)} is neither 0 nor 1 (Django would read it as {bool(value)})"
+
+    def check(values):
+        if set(values) <= {0, 1, None} and set(map(type, values)) <= {int, bool, type(None)}:
+            return []
+        return each(values, problem)
+
+    return check
+
+
+def float_check(field, kind, source, target, want) -> ColumnCheck | None:
+    finite = target.refuses_non_finite_float
+    types = want(K.NOT_A_NUMBER)
+    if not finite and not types:
+        return None
+
+    def problem(value):
+        if type(value) not in (int, float):
+            return K.NOT_A_NUMBER, f"{preview(value)} is not a number"
+        if finite and not math.isfinite(value):
+            return K.NOT_FINITE, f"{value} cannot be stored in a {target.vendor} float column"
+        return None
+
+    def check(values):
+        present = [v for v in values if v is not None]
+        if set(map(type, present)) <= {int, float} and (
+            not finite or all(map(math.isfinite, present))
+        ):
+            return []
+        return each(values, problem)
+
+    return check
+
+
+def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
+    if not want(K.DECIMAL_OVERFLOW) and not want(K.NOT_A_NUMBER):
+        return None
+    places = field.decimal_places
+    whole = field.max_digits - places
+
+    def problem(value):
+        number = _as_decimal(value)
+        if number is None:
+            return K.NOT_A_NUMBER, f"{preview(value)} is not a decimal number"
+        if not number.is_finite():
+            return K.NOT_FINITE, f"{number} cannot be stored in a DecimalField"
+        total, after = digits(number)
+        if after > places:
+            return (K.DECIMAL_OVERFLOW,
+                    f"{number} has {after} decimal places; the field keeps {places}, so it would be rounded")
+        if total - after > whole:
+            return (K.DECIMAL_OVERFLOW,
+                    f"{number} has {total - after} digits before the point; max_digits="
+                    f"{field.max_digits} with decimal_places={places} allows {whole}")
+        return None
+
+    too_many_places = re.compile(rf"\.\d{{{places + 1},}}")
+    too_many_digits = re.compile(rf"(?<![\d.])0*[1-9]\d{{{whole},}}" if whole else r"(?<![\d.])0*[1-9]")
+
+    # A double has 15 digits: scales beyond are left to the text checks.
+    exact = places <= DOUBLE_DIGITS
+
+    def check(values):
+        # Numbers first, in C loops: a chunk of floats and integers that are
+        # each exactly a number of the field's scale passes. Else one
+        # regular-expression pass over the chunk's text; only a chunk that may
+        # hold a refusal is looked at value by value.
+        present = [v for v in values if v is not None]
+        types = set(map(type, present))
+        if types <= {float, int} and exact and _at_scale(present, places, field.max_digits):
+            return []
+        if types <= {float, int, Decimal}:
+            text = " ".join(map(str, present))
+            if not (_NOT_PLAIN.search(text) or too_many_places.search(text)
+                    or too_many_digits.search(text)):
+                return []
+        return each(values, problem)
+
+    return check
+
+
+def _at_scale(values: Sequence, places: int, max_digits: int) -> bool:
+    """Whether each number is exactly a decimal of ``places`` that fits (see :func:`scaled_integers`)."""
+    try:
+        scaled_integers(values, places, max_digits)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+#: Exponents, infinities and NaN: left to the value-by-value check.
+_NOT_PLAIN = re.compile(r"[eEnN]")
+
+
+def _as_decimal(value) -> Decimal | None:
+    # A float from SQLite is the stored REAL: its shortest repr is the decimal
+    # that was written (Django stores Decimals as text SQLite turns into REAL).
+    try:
+        if type(value) is float:
+            return Decimal(repr(value))
+        if type(value) in (int, Decimal):
+            return Decimal(value)
+        if type(value) is str:
+            return Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return None
+
+
+def digits(number: Decimal) -> tuple[int, int]:
+    """(digits before plus after the point, digits after it), trailing zeros ignored:
+    the precision and scale a ``numeric(p, s)`` column needs for ``number``."""
+    _, digits, exponent = number.as_tuple()
+    digits = list(digits)
+    while len(digits) > 1 and digits[-1] == 0 and exponent < 0:
+        digits.pop()
+        exponent += 1
+    if not any(digits):
+        return 0, 0
+    after = max(0, -exponent)
+    return max(len(digits) + exponent, 0) + after, after
+
+
+def duration_check(field, kind, source, target, want) -> ColumnCheck | None:
+    # Stored as integer microseconds where there is no interval type.
+    if not want(K.NOT_AN_INTEGER):
+        return None
+    return integer_check(field, "BigIntegerField", source, target, lambda k: k is K.NOT_AN_INTEGER)
+
+

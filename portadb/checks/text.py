@@ -1,0 +1,163 @@
+"""Checks of text and JSON columns: length, characters the target refuses, JSON validity."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from itertools import repeat
+
+from ..fields import TEXT_TYPES
+from ..reports.model import FindingKind as K
+from .base import ColumnCheck, each, type_name
+
+#: Text types whose column is ``varchar(max_length)``.
+_VARCHAR_TYPES = TEXT_TYPES - {"TextField"}
+
+
+@dataclass(frozen=True)
+class _TextRules:
+    """What a text column refuses on a target: a length, characters (one regular expression)."""
+
+    limit: int | None
+    pattern: re.Pattern | None
+    vendor: str
+    #: The column's character set when it cannot store 4-byte characters.
+    charset: str | None
+
+    def problem(self, value) -> tuple[K, str] | None:
+        if type(value) is not str:
+            return K.WRONG_TYPE, f"a {type_name(value)} in a text column"
+        if self.pattern is not None and (m := self.pattern.search(value)):
+            char = m.group()
+            if char == "\x00":
+                return K.NUL_CHARACTER, f"contains the NUL character, which {self.vendor} refuses in text"
+            if "\ud800" <= char <= "\udfff":
+                return K.INVALID_UTF8, "is not valid UTF-8"
+            return (K.FOUR_BYTE_CHARACTER,
+                    f"contains {char!r} (4 bytes in UTF-8), which a {self.charset} column cannot store")
+        if self.limit is not None and len(value) > self.limit:
+            return K.TOO_LONG, f"{len(value)} characters; max_length is {self.limit}"
+        return None
+
+
+def _text_rules(field, kind, target, want) -> _TextRules:
+    """What a text column refuses on ``target``."""
+    limit = None
+    if kind in _VARCHAR_TYPES and field.max_length and target.enforces_max_length and want(K.TOO_LONG):
+        limit = field.max_length
+    chars = ""
+    if target.refuses_nul and want(K.NUL_CHARACTER):
+        chars += "\x00"
+    if want(K.INVALID_UTF8):
+        chars += "\ud800-\udfff"  # invalid UTF-8, kept as lone surrogates by the reader
+    charset = target.narrow_charset(field)
+    if charset:
+        chars += "\U00010000-\U0010ffff"
+    return _TextRules(limit, re.compile(f"[{chars}]") if chars else None, target.vendor, charset)
+
+
+def text_check(field, kind, source, target, want) -> ColumnCheck | None:
+    rules = _text_rules(field, kind, target, want)
+    limit, pattern = rules.limit, rules.pattern
+    types = want(K.WRONG_TYPE)
+    if limit is None and pattern is None and not types:
+        return None
+
+    def check(values):
+        present = [v for v in values if v is not None]
+        if not present:
+            return []
+        if (
+            (not types or set(map(type, present)) == {str})
+            and (limit is None or max(map(len, present)) <= limit)
+            and (pattern is None or not pattern.search("".join(present)))
+        ):
+            return []  # the whole column passes without a per-value loop
+        return each(values, rules.problem)
+
+    return check
+
+
+def json_check(field, kind, source, target, want) -> ColumnCheck | None:
+    rules = _text_rules(field, kind, target, want)
+    pattern = rules.pattern
+    strict = target.normalises_json
+    decoder = _STRICT_JSON if strict else _JSON
+    surrogates = target.refuses_lone_surrogates_in_json
+
+    def problem(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return None  # a bare JSON number
+        found = rules.problem(value)
+        if found:
+            return found
+        try:
+            decoded = decoder.decode(value)
+        except ValueError as e:
+            return K.INVALID_JSON, f"is not valid JSON ({e})"
+        if strict and "\\u0000" in value:
+            return K.NUL_CHARACTER, f"holds \\u0000, which {target.vendor} refuses in JSON"
+        if surrogates and _SURROGATE_ESCAPE.search(value) and _has_surrogate(decoded):
+            return K.INVALID_JSON, f"holds an unpaired surrogate escape, which {target.vendor} refuses"
+        return None
+
+    if not want(K.INVALID_JSON) and pattern is None and not strict and not surrogates:
+        return None
+    scan = decoder.scan_once  # the C scanner: one JSON value from an index, (value, end)
+
+    def check(values):
+        # A chunk of JSON text passes in C: one search of its joined text for
+        # refused characters and escapes, then each value scanned to its very
+        # end. Only a chunk that may hold a refusal is looked at value by value.
+        present = [v for v in values if v is not None]
+        if present and set(map(type, present)) == {str}:
+            joined = "\n".join(present)
+            if not ((pattern is not None and pattern.search(joined))
+                    or (strict and "\\u0000" in joined)
+                    or (surrogates and _SURROGATE_ESCAPE.search(joined))):
+                try:
+                    ends = [end for _, end in map(scan, present, repeat(0))]
+                except (ValueError, StopIteration):
+                    pass  # one of them is no JSON (or starts with white space)
+                else:
+                    if ends == list(map(len, present)):
+                        return []
+        return each(values, problem)
+
+    return check
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs):
+    made = dict(pairs)
+    if len(made) < len(pairs):  # a key came twice: name it
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice; a normalising JSON column keeps one")
+            seen.add(key)
+    return made
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_surrogate, value))
+    return False
+
+
+#: JSON as the targets parse it: NaN and Infinity are not JSON.
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
+#: ... and as jsonb keeps it: one value per key.
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+

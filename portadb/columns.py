@@ -1,0 +1,114 @@
+"""A chunk's column at a time: the forms a column travels in, and helpers over whole columns.
+
+The copy converts, checks and writes a chunk column by column. A source
+backend may hand a converted column to the target in a :class:`ColumnForm`
+the target encodes itself (``Adapter.column_forms``); everyone else sees
+Django's values (:func:`as_values`). The helpers map a function over a
+column in C loops where they can (no Python call per value).
+"""
+
+from __future__ import annotations
+
+import operator
+import uuid
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from itertools import repeat
+
+#: Significant decimal digits a double keeps (DBL_DIG).
+DOUBLE_DIGITS = 15
+
+
+class ColumnForm(list):
+    """A converted column in a form the target encodes itself, not one value per row as Django reads it.
+
+    A source backend's column reader hands such a form to a target that
+    lists it in ``Adapter.column_forms``, where every value of a chunk has it:
+    the same data without making a Python object of Django's kind for each
+    value. :meth:`values` gives Django's values.
+    """
+
+    def values(self) -> list:
+        """The values as Django reads them."""
+        raise NotImplementedError
+
+
+class ScaledIntegers(ColumnForm):
+    """A ``DecimalField`` column as exact integers: each value is ``n * 10**-scale``."""
+
+    def __init__(self, numbers: Sequence, scale: int):
+        super().__init__(numbers)
+        self.scale = scale
+
+    def values(self) -> list:
+        return [None if n is None else Decimal(n).scaleb(-self.scale) for n in self]
+
+
+class UuidBytes(ColumnForm):
+    """A ``UUIDField`` column as the 16 bytes of each UUID."""
+
+    def values(self) -> list:
+        return [None if b is None else uuid.UUID(bytes=b) for b in self]
+
+
+def as_values(column: Sequence) -> Sequence:
+    """A converted column's values as Django reads them (see :meth:`ColumnForm.values`)."""
+    return column.values() if isinstance(column, ColumnForm) else column
+
+
+def scaled_integers(values: Sequence, scale: int, max_digits: int) -> list[int]:
+    """The integers ``n`` with each number of ``values`` the double nearest to ``n * 10**-scale``.
+
+    Each such decimal has at most 15 digits (and ``max_digits``): it is the
+    number's shortest repr, and what Django's decimal converter makes of it.
+    Raises ``ValueError`` (or ``TypeError``, ``OverflowError``) for any other
+    column: text, NaN, infinities, more places or digits. ``scale`` is at
+    most :data:`DOUBLE_DIGITS`.
+    """
+    power = float(10**scale)
+    numbers = list(map(round, map(power.__mul__, values)))
+    if not all(map(operator.eq, map(operator.truediv, numbers, repeat(power)), values)):
+        raise ValueError("not exactly numbers of the scale")
+    if numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, DOUBLE_DIGITS):
+        raise ValueError("more digits than a double or the field keeps")
+    return numbers
+
+
+def each_value(convert: Callable[[object], object], values: Sequence) -> list:
+    """``convert`` applied to each of ``values``."""
+    return list(map(convert, values))
+
+
+def then_each(many: Callable[[Sequence], list], convert: Callable[[object], object],
+              values: Sequence) -> list:
+    """``many`` over the column, then ``convert`` over each of its results."""
+    return list(map(convert, many(values)))
+
+
+def non_null(fast: Callable[[Sequence], list], values: Sequence) -> list:
+    """``fast`` over the column's non-NULL values, with the NULLs put back where they were.
+
+    For converters that take a whole column in one C-level pass; whatever
+    ``fast`` raises reaches the caller, which then converts value by value.
+    """
+    present = [v for v in values if v is not None] if None in values else values
+    done = fast(present)
+    if present is values:
+        return done
+    made = iter(done)
+    return [None if v is None else next(made) for v in values]
+
+
+class Transposed:
+    """A chunk's rows column by column, transposed on the first call only."""
+
+    __slots__ = ("rows", "columns")
+
+    def __init__(self, rows: Sequence[Sequence]):
+        self.rows = rows
+        self.columns: list | None = None
+
+    def __call__(self) -> list:
+        if self.columns is None:
+            self.columns = list(zip(*self.rows))
+        return self.columns

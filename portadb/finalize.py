@@ -1,0 +1,59 @@
+"""Complete the target after the rows: keys, indexes, foreign keys, sequences, counts.
+
+The order ``loaddata`` and pgloader use: the data is in, so the keys and
+indexes kept back are built (side by side where the target allows), the
+foreign keys last and only once no row points nowhere; then every auto
+primary key's sequence is moved past the copied keys; then each table is
+counted on the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import schema
+from .exceptions import TransferError
+from .plan import Plan
+from .references import check_references
+from .reports.model import Finding, FindingKind, Severity, TableResult
+
+
+def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bool, replace: bool,
+                    jobs: int) -> int:
+    """Build what was kept back, restore foreign keys a selection's drop took, reset sequences.
+
+    Returns how many sequences were reset.
+    """
+    tgt = plan.target
+    # A target that checks each foreign key as it adds it is searched for the
+    # dangling rows only when that fails, to name them.
+    checked_when_built = tgt.adapter.validates_foreign_keys_when_built
+    if resumed:  # the interrupted run may have built some of them
+        deferred = schema.unbuilt(tgt.connection, deferred)
+    try:
+        schema.build_deferred(tgt.connection, deferred, workers=jobs if tgt.adapter.parallel_writes else 1,
+                              check=() if checked_when_built else plan.models)
+    except TransferError:
+        if checked_when_built:
+            check_references(tgt.connection, plan.models)
+        raise
+    if plan.unselected and replace:
+        schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
+    return len(tgt.adapter.reset_sequences(plan.models))
+
+
+def count_tables(plan: Plan, seconds: Mapping[str, float],
+                 rejected: Mapping[str, int]) -> tuple[list[TableResult], list[Finding]]:
+    """Each table's rows on both sides, and a finding per table whose counts disagree."""
+    tables = [
+        TableResult(job.table, job.label, job.source_rows, plan.target.adapter.count(job.table),
+                    round(seconds[job.table], 3), rejected=rejected[job.table])
+        for job in plan.jobs
+    ]
+    findings = [
+        Finding(FindingKind.COUNT_MISMATCH, Severity.ERROR,
+                f"{t.table}: {t.source_rows} rows on the source, {t.target_rows} on the target.",
+                table=t.table, model=t.model)
+        for t in tables if not t.ok
+    ]
+    return tables, findings

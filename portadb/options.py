@@ -1,0 +1,55 @@
+"""The options every entry point shares: their defaults and their checks.
+
+Each check raises :class:`~portadb.exceptions.OptionError` with one sentence,
+before anything is connected, read or written.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .exceptions import OptionError
+
+#: Rows per read, per commit and per compared chunk when the caller gives none.
+DEFAULT_CHUNK_SIZE = 20_000
+#: What ``--on-error`` accepts; the first is the default.
+ON_ERROR = ("abort", "reject")
+
+
+def check_chunk_size(chunk_size: int) -> None:
+    if chunk_size < 1:
+        raise OptionError("The chunk size must be a positive number of rows.")
+
+
+def check_jobs(jobs: int) -> None:
+    if jobs < 1:
+        raise OptionError("The number of jobs must be at least 1.")
+
+
+def check_sample(sample: float | None) -> None:
+    if sample is not None and not 0 < sample <= 1:
+        raise OptionError("The sample must be a fraction above 0 and at most 1, such as 0.1.")
+
+
+def check_resume(resume: bool, replace: bool) -> None:
+    if resume and replace:
+        raise OptionError("--resume continues a copy and --replace starts it again; choose one.")
+
+
+def check_on_error(on_error: str, reject_file: str | None) -> None:
+    """Refuse a policy or reject file that cannot work."""
+    if on_error not in ON_ERROR:
+        raise OptionError(f"--on-error must be one of {', '.join(ON_ERROR)}, not {on_error!r}.")
+    if on_error == "reject" and not reject_file:
+        raise OptionError("--on-error=reject needs --reject-file FILE for the refused rows.")
+    if on_error == "abort" and reject_file:
+        raise OptionError("--reject-file is only used with --on-error=reject.")
+    if reject_file:
+        check_writable(reject_file, "the reject file")
+
+
+def check_writable(path: str, what: str) -> None:
+    """Refuse a file that cannot be written because its folder is missing or read-only."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise OptionError(f"Cannot write {what} {path!r}: {folder!r} is not a writable directory.")

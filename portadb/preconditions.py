@@ -1,0 +1,93 @@
+"""What refuses a copy before its first write, each refusal one sentence.
+
+A source whose migrations or models are unfinished, a target that cannot hold
+a model or field, a selection whose foreign keys point at rows the target
+will not have, a target that already holds the project's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .endpoints import Endpoint
+from .exceptions import PreconditionError, SelectionError, TargetCannotHold
+from .inspect import pending_migrations_error
+from .journal import interrupted
+from .models import label, project_models
+from .plan import Plan
+from .selection import missing_rows, outside_references
+
+
+def check_preconditions(plan: Plan, replace: bool) -> None:
+    """Refuse a source whose models and migrations disagree, or a target in use."""
+    inv = plan.source_inventory
+    if inv.pending_migrations:
+        raise pending_migrations_error(plan.source, inv)
+    if inv.unmigrated_changes:
+        raise PreconditionError(
+            "The models have changes that no migration records "
+            f"({'; '.join(inv.unmigrated_changes)}); run makemigrations and migrate first."
+        )
+    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind,
+                          {t.name: t.rows for t in inv.tables})
+    check_selection(plan)
+    if plan.target_tables and not replace:
+        hint = "use --resume to continue the interrupted copy or --replace to start again" \
+            if interrupted(plan.target) else "use --replace to drop and recreate them"
+        raise PreconditionError(
+            f"The target {plan.target.display} already holds {len(plan.target_tables)} tables of "
+            f"this project; {hint}."
+        )
+
+
+def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequence[type],
+                          source_rows: dict[str, int]) -> None:
+    """Raise :class:`TargetCannotHold` for the first model or field the target cannot take.
+
+    A model whose ``Meta.required_db_vendor`` the target does not match is left
+    behind (``migrate`` skips it too) only when it holds no rows; a field the
+    target cannot store (``ArrayField`` on MySQL, a collation the target
+    lacks) is refused, because its table cannot be built.
+    """
+    adapter = target.adapter
+    for model in left:
+        rows = source_rows.get(model._meta.db_table, 0)
+        if rows:
+            field, reason = _first_refused(adapter, model) or (
+                "Meta.required_db_vendor", f"the model requires {model._meta.required_db_vendor}")
+            raise TargetCannotHold(
+                f"Cannot copy {label(model)}.{field} to {target.display}: {reason} "
+                f"({rows} rows on the source); nothing was written."
+            )
+    for model in models:
+        refused = _first_refused(adapter, model)
+        if refused:
+            field, reason = refused
+            raise TargetCannotHold(
+                f"Cannot copy {label(model)}.{field} to {target.display}: {reason}; nothing was written."
+            )
+
+
+def _first_refused(adapter, model) -> tuple[str, str] | None:
+    for field in model._meta.local_concrete_fields:
+        reason = adapter.cannot_hold(field)
+        if reason:
+            return field.name, reason
+    return None
+
+
+def check_selection(plan: Plan) -> None:
+    """Refuse foreign keys into rows the target will not hold: unselected or routed elsewhere."""
+    chosen = set(plan.models)
+    for ref in outside_references(plan.models, [m for m in project_models() if m not in chosen]):
+        selectable = ref.referenced in plan.unselected
+        held = selectable and ref.referenced not in plan.unselected_missing
+        missing = missing_rows(ref, plan.source.alias, plan.target.alias if held else None)
+        if missing:
+            why, fix = (("is not selected", f"select {ref.referenced._meta.label} too") if selectable
+                        else ("has no table on the target (routers or required_db_vendor)",
+                              "let it onto the target or leave the referencing model out"))
+            raise SelectionError(
+                f"{ref.describe()}, which {why}, and the target lacks the rows "
+                f"{', '.join(map(repr, missing))}; {fix}."
+            )

@@ -1,0 +1,62 @@
+"""The findings block every renderer shows, and the figures several of them share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .model import Finding, Severity
+
+
+def text_lines(findings: Sequence[Finding], verbosity: int) -> list[str]:
+    """``severity: message`` per finding; informational ones from ``-v 2`` on."""
+    return [f"{f.severity.value}: {f.message}" for f in findings
+            if verbosity >= 2 or f.severity is not Severity.INFO]
+
+
+def markdown_lines(findings: Sequence[Finding]) -> list[str]:
+    """A ``### Findings`` section, or nothing when there are none."""
+    if not findings:
+        return []
+    return ["", "### Findings", ""] + [f"- **{f.severity.value}** ({f.kind.value}): {f.message}"
+                                        for f in findings]
+
+
+def status(ok: bool) -> str:
+    return "ok" if ok else "DIFFERENT"
+
+
+def rows(n: int | None) -> str:
+    """A row count, or ``absent`` for a table that does not exist on that side."""
+    return "absent" if n is None else f"{n:,}"
+
+
+def megabytes(size: int | None) -> str:
+    return f", {size / 1e6:.1f} MB" if size is not None else ""
+
+
+def pk_list(pks: Sequence, count: int) -> str:
+    """The first primary keys, with ``...`` when there are more than shown."""
+    return ", ".join(map(repr, pks)) + (", ..." if count > len(pks) else "")
+
+
+def cell(text: str) -> str:
+    """Text made safe for a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def verify_summary(report) -> str:
+    """The one-line verdict of a :class:`~portadb.reports.VerifyReport`."""
+    total = sum(t.source_rows or 0 for t in report.tables)
+    if report.counts_only:
+        how = "row counts only"
+    elif report.sample is not None:
+        how = f"{report.compared_rows:,} rows compared (sample {report.sample:g})"
+    else:
+        how = f"{report.compared_rows:,} rows compared"
+    bad = report.differing_tables
+    verdict = "IDENTICAL" if report.ok else f"DIFFERENT ({len(bad)} of {len(report.tables)} tables)"
+    return (
+        f"{verdict}: {total:,} rows in {len(report.tables)} tables, {how};"
+        f" {sum(s.ok for s in report.sequences)} of {len(report.sequences)} sequences past their keys;"
+        f" {report.migrations_compared} migrations compared; {report.seconds:.1f} s"
+    )

@@ -1,0 +1,90 @@
+"""Builds side by side: up to N database sessions, never two that would wait on one table.
+
+A key or constraint locks its table alone (``ALTER TABLE``), a plain index
+shares it with other indexes (``CREATE INDEX``), and a foreign key locks both
+the table it changes and the one it references. :func:`in_sessions` runs a
+list of :class:`Work` items in threads, one session each, and starts an item
+only when no running one holds a table it needs: the items behind it go first.
+Two foreign keys pointing opposite ways (a cycle) would otherwise deadlock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.db import connections
+
+
+@dataclass(frozen=True)
+class Work:
+    """One build, with the tables it takes alone and those it shares."""
+
+    #: Called with the session's connection.
+    call: Callable
+    #: No other build may use these tables meanwhile (ALTER TABLE).
+    tables: frozenset = frozenset()
+    #: Other builds that share them may run meanwhile (CREATE INDEX).
+    shared: frozenset = frozenset()
+    #: How many statements it runs: with its table's size, what it costs.
+    statements: int = 1
+
+
+def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> None:
+    """Call each item of ``work`` with a connection of ``alias``, up to ``workers`` at once.
+
+    A plain callable is a :class:`Work` that takes no table. The first error
+    stops the others from starting new items and is raised here.
+    """
+    todo = [item if isinstance(item, Work) else Work(item) for item in work]
+    alone: set[str] = set()
+    shared: Counter = Counter()
+    errors: list[Exception] = []
+    turn = threading.Condition()
+
+    def free(item: Work) -> bool:
+        return alone.isdisjoint(item.tables | item.shared) and shared.keys().isdisjoint(item.tables)
+
+    def take() -> Work | None:
+        with turn:
+            while todo and not errors:
+                for i, item in enumerate(todo):
+                    if free(item):
+                        alone.update(item.tables)
+                        shared.update(item.shared)
+                        return todo.pop(i)
+                turn.wait()
+            return None
+
+    def release(item: Work) -> None:
+        with turn:
+            alone.difference_update(item.tables)
+            shared.subtract(item.shared)
+            for table in item.shared:
+                if shared[table] <= 0:
+                    del shared[table]
+            turn.notify_all()
+
+    def run() -> None:
+        try:
+            while (item := take()) is not None:
+                try:
+                    item.call(connections[alias])
+                finally:
+                    release(item)
+        except Exception as e:  # re-raised in the calling thread
+            with turn:
+                errors.append(e)
+                turn.notify_all()
+        finally:
+            connections[alias].close()
+
+    threads = [threading.Thread(target=run) for _ in range(min(workers, len(todo)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]

@@ -1,0 +1,105 @@
+"""Prove that the target holds the same data as the source, or show where it does not.
+
+Both sides are read in primary-key order, chunk by chunk, through the same
+normalising path (:mod:`.canonical`), and compared table by table
+(:mod:`.compare`); the target's side is read in a forked process on the
+second core (:mod:`.remote`). Then the target's sequences are checked against
+its keys and the applied migrations of both sides compared; :mod:`.findings`
+turns what differs into the report's findings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from django.db import DatabaseError, models
+from django.db.migrations.recorder import MigrationRecorder
+
+from .. import options
+from ..endpoints import Endpoint, close, open_endpoints
+from ..exceptions import VerificationError, first_line
+from ..models import project_models, shared_models
+from ..processes import collector_paused
+from ..reports.model import SequenceCheck, VerifyReport
+from ..selection import select_models
+from .compare import check_table
+from .findings import findings
+from .remote import target_reader
+
+
+def verify(source: str, target: str, *, models: Sequence[str] | None = None,
+           exclude: Sequence[str] | None = None, sample: float | None = None,
+           counts_only: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE) -> VerifyReport:
+    """Compare ``target`` with ``source``: counts, content, sequences, migrations.
+
+    ``models``/``exclude`` are app labels or ``app_label.Model`` labels;
+    ``sample`` (between 0 and 1) compares that fraction of key chunks only;
+    ``counts_only`` skips the content. Nothing is written on either side.
+    Returns a :class:`portadb.reports.VerifyReport`; ``report.ok`` is true
+    when the two hold the same data.
+    """
+    options.check_sample(sample)
+    options.check_chunk_size(chunk_size)
+    select_models(project_models(), models or (), exclude or ())  # unknown labels: refuse early
+    src, tgt = open_endpoints(source, target, target_must_exist=True)
+    try:
+        chosen = select_models(shared_models(src.alias, tgt.alias), models or (), exclude or ())
+        return verify_endpoints(src, tgt, chosen, sample=sample, counts_only=counts_only,
+                                chunk_size=chunk_size)
+    finally:
+        close(src, tgt)
+
+
+def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
+                     sample: float | None = None, counts_only: bool = False,
+                     chunk_size: int = options.DEFAULT_CHUNK_SIZE,
+                     clock: Callable[[], float] = time.perf_counter) -> VerifyReport:
+    """:func:`verify` over two open endpoints and a list of models."""
+    started = clock()
+    report = VerifyReport(source=src.display, target=tgt.display, counts_only=counts_only,
+                          sample=sample, chunk_size=chunk_size)
+    try:
+        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused(), \
+                target_reader(tgt, chosen, counts_only) as remote:
+            present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
+            for model in chosen:
+                t0 = clock()
+                check = check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote)
+                check.seconds = round(clock() - t0, 3)
+                report.tables.append(check)
+            report.sequences = check_sequences(tgt, chosen, present[1])
+            _compare_migrations(src, tgt, present, report)
+    except DatabaseError as e:
+        raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
+    report.findings = findings(report) + report.findings
+    report.seconds = round(clock() - started, 3)
+    return report
+
+
+def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str]) -> list[SequenceCheck]:
+    """Every auto primary key's next value on the target against the largest key there."""
+    checks = []
+    for model in chosen:
+        pk, table = model._meta.pk, model._meta.db_table
+        if table not in present or not isinstance(pk, models.AutoField):
+            continue
+        checks.append(SequenceCheck(
+            table=table, column=pk.column,
+            max_pk=tgt.adapter.max_value(table, pk.column),
+            next_value=tgt.adapter.next_auto_value(table, pk.column),
+        ))
+    return checks
+
+
+def _compare_migrations(src: Endpoint, tgt: Endpoint, present, report: VerifyReport) -> None:
+    table = MigrationRecorder.Migration._meta.db_table
+    applied = [_applied(e) if table in p else set() for e, p in zip((src, tgt), present)]
+    report.migrations_compared = len(applied[0] | applied[1])
+    report.migrations_missing = sorted(applied[0] - applied[1])
+    report.migrations_extra = sorted(applied[1] - applied[0])
+
+
+def _applied(endpoint: Endpoint) -> set[str]:
+    rows = MigrationRecorder.Migration.objects.using(endpoint.alias).values_list("app", "name")
+    return {f"{app}.{name}" for app, name in rows}

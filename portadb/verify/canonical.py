@@ -1,0 +1,349 @@
+"""The canonical form of a value: equal on both sides exactly when the data is the same.
+
+Both sides of a verification are read through their own Django converters
+(what the ORM would hand the application), then each value takes one
+canonical form, so that a float, a timestamp, a decimal or a collation never
+raises a false alarm:
+
+* an aware datetime as whole microseconds since the epoch (the same instant
+  whatever the session time zone), dates, times and durations as they are;
+* a ``DecimalField`` value at the field's scale, a float by ``repr``
+  (``-0.0`` is ``0.0``, NaN equals NaN);
+* JSON parsed from the stored text, keys sorted, numbers compared by value
+  (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
+  ``null`` stays distinct from SQL ``NULL``;
+* UUIDs as their number, booleans as booleans, binary values as bytes (hashed
+  in reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from functools import partial
+from itertools import repeat
+from operator import attrgetter, floordiv, sub
+
+from django.db import models
+
+from ..backends import adapter_for
+from ..columns import each_value, non_null, then_each
+from ..compat import c_json_encoder
+from ..fields import INTEGER_TYPES, base_field
+
+# A canonical value is a Python value whose equality and repr() are the same
+# whichever engine it was read from: text, integers, booleans, dates, times,
+# durations and bytes as they are; an aware datetime as whole microseconds
+# since 1970-01-01 UTC; a UUID as its 128-bit number; a float as its repr; a
+# DecimalField value at the field's scale; JSON as sorted, compact text.
+# Reports show them readably again (see shown()).
+
+UTC = dt.timezone.utc
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_WIDE = decimal.Context(prec=1000)
+_PLAIN_KINDS = INTEGER_TYPES | {
+    "CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField",
+    "DateField", "TimeField", "DurationField",
+}
+
+
+def canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list] | None:
+    """The function from a column of ``connection``'s raw values of ``field`` to their canonical forms.
+
+    ``None`` when the driver's values already are canonical (integers, text,
+    dates... without converters), which spares most columns a Python call per value.
+    """
+    expression = field.get_col(field.model._meta.db_table)
+    readers = connection.ops.get_db_converters(expression)
+    output = expression.output_field
+    if isinstance(output, models.JSONField):
+        # The stored text, not from_db_value: JSON null is not NULL.
+        if not readers:
+            return canonical_jsons
+        canon = canonical_json
+    else:
+        readers += expression.get_db_converters(connection)
+        canon = _for_field(output, adapter_for(connection))
+        if canon is None and not readers:
+            return None
+    column = _BY_COLUMN.get(canon)
+    if not readers:
+        return column or partial(each_value, canon)
+    if len(readers) == 1:
+        # The copy's fast readers (SQLite datetimes, dates, UUIDs, decimals): the same values, sooner.
+        (reader,) = readers
+        adapter = adapter_for(connection)
+        many = adapter.column_reader(reader, expression)
+        if many is not None:
+            if column is not None:
+                return partial(_then_column, many, column)
+            return many if canon is None else partial(then_each, many, canon)
+        read_one = (adapter.fast_reader(reader, expression)
+                    or partial(reader, expression=expression, connection=connection))
+        return partial(each_value, read_one if canon is None else lambda value: canon(read_one(value)))
+
+    def read(value):
+        for reader in readers:
+            value = reader(value, expression, connection)
+        return value if canon is None else canon(value)
+
+    return partial(each_value, read)
+
+
+def _for_field(field, adapter):
+    kind = field.get_internal_type()
+    if kind == "DecimalField" and field.decimal_places is not None:
+        return None if adapter.decimals_at_scale else _decimal_at(field.decimal_places)
+    if kind in _BY_KIND:
+        return _BY_KIND[kind]
+    if kind in _PLAIN_KINDS and not hasattr(field, "from_db_value"):
+        return None  # the driver's or the backend converter's value is canonical
+    return canonical
+
+
+def canonical(value):
+    """The canonical form of any Python value a field converter returns."""
+    if value is None:
+        return None
+    convert = _BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
+    for kind, convert in _BY_TYPE.items():
+        if isinstance(value, kind):
+            return convert(value)
+    return repr(value)
+
+
+def _same(value):
+    return value
+
+
+def _float(value):
+    if value is None:
+        return None
+    value = float(value)
+    return "0.0" if value == 0 else repr(value)
+
+
+def _boolean(value):
+    return value if value is None or type(value) is bool else canonical(value)
+
+
+def canonical_datetime(value):
+    if value is None:
+        return None
+    if type(value) is not dt.datetime:
+        return canonical(value)
+    return _instant(value)
+
+
+def _instant(value: dt.datetime):
+    """Microseconds since the epoch for an aware datetime; a naive one keeps its ISO text."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.isoformat(timespec="microseconds")
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def canonical_uuid(value):
+    # The 128-bit number: exact, ordered like the UUID, and repr() in C, not Python.
+    return value.int if type(value) is uuid.UUID else canonical(value)
+
+
+def _bytes(value):
+    return value if value is None or type(value) is bytes else bytes(value)
+
+
+def _decimal(value: decimal.Decimal) -> str:
+    return str(value.normalize(_WIDE)) if value else "0"
+
+
+def _decimal_at(places: int):
+    exponent = decimal.Decimal(1).scaleb(-places)
+
+    def convert(value):
+        if value is None:
+            return None
+        if not isinstance(value, decimal.Decimal):
+            return canonical(value)
+        try:
+            return value.quantize(exponent, context=_WIDE)
+        except decimal.InvalidOperation:
+            return str(value)
+
+    return convert
+
+
+def _sequence(value) -> str:
+    return repr([canonical(v) for v in value])
+
+
+def _mapping(value) -> str:
+    return repr(sorted((str(k), canonical(v)) for k, v in value.items()))
+
+
+_BY_TYPE: dict[type, Callable] = {
+    str: _same,
+    bool: _same,
+    int: _same,
+    float: _float,
+    decimal.Decimal: _decimal,
+    dt.datetime: _instant,
+    dt.date: _same,
+    dt.time: _same,
+    dt.timedelta: _same,
+    uuid.UUID: _same,
+    bytes: _same,
+    bytearray: bytes,
+    memoryview: bytes,
+    list: _sequence,
+    tuple: _sequence,
+    dict: _mapping,
+}
+
+_BY_KIND: dict[str, Callable] = {
+    "FloatField": _float,
+    "BooleanField": _boolean,
+    "DateTimeField": canonical_datetime,
+    "BinaryField": _bytes,
+    "UUIDField": canonical_uuid,
+}
+
+
+def _then_column(many: Callable, column: Callable, values: Sequence) -> list:
+    return column(many(values))
+
+
+def canonical_datetimes(values: Sequence) -> list:
+    """:func:`canonical_datetime` over a column: aware datetimes in C loops, anything else value by value."""
+    try:
+        return non_null(_aware_instants, values)
+    except TypeError:  # a naive datetime (minus an aware epoch), a date, text...
+        return list(map(canonical_datetime, values))
+
+
+def _aware_instants(values: Sequence) -> list:
+    if set(map(type, values)) - {dt.datetime}:
+        raise TypeError("not only datetimes")
+    return list(map(floordiv, map(sub, values, repeat(_EPOCH)), repeat(_MICROSECOND)))
+
+
+_number_of = attrgetter("int")
+
+
+def canonical_uuids(values: Sequence) -> list:
+    """:func:`canonical_uuid` over a column: the numbers read in a C loop where every value is a UUID."""
+    try:
+        return non_null(_numbers_of, values)
+    except TypeError:
+        return list(map(canonical_uuid, values))
+
+
+def _numbers_of(uuids: Sequence) -> list:
+    if set(map(type, uuids)) - {uuid.UUID}:
+        raise TypeError("not only UUIDs")
+    return list(map(_number_of, uuids))
+
+
+#: Column-wide versions of canonical forms that are a Python call per value.
+_BY_COLUMN: dict[Callable, Callable] = {
+    canonical_datetime: canonical_datetimes,
+    canonical_uuid: canonical_uuids,
+}
+
+
+def canonical_json(value):
+    """Stored JSON text in canonical form; SQL NULL stays ``None``, JSON null is ``'null'``.
+
+    Keys sorted, no spaces, numbers by value: PostgreSQL's ``jsonb`` reorders
+    keys and writes the float ``1e+16`` as ``10000000000000000``, MySQL's JSON
+    type stores numbers as doubles.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("utf-8")
+    try:
+        parsed = _JSON_DECODER.decode(value) if isinstance(value, str) else value
+        return _JSON_ENCODER.encode(parsed)
+    except (TypeError, ValueError):
+        return f"<invalid JSON {value!r}>"
+
+
+def canonical_jsons(values: Sequence) -> list:
+    """:func:`canonical_json` over a column: plain JSON text parsed and encoded in C, no call per value.
+
+    A column holding anything else (bytes, a value with white space around
+    it, text that is no JSON) goes value by value through :func:`canonical_json`.
+    """
+    if _ENCODE_C is not None:
+        try:
+            return non_null(_json_texts, values)
+        except (TypeError, ValueError, StopIteration):
+            pass
+    return list(map(canonical_json, values))
+
+
+def _json_texts(texts: Sequence) -> list:
+    if set(map(type, texts)) - {str}:
+        raise TypeError("not all text")
+    parsed = list(map(_JSON_DECODER.scan_once, texts, repeat(0)))
+    if [end for _, end in parsed] != list(map(len, texts)):
+        raise ValueError("white space or more after a value")
+    return list(map("".join, map(_ENCODE_C, [obj for obj, _ in parsed], repeat(0))))
+
+
+def _json_float(text: str):
+    """A JSON number with a fraction or exponent: an exact int when it is whole."""
+    number = float(text)
+    if number.is_integer():
+        return int(decimal.Decimal(text))
+    return number
+
+
+_JSON_DECODER = json.JSONDecoder(parse_float=_json_float)
+_JSON_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# The C encoder _JSON_ENCODER.encode() builds on each call, built once (None without the C module).
+_ENCODE_C = c_json_encoder(_JSON_ENCODER)
+
+
+def shown(field: models.Field, value):
+    """A canonical value as a report shows it: JSON-ready, readable, binary hashed."""
+    if _is_instant(field, value):
+        return _from_instant(value).isoformat(timespec="microseconds")
+    if _is_uuid(field, value):
+        return str(uuid.UUID(int=value))
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, bytes):
+        digest = hashlib.blake2b(value, digest_size=12).hexdigest()
+        return f"<{len(value)} bytes blake2b:{digest}>"
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_instant(field, value) -> bool:
+    return type(value) is int and base_field(field).get_internal_type() == "DateTimeField"
+
+
+def _is_uuid(field, value) -> bool:
+    return type(value) is int and base_field(field).get_internal_type() == "UUIDField"
+
+
+def _from_instant(value: int) -> dt.datetime:
+    return _EPOCH + value * _MICROSECOND
+
+
+def python_value(field: models.Field, value):
+    """A canonical value back as the field's Python value (to look a key up)."""
+    return field.to_python(_from_instant(value) if _is_instant(field, value) else value)
+
+
+def digest(rows: list) -> bytes:
+    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine."""
+    return hashlib.blake2b(repr(rows).encode("utf-8", "surrogatepass"), digest_size=16).digest()

@@ -1,0 +1,195 @@
+"""One table compared on both sides: chunk digests, then the rows of a chunk that differs.
+
+Chunks are driven by the source. The target's rows of the same keys are read
+by key range or key set (:mod:`portadb.verify.reading`), in a forked process
+where there is one (:mod:`portadb.verify.remote`). Each chunk's canonical
+rows are hashed (equal rows, one digest); a chunk that differs is narrowed
+to its rows: missing and extra primary keys, then the fields that differ,
+with both values. A target holding more rows than the key sets matched is
+then scanned for the keys the source lacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+
+from ..endpoints import Endpoint
+from ..models import label
+from ..processes import Forked
+from ..reports.model import RowDifference, TableCheck
+from .canonical import digest, shown
+from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
+from .remote import LocalChunk, OpenTable, RemoteChunk
+
+#: Keys per chunk (at most) when only a sample of chunks is compared.
+SAMPLE_CHUNK_SIZE = 1_000
+#: How many differing rows, missing and extra keys a table check keeps.
+SHOWN = 10
+
+
+def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | None, counts_only: bool,
+                chunk_size: int, remote: Forked | None = None) -> TableCheck:
+    """Count one table on both sides and, unless ``counts_only``, compare its content."""
+    table = model._meta.db_table
+    check = TableCheck(table=table, model=label(model), source_rows=None, target_rows=None)
+    if table in present[0]:
+        check.source_rows = src.adapter.count(table)
+    if table in present[1]:
+        check.target_rows = tgt.adapter.count(table)
+    if counts_only or check.source_rows is None or check.target_rows is None:
+        return check
+    pair = ComparedTable(model, src, tgt)
+    step = min(chunk_size, SAMPLE_CHUNK_SIZE)
+    if sample is not None and check.source_rows > step:
+        chunks = pair.sampled_chunks(sample, step)
+    else:  # small tables are compared whole: cheaper than sampling them
+        chunks = pair.chunks(chunk_size, remote)
+    pair.compare(chunks, check)
+    if not pair.layout.by_range and sample is None:
+        pair.find_extras(check, chunk_size)
+    return check
+
+
+class ComparedTable:
+    """One table on both sides, and the chunks in which they are compared."""
+
+    def __init__(self, model, src: Endpoint, tgt: Endpoint):
+        self.model = model
+        self.layout = KeyLayout.of(model)
+        self.src = TableReader(src, model, self.layout)
+        self.tgt = TableReader(tgt, model, self.layout)
+        self.key_of = self.layout.key_of
+        self.matched = 0
+        self.extras_seen: set = set()
+
+    # -- the chunks ------------------------------------------------------------
+
+    def chunks(self, chunk_size: int, remote: Forked | None = None) -> Iterator[tuple[list, object]]:
+        """Every source chunk's canonical rows with the target's chunk of the same keys.
+
+        With a ``remote`` process the target's chunks are read there, one
+        chunk ahead; else in a helper thread while the source's are normalised.
+        """
+        requests = self._requests(chunk_size)
+        if remote is None:
+            return self._threaded(requests)
+        remote.ask(OpenTable(self.model._meta.db_table))
+        return self._pipelined(requests, remote)
+
+    def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, object]]:
+        """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
+        rng = random.Random()
+        low = None
+        for raw_keys in self.src.raw_chunks(self.src.key_columns, chunk_size):
+            high = tuple(raw_keys[-1])
+            if rng.random() < fraction:
+                if self.layout.by_range:
+                    raw = self.src.fetch_range(low, high)
+                else:
+                    raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
+                request = self._request(raw, low, high)
+                yield self._source_rows(raw), LocalChunk(self.tgt.chunk(request))
+            low = high
+
+    def _requests(self, chunk_size: int) -> Iterator[tuple[list, RangeChunk | KeyChunk]]:
+        """Each raw source chunk with the request for the target's rows of the same keys."""
+        low = None
+        ended = False
+        for raw in self.src.raw_chunks(self.src.names, chunk_size):
+            ended = len(raw) < chunk_size
+            high = None if ended else self.key_of(raw[-1])
+            yield raw, self._request(raw, low, high)
+            low = high
+        if self.layout.by_range and not ended:
+            yield [], RangeChunk(low, None)  # the target's rows past the source's last key
+
+    def _request(self, raw: list, low, high) -> RangeChunk | KeyChunk:
+        if self.layout.by_range:
+            return RangeChunk(low, high)
+        # A case-insensitive collation may return a row whose key is not the
+        # same string; matching in Python then counts it as extra.
+        return KeyChunk(self.src.rows([self.key_of(r) for r in raw], self.src.key_canon))
+
+    def _source_rows(self, raw: list) -> list[tuple]:
+        rows = self.src.rows(raw)
+        if not self.layout.by_range:
+            rows.sort(key=self.layout.sort_key)  # code point order, as the target's chunk
+        return rows
+
+    def _pipelined(self, requests, remote: Forked) -> Iterator[tuple[list, RemoteChunk]]:
+        """The process reads chunk n + 1 while this one normalises chunk n."""
+        pending = None
+        for raw, request in requests:
+            remote.send(request)
+            if pending is not None:
+                yield self._source_rows(pending), RemoteChunk(remote, *remote.receive())
+            pending = raw
+        if pending is not None:
+            yield self._source_rows(pending), RemoteChunk(remote, *remote.receive())
+
+    def _threaded(self, requests) -> Iterator[tuple[list, LocalChunk]]:
+        with self.tgt.prefetching() as pool:
+            for raw, request in requests:
+                future = pool.submit(self.tgt.chunk, request)
+                rows = self._source_rows(raw)
+                yield rows, LocalChunk(future.result())
+
+    # -- comparing ---------------------------------------------------------------
+
+    def compare(self, chunks: Iterator[tuple[list, object]], check: TableCheck) -> None:
+        """Digest every pair of chunks; narrow each pair that differs to its rows."""
+        src_total, tgt_total = hashlib.blake2b(digest_size=16), hashlib.blake2b(digest_size=16)
+        for src_rows, tgt in chunks:
+            check.chunks += 1
+            check.compared_rows += len(src_rows)
+            src_digest = digest(src_rows)
+            same = tgt.same_as(src_rows, src_digest)
+            src_total.update(src_digest)
+            tgt_total.update(src_digest if same else tgt.digest())
+            if not same:
+                check.chunks_different += 1
+                self.narrow(src_rows, tgt.rows(), check)
+        check.source_checksum = src_total.hexdigest()
+        check.target_checksum = tgt_total.hexdigest()
+        self.matched = check.compared_rows - check.missing_count
+
+    def narrow(self, src_rows: list, tgt_rows: list, check: TableCheck) -> None:
+        """Row by row: which keys are missing or extra, which fields differ."""
+        src_by_key = {self.key_of(r): r for r in src_rows}
+        tgt_by_key = {self.key_of(r): r for r in tgt_rows}
+        missing = [k for k in src_by_key if k not in tgt_by_key]
+        extra = [k for k in tgt_by_key if k not in src_by_key]
+        self._note(check, "missing", missing)
+        self._note(check, "extra", extra)
+        self.extras_seen.update(extra)
+        for key, row in src_by_key.items():
+            other = tgt_by_key.get(key)
+            if other is None or other == row:
+                continue
+            check.different_rows += 1
+            if check.different_rows <= SHOWN:
+                check.differences += [
+                    RowDifference(self._show_key(key), f.column, shown(f, a), shown(f, b))
+                    for f, a, b in zip(self.src.fields, row, other) if a != b
+                ]
+
+    def find_extras(self, check: TableCheck, chunk_size: int) -> None:
+        """Target keys the source lacks, when the key-set reads cannot account for every target row."""
+        if check.target_rows <= self.matched + len(self.extras_seen):
+            return
+        for keys in self.tgt.key_chunks(chunk_size):
+            on_source = {self.key_of(r) for r in self.src.rows(self.src.fetch_keys(keys))}
+            extra = [k for k in keys if k not in on_source and k not in self.extras_seen]
+            self._note(check, "extra", extra)
+            self.extras_seen.update(extra)
+
+    def _note(self, check: TableCheck, which: str, keys: list) -> None:
+        setattr(check, f"{which}_count", getattr(check, f"{which}_count") + len(keys))
+        pks = getattr(check, f"{which}_pks")
+        pks += [self._show_key(k) for k in keys[: SHOWN - len(pks)]]
+
+    def _show_key(self, key: tuple):
+        values = [shown(f, v) for f, v in zip(self.src.key_fields, key)]
+        return values[0] if len(values) == 1 else values

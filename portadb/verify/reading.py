@@ -1,0 +1,154 @@
+"""One table read through one connection into canonical rows, by key range or key set.
+
+Integer keys sort the same everywhere, so a chunk of the target can be read
+by key range (:class:`RangeChunk`); any other key (text, UUID, dates) sorts by
+each database's collation, and those differ between engines, so such a chunk
+is read by the source chunk's exact key set (:class:`KeyChunk`) and sorted
+here in code point order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import itemgetter
+
+from ..endpoints import Endpoint
+from ..fields import INTEGER_TYPES, base_field, key_fields
+from ..transfer import keyset
+from .canonical import canonicaliser, python_value
+
+#: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
+KEYS_PER_QUERY = 2_000
+
+
+@dataclass(frozen=True)
+class RangeChunk:
+    """The rows whose key is above ``low`` and at most ``high`` (``None``: that end open)."""
+
+    low: tuple | None
+    high: tuple | None
+
+
+@dataclass(frozen=True)
+class KeyChunk:
+    """The rows whose canonical key is one of ``keys``."""
+
+    keys: list[tuple]
+
+
+@dataclass(frozen=True)
+class KeyLayout:
+    """Where a table's key is in its rows, and how its chunks are matched."""
+
+    columns: list[str]
+    #: The key of a row, always a tuple.
+    key_of: Callable
+    sort_key: Callable
+    #: Integer keys: the target is read by key range, not by key set.
+    by_range: bool
+
+    @classmethod
+    def of(cls, model) -> KeyLayout:
+        fields = key_fields(model)
+        columns = [f.column for f in fields]
+        names = [f.column for f in model._meta.local_concrete_fields]
+        index = [names.index(k) for k in columns]
+        return cls(
+            columns=columns,
+            key_of=itemgetter(*index) if len(index) > 1 else _single(index[0]),
+            sort_key=itemgetter(*index),
+            by_range=all(base_field(f).get_internal_type() in INTEGER_TYPES for f in fields),
+        )
+
+
+def _single(i: int) -> Callable:
+    """The key of a row whose key is one column, as a tuple like a composite key's."""
+    def get(row):
+        return (row[i],)
+
+    return get
+
+
+class TableReader:
+    """One table of one database, read into canonical rows."""
+
+    def __init__(self, endpoint: Endpoint, model, layout: KeyLayout):
+        self.adapter = endpoint.adapter
+        self.connection = endpoint.connection
+        self.table = model._meta.db_table
+        self.layout = layout
+        self.fields = list(model._meta.local_concrete_fields)
+        self.names = [f.column for f in self.fields]
+        self.key_columns = layout.columns
+        self.canon = [canonicaliser(f, self.connection) for f in self.fields]
+        self.key_fields = [self.fields[self.names.index(k)] for k in self.key_columns]
+        self.key_canon = [canonicaliser(f, self.connection) for f in self.key_fields]
+        per_query = self.connection.features.max_query_params or KEYS_PER_QUERY
+        self.keys_per_query = max(1, min(KEYS_PER_QUERY, per_query // len(self.key_columns)))
+
+    @contextmanager
+    def prefetching(self):
+        """A one-thread pool allowed to read through this reader's connection (and snapshot)."""
+        self.connection.inc_thread_sharing()
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portadb-verify") as pool:
+                yield pool
+        finally:
+            self.connection.dec_thread_sharing()
+
+    def rows(self, raw: Sequence[Sequence], canon=None) -> list[tuple]:
+        """``raw`` driver rows as canonical tuples."""
+        canon = canon or self.canon
+        if not raw:
+            return []
+        columns = list(zip(*raw))
+        for i, f in enumerate(canon):
+            if f is not None:
+                columns[i] = f(columns[i])
+        return list(zip(*columns))
+
+    def raw_chunks(self, columns: list[str], chunk_size: int) -> Iterator[list]:
+        """Raw rows of ``columns`` in this database's key order, ``chunk_size`` at a time."""
+        return keyset(self.adapter, self.table, columns, self.key_columns, chunk_size)
+
+    def key_chunks(self, chunk_size: int) -> Iterator[list[tuple]]:
+        """Canonical keys in this database's order, ``chunk_size`` at a time."""
+        for raw in self.raw_chunks(self.key_columns, chunk_size):
+            yield self.rows(raw, self.key_canon)
+
+    def chunk(self, request: RangeChunk | KeyChunk) -> list[tuple]:
+        """The canonical rows a request asks for, in canonical key order."""
+        if isinstance(request, RangeChunk):
+            return self.rows(self.fetch_range(request.low, request.high))
+        rows = self.rows(self.fetch_keys(request.keys))
+        rows.sort(key=self.layout.sort_key)  # code point order, whatever the collation
+        return rows
+
+    def fetch_range(self, low, high) -> list:
+        """Raw rows with ``low < key <= high``; ``None`` leaves that end open."""
+        sql = self.adapter.select_range_sql(self.table, self.names, self.key_columns,
+                                            lower=low is not None, upper=high is not None)
+        params = [*(low or ()), *(high or ())]
+        with self.adapter.read_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def fetch_keys(self, keys: Sequence[tuple]) -> list:
+        """Raw rows whose key is one of the canonical ``keys``."""
+        prepared = [self.prepare(k) for k in keys]
+        rows = []
+        with self.adapter.read_cursor() as cursor:
+            for i in range(0, len(prepared), self.keys_per_query):
+                batch = prepared[i:i + self.keys_per_query]
+                sql = self.adapter.select_keys_sql(self.table, self.names, self.key_columns, len(batch))
+                cursor.execute(sql, [v for key in batch for v in key])
+                rows += cursor.fetchall()
+        return rows
+
+    def prepare(self, key: tuple) -> list:
+        """A canonical key as this database's parameter values."""
+        return [f.get_db_prep_value(python_value(f, v), self.connection)
+                for f, v in zip(self.key_fields, key)]

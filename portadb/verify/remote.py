@@ -1,0 +1,117 @@
+"""The target's side of a verification, read in a forked process on the second core.
+
+The parent sends typed requests (:class:`OpenTable`, a
+:class:`~portadb.verify.reading.RangeChunk` or
+:class:`~portadb.verify.reading.KeyChunk`, :class:`ChunkRows`); the child
+answers each chunk with its digest, and its rows only when the parent asks
+because the digests differ. Where no process can be forked (Windows; a caller
+that runs other threads; a target in this process's memory) the target is
+read here instead (:class:`LocalChunk`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import DatabaseError
+
+from ..endpoints import Endpoint
+from ..exceptions import VerificationError, first_line
+from ..processes import Forked, forking
+from .canonical import digest
+from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
+
+
+@dataclass(frozen=True)
+class OpenTable:
+    """Read this table from now on."""
+
+    table: str
+
+
+@dataclass(frozen=True)
+class ChunkRows:
+    """The canonical rows of the chunk answered as ``number``."""
+
+    number: int
+
+
+@contextmanager
+def target_reader(tgt: Endpoint, chosen: Sequence[type], counts_only: bool):
+    """The forked process that reads the target's side, or ``None`` where there is none."""
+    # Forking a process that runs other threads can deadlock the child (a
+    # lock held by another thread is never released there): a thread then.
+    if counts_only or not forking() or threading.active_count() > 1 or not tgt.adapter.parallel_reads:
+        yield None
+        return
+    # The child's own connection, not this one's: resolved there, after the fork.
+    remote = Forked(TargetServer(tgt, chosen), lambda: tgt.adapter.snapshot(), VerificationError)
+    try:
+        yield remote
+    finally:
+        remote.close()
+
+
+class TargetServer:
+    """Runs in the forked process: the target's canonical chunks, as digests."""
+
+    def __init__(self, endpoint: Endpoint, chosen: Sequence[type]):
+        self.endpoint = endpoint
+        # By table: the models reach the child with the fork, not through the pipe.
+        self.models = {m._meta.db_table: m for m in chosen}
+        self.reader: TableReader | None = None
+        # The last two chunks: the parent asks one chunk ahead of its comparison.
+        self.kept: dict[int, list] = {}
+        self.count = 0
+
+    def __call__(self, request: OpenTable | RangeChunk | KeyChunk | ChunkRows):
+        try:
+            if isinstance(request, OpenTable):
+                model = self.models[request.table]
+                self.reader = TableReader(self.endpoint, model, KeyLayout.of(model))
+                return None
+            if isinstance(request, ChunkRows):
+                return self.kept[request.number]
+            self.count += 1
+            rows = self.kept[self.count] = self.reader.chunk(request)
+            self.kept.pop(self.count - 2, None)
+            return self.count, digest(rows)
+        except DatabaseError as e:
+            raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
+
+
+class LocalChunk:
+    """The target's canonical rows of a chunk, read in this process."""
+
+    def __init__(self, rows: list):
+        self._rows = rows
+
+    def same_as(self, rows: list, source_digest: bytes) -> bool:
+        return rows == self._rows  # equal rows have equal digests: hash only when they differ
+
+    def digest(self) -> bytes:
+        return digest(self._rows)
+
+    def rows(self) -> list:
+        return self._rows
+
+
+class RemoteChunk:
+    """The digest of a chunk the forked process read; its rows only when asked for."""
+
+    def __init__(self, remote: Forked, number: int, chunk_digest: bytes):
+        self._remote = remote
+        self._number = number
+        self._digest = chunk_digest
+
+    def same_as(self, rows: list, source_digest: bytes) -> bool:
+        return source_digest == self._digest
+
+    def digest(self) -> bytes:
+        return self._digest
+
+    def rows(self) -> list:
+        return self._remote.ask(ChunkRows(self._number))
