@@ -78,7 +78,7 @@ class Adapter(Statements):
     #: (``numeric(p, s)``): a value with fewer is stored the same as the value
     #: quantized, so a reader need not quantize what it hands to the COPY.
     stores_decimals_at_scale: bool = False
-    #: The :class:`~portadb.convert.ColumnForm` classes that :meth:`write_columns`
+    #: The :class:`~portadb.columns.ColumnForm` classes that :meth:`write_columns`
     #: encodes itself; a source reads a column in such a form where it can.
     column_forms: frozenset = frozenset()
     #: Value checks a column *read* from this database cannot fail, because its
@@ -165,7 +165,7 @@ class Adapter(Statements):
         pass (no Python call per value); the results are the same. With
         ``scaled``, a decimal may come with fewer decimal places than the field's
         (the same number; the target stores it at its scale). The column may
-        come in one of the :class:`~portadb.convert.ColumnForm` classes in ``forms``.
+        come in one of the :class:`~portadb.columns.ColumnForm` classes in ``forms``.
         """
         return None
 
@@ -212,7 +212,7 @@ class Adapter(Statements):
         """Session settings while the deferred keys, indexes and foreign keys are built.
 
         Where :attr:`validates_foreign_keys_when_built` is false, the copy has
-        checked every foreign key just before (``schema.check_references``), so
+        checked every foreign key just before (``references.check_references``), so
         the backend may skip checking them again. ``side_by_side``: other
         sessions build at the same time, one per core.
         """

@@ -170,9 +170,9 @@ class Adapter(BaseAdapter):
     def write_columns(self, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> None:
         """Binary COPY with some columns encoded a whole column at a time.
 
-        Decimals read as exact integers (:class:`~portadb.convert.ScaledIntegers`)
+        Decimals read as exact integers (:class:`~portadb.columns.ScaledIntegers`)
         become numeric's binary format without a ``Decimal`` for each, UUIDs
-        read as bytes (:class:`~portadb.convert.UuidBytes`) go as they are; booleans
+        read as bytes (:class:`~portadb.columns.UuidBytes`) go as they are; booleans
         and JSON text are encoded by C loops instead of a Python dumper call per
         value. The encoded bytes go through psycopg's C dumper for bytes
         (binary COPY sends no types). A column that cannot be encoded goes

@@ -113,7 +113,7 @@ class Adapter(BaseAdapter):
 
         Tables are created before the rows arrive, and a table a selection keeps
         may point at one that is still empty; the copy checks the foreign keys
-        once the rows are in (``schema.check_references``).
+        once the rows are in (``references.check_references``).
         """
         django_editor = self.connection.SchemaEditorClass
 
@@ -204,8 +204,8 @@ class Adapter(BaseAdapter):
         they refuse (a string Django's regular expressions parse, a number in
         a date column, ...) is converted value by value by the reader itself.
         Where ``forms`` allow, a decimal column whose every value is exactly a
-        number of the field's scale comes as :class:`~portadb.convert.ScaledIntegers`,
-        and a UUID column of 32 hex digits each as :class:`~portadb.convert.UuidBytes`.
+        number of the field's scale comes as :class:`~portadb.columns.ScaledIntegers`,
+        and a UUID column of 32 hex digits each as :class:`~portadb.columns.UuidBytes`.
         """
         func = getattr(reader, "__func__", None)
         if func is DatabaseOperations.convert_datetimefield_value:
@@ -293,7 +293,7 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
     Django reads a REAL ``v`` as ``v`` rounded to 15 significant digits, then
     quantized to the scale. When ``v`` is the double nearest to ``n * 10**-scale``
     for an ``n`` of at most 15 digits (``n / 10**scale == v``, a correctly
-    rounded division; :func:`~portadb.convert.scaled_integers`), that decimal
+    rounded division; :func:`~portadb.columns.scaled_integers`), that decimal
     comes back from ``v`` unchanged: Django reads exactly ``n * 10**-scale``.
     Anything else (text, NaN, a value with more places, -0.0) leaves the
     column to ``otherwise``.
