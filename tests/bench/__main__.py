@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
                              "portadb-pg, portadb-mysql, verify, dry-run, pgloader, psql, load-data, "
                              "dumpdata")
     parser.add_argument("--output", help="write the results to this file too (.rst or .md)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run the portadb contestants with the portadb package of DIR (another"
+                             " checkout, e.g. a git worktree of an older commit), in the same rounds")
     parser.add_argument("--keep", action="store_true", help="keep the generated SQLite sources")
     args = parser.parse_args(argv)
 
@@ -93,17 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     has_verify = "verify" in c.portadb_help()
     has_dry_run = "--dry-run" in c.portadb_help("copy")
 
+    versions = [("", None)] + ([(" [baseline]", os.path.abspath(args.baseline))] if args.baseline else [])
     if pg and chosen("portadb-pg"):
-        run("portadb copy", "postgresql", rows, lambda: c.portadb_copy("default", "postgresql"),
-            check="each")
-        run(f"portadb copy --jobs {args.jobs}", "postgresql", rows,
-            lambda: c.portadb_copy("default", "postgresql", ("--jobs", str(args.jobs))), check="each")
-        if has_verify and chosen("verify"):
-            run("portadb verify", "postgresql", rows, lambda: c.portadb_subcommand(
-                ["verify", "--from=default", "--to=postgresql", "-v", "0"], "default"))
-        if has_dry_run and chosen("dry-run"):
-            run("portadb copy --dry-run", "postgresql", rows,
-                lambda: c.portadb_dry_run("default", "postgresql"))
+        for tag, code in versions:
+            run(f"portadb copy{tag}", "postgresql", rows,
+                lambda code=code: c.portadb_copy("default", "postgresql", code=code), check="each")
+            run(f"portadb copy --jobs {args.jobs}{tag}", "postgresql", rows,
+                lambda code=code: c.portadb_copy("default", "postgresql", ("--jobs", str(args.jobs)), code),
+                check="each")
+            if has_verify and chosen("verify"):
+                run(f"portadb verify{tag}", "postgresql", rows, lambda code=code: c.portadb_subcommand(
+                    ["verify", "--from=default", "--to=postgresql", "-v", "0"], "default", code))
+            if has_dry_run and chosen("dry-run"):
+                run(f"portadb copy --dry-run{tag}", "postgresql", rows,
+                    lambda code=code: c.portadb_dry_run("default", "postgresql", code))
     if pg and chosen("pgloader") and shutil.which("pgloader"):
         run("pgloader (data only)", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
             check="last", note="into the Django-migrated schema")
@@ -112,9 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             lambda: c.sqlite_psql("default", "postgresql"), check="last",
             note="into the Django-migrated schema")
     if my and chosen("portadb-mysql"):
-        run("portadb copy", "mysql", rows, lambda: c.portadb_copy("default", "mysql"), check="each")
-        run(f"portadb copy --jobs {args.jobs}", "mysql", rows,
-            lambda: c.portadb_copy("default", "mysql", ("--jobs", str(args.jobs))), check="each")
+        for tag, code in versions:
+            run(f"portadb copy{tag}", "mysql", rows,
+                lambda code=code: c.portadb_copy("default", "mysql", code=code), check="each")
+            run(f"portadb copy --jobs {args.jobs}{tag}", "mysql", rows,
+                lambda code=code: c.portadb_copy("default", "mysql", ("--jobs", str(args.jobs)), code),
+                check="each")
     if my and chosen("load-data") and shutil.which("sqlite3") and shutil.which("mysql"):
         run("CSV + LOAD DATA LOCAL", "mysql", rows, lambda: c.csv_load_data("default", "mysql"),
             check="last", note="into the Django-migrated schema, foreign_key_checks=0")

@@ -76,10 +76,11 @@ def measure(argv: list[str], env: dict | None = None) -> Run:
     return Run(float(seconds), int(rss_kib) / 1024, int(code), output)
 
 
-def django_env(source: str) -> dict:
+def django_env(source: str, code: str | None = None) -> dict:
+    """The environment of a contestant; ``code``: a checkout whose portadb package runs instead."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.bench.settings",
                PORTADB_BENCH_SOURCE=settings.DATABASES[source]["NAME"])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [code, os.getcwd(), env.get("PYTHONPATH")]))
     return env
 
 
@@ -153,19 +154,20 @@ def mysql_argv(conf: dict) -> str:
 # -- the contestants -------------------------------------------------------------
 
 
-def portadb_copy(source: str, target: str, extra: tuple[str, ...] = ()) -> Run:
+def portadb_copy(source: str, target: str, extra: tuple[str, ...] = (), code: str | None = None) -> Run:
     recreate(target)
     return measure(manage("portadb", "copy", f"--from={source}", f"--to={target}", "--noinput",
-                          "-v", "0", *extra), env=django_env(source))
+                          "-v", "0", *extra), env=django_env(source, code))
 
 
-def portadb_dry_run(source: str, target: str) -> Run:
+def portadb_dry_run(source: str, target: str, code: str | None = None) -> Run:
     recreate(target)  # what a dry-run looks at first: an empty target
-    return portadb_subcommand(["copy", f"--from={source}", f"--to={target}", "--dry-run", "-v", "0"], source)
+    return portadb_subcommand(["copy", f"--from={source}", f"--to={target}", "--dry-run", "-v", "0"], source,
+                              code)
 
 
-def portadb_subcommand(argv: list[str], source: str) -> Run:
-    return measure(manage("portadb", *argv), env=django_env(source))
+def portadb_subcommand(argv: list[str], source: str, code: str | None = None) -> Run:
+    return measure(manage("portadb", *argv), env=django_env(source, code))
 
 
 def dumpdata_loaddata(source: str, target: str) -> Run:

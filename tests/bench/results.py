@@ -61,6 +61,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+BASELINE = " [baseline]"
 HEADER = ["tool", "target", "rows", "seconds", "rows/s", "peak RSS MB", "portadb is ×", "exact", "note"]
 
 
@@ -68,7 +69,7 @@ def rows_of(results) -> list[list[str]]:
     """Table rows; "portadb is ×" = the fastest portadb copy's rows/s over the tool's, same target."""
     reference = {}
     for r in results:
-        if r.name.startswith("portadb copy") and "--dry-run" not in r.name and r.ok:
+        if _copy(r):
             best = reference.get(r.target)
             if best is None or r.rows_per_second > best.rows_per_second:
                 reference[r.target] = r
@@ -111,8 +112,7 @@ def ratios(results) -> list[str]:
         return next((r for r in results if r.name == name and r.target == target and r.ok), None)
 
     def best(target):
-        copies = [r for r in results if r.name.startswith("portadb copy") and "--dry-run" not in r.name
-                  and r.target == target and r.ok]
+        copies = [r for r in results if _copy(r) and r.target == target]
         return min(copies, key=lambda r: r.seconds, default=None)
 
     out = []
@@ -133,11 +133,25 @@ def ratios(results) -> list[str]:
     if pg is not None and dumpdata is not None:
         out.append(f"fastest portadb copy -> PostgreSQL / dumpdata + loaddata: "
                    f"{pg.rows_per_second / dumpdata.rows_per_second:.0f}x the rows/s (goal: at least 100)")
-    copies = [r for r in results if r.name.startswith("portadb copy") and r.ok]
+    for r in results:
+        if r.name.endswith(BASELINE) and r.ok:
+            now = find(r.name.removesuffix(BASELINE), r.target)
+            if now is not None:
+                out.append(f"{now.name} -> {_vendor(r.target)} / the same with the baseline code:"
+                           f" {now.seconds / r.seconds:.2f}x in time, peak RSS {now.peak_rss_mb:.0f}"
+                           f" vs {r.peak_rss_mb:.0f} MB")
+    copies = [r for r in results if r.name.startswith("portadb copy") and not r.name.endswith(BASELINE)
+              and r.ok]
     if copies:
         out.append(f"largest peak RSS of a portadb copy: {max(r.peak_rss_mb for r in copies):.0f} MB"
                    " (goal: at most 150)")
     return out
+
+
+def _copy(r) -> bool:
+    """A successful portadb copy of this code (not a dry run, not the baseline)."""
+    return (r.name.startswith("portadb copy") and "--dry-run" not in r.name and not r.name.endswith(BASELINE)
+            and r.ok)
 
 
 def _machine_lines(info: dict, fmt: str) -> list[str]:
