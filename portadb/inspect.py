@@ -79,24 +79,32 @@ def unmigrated_changes() -> list[str]:
 def not_replayed(endpoint: Endpoint) -> list[str]:
     """Applied migration operations that models cannot express (RunSQL, extensions, ...).
 
-    portadb builds the target from the models, so these never run there; the
-    report lists them for the user to replay by hand where they matter.
+    Where portadb builds the target from the models, these never run there;
+    the report lists them for the user to replay by hand where they matter.
     """
-    schema_ops = tuple(
-        getattr(ops, name)
-        for name in ops.__all__
-        if name not in ("RunSQL", "RunPython", "SeparateDatabaseAndState")
-    )
     loader = MigrationLoader(endpoint.connection, ignore_no_migrations=True)
+    applied = [(key, loader.disk_migrations.get(key)) for key in sorted(loader.applied_migrations)]
+    return unexpressed_operations(applied, endpoint.adapter.runs_operation)
+
+
+def unexpressed_operations(migrations, runs) -> list[str]:
+    """The operations of ``[(key, migration), ...]`` that models cannot express and ``runs(op)``.
+
+    RunPython is left out: the rows it makes are copied (or removed) with the data.
+    """
     found = []
-    for key in sorted(loader.applied_migrations):
-        migration = loader.disk_migrations.get(key)
+    for key, migration in migrations:
         for op in _flatten(migration.operations if migration else []):
-            if isinstance(op, ops.RunPython):
-                continue  # its rows are in the source and are copied with it
-            if not isinstance(op, schema_ops):
+            if not isinstance(op, (ops.RunPython, *_SCHEMA_OPERATIONS)) and runs(op):
                 found.append(f"{key[0]}.{key[1]}: {type(op).__name__} ({op.describe()})")
     return found
+
+
+#: Operations the models express: a table built from the models has their effect.
+_SCHEMA_OPERATIONS = tuple(
+    getattr(ops, name) for name in ops.__all__
+    if name not in ("RunSQL", "RunPython", "SeparateDatabaseAndState")
+)
 
 
 def _flatten(operations):

@@ -318,14 +318,16 @@ def test_sqlite_uuid_reader_gives_bytes_only_for_32_hex_digits(column, as_bytes)
 
 def encoded_copies(adapter, monkeypatch) -> list:
     """Whether each COPY the adapter runs is its encoded binary one (not a retry in text)."""
+    from portadb.backends import postgresql
+
     calls: list = []
-    original = adapter._copy
+    original = postgresql.copy_rows
 
     def spy(*args, **kwargs):
         calls.append(kwargs.get("encoded", False))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(adapter, "_copy", spy)
+    monkeypatch.setattr(postgresql, "copy_rows", spy)
     return calls
 
 

@@ -113,7 +113,7 @@ class Adapter(Statements):
         Fields that ship with one vendor's contrib app (``django.contrib.postgres``)
         only live on that vendor; a collation must exist on the target.
         """
-        owner = field_vendor(field)
+        owner = owning_vendor(field)
         if owner is not None and owner != self.vendor:
             return f"{type(field).__name__} exists only on {owner}"
         collation = getattr(field, "db_collation", None)
@@ -124,6 +124,12 @@ class Adapter(Statements):
     def has_collation(self, name: str) -> bool:
         """Whether a column may use the collation ``name`` here."""
         return False
+
+    def runs_operation(self, operation) -> bool:
+        """Whether a migration operation does anything here: one vendor's contrib
+        operations (``django.contrib.postgres``'s extensions) do nothing elsewhere."""
+        owner = owning_vendor(operation)
+        return owner is None or owner == self.vendor
 
     # -- reading -----------------------------------------------------------
 
@@ -311,9 +317,10 @@ class Adapter(Statements):
         return None
 
 
-def field_vendor(field) -> str | None:
-    """The one vendor that can hold ``field`` (``"postgresql"`` for ArrayField), or ``None``."""
-    for cls in type(field).__mro__:
+def owning_vendor(thing) -> str | None:
+    """The one vendor a field or migration operation belongs to (``"postgresql"`` for an
+    ArrayField or an extension), or ``None``."""
+    for cls in type(thing).__mro__:
         for prefix, vendor in _VENDOR_FIELDS.items():
             if cls.__module__.startswith(prefix):
                 return vendor

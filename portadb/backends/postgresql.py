@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from functools import partial
 
 from django.conf import settings
 from django.db import models, transaction
 
-from ..columns import ScaledIntegers, UuidBytes, as_values, non_null
+from ..columns import ScaledIntegers, UuidBytes, as_values
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
-from .base import field_vendor
+from .base import owning_vendor
+from .postgresql_copy import BINARY_TYPES, BYTEA, TIMESTAMPTZ, copy_rows, encode_columns
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
 # field's Python type unchanged (to_python is the identity for it and the
@@ -22,15 +21,6 @@ _STORED_AS_READ = frozenset({
     models.BooleanField, models.DecimalField, models.DateField, models.DateTimeField,
     models.TimeField, models.DurationField, models.UUIDField,
 })
-
-# Column types whose binary COPY format psycopg writes from the Python value
-# Django reads: bool, int2/4/8, text, bytea, float4/8, varchar, bpchar, date,
-# time, numeric, uuid, interval, jsonb (from the stored JSON text, below).
-# timestamptz only with USE_TZ, where every datetime read is aware.
-_BINARY_TYPES = frozenset({16, 20, 21, 23, 25, 17, 700, 701, 1043, 1042, 1082, 1083, 1700, 2950, 1186, 3802})
-_TIMESTAMPTZ = 1184
-_JSONB = 3802
-_BOOL = 16
 
 
 class Adapter(BaseAdapter):
@@ -66,7 +56,7 @@ class Adapter(BaseAdapter):
 
     def cannot_hold(self, field) -> str | None:
         reason = super().cannot_hold(field)
-        if reason is None and field_vendor(field) == self.vendor:
+        if reason is None and owning_vendor(field) == self.vendor:
             db_type = field.db_type(self.connection)
             if db_type and not self.has_type(db_type):
                 return f"the type {db_type} does not exist on the target (create its extension first)"
@@ -161,11 +151,11 @@ class Adapter(BaseAdapter):
         if types is not None:
             try:
                 with transaction.atomic(using=self.connection.alias):
-                    self._copy(table, columns, rows, types)
+                    copy_rows(self.connection, table, columns, rows, types)
                 return
             except Exception:  # noqa: BLE001 - retried as text, which reports the real error
                 pass
-        self._copy(table, columns, rows, None)
+        copy_rows(self.connection, table, columns, rows, None)
 
     def write_columns(self, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> None:
         """Binary COPY with some columns encoded a whole column at a time.
@@ -179,58 +169,16 @@ class Adapter(BaseAdapter):
         the way of :meth:`write_rows`.
         """
         types = self.copy_types(table, columns)
-        if types is None or _BYTEA in types:  # bytea's dumper must stay the one for Binary()
+        if types is None or BYTEA in types:  # bytea's dumper must stay the one for Binary()
             return self.write_rows(table, columns, list(zip(*map(as_values, values))))
-        wire, encoded = list(types), list(values)
-        for i, oid in enumerate(types):
-            if oid == _NUMERIC and isinstance(values[i], ScaledIntegers):
-                encode = partial(_numerics, values[i].scale)
-            elif oid == _UUID and isinstance(values[i], UuidBytes):
-                encode = list  # uuid's binary format: the 16 bytes
-            else:
-                encode = _ENCODERS.get(oid)
-            if encode is None:
-                continue
-            try:
-                encoded[i] = non_null(encode, values[i])
-            except (KeyError, TypeError, ValueError, UnicodeEncodeError):
-                continue  # left to the column type's own dumper, which says what is wrong
-            wire[i] = _BYTEA
-        # A form left unencoded (a value of another type than the column's) is
-        # Django's values again: its type's dumper then says what is wrong.
-        encoded = [as_values(e) if e is v else e for e, v in zip(encoded, values)]
+        wire, encoded = encode_columns(types, values)
         try:
             with transaction.atomic(using=self.connection.alias):
-                self._copy(table, columns, list(zip(*encoded)), wire, encoded=True)
+                copy_rows(self.connection, table, columns, list(zip(*encoded)), wire, encoded=True)
             return
         except Exception:  # noqa: BLE001 - retried as text, which reports the real error
             pass
-        self._copy(table, columns, list(zip(*map(as_values, values))), None)
-
-    def _copy(self, table, columns, rows, types, encoded: bool = False) -> None:
-        from psycopg import sql
-
-        statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
-            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
-            sql.SQL(" (FORMAT BINARY)" if types else ""),
-        )
-        with self.connection.cursor() as cursor:
-            raw = cursor.cursor
-            if types:
-                for dumper in _binary_dumpers():
-                    raw.adapters.register_dumper(None, dumper)
-                if encoded:
-                    # Encoded columns are declared bytea: psycopg's (C) dumper
-                    # of bytes sends them as they are.
-                    from psycopg.types.string import BytesBinaryDumper
-
-                    raw.adapters.register_dumper(None, BytesBinaryDumper)
-            with raw.copy(statement) as copy:
-                if types:
-                    copy.set_types(types)
-                write = copy.write_row
-                for row in rows:
-                    write(row)
+        copy_rows(self.connection, table, columns, list(zip(*map(as_values, values))), None)
 
     def copy_types(self, table: str, columns: Sequence[str]) -> list[int] | None:
         """The type oids of ``columns`` when all can be COPYed in binary, else ``None``."""
@@ -243,7 +191,7 @@ class Adapter(BaseAdapter):
                     [self.quote(table)],
                 )
                 oids = dict(cursor.fetchall())
-            allowed = _BINARY_TYPES | ({_TIMESTAMPTZ} if settings.USE_TZ else set())
+            allowed = BINARY_TYPES | ({TIMESTAMPTZ} if settings.USE_TZ else set())
             types = [oids.get(c) for c in columns]
             self._types[key] = types if all(t in allowed for t in types) else None
         return self._types[key]
@@ -277,104 +225,3 @@ class Adapter(BaseAdapter):
                 " WHERE c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)"
             )
             return dict(cursor.fetchall())
-
-_BYTEA = 17
-_BOOL_BYTES = {True: b"\x01", False: b"\x00"}.__getitem__
-_JSONB_VERSION = b"\x01".__add__
-
-
-def _encode_json(values: Sequence) -> list:
-    if set(map(type, values)) - {str}:
-        raise TypeError("not all text")
-    return list(map(_JSONB_VERSION, map(str.encode, values)))
-
-
-_NUMERIC = 1700
-_UUID = 2950
-_NUMERIC_POSITIVE, _NUMERIC_NEGATIVE = 0x0000, 0x4000
-
-
-def _numerics(scale: int, numbers: Sequence[int]) -> list:
-    """numeric's binary format of each ``n * 10**-scale`` (no NULLs), all in one layout.
-
-    The format: digit count, weight (of the first base-10000 digit), sign,
-    display scale, then the digits. The server strips the leading zero
-    digits a fixed layout leaves, and checks the column's precision.
-    """
-    pad = -scale % 4  # to whole base-10000 digits after the point
-    after = (scale + pad) // 4
-    top = max(map(abs, numbers), default=0) * 10**pad
-    for count, encode in _NUMERIC_LAYOUTS:
-        if top < 10 ** (4 * count):
-            return list(map(partial(encode, count - after - 1, scale, 10**pad), numbers))
-    raise ValueError("too many digits for the layouts: left to the decimal dumper")
-
-
-_PACK3 = struct.Struct(">hhHH3H").pack
-_PACK5 = struct.Struct(">hhHH5H").pack
-
-
-# Two unrolled encoders rather than one loop over the digits: the loop costs
-# about twice as much per value, and a chunk's values share one layout.
-def _numeric3(weight: int, scale: int, pad: int, n: int) -> bytes:
-    sign = _NUMERIC_POSITIVE
-    if n < 0:
-        sign, n = _NUMERIC_NEGATIVE, -n
-    n, d2 = divmod(n * pad, 10000)
-    d0, d1 = divmod(n, 10000)
-    return _PACK3(3, weight, sign, scale, d0, d1, d2)
-
-
-def _numeric5(weight: int, scale: int, pad: int, n: int) -> bytes:
-    sign = _NUMERIC_POSITIVE
-    if n < 0:
-        sign, n = _NUMERIC_NEGATIVE, -n
-    n, d4 = divmod(n * pad, 10000)
-    n, d3 = divmod(n, 10000)
-    n, d2 = divmod(n, 10000)
-    d0, d1 = divmod(n, 10000)
-    return _PACK5(5, weight, sign, scale, d0, d1, d2, d3, d4)
-
-
-#: (base-10000 digits, encoder): the shortest that holds a column's largest value is used.
-_NUMERIC_LAYOUTS = ((3, _numeric3), (5, _numeric5))
-
-#: Binary COPY encodings of a whole column's values (no NULLs), by type oid, in C loops.
-_ENCODERS = {
-    _BOOL: lambda values: list(map(_BOOL_BYTES, values)),
-    _JSONB: _encode_json,
-}
-
-_dumpers: list = []
-
-
-def _binary_dumpers() -> list:
-    """Dumpers for binary COPY that refuse what text COPY would refuse, and keep JSON text as stored."""
-    if not _dumpers:
-        from psycopg.adapt import Dumper
-        from psycopg.pq import Format
-
-        class JsonTextBinaryDumper(Dumper):
-            """jsonb from the stored JSON text: never encoded a second time."""
-
-            format = Format.BINARY
-            oid = _JSONB
-
-            def dump(self, obj):
-                return b"\x01" + (obj.encode() if isinstance(obj, str) else bytes(obj))
-
-        class StrictBoolBinaryDumper(Dumper):
-            """Only True and False: psycopg's own would store a stray 2 as true."""
-
-            format = Format.BINARY
-            oid = _BOOL
-
-            def dump(self, obj):
-                if obj is True:
-                    return b"\x01"
-                if obj is False:
-                    return b"\x00"
-                raise TypeError(f"{obj!r} is not a boolean")
-
-        _dumpers.extend([JsonTextBinaryDumper, StrictBoolBinaryDumper])
-    return _dumpers

@@ -1,0 +1,116 @@
+"""``python -m portadb.child``: the project as Django builds it where the target is ``default``.
+
+Run by :class:`portadb.targetproject.TargetProject`, never by hand. The first
+line on standard input is the request (base64 of a pickle: the project's
+settings module, ``sys.path`` and the ``DATABASES`` to use); then one command
+per line, ``describe``, ``migrate`` or ``stop``, each answered by one JSON
+line on the protocol stream (the process's original standard output; what
+migrations print goes to standard error).
+
+``describe`` gives every model's table as the target's backend sees it
+(:mod:`portadb.shapes`) and the operations that ``migrate`` would run there
+that models cannot express; ``migrate`` runs the project's migrations (and
+``createcachetable``) into the empty target and lists the tables it made.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import pickle
+import sys
+
+
+def main() -> int:
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever migrations print must not mix with the answers
+    sys.stdout = sys.stderr
+    request = pickle.loads(base64.b64decode(sys.stdin.readline()))
+    sys.path[:0] = [p for p in request["path"] if p not in sys.path]
+    try:
+        setup(request)
+    except Exception as e:  # noqa: BLE001 - the parent says it in one sentence
+        answer(protocol, {"error": _sentence(e)})
+        return 1
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "stop":
+            break
+        try:
+            answer(protocol, {"ok": COMMANDS[command]()})
+        except Exception as e:  # noqa: BLE001 - the parent says it in one sentence
+            import traceback
+
+            traceback.print_exc()
+            answer(protocol, {"error": _sentence(e)})
+    return 0
+
+
+def setup(request: dict) -> None:
+    from portadb import child_settings
+
+    child_settings.configure(request["settings"], request["databases"])
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portadb.child_settings"
+    import django
+
+    django.setup()
+
+
+def describe() -> dict:
+    from django.db import connections
+    from django.db.migrations.loader import MigrationLoader
+
+    from portadb.backends import adapter_for
+    from portadb.inspect import unexpressed_operations
+    from portadb.models import project_models
+    from portadb.shapes import shapes_of
+
+    connection = connections["default"]
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    plan = [loader.graph.nodes[key] for leaf in loader.graph.leaf_nodes()
+            for key in loader.graph.forwards_plan(leaf)]
+    seen, migrations = set(), []
+    for migration in plan:
+        key = (migration.app_label, migration.name)
+        if key not in seen:
+            seen.add(key)
+            migrations.append((key, migration))
+    runs = adapter_for(connection).runs_operation
+    return {
+        "vendor": connection.vendor,
+        "models": {t: s.as_json() for t, s in shapes_of(project_models("default"), connection).items()},
+        "operations": unexpressed_operations(migrations, runs),
+    }
+
+
+def migrate() -> dict:
+    from django.core.management import call_command
+    from django.db import connections
+
+    connection = connections["default"]
+    before = set(connection.introspection.table_names())
+    out = io.StringIO()
+    call_command("migrate", database="default", interactive=False, verbosity=0, stdout=out, stderr=out)
+    call_command("createcachetable", database="default", verbosity=0, stdout=out, stderr=out)
+    after = connection.introspection.table_names()
+    connection.close()
+    return {"created": sorted(set(after) - before)}
+
+
+COMMANDS = {"describe": describe, "migrate": migrate}
+
+
+def answer(protocol, message: dict) -> None:
+    protocol.write(json.dumps(message) + "\n")
+    protocol.flush()
+
+
+def _sentence(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
