@@ -12,11 +12,14 @@ import portadb
 from portadb.exceptions import PreconditionError
 
 from . import databases as db
+from .backends import target_of
+
+POSTGRESQL = target_of("postgresql")
 
 
 def test_replace_leaves_only_source_rows(zoo_source, empty):
     """A migrated target's content types and permissions are not mixed with the source's."""
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     db.recreate(target, prepare=False)  # migrate creates pgzoo's collation itself
     db.migrate(target)  # post_migrate seeds content types and permissions here
     with transaction.atomic(using=target), connections[target].cursor() as cursor:
@@ -32,7 +35,7 @@ def test_replace_leaves_only_source_rows(zoo_source, empty):
 
 
 def test_model_changes_without_migration_are_refused(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with override_settings(MIGRATION_MODULES={"zoo": "tests.stale_migrations"}):
         with pytest.raises(CommandError, match="price") as e:
             call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}")
@@ -41,7 +44,7 @@ def test_model_changes_without_migration_are_refused(zoo_source, empty):
 
 
 def test_unapplied_source_migration_is_refused(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with connections[zoo_source].cursor() as cursor:
         cursor.execute("DELETE FROM django_migrations WHERE app = 'zoo'")
     with pytest.raises(PreconditionError, match=r"unapplied migrations \(zoo\.0001_initial\)"):
