@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -34,9 +37,32 @@ def test_replace_leaves_only_source_rows(zoo_source, empty):
         assert db.snapshot(target)[table] == db.snapshot(zoo_source)[table], table
 
 
-def test_model_changes_without_migration_are_refused(zoo_source, empty):
+@pytest.fixture
+def stale_migrations(tmp_path, monkeypatch):
+    """The name of a zoo migrations package that does not match the models: ``Everything.price`` is missing.
+
+    Written from tests/zoo/migrations/0001_initial.py without the line that adds the field.
+    """
+    from .zoo import migrations
+
+    price = "('price', tests.zoo.fields.CentsField(null=True)),"
+    real = Path(migrations.__file__).parent / "0001_initial.py"
+    lines = real.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() != price]
+    assert len(kept) == len(lines) - 1, f"the zoo migration should have one line {price}"
+    package = tmp_path / "stale_zoo_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "0001_initial.py").write_text("".join(kept), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield package.name
+    for name in [n for n in sys.modules if n.partition(".")[0] == package.name]:
+        del sys.modules[name]
+
+
+def test_model_changes_without_migration_are_refused(zoo_source, empty, stale_migrations):
     target = empty(POSTGRESQL)
-    with override_settings(MIGRATION_MODULES={"zoo": "tests.stale_migrations"}):
+    with override_settings(MIGRATION_MODULES={"zoo": stale_migrations}):
         with pytest.raises(CommandError, match="price") as e:
             call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}")
     assert e.value.returncode == 2
