@@ -30,7 +30,7 @@ def cut_connections(alias: str) -> int:
     if "postgresql" in conf["ENGINE"]:
         import psycopg
 
-        with psycopg.connect(**db._pg_params(conf, "postgres"), autocommit=True) as c:
+        with psycopg.connect(**db.pg_params(conf, "postgres"), autocommit=True) as c:
             rows = c.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = %s AND pid <> pg_backend_pid()", [conf["NAME"]],
@@ -38,7 +38,7 @@ def cut_connections(alias: str) -> int:
         return len(rows)
     import MySQLdb
 
-    c = MySQLdb.connect(**db._my_params(conf))
+    c = MySQLdb.connect(**db.my_params(conf))
     cur = c.cursor()
     cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s AND id <> CONNECTION_ID()",
                 [conf["NAME"]])
@@ -152,7 +152,7 @@ def ensure_role(alias: str, role: str) -> None:
 def admin(alias: str, statement: str, database: str = "postgres") -> None:
     import psycopg
 
-    with psycopg.connect(**db._pg_params(settings.DATABASES[alias], database), autocommit=True) as c:
+    with psycopg.connect(**db.pg_params(settings.DATABASES[alias], database), autocommit=True) as c:
         c.execute(statement)
 
 
