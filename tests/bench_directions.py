@@ -26,16 +26,19 @@ def main() -> None:
     from portadb.backends import adapter_for
 
     from . import databases as db
+    from .backends import BACKENDS, second_target_of, source_of
     from .zoo import models as m
 
-    sources = {"sqlite": "default", "postgresql": "postgresql_source", "mysql": "mysql_source"}
-    targets = {"sqlite": "sqlite2", "postgresql": "postgresql", "mysql": "mysql", "mysql (INSERT)": "mysql2"}
+    sources = {b.vendor: b.source for b in BACKENDS}
+    targets = {b.vendor: b.target for b in BACKENDS}
+    targets["mysql (INSERT)"] = second_target_of("mysql")
+    sqlite = source_of("sqlite")
     # The server sources are copies of the SQLite one (Django's bulk_create of wide
     # rows would outgrow MariaDB's max_allowed_packet); the tests prove such copies exact.
-    db.build_zoo("default", args.rows)
-    for alias in ("postgresql_source", "mysql_source"):
+    db.build_zoo(sqlite, args.rows)
+    for alias in (b.source for b in BACKENDS if b.server):
         db.recreate(alias)
-        assert portadb.copy("default", alias).ok
+        assert portadb.copy(sqlite, alias).ok
     total = None
     print("| source -> target | rows | seconds | rows/s | zoo_everything s |\n|---|---:|---:|---:|---:|")
     for s_vendor, source in sources.items():
@@ -51,7 +54,7 @@ def main() -> None:
             table = next(t for t in report.tables if t.table == "zoo_everything")
             print(f"| {s_vendor} -> {t_vendor} | {total:,} | {seconds:.2f} | {total / seconds:,.0f}"
                   f" | {table.seconds:.2f} |")
-    print(f"\n{m.Everything.objects.using('default').count():,} Everything rows in {total:,} rows.")
+    print(f"\n{m.Everything.objects.using(sqlite).count():,} Everything rows in {total:,} rows.")
 
 
 if __name__ == "__main__":

@@ -43,12 +43,14 @@ def main() -> None:
     from portadb.journal import Journal
     from portadb.plan import make_plan
     from tests import databases as db
+    from tests.backends import TARGETS, source_of
 
-    db.recreate("default")
-    db.migrate("default")
-    for target in ("postgresql", "mysql", "sqlite2"):
+    source = source_of("sqlite")
+    db.recreate(source)
+    db.migrate(source)
+    for target in TARGETS:
         db.recreate(target)
-        src, tgt = open_endpoints("default", target)
+        src, tgt = open_endpoints(source, target)
         try:
             journal = Journal.begin(make_plan(src, tgt))
             alone, both = (per_chunk(journal, tgt.alias, w) for w in (False, True))

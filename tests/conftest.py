@@ -14,7 +14,11 @@ from django.conf import settings
 from django.db import connections
 
 from . import databases as db
+from .backends import source_of
 from .zoo.data import populate
+
+#: The zoo source most tests copy from: a SQLite file, made anew for each test.
+SQLITE_SOURCE = source_of("sqlite")
 
 
 @pytest.fixture(autouse=True)
@@ -34,20 +38,20 @@ def django_db_setup():
 def zoo_template(django_db_blocker, tmp_path_factory):
     """A migrated SQLite file holding the zoo data, built once per session."""
     with django_db_blocker.unblock():
-        db.recreate("default")
-        db.migrate("default")
-        populate("default")
-        connections["default"].close()
+        db.recreate(SQLITE_SOURCE)
+        db.migrate(SQLITE_SOURCE)
+        populate(SQLITE_SOURCE)
+        connections[SQLITE_SOURCE].close()
     path = tmp_path_factory.mktemp("template") / "zoo.sqlite3"
-    os.replace(settings.DATABASES["default"]["NAME"], path)
+    os.replace(settings.DATABASES[SQLITE_SOURCE]["NAME"], path)
     return str(path)
 
 
 @pytest.fixture
 def zoo_source(zoo_template):
-    """``default`` (SQLite) holding the zoo data."""
-    db.migrated_copy(zoo_template, "default")
-    return "default"
+    """The SQLite source (``default``) holding the zoo data."""
+    db.migrated_copy(zoo_template, SQLITE_SOURCE)
+    return SQLITE_SOURCE
 
 
 @pytest.fixture

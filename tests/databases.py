@@ -26,11 +26,11 @@ def reachable(alias: str) -> str | None:
         if "postgresql" in conf["ENGINE"]:
             import psycopg
 
-            psycopg.connect(**_pg_params(conf, "postgres"), connect_timeout=3).close()
+            psycopg.connect(**pg_params(conf, "postgres"), connect_timeout=3).close()
         elif "mysql" in conf["ENGINE"]:
             import MySQLdb
 
-            MySQLdb.connect(**_my_params(conf), connect_timeout=3).close()
+            MySQLdb.connect(**my_params(conf), connect_timeout=3).close()
     except Exception as e:  # any failure means "not here"
         return f"{alias}: {e}"
     return None
@@ -66,17 +66,17 @@ def recreate(alias: str, prepare: bool = True) -> None:
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(**_pg_params(conf, "postgres"), autocommit=True) as c:
+        with psycopg.connect(**pg_params(conf, "postgres"), autocommit=True) as c:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         if prepare:
-            with psycopg.connect(**_pg_params(conf, name), autocommit=True) as c:
+            with psycopg.connect(**pg_params(conf, name), autocommit=True) as c:
                 for statement in PG_PREREQUISITES:
                     c.execute(statement)
     else:
         import MySQLdb
 
-        c = MySQLdb.connect(**_my_params(conf))
+        c = MySQLdb.connect(**my_params(conf))
         cur = c.cursor()
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
@@ -159,7 +159,8 @@ def _comparable(value):
     return value
 
 
-def _pg_params(conf: dict, dbname: str) -> dict:
+def pg_params(conf: dict, dbname: str) -> dict:
+    """``psycopg.connect()`` arguments for database ``dbname`` on the server of ``conf``."""
     params = {"dbname": dbname, "user": conf.get("USER") or "postgres",
               "host": conf.get("HOST") or "127.0.0.1"}
     if conf.get("PORT"):
@@ -169,7 +170,8 @@ def _pg_params(conf: dict, dbname: str) -> dict:
     return params
 
 
-def _my_params(conf: dict) -> dict:
+def my_params(conf: dict) -> dict:
+    """``MySQLdb.connect()`` arguments for the server of ``conf`` (no database chosen)."""
     params = {"user": conf.get("USER") or "root", "host": conf.get("HOST") or "127.0.0.1",
               "password": conf.get("PASSWORD") or ""}
     if conf.get("PORT"):

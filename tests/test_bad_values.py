@@ -16,10 +16,13 @@ from portadb.models import project_models, shared_models
 from portadb.reports import FindingKind as K
 
 from . import databases as db
+from .backends import SERVER_TARGETS, direction_id, source_of, target_of
 from .baddata import MY, PG, spoil
 from .zoo import models as m
 
-TARGETS = [pytest.param("postgresql", id="sqlite->postgresql"), pytest.param("mysql", id="sqlite->mariadb")]
+#: From the SQLite zoo to each server.
+TARGETS = [pytest.param(t, id=direction_id((source_of("sqlite"), t))) for t in SERVER_TARGETS]
+POSTGRESQL, MYSQL = target_of("postgresql"), target_of("mysql")
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def _plain(rows) -> list[tuple]:
 
 def test_reject_file_keeps_the_original_values(bad_source, empty, tmp_path):
     source, _ = bad_source
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     path = tmp_path / "rejects.jsonl"
     portadb.copy(source, target, on_error="reject", reject_file=str(path))
     by_kind = {}
@@ -139,7 +142,7 @@ def test_abort_stops_before_writing_the_bad_chunk(bad_source, empty, target):
 
 
 def test_four_byte_characters_for_a_utf8mb3_target(zoo_source, empty, tmp_path):
-    target = empty("mysql")
+    target = empty(MYSQL)
     name = connections[target].settings_dict["NAME"]
     with connections[target].cursor() as cursor:
         cursor.execute(f"ALTER DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci")
@@ -170,7 +173,7 @@ def astral_values(alias) -> set[tuple]:
 def test_abort_names_one_flagged_row_at_a_time_until_the_copy_succeeds(bad_source, empty):
     """The abort path (per-chunk checks, no scan) agrees with the dry-run, both ways."""
     source, _ = bad_source
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     dry = flagged(portadb.plan(source, target))
     named = set()
     for _ in range(len(dry) + 1):
@@ -207,11 +210,11 @@ def test_a_resumed_reject_copy_keeps_every_rejected_row_once(bad_source, empty, 
     from .test_resume import chunks_before
 
     source, _ = bad_source
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     whole = tmp_path / "whole.jsonl"
     expected = portadb.copy(source, target, on_error="reject", reject_file=str(whole), chunk_size=3)
 
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     path = tmp_path / "resumed.jsonl"
     rows = m.Everything._base_manager.using(source).count()
     before = chunks_before(source, target, "zoo_everything")

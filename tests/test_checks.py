@@ -17,7 +17,11 @@ from portadb.checks import column_checks, digits
 from portadb.rejects import encode
 from portadb.reports import FindingKind as K
 
+from .backends import SERVER_TARGETS, source_of, target_of
 from .zoo import models as m
+
+SQLITE_SOURCE, SQLITE_TARGET = source_of("sqlite"), target_of("sqlite")
+POSTGRESQL, MYSQL = target_of("postgresql"), target_of("mysql")
 
 
 def flagged(report) -> set[tuple]:
@@ -29,20 +33,20 @@ def _everything(alias, slug) -> int:
 
 
 def test_postgresql_source_only_checks_what_it_does_not_enforce(zoo_source, empty):
-    source = empty("postgresql")
+    source = empty(POSTGRESQL)
     portadb.copy(zoo_source, source)
     with connections[source].cursor() as cursor:
         cursor.execute("UPDATE zoo_everything SET floating = 'Infinity' WHERE slug = 'row-3'")
     pk = _everything(source, "row-3")
     connections[source].close()
     # MariaDB has no infinite doubles; SQLite stores them.
-    assert flagged(portadb.plan(source, empty("mysql"))) == {
+    assert flagged(portadb.plan(source, empty(MYSQL))) == {
         ("zoo_everything", pk, "floating", K.NOT_FINITE)}
-    assert portadb.plan(source, empty("sqlite2")).values == []
+    assert portadb.plan(source, empty(SQLITE_TARGET)).values == []
 
 
 def test_mariadb_source_values_postgresql_refuses(zoo_source, empty):
-    source = empty("mysql")
+    source = empty(MYSQL)
     portadb.copy(zoo_source, source)
     with connections[source].cursor() as cursor:
         # Unsigned BIGINT holds more than PostgreSQL's bigint; tinyint(1) holds 2.
@@ -50,13 +54,13 @@ def test_mariadb_source_values_postgresql_refuses(zoo_source, empty):
         cursor.execute("UPDATE zoo_everything SET boolean = 2 WHERE slug = 'row-4'")
     big, boolean = _everything(source, "row-3"), _everything(source, "row-4")
     connections[source].close()
-    assert flagged(portadb.plan(source, empty("postgresql"))) == {
+    assert flagged(portadb.plan(source, empty(POSTGRESQL))) == {
         ("zoo_everything", big, "positive_big", K.INTEGER_OUT_OF_RANGE),
         ("zoo_everything", boolean, "boolean", K.NOT_A_BOOLEAN),
     }
 
 
-def _check(field_name: str, values: list, source="default", target="postgresql"):
+def _check(field_name: str, values: list, source=SQLITE_SOURCE, target=POSTGRESQL):
     field = m.Everything._meta.get_field(field_name)
     checks = column_checks(field, adapter_for(connections[source]), adapter_for(connections[target]))
     return [(i, kind) for check in checks for i, kind, _ in check(values)]
@@ -71,11 +75,11 @@ def test_datetime_offsets_matter_only_without_time_zone_support(settings):
 
 def test_checks_that_cannot_fire_are_not_built():
     # PostgreSQL text has no length limit and SQLite no NUL limit: nothing to check.
-    assert column_checks(m.Everything._meta.get_field("text"), adapter_for(connections["postgresql"]),
-                         adapter_for(connections["sqlite2"])) == []
+    assert column_checks(m.Everything._meta.get_field("text"), adapter_for(connections[POSTGRESQL]),
+                         adapter_for(connections[SQLITE_TARGET])) == []
     # A PostgreSQL date cannot be February 30th.
-    assert column_checks(m.Everything._meta.get_field("date"), adapter_for(connections["postgresql"]),
-                         adapter_for(connections["mysql"])) == []
+    assert column_checks(m.Everything._meta.get_field("date"), adapter_for(connections[POSTGRESQL]),
+                         adapter_for(connections[MYSQL])) == []
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -125,17 +129,17 @@ def test_encode_keeps_every_value_exactly():
 
 
 def test_text_that_is_no_ip_address_is_refused_only_by_an_inet_column():
-    assert _check("ip", ["not an ip", "2001:DB8::1"], target="mysql") == [(1, K.INVALID_IP)]
+    assert _check("ip", ["not an ip", "2001:DB8::1"], target=MYSQL) == [(1, K.INVALID_IP)]
     assert _check("ip", ["not an ip", "2001:DB8::1"]) == [(0, K.INVALID_IP), (1, K.INVALID_IP)]
 
 
 def test_jsonb_refuses_more_than_mariadb_json():
     values = ['{"a": 1, "a": 2}', '["\\ud800"]', '["\\ud83d\\ude00"]', '{"a": "\\u0000"}']
-    assert _check("json", values, target="mysql") == [(1, K.INVALID_JSON)]
+    assert _check("json", values, target=MYSQL) == [(1, K.INVALID_JSON)]
     assert _check("json", values) == [(0, K.INVALID_JSON), (1, K.INVALID_JSON), (3, K.NUL_CHARACTER)]
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+@pytest.mark.parametrize("target", SERVER_TARGETS)
 @pytest.mark.parametrize("values, flagged", [
     (['{"a": 1}', None, "[1, 2]", '"text"', "3", "null", '{"b": {"c": [true]}}'], []),
     # Joined, these would read as three JSON values; alone, none is one.

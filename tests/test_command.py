@@ -6,9 +6,13 @@ import io
 
 from django.core.management import call_command
 
+from .backends import target_of
+
+POSTGRESQL = target_of("postgresql")
+
 
 def test_verbosity_3_shows_the_sql_and_1_does_not(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     out, err = io.StringIO(), io.StringIO()
     call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", "-v", "3",
                  stdout=out, stderr=err)
@@ -16,14 +20,14 @@ def test_verbosity_3_shows_the_sql_and_1_does_not(zoo_source, empty):
     assert "FOREIGN KEY" in err.getvalue()  # built after the data, shown too
     assert "zoo_everything" in out.getvalue()  # -v 2 and up: a line per table
 
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     out, err = io.StringIO(), io.StringIO()
     call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", stdout=out, stderr=err)
     assert "CREATE TABLE" not in err.getvalue() + out.getvalue()
 
 
 def test_output_file_holds_the_report(zoo_source, empty, tmp_path):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     report = tmp_path / "copy.md"
     out = io.StringIO()
     call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", "--format=markdown",

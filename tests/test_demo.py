@@ -9,7 +9,9 @@ import sys
 from django.conf import settings
 
 from . import databases as db
+from .backends import target_of
 
+POSTGRESQL = target_of("postgresql")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -22,8 +24,8 @@ def run_demo(tmp_path, postgresql_url: str) -> subprocess.CompletedProcess:
 
 
 def test_demo_copies_the_shop_into_postgresql_and_can_be_rerun(tmp_path):
-    db.require("postgresql")
-    conf = settings.DATABASES["postgresql"]
+    db.require(POSTGRESQL)
+    conf = settings.DATABASES[POSTGRESQL]
     demo_url = (f"postgres://{conf.get('USER') or 'postgres'}@{conf.get('HOST') or '127.0.0.1'}:"
                 f"{conf.get('PORT') or 5432}/{conf['NAME']}_demo")
     for _ in range(2):  # the second run replaces the first run's tables

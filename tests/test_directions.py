@@ -19,26 +19,20 @@ from portadb.models import project_models
 from portadb.reports import FindingKind
 
 from . import databases as db
+from .backends import DIRECTIONS, VENDORS, backend_of, direction_id, target_of
 from .rows import create_one
 from .zoo import models as m
 
-VENDORS = ("sqlite", "postgresql", "mysql")
-#: Where each vendor's zoo source lives, and which alias each vendor's target is.
-SOURCE = {"sqlite": "default", "postgresql": "postgresql_source", "mysql": "mysql_source"}
-TARGET = {"sqlite": "sqlite2", "postgresql": "postgresql", "mysql": "mysql"}
-DIRECTIONS = [(s, t) for s in VENDORS for t in VENDORS]
-IDS = [f"{s}->{t}" for s, t in DIRECTIONS]
 CHUNK = 2
 LEFT_BEHIND = {"pgzoo_arrays", "pgzoo_ranges", "pgzoo_texts"}
 
 
 @pytest.fixture(scope="session")
 def server_source(django_db_blocker):
-    """Return a function building (once per session) the zoo source of a server vendor."""
+    """Return a function building (once per session) a zoo source on a server."""
     built: set[str] = set()
 
-    def build(vendor: str) -> str:
-        alias = SOURCE[vendor]
+    def build(alias: str) -> str:
         db.require(alias)
         if alias not in built:
             with django_db_blocker.unblock():
@@ -49,17 +43,15 @@ def server_source(django_db_blocker):
     return build
 
 
-@pytest.fixture(scope="module", params=DIRECTIONS, ids=IDS)
+@pytest.fixture(scope="module", params=DIRECTIONS, ids=direction_id)
 def copied(request, zoo_template, server_source, django_db_blocker):
     """``(source, target, report)`` after one copy of the zoo in one direction."""
-    source_vendor, target_vendor = request.param
+    source, target = request.param
     with django_db_blocker.unblock():
-        if source_vendor == "sqlite":
-            source = SOURCE["sqlite"]
-            db.migrated_copy(zoo_template, source)
+        if backend_of(source).server:
+            server_source(source)
         else:
-            source = server_source(source_vendor)
-        target = TARGET[target_vendor]
+            db.migrated_copy(zoo_template, source)
         db.require(target)
         db.recreate(target)
         # Small chunks: every table is read in several keyset steps (text, UUID, composite keys).
@@ -189,9 +181,9 @@ def test_new_rows_get_keys_past_the_copied_ones(copied):
             assert obj.pk > highest, model._meta.label
 
 
-@pytest.mark.parametrize("target_vendor", ["postgresql", "mysql", "sqlite"])
+@pytest.mark.parametrize("target_vendor", VENDORS)
 def test_command_prints_report_and_exits_zero(zoo_source, empty, target_vendor):
-    target = empty(TARGET[target_vendor])
+    target = empty(target_of(target_vendor))
     out = io.StringIO()
     call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}",
                  "--format=json", stdout=out)

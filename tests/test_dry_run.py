@@ -17,9 +17,12 @@ import portadb
 from portadb.reports import FindingKind as K
 
 from . import databases as db
+from .backends import SERVER_TARGETS, direction_id, source_of, target_of
 from .baddata import spoil
 
-TARGETS = [pytest.param("postgresql", id="sqlite->postgresql"), pytest.param("mysql", id="sqlite->mariadb")]
+#: From the SQLite zoo to each server.
+TARGETS = [pytest.param(t, id=direction_id((source_of("sqlite"), t))) for t in SERVER_TARGETS]
+POSTGRESQL, MYSQL = target_of("postgresql"), target_of("mysql")
 
 
 def fingerprint(alias: str) -> dict:
@@ -66,7 +69,7 @@ def test_dry_run_changes_neither_database(zoo_source, empty, target, tmp_path):
 
 
 def test_clean_source_would_copy_and_report_says_what_happens(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     report = portadb.plan(zoo_source, target)
     assert report.ok and report.exit_code == 0 and report.values == []
     assert report.target_state == "empty" and report.schema_differences == []
@@ -90,7 +93,7 @@ def _unplanned_rows(report) -> int:
 
 
 def test_non_empty_target_is_diffed_against_the_models(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     portadb.copy(zoo_source, target)
     with connections[target].cursor() as cursor:
         cursor.execute('ALTER TABLE "zoo_tag" ADD COLUMN "extra" integer')
@@ -109,7 +112,7 @@ def test_non_empty_target_is_diffed_against_the_models(zoo_source, empty):
 
 
 def test_fields_the_target_cannot_hold(zoo_source, empty):
-    report = portadb.plan(zoo_source, empty("mysql"))
+    report = portadb.plan(zoo_source, empty(MYSQL))
     assert [f for f in report.findings if f.kind is K.UNHOLDABLE_FIELD] == []
 
     from types import SimpleNamespace
@@ -123,15 +126,15 @@ def test_fields_the_target_cannot_hold(zoo_source, empty):
     meta = type("Meta", (), {"apps": Apps(), "app_label": "limits", "db_table": "limits_wide"})
     model = type("Wide", (models.Model,), {"__module__": __name__, "Meta": meta,
                                            "code": models.CharField(max_length=300, unique=True)})
-    found = unholdable_fields(SimpleNamespace(models=[model], target=resolve("mysql")))
+    found = unholdable_fields(SimpleNamespace(models=[model], target=resolve(MYSQL)))
     assert [(f.field, f.severity.value) for f in found] == [("code", "warning")]
     assert "max_length > 255" in found[0].message and "mysql.W003" in found[0].message
-    assert unholdable_fields(SimpleNamespace(models=[model], target=resolve("postgresql"))) == []
+    assert unholdable_fields(SimpleNamespace(models=[model], target=resolve(POSTGRESQL))) == []
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 def test_command_dry_run_formats_and_exit_status(zoo_source, empty, fmt, tmp_path):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     out = io.StringIO()
     call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", "--dry-run",
                  f"--format={fmt}", stdout=out)
@@ -156,7 +159,7 @@ def test_command_dry_run_formats_and_exit_status(zoo_source, empty, fmt, tmp_pat
 
 def test_command_copy_exit_status_on_bad_values(zoo_source, empty, tmp_path):
     spoil(zoo_source)
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with pytest.raises(CommandError) as raised:
         call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", "-v", "0")
     assert raised.value.returncode == 2
@@ -178,7 +181,7 @@ def test_command_copy_exit_status_on_bad_values(zoo_source, empty, tmp_path):
     (["--on-error=reject", "--reject-file=/nonexistent/r.jsonl"], "not a writable directory"),
 ])
 def test_command_refuses_conflicting_options(zoo_source, empty, args, message):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with pytest.raises(CommandError, match=message) as raised:
         call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", *args)
     assert raised.value.returncode == 2
@@ -213,8 +216,8 @@ def _applied(alias) -> int:
 
 
 def test_passwords_never_appear_in_a_plan(zoo_source, empty):
-    empty("postgresql")
-    conf = connections["postgresql"].settings_dict
+    empty(POSTGRESQL)
+    conf = connections[POSTGRESQL].settings_dict
     url = f"postgres://{conf['USER']}:s3cret-pw@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
     report = portadb.plan(zoo_source, url)  # the server trusts local users, so any password works
     for fmt in ("text", "json", "markdown"):
@@ -223,7 +226,7 @@ def test_passwords_never_appear_in_a_plan(zoo_source, empty):
 
 
 def test_dry_run_to_a_new_sqlite_file_leaves_no_file(zoo_source, empty):
-    target = empty("sqlite2")
+    target = empty(target_of("sqlite"))
     name = settings.DATABASES[target]["NAME"]
     assert not os.path.exists(name)
     report = portadb.plan(zoo_source, target)

@@ -17,8 +17,10 @@ from portadb.exceptions import PortadbError, TransferError
 
 from . import databases as db
 from . import processes
+from .backends import SERVER_TARGETS, TARGETS, target_of
 from .test_resume import assert_identical
 
+POSTGRESQL, SQLITE_TARGET = target_of("postgresql"), target_of("sqlite")
 RESUME_HINT = "; run the same copy with --resume to continue."
 
 
@@ -28,7 +30,7 @@ def cut_connections(alias: str) -> int:
     if "postgresql" in conf["ENGINE"]:
         import psycopg
 
-        with psycopg.connect(**db._pg_params(conf, "postgres"), autocommit=True) as c:
+        with psycopg.connect(**db.pg_params(conf, "postgres"), autocommit=True) as c:
             rows = c.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = %s AND pid <> pg_backend_pid()", [conf["NAME"]],
@@ -36,7 +38,7 @@ def cut_connections(alias: str) -> int:
         return len(rows)
     import MySQLdb
 
-    c = MySQLdb.connect(**db._my_params(conf))
+    c = MySQLdb.connect(**db.my_params(conf))
     cur = c.cursor()
     cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s AND id <> CONNECTION_ID()",
                 [conf["NAME"]])
@@ -55,7 +57,7 @@ def one_sentence(stderr: str) -> str:
     return lines[0].removeprefix("CommandError: ")
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+@pytest.mark.parametrize("target", SERVER_TARGETS)
 @pytest.mark.parametrize("point", ["chunk:30", "table:14", "deferred:2"])
 def test_server_connection_cut_mid_copy(zoo_source, empty, target, point):
     empty(target)
@@ -79,7 +81,7 @@ def test_server_connection_cut_mid_copy(zoo_source, empty, target, point):
 
 def test_server_unreachable_mid_copy_through_a_cut_proxy(zoo_source, empty):
     """A network cut (not a server-side kill): a TCP proxy in front of PostgreSQL is closed."""
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     conf = settings.DATABASES[target]
     with tcp_proxy(conf.get("HOST") or "127.0.0.1", int(conf.get("PORT") or 5432)) as proxy:
         url = f"postgres://{conf['USER']}@127.0.0.1:{proxy.port}/{conf['NAME']}"
@@ -117,15 +119,15 @@ def test_disk_full_mid_copy(zoo_source, tmp_path):
         os.remove(ballast)
         again = processes.run(*args, "--resume")
         assert again.returncode == 0, again.stderr
-        connections["sqlite2"].close()
-        shutil.copyfile(mount / "target.sqlite3", settings.DATABASES["sqlite2"]["NAME"])
-        assert_identical(zoo_source, "sqlite2")
+        connections[SQLITE_TARGET].close()
+        shutil.copyfile(mount / "target.sqlite3", settings.DATABASES[SQLITE_TARGET]["NAME"])
+        assert_identical(zoo_source, SQLITE_TARGET)
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def test_permission_denied_writes_nothing_and_says_so(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     conf = settings.DATABASES[target]
     role = "portadb_h6_ro" if "h6" in conf["NAME"] else f"{conf['NAME']}_ro"
     ensure_role(target, role)
@@ -150,7 +152,7 @@ def ensure_role(alias: str, role: str) -> None:
 def admin(alias: str, statement: str, database: str = "postgres") -> None:
     import psycopg
 
-    with psycopg.connect(**db._pg_params(settings.DATABASES[alias], database), autocommit=True) as c:
+    with psycopg.connect(**db.pg_params(settings.DATABASES[alias], database), autocommit=True) as c:
         c.execute(statement)
 
 
@@ -226,7 +228,7 @@ def tcp_proxy(host: str, port: int):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-@pytest.mark.parametrize("target", ["postgresql", "mysql", "sqlite2"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_a_dangling_key_past_the_source_checks_still_stops_the_copy(zoo_source, empty, monkeypatch, target,
                                                                     jobs):
     """The target proves its foreign keys: PostgreSQL as it adds each constraint, others by a query."""

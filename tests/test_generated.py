@@ -11,6 +11,8 @@ from django.db.models import F
 from portadb.backends import adapter_for
 from portadb.convert import columns_for, convert_rows
 
+from .backends import TARGETS, source_of
+
 pytestmark = pytest.mark.skipif(django.VERSION < (5, 0), reason="GeneratedField is Django 5.0+")
 
 
@@ -25,11 +27,11 @@ def generated_model():
     })
 
 
-@pytest.mark.parametrize("target", ["sqlite2", "postgresql", "mysql"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_generated_columns_are_computed_by_the_target(empty, target):
     Double = generated_model()
     target = empty(target)
-    source = connections["default"]
+    source = connections[source_of("sqlite")]
     columns = columns_for(Double, source, connections[target])
     assert [c.name for c in columns] == ["id", "a"]
     with connections[target].schema_editor() as editor:

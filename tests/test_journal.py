@@ -17,6 +17,8 @@ from portadb.journal import count_through, decode_key, encode_key
 from portadb.plan import TableJob
 from portadb.transfer import read_chunks
 
+from .backends import TARGETS
+
 
 class Odd(models.Model):
     """Reserved words, a space and capitals: unquoted, none of these names would parse."""
@@ -30,7 +32,7 @@ class Odd(models.Model):
         db_table = "Odd Select Table"
 
 
-@pytest.mark.parametrize("alias", ["postgresql", "mysql", "sqlite2"])
+@pytest.mark.parametrize("alias", TARGETS)
 def test_resume_point_queries_quote_every_identifier(empty, alias):
     empty(alias)
     with connections[alias].schema_editor() as editor:

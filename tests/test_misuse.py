@@ -23,15 +23,18 @@ import portadb
 from portadb.backends import adapter_for
 
 from . import processes
+from .backends import source_of, target_of
 from .test_resume import killed_copy
 
+SQLITE_SOURCE, POSTGRESQL = source_of("sqlite"), target_of("postgresql")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "misuse.rst"
 
 
 @dataclass
 class Case:
     title: str
-    #: ``portadb copy`` arguments; ``{name}`` fields are filled from :func:`places`.
+    #: ``portadb copy`` arguments; ``{name}`` fields are filled from :func:`places`
+    #: (``{source}``: the SQLite zoo, ``{target}``: the PostgreSQL target the test empties).
     args: list[str]
     setup: Callable[[str, str], None] | None = None
     #: Run in a child process with this environment (for what cannot happen in-process).
@@ -39,9 +42,11 @@ class Case:
 
 
 def places() -> dict[str, str]:
-    pg = settings.DATABASES["postgresql"]
+    pg = settings.DATABASES[POSTGRESQL]
     return {
-        "source_file": settings.DATABASES["default"]["NAME"],
+        "source": SQLITE_SOURCE,
+        "target": POSTGRESQL,
+        "source_file": settings.DATABASES[SQLITE_SOURCE]["NAME"],
         "pg_user": pg.get("USER") or "postgres",
         "pg_port": str(pg.get("PORT") or 5432),
         "pg_name": pg["NAME"],
@@ -66,28 +71,28 @@ def dropped_table(source: str, target: str) -> None:
 
 
 CASES = [
-    Case("Unknown alias", ["--from=nope", "--to=postgresql"]),
-    Case("Vendor name matching several aliases", ["--from=default", "--to=postgres"]),
-    Case("Oracle by vendor name", ["--from=default", "--to=oracle"]),
-    Case("Same database twice", ["--from=default", "--to=default"]),
+    Case("Unknown alias", ["--from=nope", "--to={target}"]),
+    Case("Vendor name matching several aliases", ["--from={source}", "--to=postgres"]),
+    Case("Oracle by vendor name", ["--from={source}", "--to=oracle"]),
+    Case("Same database twice", ["--from={source}", "--to={source}"]),
     Case("Same database twice, once as a URL",
-         ["--from=postgresql", "--to=postgres://{pg_user}@localhost:{pg_port}/{pg_name}"]),
-    Case("Same SQLite file twice, once as a URL", ["--from=sqlite:///{source_file}", "--to=default"]),
-    Case("Target already holds the project", ["--from=default", "--to=postgresql"], copied),
-    Case("Target holds an interrupted copy", ["--from=default", "--to=postgresql"], interrupted),
-    Case("Unapplied source migrations", ["--from=default", "--to=postgresql"], unapplied_migration),
-    Case("Source table missing", ["--from=default", "--to=postgresql"], dropped_table),
-    Case("Source SQLite file missing", ["--from=sqlite:////nonexistent/db.sqlite3", "--to=postgresql"]),
+         ["--from={target}", "--to=postgres://{pg_user}@localhost:{pg_port}/{pg_name}"]),
+    Case("Same SQLite file twice, once as a URL", ["--from=sqlite:///{source_file}", "--to={source}"]),
+    Case("Target already holds the project", ["--from={source}", "--to={target}"], copied),
+    Case("Target holds an interrupted copy", ["--from={source}", "--to={target}"], interrupted),
+    Case("Unapplied source migrations", ["--from={source}", "--to={target}"], unapplied_migration),
+    Case("Source table missing", ["--from={source}", "--to={target}"], dropped_table),
+    Case("Source SQLite file missing", ["--from=sqlite:////nonexistent/db.sqlite3", "--to={target}"]),
     # MySQLdb, not psycopg: the tests' pgzoo models import psycopg when Django starts.
-    Case("Driver not installed", ["--from=default", "--to=mysql://root@127.0.0.1:3306/portadb_none"],
+    Case("Driver not installed", ["--from={source}", "--to=mysql://root@127.0.0.1:3306/portadb_none"],
          env={"PORTADB_TEST_HIDE_MODULES": "MySQLdb", "PORTADB_TEST_NO_MYSQL_ALIASES": "1"}),
-    Case("Unsupported database", ["--from=default", "--to=oracle://scott:tiger@localhost:1521/orcl"]),
-    Case("Unreadable URL", ["--from=default", "--to=postgres://u:secret@db.example:notaport/x"]),
-    Case("Unknown URL scheme", ["--from=default", "--to=nosuchdb://host/name"]),
-    Case("Server unreachable", ["--from=default", "--to=postgres://{pg_user}:secret@127.0.0.1:1/x"]),
-    Case("Chunk size not positive", ["--from=default", "--to=postgresql", "--chunk-size=0"]),
-    Case("--resume and --replace together", ["--from=default", "--to=postgresql", "--resume", "--replace"]),
-    Case("Nothing to resume", ["--from=default", "--to=postgresql", "--resume"]),
+    Case("Unsupported database", ["--from={source}", "--to=oracle://scott:tiger@localhost:1521/orcl"]),
+    Case("Unreadable URL", ["--from={source}", "--to=postgres://u:secret@db.example:notaport/x"]),
+    Case("Unknown URL scheme", ["--from={source}", "--to=nosuchdb://host/name"]),
+    Case("Server unreachable", ["--from={source}", "--to=postgres://{pg_user}:secret@127.0.0.1:1/x"]),
+    Case("Chunk size not positive", ["--from={source}", "--to={target}", "--chunk-size=0"]),
+    Case("--resume and --replace together", ["--from={source}", "--to={target}", "--resume", "--replace"]),
+    Case("Nothing to resume", ["--from={source}", "--to={target}", "--resume"]),
 ]
 
 
@@ -135,7 +140,7 @@ def run(case: Case) -> tuple[int, str]:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.title)
 def test_misuse_is_one_sentence_and_writes_nothing(case, zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     if case.setup:
         case.setup(zoo_source, target)
     before = {alias: fingerprint(alias) for alias in (zoo_source, target)}

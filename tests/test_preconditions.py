@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -12,11 +15,14 @@ import portadb
 from portadb.exceptions import PreconditionError
 
 from . import databases as db
+from .backends import target_of
+
+POSTGRESQL = target_of("postgresql")
 
 
 def test_replace_leaves_only_source_rows(zoo_source, empty):
     """A migrated target's content types and permissions are not mixed with the source's."""
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     db.recreate(target, prepare=False)  # migrate creates pgzoo's collation itself
     db.migrate(target)  # post_migrate seeds content types and permissions here
     with transaction.atomic(using=target), connections[target].cursor() as cursor:
@@ -31,9 +37,32 @@ def test_replace_leaves_only_source_rows(zoo_source, empty):
         assert db.snapshot(target)[table] == db.snapshot(zoo_source)[table], table
 
 
-def test_model_changes_without_migration_are_refused(zoo_source, empty):
-    target = empty("postgresql")
-    with override_settings(MIGRATION_MODULES={"zoo": "tests.stale_migrations"}):
+@pytest.fixture
+def stale_migrations(tmp_path, monkeypatch):
+    """The name of a zoo migrations package that does not match the models: ``Everything.price`` is missing.
+
+    Written from tests/zoo/migrations/0001_initial.py without the line that adds the field.
+    """
+    from .zoo import migrations
+
+    price = "('price', tests.zoo.fields.CentsField(null=True)),"
+    real = Path(migrations.__file__).parent / "0001_initial.py"
+    lines = real.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() != price]
+    assert len(kept) == len(lines) - 1, f"the zoo migration should have one line {price}"
+    package = tmp_path / "stale_zoo_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "0001_initial.py").write_text("".join(kept), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield package.name
+    for name in [n for n in sys.modules if n.partition(".")[0] == package.name]:
+        del sys.modules[name]
+
+
+def test_model_changes_without_migration_are_refused(zoo_source, empty, stale_migrations):
+    target = empty(POSTGRESQL)
+    with override_settings(MIGRATION_MODULES={"zoo": stale_migrations}):
         with pytest.raises(CommandError, match="price") as e:
             call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}")
     assert e.value.returncode == 2
@@ -41,7 +70,7 @@ def test_model_changes_without_migration_are_refused(zoo_source, empty):
 
 
 def test_unapplied_source_migration_is_refused(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with connections[zoo_source].cursor() as cursor:
         cursor.execute("DELETE FROM django_migrations WHERE app = 'zoo'")
     with pytest.raises(PreconditionError, match=r"unapplied migrations \(zoo\.0001_initial\)"):

@@ -15,9 +15,10 @@ from portadb.models import project_models
 
 from . import databases as db
 from . import processes
+from .backends import TARGETS, target_of
 from .zoo import models as m
 
-TARGETS = ["postgresql", "mysql", "sqlite2"]
+POSTGRESQL = target_of("postgresql")
 # (point, n): where the child stops itself before it is killed; see tests/interrupt.py.
 POINTS = {
     "schema": ("schema", 6),  # some tables created, others not
@@ -89,7 +90,7 @@ def test_killed_copy_resumes_to_an_identical_copy(zoo_source, empty, target, whe
 
 
 def test_a_killed_chunk_leaves_nothing_behind(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "chunk:45")
     committed = journal_rows(target)
     # 44 chunks committed (a table's last chunk may be short), the 45th rolled back.
@@ -99,27 +100,27 @@ def test_a_killed_chunk_leaves_nothing_behind(zoo_source, empty):
 
 
 def test_resume_after_a_complete_copy_has_nothing_to_do(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     assert portadb.copy(zoo_source, target, chunk_size=50).ok
     with pytest.raises(PreconditionError, match=r"^Nothing to resume: the copy into .* finished at"):
         portadb.copy(zoo_source, target, resume=True)
 
 
 def test_resume_without_a_journal_is_refused(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with pytest.raises(PreconditionError, match=r"^Nothing to resume: .* holds no journal"):
         portadb.copy(zoo_source, target, resume=True)
 
 
 def test_a_fresh_copy_over_an_interrupted_one_points_at_resume(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "chunk:20")
     with pytest.raises(PreconditionError, match="use --resume to continue the interrupted copy"):
         portadb.copy(zoo_source, target)
 
 
 def test_resume_refuses_a_source_changed_below_the_resume_point(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "table:12")
     done = [t for t, rows in journal_rows(target).items() if rows]
     assert "zoo_everything" in done
@@ -130,7 +131,7 @@ def test_resume_refuses_a_source_changed_below_the_resume_point(zoo_source, empt
 
 def test_rows_fixed_above_the_resume_point_are_copied_as_fixed(zoo_source, empty):
     """The abort-fix-resume loop: a change the copy has not reached yet is simply copied."""
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, f"chunk:{chunks_before(zoo_source, target, 'zoo_everything') + 3}")
     position = journal_rows(target)
     assert 0 < position["zoo_everything"] < m.Everything.objects.using(zoo_source).count() - 5
@@ -142,7 +143,7 @@ def test_rows_fixed_above_the_resume_point_are_copied_as_fixed(zoo_source, empty
 
 
 def test_resume_refuses_another_source(zoo_source, empty, tmp_path):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "chunk:5")
     other = tmp_path / "other.sqlite3"
     other.write_bytes(open(connections[zoo_source].settings_dict["NAME"], "rb").read())
@@ -151,7 +152,7 @@ def test_resume_refuses_another_source(zoo_source, empty, tmp_path):
 
 
 def test_resume_refuses_a_changed_plan(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "chunk:5")
     run = journal.RunRow.objects.using(target).get()
     run.plan = run.plan.replace('"title"', '"heading"')  # as if a column had been renamed
@@ -161,7 +162,7 @@ def test_resume_refuses_a_changed_plan(zoo_source, empty):
 
 
 def test_replace_over_an_interrupted_copy_starts_again(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "chunk:20")
     report = portadb.copy(zoo_source, target, replace=True, chunk_size=50)
     assert report.ok and not report.resumed
@@ -172,7 +173,7 @@ def test_replace_over_an_interrupted_copy_starts_again(zoo_source, empty):
 
 def test_the_journal_keeps_the_deferred_statements_for_a_resumed_copy(zoo_source, empty):
     """A resumed copy runs the indexes and constraints the interrupted one planned, as SQL text."""
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     killed_copy(zoo_source, target, "table:3")
     stored = json.loads(journal.RunRow.objects.using(target).get().deferred)
     planned = schema.create_tables(connections[target], project_models(target), collect_only=True)

@@ -23,18 +23,20 @@ from portadb import endpoints
 from portadb.endpoints import mask
 
 from . import processes
+from .backends import target_of
 from .test_failures import admin, cut_connections, ensure_role
 from .test_resume import assert_identical
 
 # URL-special characters on purpose: the URL carries it percent-encoded.
 PASSWORD = "h6-S3cr3t/pw@x"
 FORMS = (PASSWORD, quote(PASSWORD, safe=""))
+POSTGRESQL = target_of("postgresql")
 
 
 @pytest.fixture
 def pw_url(empty):
     """A URL with a password for a PostgreSQL role that owns the (empty) target database."""
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     conf = settings.DATABASES[target]
     role = "portadb_h6_pw" if "h6" in conf["NAME"] else f"{conf['NAME']}_pw"
     ensure_role(target, role)
@@ -84,7 +86,7 @@ def test_a_copy_shows_no_password_in_any_format_or_progress(zoo_source, pw_url, 
         assert_no_password(text)
         if fmt == "json":
             assert json.loads(text)["target"].startswith("postgres://portadb")
-    assert_identical(zoo_source, "postgresql")
+    assert_identical(zoo_source, POSTGRESQL)
 
 
 def broken(url: str, **change) -> str:
@@ -116,7 +118,7 @@ def test_refusals_and_failures_show_no_password(zoo_source, pw_url):
     assert nothing.returncode == 2 and "Nothing to resume" in nothing.stderr
     proc = processes.start(*args, stop="chunk:10")
     processes.wait_stopped(proc)
-    cut_connections("postgresql")
+    cut_connections(POSTGRESQL)
     failed = processes.resume(proc)
     assert failed.returncode == 2 and "--resume" in failed.stderr
     refused = processes.run(*args)
@@ -136,7 +138,7 @@ def forget_secrets():
 
 def test_a_password_from_settings_is_masked_in_any_text(forget_secrets):
     """A DATABASES entry's password, as a driver might quote it, is masked; "postgresql" is not."""
-    conf = {**settings.DATABASES["postgresql"], "PASSWORD": "postgres"}
+    conf = {**settings.DATABASES[POSTGRESQL], "PASSWORD": "postgres"}
     connections.settings["h6_secret"] = conf  # already complete: a copy of a configured alias
     try:
         text = mask('connection to postgresql failed: password="postgres" for user postgres')

@@ -15,9 +15,10 @@ from portadb.models import project_models
 from portadb.selection import select_models
 
 from . import databases as db
+from .backends import TARGETS, target_of
 from .zoo import models as m
 
-TARGET = "postgresql"
+TARGET = target_of("postgresql")
 
 
 def tables(models) -> set[str]:
@@ -149,7 +150,7 @@ def foreign_keys(alias: str, table: str) -> set[str]:
     return {c["columns"][0] for c in constraints.values() if c["foreign_key"]}
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mysql", "sqlite2"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_replacing_some_tables_keeps_the_foreign_keys_into_them(zoo_source, empty, target):
     """zoo_reading and zoo_author stay; zoo_book, which they point at, is dropped and copied again."""
     target = empty(target)

@@ -14,10 +14,13 @@ import portadb
 from portadb.backends import adapter_for
 
 from . import databases as db
+from .backends import SERVER_TARGETS, source_of, target_of
+
+POSTGRESQL = target_of("postgresql")
 
 
 def test_two_jobs_copy_every_value(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     report = portadb.copy(zoo_source, target, jobs=2, chunk_size=7)
     assert report.ok, portadb.render(report)
     before, after = db.snapshot(zoo_source), db.snapshot(target)
@@ -26,7 +29,7 @@ def test_two_jobs_copy_every_value(zoo_source, empty):
     assert {t.table for t in report.tables if t.seconds > 0} >= {"zoo_everything", "auth_permission"}
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+@pytest.mark.parametrize("target", SERVER_TARGETS)
 def test_foreign_keys_of_a_cycle_build_in_parallel_without_deadlock(zoo_source, empty, target):
     # zoo_author and zoo_book point at each other: built at once, their two
     # ADD FOREIGN KEY statements lock the same two tables in opposite order.
@@ -51,7 +54,7 @@ def test_foreign_keys_of_a_cycle_build_in_parallel_without_deadlock(zoo_source, 
 
 
 def test_postgresql_builds_side_by_side_without_parallel_workers(empty):
-    connection = connections[empty("postgresql")]
+    connection = connections[empty(POSTGRESQL)]
 
     def workers():
         with connection.cursor() as cursor:
@@ -73,7 +76,7 @@ def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
 
     from portadb.scheduler import Work, in_sessions
 
-    alias = empty("postgresql")
+    alias = empty(POSTGRESQL)
     together = threading.Barrier(2, timeout=30)
     running: set[str] = set()
     overlaps: list = []
@@ -108,7 +111,7 @@ def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
 def test_decimals_are_stored_at_the_fields_scale_without_the_readers_quantize(zoo_source, empty):
     from tests.zoo.models import Everything
 
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     portadb.copy(zoo_source, target)
     expected = [None if v is None else str(v) for v in
                 Everything.objects.using(zoo_source).order_by("pk").values_list("decimal", flat=True)]
@@ -119,7 +122,7 @@ def test_decimals_are_stored_at_the_fields_scale_without_the_readers_quantize(zo
 
 
 def test_keys_and_unique_constraints_are_back_after_the_copy(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     portadb.copy(zoo_source, target)
     with connections[target].cursor() as cursor:
         constraints = connections[target].introspection.get_constraints(cursor, "zoo_plainauto")
@@ -134,7 +137,7 @@ def sqlite_reader(name: str):
     """SQLite's connection, the column expression and Django's one converter of a zoo field."""
     from tests.zoo.models import Everything
 
-    connection = connections["default"]
+    connection = connections[source_of("sqlite")]
     expression = Everything._meta.get_field(name).get_col(Everything._meta.db_table)
     (reader,) = connection.ops.get_db_converters(expression)
     return connection, expression, reader
@@ -187,7 +190,7 @@ def test_a_failing_worker_stops_the_copy_with_the_workers_error(zoo_source, empt
 
     with connections[zoo_source].cursor() as cursor:  # PostgreSQL text cannot hold NUL
         cursor.execute("UPDATE zoo_tag SET name = 'nul' || char(0) || 'byte' WHERE name = 'sci-fi'")
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     with pytest.raises(PortadbError, match="zoo_tag|zoo.Tag"):
         portadb.copy(zoo_source, target, jobs=2)
 
@@ -334,7 +337,7 @@ def encoded_copies(adapter, monkeypatch) -> list:
 def test_postgresql_encodes_integer_decimals_as_the_numbers_they_are(empty, monkeypatch):
     from portadb.columns import ScaledIntegers
 
-    connection = connections[empty("postgresql")]
+    connection = connections[empty(POSTGRESQL)]
     adapter = adapter_for(connection)
     copies = encoded_copies(adapter, monkeypatch)
     scales = [0, 2, 4, 6, 10]
@@ -356,7 +359,7 @@ def test_postgresql_encodes_integer_decimals_as_the_numbers_they_are(empty, monk
 def test_postgresql_encodes_uuid_bytes_booleans_and_json_text_as_they_are(empty, monkeypatch):
     from portadb.columns import UuidBytes
 
-    connection = connections[empty("postgresql")]
+    connection = connections[empty(POSTGRESQL)]
     adapter = adapter_for(connection)
     copies = encoded_copies(adapter, monkeypatch)
     with connection.cursor() as cursor:
@@ -395,7 +398,7 @@ _PLUS_2 = dt.timezone(dt.timedelta(hours=2))
     ("uuid", uuid.UUID("12345678123456781234567812345678")), ("uuid", "12345678123456781234567812345678"),
     ("uuid", "not a uuid"),
 ])
-@pytest.mark.parametrize("target", ["mysql"])
+@pytest.mark.parametrize("target", [target_of("mysql")])
 def test_mysql_fast_prep_gives_what_django_gives(target, name, value):
     from tests.zoo.models import Everything
 

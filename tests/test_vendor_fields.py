@@ -14,10 +14,12 @@ import portadb
 from portadb.exceptions import TargetCannotHold
 
 from . import databases as db
+from .backends import TARGETS, backend_of, second_target_of, target_of
 from .pgzoo import models as pg
 from .rows import create_one
 
-SOURCE = "postgresql2"
+SOURCE = second_target_of("postgresql")
+POSTGRESQL = target_of("postgresql")
 UTC = dt.timezone.utc
 TABLES = ["pgzoo_arrays", "pgzoo_ranges", "pgzoo_texts"]
 
@@ -51,7 +53,7 @@ def pg_source(django_db_blocker):
 
 
 def test_postgresql_to_postgresql_copies_every_vendor_value(pg_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     report = portadb.copy(pg_source, target)
     assert report.ok, portadb.render(report)
     before, after = db.snapshot(pg_source), db.snapshot(target)
@@ -67,18 +69,18 @@ def test_postgresql_to_postgresql_copies_every_vendor_value(pg_source, empty):
 
 
 def test_a_missing_collation_or_extension_is_refused_before_writing(pg_source):
-    db.recreate("postgresql", prepare=False)
+    db.recreate(POSTGRESQL, prepare=False)
     with pytest.raises(TargetCannotHold, match=r"pgzoo\.Texts\.name .*collation 'pgzoo_ci'"):
-        portadb.copy(pg_source, "postgresql")
-    assert connections["postgresql"].introspection.table_names() == []
-    with connections["postgresql"].cursor() as cursor:
+        portadb.copy(pg_source, POSTGRESQL)
+    assert connections[POSTGRESQL].introspection.table_names() == []
+    with connections[POSTGRESQL].cursor() as cursor:
         cursor.execute(db.PG_PREREQUISITES[1])  # the collation, not the hstore extension
     with pytest.raises(TargetCannotHold, match=r"pgzoo\.Texts\.store .*type hstore does not exist"):
-        portadb.copy(pg_source, "postgresql")
-    assert connections["postgresql"].introspection.table_names() == []
+        portadb.copy(pg_source, POSTGRESQL)
+    assert connections[POSTGRESQL].introspection.table_names() == []
 
 
-@pytest.mark.parametrize("target", ["mysql", "sqlite2"])
+@pytest.mark.parametrize("target", [t for t in TARGETS if backend_of(t).vendor != "postgresql"])
 def test_other_vendors_refuse_rows_they_cannot_hold(pg_source, empty, target):
     empty(target)
     with pytest.raises(CommandError) as caught:

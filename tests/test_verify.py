@@ -21,18 +21,15 @@ import portadb
 from portadb.models import shared_models
 from portadb.reports import FindingKind
 
+from .backends import backend_of, direction_id, source_of, target_of
 from .zoo import models as m
 
-VENDOR = {"default": "sqlite", "sqlite2": "sqlite", "postgresql": "postgresql",
-          "postgresql2": "postgresql", "mysql": "mysql", "mysql2": "mysql"}
+SQLITE_SOURCE, SQLITE_TARGET = source_of("sqlite"), target_of("sqlite")
+POSTGRESQL, MYSQL = target_of("postgresql"), target_of("mysql")
 #: (source alias, target alias): the lead widens this to every direction.
-DIRECTIONS = [("default", "postgresql"), ("postgresql", "sqlite2"), ("default", "mysql")]
+DIRECTIONS = [(SQLITE_SOURCE, POSTGRESQL), (POSTGRESQL, SQLITE_TARGET), (SQLITE_SOURCE, MYSQL)]
 #: Keys whose order differs between SQLite (binary), PostgreSQL and MariaDB (unicode_ci).
 ODD_ORDER_KEYS = ["Zulu", "alpha", "Éclair", "_under", "a b", "10", "9", "zz", "Ab", "~tilde", "日本"]
-
-
-def direction_id(pair) -> str:
-    return f"{VENDOR[pair[0]]}->{VENDOR[pair[1]]}"
 
 
 @pytest.fixture
@@ -67,8 +64,8 @@ def test_untouched_copy_verifies_clean(copy_of, pair):
     assert report.migrations_compared == len(MigrationRecorder(connections[source]).applied_migrations())
 
 
-@pytest.mark.parametrize("pair", [("default", "postgresql"), ("default", "mysql"), ("mysql", "sqlite2")],
-                         ids=direction_id)
+@pytest.mark.parametrize("pair", [(SQLITE_SOURCE, POSTGRESQL), (SQLITE_SOURCE, MYSQL),
+                                  (MYSQL, SQLITE_TARGET)], ids=direction_id)
 def test_text_keys_in_different_collation_orders_raise_no_false_alarm(zoo_source, copy_of, pair):
     m.Code.objects.using(zoo_source).bulk_create(
         [m.Code(code=k, meaning=f"meaning of {k}") for k in ODD_ORDER_KEYS])
@@ -87,7 +84,7 @@ def test_text_keys_in_different_collation_orders_raise_no_false_alarm(zoo_source
     assert _finding(report, FindingKind.VALUE_DIFFERENT, "zoo_code", "Éclair", "meaning")
 
 
-@pytest.mark.parametrize("pair", [("default", "mysql"), ("default", "postgresql")], ids=direction_id)
+@pytest.mark.parametrize("pair", [(SQLITE_SOURCE, MYSQL), (SQLITE_SOURCE, POSTGRESQL)], ids=direction_id)
 def test_key_differing_only_in_case_is_missing_and_extra(copy_of, pair):
     """MariaDB's case-insensitive IN ('plain') finds 'PLAIN': still not the same row."""
     source, target = copy_of(*pair)
@@ -183,7 +180,7 @@ BREAK_CASES = [
     pytest.param(pair, breakage, id=f"{direction_id(pair)}-{breakage.__name__}")
     for pair in DIRECTIONS[:2]
     for breakage in BREAKAGES
-    if breakage is not sequence_below_max or VENDOR[pair[1]] == "postgresql"
+    if breakage is not sequence_below_max or backend_of(pair[1]).vendor == "postgresql"
 ]
 
 
@@ -207,7 +204,7 @@ def test_breakages_are_found_without_a_second_process(copy_of, monkeypatch, brea
     """Where no process can be forked, a thread reads the target: the same findings."""
     import importlib
 
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     expect = breakage(target)
     monkeypatch.setattr(importlib.import_module("portadb.verify.remote"), "forking", lambda: False)
     report = portadb.verify(source, target, chunk_size=10)
@@ -217,7 +214,7 @@ def test_breakages_are_found_without_a_second_process(copy_of, monkeypatch, brea
 
 
 def test_missing_migration_names_the_migrations_and_rows(copy_of):
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     drop_migration_row(target)
     report = portadb.verify(source, target)
     assert report.migrations_missing == ["zoo.0001_initial"] and not report.migrations_extra
@@ -225,7 +222,7 @@ def test_missing_migration_names_the_migrations_and_rows(copy_of):
 
 
 def test_difference_shows_both_values(copy_of):
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     expect = move_datetime(target)
     report = portadb.verify(source, target)
     table = next(t for t in report.tables if t.table == "zoo_everything")
@@ -237,7 +234,7 @@ def test_difference_shows_both_values(copy_of):
 
 
 def test_sample_and_counts_only(copy_of):
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     change_text(target)
     whole = sum(t.source_rows for t in portadb.verify(source, target, counts_only=True).tables)
     assert portadb.verify(source, target, counts_only=True).ok  # same counts, content not read
@@ -252,7 +249,7 @@ def test_sample_and_counts_only(copy_of):
 
 
 def test_models_and_exclude_choose_tables(copy_of):
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     only = portadb.verify(source, target, models=["zoo.Book"])
     # django_migrations and the cache tables are always part of a copy, so of its proof.
     assert {t.table for t in only.tables} == {"zoo_book_tags", "zoo_book", "django_migrations", "zoo_cache"}
@@ -264,7 +261,7 @@ def test_models_and_exclude_choose_tables(copy_of):
 
 
 def test_verify_writes_nothing_on_the_source(copy_of):
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     path = settings.DATABASES[source]["NAME"]
     before = _sha256(path), os.stat(path).st_mtime_ns
     assert portadb.verify(source, target).ok
@@ -275,7 +272,7 @@ def test_verify_writes_nothing_on_the_source(copy_of):
 
 
 def test_command_exit_codes_and_formats(copy_of, tmp_path):
-    source, target = copy_of("default", "postgresql")
+    source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     out = io.StringIO()
     call_command("portadb", "verify", f"--from={source}", f"--to={target}", stdout=out)
     assert out.getvalue().splitlines()[1].startswith("IDENTICAL")
@@ -304,17 +301,17 @@ def test_command_exit_codes_and_formats(copy_of, tmp_path):
 
 
 REFUSALS = {
-    "bad-sample": ["--to=postgresql", "--sample=2"],
-    "unknown-model": ["--to=postgresql", "--models=zoo.Nope"],
-    "bad-chunk-size": ["--to=postgresql", "--chunk-size=0"],
-    "missing-target-file": ["--to=sqlite2"],
-    "same-database": ["--to=default"],
+    "bad-sample": [f"--to={POSTGRESQL}", "--sample=2"],
+    "unknown-model": [f"--to={POSTGRESQL}", "--models=zoo.Nope"],
+    "bad-chunk-size": [f"--to={POSTGRESQL}", "--chunk-size=0"],
+    "missing-target-file": [f"--to={SQLITE_TARGET}"],
+    "same-database": [f"--to={SQLITE_SOURCE}"],
 }
 
 
 @pytest.mark.parametrize("args", REFUSALS.values(), ids=REFUSALS.keys())
 def test_command_refusals_exit_two_and_create_nothing(zoo_source, args):
-    target_file = settings.DATABASES["sqlite2"]["NAME"]
+    target_file = settings.DATABASES[SQLITE_TARGET]["NAME"]
     if os.path.exists(target_file):
         os.remove(target_file)
     with pytest.raises(CommandError) as failed:
@@ -324,7 +321,7 @@ def test_command_refusals_exit_two_and_create_nothing(zoo_source, args):
 
 
 def test_copy_verify_runs_the_verification(zoo_source, empty):
-    target = empty("postgresql")
+    target = empty(POSTGRESQL)
     out = io.StringIO()
     call_command("portadb", "copy", f"--from={zoo_source}", f"--to={target}", "--verify",
                  "--format=json", stdout=out)
