@@ -21,6 +21,7 @@ import json
 import os
 import pickle
 import sys
+from contextlib import contextmanager
 
 
 def main() -> int:
@@ -45,13 +46,18 @@ def main() -> int:
 
             traceback.print_exc()
             answer(protocol, {"error": _sentence(e)})
+        finally:  # no session stays open between commands: the database may be gone by the next
+            from django.db import connections
+
+            connections.close_all()
     return 0
 
 
 def setup(request: dict) -> None:
     from portadb import child_settings
 
-    child_settings.configure(request["settings"], request["databases"])
+    child_settings.configure(request["settings"], request["databases"], request["routers"],
+                             request["alias"])
     os.environ["DJANGO_SETTINGS_MODULE"] = "portadb.child_settings"
     import django
 
@@ -86,20 +92,54 @@ def describe() -> dict:
 
 
 def migrate() -> dict:
+    """Migrate the target; the tables made, and the schema SQL that ran (for ``-v 3``)."""
     from django.core.management import call_command
     from django.db import connections
 
     connection = connections["default"]
     before = set(connection.introspection.table_names())
     out = io.StringIO()
-    call_command("migrate", database="default", interactive=False, verbosity=0, stdout=out, stderr=out)
-    call_command("createcachetable", database="default", verbosity=0, stdout=out, stderr=out)
+    with _schema_sql() as ran:
+        call_command("migrate", database="default", interactive=False, verbosity=0, stdout=out, stderr=out)
+        call_command("createcachetable", database="default", verbosity=0, stdout=out, stderr=out)
     after = connection.introspection.table_names()
-    connection.close()
-    return {"created": sorted(set(after) - before)}
+    return {"created": sorted(set(after) - before), "sql": ran}
 
 
-COMMANDS = {"describe": describe, "migrate": migrate}
+def steps() -> dict:
+    """What migrate would do to an empty target: each migration with its operations, in order."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections["default"])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
+    return {"steps": [f"{m.app_label}.{m.name}: " + "; ".join(op.describe() for op in m.operations)
+                      for m, _ in plan]}
+
+
+@contextmanager
+def _schema_sql():
+    """The statements Django's schema editor runs meanwhile, as its logger gives them."""
+    import logging
+
+    ran: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            ran.append(record.getMessage())
+
+    logger = logging.getLogger("django.db.backends.schema")
+    handler, level = Collect(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield ran
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+COMMANDS = {"describe": describe, "migrate": migrate, "steps": steps}
 
 
 def answer(protocol, message: dict) -> None:

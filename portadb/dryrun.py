@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 import sqlparse
 from django.core import checks as django_checks
 
-from . import options, schema
+from . import options, schema, targetproject
 from .endpoints import close, open_endpoints, resolve
 from .exceptions import PreconditionError
-from .plan import Plan, make_plan
+from .plan import MIGRATE, Plan, make_plan
 from .preconditions import check_preconditions
 from .reports.model import Finding, FindingKind, PlannedTable, PlanReport, Severity
 from .scan import scan_values
+from .targetproject import TargetProject
 
 
 def dry_run(source: str, target: str, *, replace: bool = False,
@@ -41,10 +42,14 @@ def dry_run(source: str, target: str, *, replace: bool = False,
     finally:
         probe.close()
     src, tgt = open_endpoints(source, target)
+    # It only describes the target's models: a dry run never migrates.
+    project = TargetProject(tgt, exclude=(src.alias,)) if targetproject.available() else None
     try:
-        return plan_report(make_plan(src, tgt, models or (), exclude or ()), replace=replace,
-                           chunk_size=chunk_size, progress=progress, clock=clock)
+        plan = make_plan(src, tgt, models or (), exclude or (), project=project)
+        return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress, clock=clock)
     finally:
+        if project is not None:
+            project.close()
         if new:
             tgt.adapter.remove_created()
         close(src, tgt)
@@ -56,7 +61,8 @@ def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = 
     src, tgt = plan.source, plan.target
     report = PlanReport(source=src.display, target=tgt.display,
                         source_inventory=plan.source_inventory,
-                        not_replayed=plan.not_replayed)
+                        not_replayed=plan.not_replayed, schema_path=plan.path,
+                        schema_reason=plan.path_reason, raw_operations=plan.raw_operations)
     try:
         check_preconditions(plan, replace)
     except PreconditionError as e:
@@ -116,13 +122,20 @@ def schema_differences(connection, models) -> list[str]:
 
 
 def ddl(plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
-    """The DDL a copy would run, collected and never executed: before and after the rows."""
+    """The DDL a copy would run, collected and never executed: before and after the rows.
+
+    Where the project's migrate builds the target, each migration is listed
+    with its operations (``sqlmigrate``, with the target as the default
+    database, shows one's SQL).
+    """
+    drop = ([f"-- drop the {len(plan.target_tables)} project tables on the target: "
+             + ", ".join(plan.target_tables)] if replace and plan.target_tables else [])
+    if plan.path == MIGRATE:  # its SQL depends on what the database holds as each step runs
+        return (drop + [f"-- migrate {step}" for step in plan.project.steps()],
+                ["-- the indexes, keys and foreign keys migrate made are dropped before the rows and"
+                 " built again after them, as the target defines them"])
     steps = schema.create_tables(plan.target.connection, plan.models, collect_only=True)
-    before = [format_sql(s) for s in steps.create]
-    if replace and plan.target_tables:
-        before.insert(0, f"-- drop the {len(plan.target_tables)} project tables on the target: "
-                         + ", ".join(plan.target_tables))
-    return before, [format_sql(str(s)) for s in steps.deferred]
+    return drop + [format_sql(s) for s in steps.create], [format_sql(str(s)) for s in steps.deferred]
 
 
 def format_sql(statement: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import schema
+from . import drift, schema
 from .exceptions import TransferError
 from .plan import Plan
 from .references import check_references
@@ -57,3 +57,13 @@ def count_tables(plan: Plan, seconds: Mapping[str, float],
         for t in tables if not t.ok
     ]
     return tables, findings
+
+
+def schema_drift(plan: Plan, built: dict | None) -> list[Finding]:
+    """A finding per difference between the target's schema now and what ``migrate`` built."""
+    if not built:
+        return []
+    now = drift.snapshot(plan.target.connection, built.keys())
+    return [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
+                    f"The target's schema differs from what migrate built: {line}.", table=line.split(":")[0])
+            for line in drift.drift(built, now)]

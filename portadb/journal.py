@@ -56,6 +56,8 @@ RunRow = _model("RunRow", "portadb_run", {
     "state": models.CharField(max_length=20),
     #: The indexes and constraints due after the data: ``[[sql, table, name, kind, references], ...]``.
     "deferred": models.TextField(default="[]"),
+    #: How the schema was built (:attr:`Journal.schema`), as JSON.
+    "schema": models.TextField(default="{}"),
     "started": models.DateTimeField(),
     "updated": models.DateTimeField(),
 })
@@ -66,6 +68,10 @@ TableRow = _model("TableRow", "portadb_journal", {
     #: Rows read and left out (``--on-error=reject``), up to ``position``.
     "rejected": models.BigIntegerField(default=0),
 })
+
+
+#: The journal's own tables, never the project's.
+PORTADB_TABLES = (RunRow._meta.db_table, TableRow._meta.db_table)
 
 
 @dataclass
@@ -82,12 +88,16 @@ class Journal:
     """The journal of one copy on its target; see the module docstring."""
 
     def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
-                 deferred: Sequence[BuildStep] = ()):
+                 deferred: Sequence[BuildStep] = (), schema: dict | None = None):
         self.target = target
         self.state = state
         self.positions = positions
         #: What the schema step left for after the data (read back by a resumed copy).
         self.deferred = list(deferred)
+        #: How the schema was built: ``path``, the tables there before (``existing``)
+        #: and those ``migrate`` made (``created``), the rows it made that were
+        #: removed (``removed``), and the ``snapshot`` of what it built (:mod:`portadb.drift`).
+        self.schema = schema or {}
 
     # -- starting and reopening --------------------------------------------
 
@@ -95,6 +105,11 @@ class Journal:
     def begin(cls, plan) -> Journal:
         """Start a fresh journal for ``plan`` on its target, dropping any old one."""
         target = plan.target
+        try:  # what a replaced copy's migrate made goes with its tables
+            made = _run(target)
+        except PreconditionError:
+            made = None
+        made = json.loads(made.schema).get("created", []) if made is not None else []
         try:
             drop(target)
             with target.connection.schema_editor() as editor:
@@ -105,11 +120,13 @@ class Journal:
                 f"Could not create the journal tables on {target.display}: {first_line(e)}."
             ) from e
         now = timezone.now()
+        schema = {"path": plan.path, "created": made}
         RunRow.objects.using(target.alias).create(
-            id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, started=now, updated=now
+            id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, schema=json.dumps(schema),
+            started=now, updated=now,
         )
         TableRow.objects.using(target.alias).bulk_create([TableRow(table=j.table) for j in plan.jobs])
-        return cls(target, SCHEMA, {j.table: Position(None, 0) for j in plan.jobs})
+        return cls(target, SCHEMA, {j.table: Position(None, 0) for j in plan.jobs}, schema=schema)
 
     @classmethod
     def reopen(cls, plan) -> Journal:
@@ -158,7 +175,7 @@ class Journal:
                 " copy again with --replace."
             )
         deferred = [BuildStep(*item) for item in stored]
-        journal = cls(target, run.state, positions, deferred)
+        journal = cls(target, run.state, positions, deferred, json.loads(run.schema))
         if run.state != SCHEMA:
             journal._check_rows(plan)
         return journal
@@ -174,6 +191,12 @@ class Journal:
         self.deferred = list(deferred)
         stored = json.dumps([[d.sql, d.table, d.name, d.kind, d.references] for d in self.deferred])
         self._set_state(LOADING, deferred=stored)  # one UPDATE: both or neither
+
+    def note_schema(self, **facts) -> None:
+        """Record facts of the schema step (:attr:`schema`) as they become true."""
+        self.schema.update(facts)
+        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
+            schema=json.dumps(self.schema), updated=timezone.now())
 
     def advance(self, table: str, key: Sequence, rows: int, rejected: int = 0) -> None:
         """Record a chunk: ``rows`` written, ``rejected`` left out; call it inside the
@@ -223,7 +246,10 @@ class Journal:
 
 def interrupted(target: Endpoint) -> bool:
     """Whether ``target`` holds the journal of a copy that did not finish."""
-    run = _run(target)
+    try:
+        run = _run(target)
+    except PreconditionError:  # an older portadb's: it may not have finished
+        return True
     return run is not None and run.state != COMPLETE
 
 
@@ -248,7 +274,13 @@ def count_through(adapter, job, key: Sequence | None) -> int:
 def _run(target: Endpoint):
     if RunRow._meta.db_table not in target.adapter.table_names():
         return None
-    return RunRow.objects.using(target.alias).filter(id=_RUN_ID).first()
+    try:
+        return RunRow.objects.using(target.alias).filter(id=_RUN_ID).first()
+    except DatabaseError as e:  # a journal without the newer columns
+        raise PreconditionError(
+            f"The journal on {target.display} was written by an older portadb ({first_line(e)}); "
+            "copy again with --replace."
+        ) from e
 
 
 def _source(plan) -> str:

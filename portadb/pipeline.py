@@ -12,16 +12,17 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError
 
-from . import guard, options, parallel, schema
+from . import drift, guard, options, parallel, schema, targetproject
 from .endpoints import close, open_endpoints
 from .exceptions import PreconditionError, TransferError, first_line
-from .finalize import complete_target, count_tables
-from .journal import SCHEMA, Journal
-from .plan import Plan, make_plan
+from .finalize import complete_target, count_tables, schema_drift
+from .journal import PORTADB_TABLES, SCHEMA, Journal
+from .plan import MIGRATE, Plan, make_plan
 from .preconditions import check_preconditions
 from .processes import collector_paused
 from .progress import Progress, Tee
 from .reports.model import CopyReport
+from .targetproject import TargetProject
 from .transfer import copy_table
 from .verify import verify_endpoints
 
@@ -41,10 +42,15 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
     options.check_jobs(jobs)
     options.check_on_error(on_error, reject_file)
     src, tgt = open_endpoints(source, target)
+    # The child that sees (and later migrates) the target starts now, while this process plans.
+    project = TargetProject(tgt, exclude=(src.alias,)) if targetproject.available() else None
     try:
-        plan = make_plan(src, tgt, models or (), exclude or (), sizes=False)  # no report shows them
+        plan = make_plan(src, tgt, models or (), exclude or (), sizes=False,  # no report shows sizes
+                         project=project)
         check_preconditions(plan, replace or resume)
         journal = Journal.reopen(plan) if resume else None
+        if journal is not None and journal.schema.get("path", plan.path) != plan.path:
+            plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
         if plan.target_tables and not resume and confirm is not None and not confirm(plan):
             raise PreconditionError("Copy cancelled; nothing was written.")
         report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
@@ -58,6 +64,8 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
             "run the same copy with --resume to continue."
         ) from e
     finally:
+        if project is not None:
+            project.close()
         close(src, tgt)
 
 
@@ -73,7 +81,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
     """
     started = clock()
     src, tgt = plan.source, plan.target
-    report = CopyReport(source=src.display, target=tgt.display, resumed=journal is not None)
+    report = CopyReport(source=src.display, target=tgt.display, resumed=journal is not None,
+                        schema_path=plan.path, schema_reason=plan.path_reason)
     report.findings += plan.findings()
     # The policy for refused values; with reject, it scans the source first, in the snapshot.
     with src.adapter.snapshot(), \
@@ -86,6 +95,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
         report.reject_file = reject_file
     report.sequences_reset = complete_target(plan, deferred, resumed=report.resumed, replace=replace,
                                              jobs=jobs)
+    report.removed_rows = journal.schema.get("removed", {})
+    report.findings += schema_drift(plan, journal.schema.get("snapshot"))
     report.tables, mismatches = count_tables(plan, seconds, policy.rejected)
     report.findings += mismatches
     journal.complete()
@@ -94,21 +105,49 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
 
 
 def _prepare_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.BuildStep]:
-    """Create the target tables, unless an interrupted copy already made all of them.
+    """Build the target's tables, unless an interrupted copy already made all of them.
 
     With ``drop``, the project's tables already there go first: replaced, or
     left by a schema step that was cut short (the journal proves them empty).
     Returns what is built after the data.
     """
-    tgt = plan.target
     if journal.state != SCHEMA:
         return journal.deferred  # as the interrupted run kept them
+    if plan.path == MIGRATE:
+        return _migrate_target(plan, journal, drop)
+    tgt = plan.target
     if drop and plan.target_tables:
         tgt.adapter.drop_tables(plan.target_tables)
     # Unselected models whose tables are missing get them empty: the schema is the whole project's.
     steps = schema.create_tables(tgt.connection, plan.unselected_missing + plan.models)
     # Keys built after the data are cheaper (binary COPY into bare tables).
     deferred = schema.defer_keys(tgt.connection, [job.table for job in plan.jobs]) + steps.deferred
+    journal.schema_done(deferred)
+    return deferred
+
+
+def _migrate_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.BuildStep]:
+    """The project's own migrate builds the target; what loads faster built later is taken apart.
+
+    The rows migrations and ``post_migrate`` made in the tables the copy
+    fills (content types, permissions, a CMS's first pages) are removed, so
+    that the source's rows arrive with their own keys.
+    """
+    tgt = plan.target
+    present = set(tgt.adapter.table_names())
+    if drop:  # replaced, or a migrate that was cut short: what it made goes
+        before = set(journal.schema.get("existing", present))
+        made = set(journal.schema.get("created", ())) | (present - before)
+        tgt.adapter.drop_tables(sorted(present & (plan.project_tables() | made) - set(PORTADB_TABLES)))
+        present = set(tgt.adapter.table_names())
+    journal.note_schema(existing=sorted(present))
+    created = plan.project.migrate()
+    journal.note_schema(created=created)
+    tables = [job.table for job in plan.jobs]
+    built = drift.snapshot(tgt.connection, set(created) | set(tables))
+    deferred = schema.take_apart(tgt.connection, tables)
+    removed = tgt.adapter.empty_tables(tables)
+    journal.note_schema(snapshot=built, removed=removed)
     journal.schema_done(deferred)
     return deferred
 

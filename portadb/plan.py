@@ -9,16 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError
+from django.db import DatabaseError, router
 
 from .convert import Column, columns_for
 from .endpoints import Endpoint
 from .exceptions import EndpointError, PreconditionError, first_line
 from .fields import key_fields
 from .inspect import inventory, not_replayed, pending_migrations_error
-from .models import label, project_models, shared_models
+from .models import label, project_models
 from .reports.model import Finding, FindingKind, Inventory, Severity
 from .selection import select_models
+from .shapes import Difference, compare, shapes_of
+from .targetproject import Description, TargetProject
+
+#: The target's schema built by the project's own ``migrate``, in a child process.
+MIGRATE = "migrate"
+#: The target's tables built from the models of this process (the migration state's).
+MODELS = "models"
 
 
 @dataclass
@@ -61,15 +68,32 @@ class Plan:
     unselected: list[type] = field(default_factory=list)
     #: Those of them without a table on the target: created empty.
     unselected_missing: list[type] = field(default_factory=list)
-    #: Source models the target's vendor cannot have (``Meta.required_db_vendor``), empty.
+    #: Source models the target does not have (``Meta.required_db_vendor``, or a model its
+    #: library defines for the source's vendor only).
     left_behind: list[type] = field(default_factory=list)
+    #: Models whose table differs between the source's models and the target's.
+    differences: list[Difference] = field(default_factory=list)
+    #: How the target's schema is built: :data:`MIGRATE` or :data:`MODELS`, and why.
+    path: str = MODELS
+    path_reason: str = ""
+    #: Operations the target's migrations run that models cannot express.
+    raw_operations: list[str] = field(default_factory=list)
+    #: The child process that sees the target's models, where there is one.
+    project: TargetProject | None = field(default=None, repr=False, compare=False)
+    #: Every table of the project the target gets (the copied ones and the rest).
+    tables: frozenset[str] = frozenset()
 
     @property
     def models(self) -> list[type]:
         return [job.model for job in self.jobs]
 
+    def project_tables(self) -> set[str]:
+        """The tables of the project on the target: what a replacement drops."""
+        return set(self.tables) | {job.table for job in self.jobs}
+
     def findings(self) -> list[Finding]:
         """What the copy leaves alone and a user should know of: the report shows them."""
+        rows = {t.name: t.rows for t in self.source_inventory.tables}
         return (
             [Finding(FindingKind.UNOWNED_TABLE, Severity.WARNING,
                      f"Table {t} belongs to no model and was not copied.", table=t)
@@ -78,63 +102,154 @@ class Plan:
                        f"Model {m} is unmanaged; its table was not copied.", model=m)
                for m in self.unmanaged_models]
             + [Finding(FindingKind.VENDOR_ONLY_MODEL, Severity.WARNING,
-                       f"Model {label(m)} exists only on {m._meta.required_db_vendor} and holds no rows;"
-                       " it is not on the target.", model=label(m))
+                       f"Model {label(m)} exists only {_where(m)} and holds no rows;"
+                       " it is not on the target.",
+                       model=label(m), table=m._meta.db_table)
                for m in self.left_behind]
+            + [Finding(FindingKind.VENDOR_DEPENDENT_MODEL,
+                       Severity.INFO if d.how == "target only" else Severity.WARNING,
+                       f"{d.describe()}; {_fate(d, rows.get(d.table, 0))}.", table=d.table, model=d.label)
+               for d in self.differences if d.how != "source only"]
             + [Finding(FindingKind.NOT_REPLAYED, Severity.WARNING, f"Not replayed on the target: {op}.")
                for op in self.not_replayed]
         )
 
 
+def _where(model) -> str:
+    vendor = model._meta.required_db_vendor
+    return f"on {vendor}" if vendor else "where the source's backend is the default database"
+
+
+def _fate(difference: Difference, rows: int) -> str:
+    """What the copy does with the rows of a model whose table differs."""
+    if difference.how == "target only":
+        return "the target keeps it as its migrate made it"
+    if not rows:
+        return "it holds no rows; the target keeps its own version, empty"
+    dropped = f" (without {', '.join(difference.dropped)}, NULL in every row)" if difference.dropped else ""
+    return f"its {rows:,} rows are copied, every value exactly{dropped}"
+
+
 def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
-              exclude: Sequence[str] = (), sizes: bool = True) -> Plan:
+              exclude: Sequence[str] = (), sizes: bool = True,
+              project: TargetProject | None = None) -> Plan:
     """Inspect both sides and decide every table job; nothing is written.
 
     ``sizes``: read the source tables' sizes on disk too (the dry-run reports them).
+    ``project``: the child process that sees the target's models
+    (:mod:`portadb.targetproject`); without one, the target is built from this
+    process's models.
     """
     try:
         inv = inventory(source, sizes=sizes)
         if inv.pending_migrations:  # the likelier cause of missing tables: say it first
             raise pending_migrations_error(source, inv)
-        # The target gets every table it can have; rows come for those also on the source.
-        everything = project_models(target.alias)
-        models = select_models(shared_models(source.alias, target.alias), models, exclude)
-        unselected = [m for m in everything if m not in models]
+        view = project.describe() if project is not None else None
+        on_source = project_models(source.alias)
+        if view is None:
+            on_target = {m._meta.db_table for m in project_models(target.alias)}
+            differences: list[Difference] = []
+        else:
+            on_target = set(view.models)
+            differences = compare(shapes_of(on_source, target.connection), view.models,
+                                  target.adapter.integer_range)
+        shared = [m for m in on_source if m._meta.db_table in on_target]
+        chosen = select_models(shared, models, exclude)
+        # Left behind: models the target's backend has not (a router's choice is no loss).
+        left = select_models([m for m in on_source if m._meta.db_table not in on_target
+                              and router.allow_migrate_model(target.alias, m)], models, exclude)
         present = {t.name for t in inv.tables}
-        missing = [m._meta.db_table for m in models if m._meta.db_table not in present]
+        missing = [m._meta.db_table for m in chosen if m._meta.db_table not in present]
         if missing:
             raise PreconditionError(
                 f"The source {source.display} lacks the tables {', '.join(missing)} that the "
                 "project's models need; create them (migrate, createcachetable) or restore them first."
             )
         counts = {t.name: t.rows for t in inv.tables}
-        planned = {m._meta.db_table for m in everything}
-        on_target = set(target.adapter.table_names())
-        return Plan(
+        _check_dropped_columns(source, differences, counts)
+        everything = [m for m in project_models() if m._meta.db_table in on_target]
+        everything += [m for m in chosen if m not in everything]  # django_migrations, cache tables
+        unselected = [m for m in everything if m not in chosen]
+        existing = set(target.adapter.table_names())
+        plan = Plan(
             source=source,
             target=target,
-            jobs=table_jobs(models, source, target, counts),
+            jobs=table_jobs(chosen, source, target, counts, differences),
             source_inventory=inv,
-            target_tables=sorted({m._meta.db_table for m in models} & on_target),
-            unowned_tables=[t for t in inv.unowned_tables if t not in planned],
+            target_tables=sorted({m._meta.db_table for m in chosen} & existing),
+            unowned_tables=[t for t in inv.unowned_tables if t not in on_target],
             unmanaged_models=inv.unmanaged_models,
-            not_replayed=not_replayed(source),
             unselected=unselected,
-            unselected_missing=[m for m in unselected if m._meta.db_table not in on_target],
-            left_behind=left_behind(source, target),
+            unselected_missing=[m for m in unselected if m._meta.db_table not in existing],
+            left_behind=left,
+            differences=[d for d in differences if _concerns(d, chosen, left)],
+            project=project,
+            tables=frozenset(on_target),
         )
+        others = {m._meta.db_table for m in shared if m not in chosen} & existing  # --models/--exclude
+        plan.path, plan.path_reason = _path(plan, view, others)
+        plan.raw_operations = view.operations if view is not None and plan.path == MIGRATE else []
+        plan.not_replayed = [] if plan.path == MIGRATE else not_replayed(source)
+        return plan
     except DatabaseError as e:
         raise EndpointError(f"Cannot inspect the databases: {first_line(e)}.") from e
 
 
-def table_jobs(models, source: Endpoint, target: Endpoint, counts: dict[str, int]) -> list[TableJob]:
-    """A :class:`TableJob` per model, parents before children where the graph allows."""
+def _path(plan: Plan, view: Description | None, others: set[str]) -> tuple[str, str]:
+    """How the target's schema is built, and why."""
+    if view is None:
+        return MODELS, "the project's settings are not a module a second process can load"
+    if others:
+        return MODELS, (f"the target holds {len(others)} more tables of the project: only the copied"
+                        " tables are built again")
+    differ = [d.label for d in plan.differences if d.how == "differs"]
+    if differ:
+        return MIGRATE, f"models differ between the two backends: {_some(differ)}"
+    alone = [d.label for d in plan.differences] + [label(m) for m in plan.left_behind]
+    if alone:
+        return MIGRATE, f"models exist on one backend only: {_some(alone)}"
+    if view.operations:
+        return MIGRATE, f"migrations run {len(view.operations)} operations the models cannot express"
+    return MODELS, "the models are the same on both backends and no migration runs SQL of its own"
+
+
+def _some(labels: list[str], shown: int = 3) -> str:
+    return ", ".join(labels[:shown]) + (f" and {len(labels) - shown} more" if len(labels) > shown else "")
+
+
+def _owned(models) -> set[str]:
+    return {m._meta.db_table for m in models}
+
+
+def _concerns(difference: Difference, chosen, left) -> bool:
+    """Whether a difference is about a table the copy moves or leaves behind (not an excluded one)."""
+    tables = _owned(chosen) | _owned(left)
+    return difference.table in tables or difference.how == "target only"
+
+
+def _check_dropped_columns(source: Endpoint, differences: list[Difference], counts: dict[str, int]) -> None:
+    """A source column the target's model lacks converts exactly only where it holds NULL only."""
+    for difference in differences:
+        for column in list(difference.dropped):
+            if counts.get(difference.table) and source.adapter.holds_values(difference.table, column):
+                difference.columns.append(f"{column} holds values the target has no column for")
+                difference.convertible = False
+
+
+def table_jobs(models, source: Endpoint, target: Endpoint, counts: dict[str, int],
+               differences: Sequence[Difference] = ()) -> list[TableJob]:
+    """A :class:`TableJob` per model, parents before children where the graph allows.
+
+    Columns the target's version of a model lacks (``differences``) are left out.
+    """
+    dropped = {d.table: set(d.dropped) for d in differences}
     return [
         TableJob(
             table=model._meta.db_table,
             label=label(model),
             model=model,
-            columns=columns_for(model, source.connection, target.connection),
+            columns=[c for c in columns_for(model, source.connection, target.connection)
+                     if c.name not in dropped.get(model._meta.db_table, ())],
             key=[f.column for f in key_fields(model)],
             source_rows=counts.get(model._meta.db_table, 0),
         )
@@ -174,12 +289,3 @@ def fk_order(models) -> list[type]:
     for table in tables:
         visit(table, set())
     return ordered
-
-
-def left_behind(source: Endpoint, target: Endpoint) -> list[type]:
-    """Models on the source that the target's vendor cannot have (``required_db_vendor``)."""
-    on_target = set(project_models(target.alias))
-    return [
-        m for m in project_models(source.alias)
-        if m not in on_target and not m._meta.can_migrate(target.connection)
-    ]

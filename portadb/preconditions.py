@@ -28,8 +28,9 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
             "The models have changes that no migration records "
             f"({'; '.join(inv.unmigrated_changes)}); run makemigrations and migrate first."
         )
-    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind,
-                          {t.name: t.rows for t in inv.tables})
+    rows = {t.name: t.rows for t in inv.tables}
+    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind, rows)
+    check_differences(plan, rows)
     check_selection(plan)
     if plan.target_tables and not replace:
         hint = "use --resume to continue the interrupted copy or --replace to start again" \
@@ -53,11 +54,19 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
     for model in left:
         rows = source_rows.get(model._meta.db_table, 0)
         if rows:
-            field, reason = _first_refused(adapter, model) or (
-                "Meta.required_db_vendor", f"the model requires {model._meta.required_db_vendor}")
+            vendor = model._meta.required_db_vendor
+            if vendor or _first_refused(adapter, model):
+                field, reason = _first_refused(adapter, model) or (
+                    "Meta.required_db_vendor", f"the model requires {vendor}")
+                raise TargetCannotHold(
+                    f"Cannot copy {label(model)}.{field} to {target.display}: {reason} "
+                    f"({rows} rows on the source); nothing was written."
+                )
             raise TargetCannotHold(
-                f"Cannot copy {label(model)}.{field} to {target.display}: {reason} "
-                f"({rows} rows on the source); nothing was written."
+                f"Cannot copy {label(model)} to {target.display}: the project defines this model only "
+                f"where the source's backend is the default database, and it holds {rows} rows; "
+                f"leave it out with --exclude {label(model)} and rebuild it on the target;"
+                " nothing was written."
             )
     for model in models:
         refused = _first_refused(adapter, model)
@@ -66,6 +75,21 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
             raise TargetCannotHold(
                 f"Cannot copy {label(model)}.{field} to {target.display}: {reason}; nothing was written."
             )
+
+
+def check_differences(plan: Plan, rows: dict[str, int]) -> None:
+    """Refuse the rows of models whose table differs on the target in a way some value cannot cross."""
+    refused = [d for d in plan.differences
+               if d.how == "differs" and not d.convertible and rows.get(d.table) and d.table in
+               {job.table for job in plan.jobs}]
+    if refused:
+        names = "; ".join(f"{d.describe()} ({rows[d.table]} rows)" for d in refused)
+        way_out = " ".join(f"--exclude {d.label}" for d in refused)
+        raise TargetCannotHold(
+            f"Cannot copy to {plan.target.display}: the project's models differ on its backend "
+            f"and these rows would not arrive exactly: {names}. Leave them out ({way_out}) and rebuild "
+            "them on the target (a search index: its update command); nothing was written."
+        )
 
 
 def _first_refused(adapter, model) -> tuple[str, str] | None:

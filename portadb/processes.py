@@ -11,9 +11,13 @@ becomes the caller's error type with its message.
 from __future__ import annotations
 
 import collections
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
+import os
 import pickle
+import signal
 from collections.abc import Callable
 from contextlib import AbstractContextManager, contextmanager
 
@@ -30,6 +34,25 @@ _inherited: list = []
 def forking() -> bool:
     """Whether worker processes can be forked here (not on Windows)."""
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def die_with_parent() -> None:
+    """In a child process: be killed when the parent process dies (Linux; elsewhere nothing).
+
+    A child must not outlive the copy that started it: a resumed or replaced
+    copy would race with it on the target.
+    """
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took hold
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def fork_context():

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from django.db.migrations.loader import MigrationLoader
+
 from .backends import adapter_for
 from .compat import create_foreign_key_sql, statement_parts, statement_template
 from .exceptions import TransferError, first_line
@@ -84,19 +86,50 @@ class SchemaSteps:
 def create_tables(connection, models: Sequence, *, collect_only: bool = False) -> SchemaSteps:
     """Create a table per model on ``connection``; keep indexes and FKs for later.
 
+    The key of an auto-created many-to-many table is then made what
+    ``migrate`` makes: its migrations render it with ``DEFAULT_AUTO_FIELD``
+    (``bigint``), where the model class follows the app's ``default_auto_field``.
     With ``collect_only`` nothing runs and the statements are only returned
     (the way ``sqlmigrate`` previews DDL).
     """
     steps = SchemaSteps()
+    state = None
     with adapter_for(connection).schema_editor(collect_sql=collect_only, atomic=False) as editor:
         for model in models:
             if not is_auto_created(model):  # auto M2M tables come with their model
                 editor.create_model(model)
+        for model in models:
+            if is_auto_created(model):
+                state = state or MigrationLoader(None, ignore_no_migrations=True).project_state()
+                _key_as_migrated(editor, model, state)
         steps.deferred = [step_of(s) for s in editor.deferred_sql]
         editor.deferred_sql.clear()
         if collect_only:
             steps.create = list(editor.collected_sql)
     return steps
+
+
+def _key_as_migrated(editor, through, state) -> None:
+    """Give an auto-created many-to-many table the primary key its migrations give it."""
+    owner, name = through._meta.auto_created, None
+    for f in owner._meta.local_many_to_many:
+        if f.remote_field.through is through:
+            name = f.name
+    key = (owner._meta.app_label, owner._meta.model_name)
+    if name is None or key not in state.models:
+        return
+    migrated = state.apps.get_model(*key)._meta.get_field(name).remote_field.through._meta.pk
+    if migrated.db_type(editor.connection) != through._meta.pk.db_type(editor.connection):
+        editor.alter_field(through, through._meta.pk, migrated)
+
+
+def take_apart(connection, tables: Sequence[str]) -> list[BuildStep]:
+    """Drop the keys, indexes and foreign keys ``migrate`` built on ``tables`` that load faster
+    built after the data; the steps that build them back, as the database defines them."""
+    if not tables:
+        return []
+    return [BuildStep(sql, table, name, kind, referenced)
+            for table, name, kind, sql, referenced in adapter_for(connection).take_apart(tables)]
 
 
 def defer_keys(connection, tables: Sequence[str]) -> list[BuildStep]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import pickle
 import subprocess
@@ -27,12 +28,17 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from .endpoints import Endpoint
-from .exceptions import PreconditionError, TransferError
+from .exceptions import PortadbError, PreconditionError, TransferError
+from .processes import die_with_parent
 from .shapes import ModelShape
 
-#: Descriptions of a backend's models, by (settings module, vendor, server): a
-#: process's models do not change, so a second copy to the same kind of target
-#: need not ask again.
+_schema_log = logging.getLogger("django.db.backends.schema")
+
+#: Children whose work is done, by their request: the next copy to the same target uses one.
+_parked: dict[str, tuple] = {}
+
+#: Descriptions of a backend's models, by what they depend on: a process's
+#: models do not change, so a second copy to the same target need not ask again.
 _described: dict[tuple, Description] = {}
 
 
@@ -59,44 +65,83 @@ class TargetProject:
 
     def __init__(self, endpoint: Endpoint, exclude: tuple[str, ...] = ()):
         self.endpoint = endpoint
-        self._key = (settings.SETTINGS_MODULE, endpoint.vendor, _server(endpoint))
+        self._exclude = exclude
+        # What the child's models depend on: the settings, the backend, and (through the
+        # routers) the target's alias.
+        self._key = (settings.SETTINGS_MODULE, endpoint.vendor, _server(endpoint),
+                     repr(settings.DATABASE_ROUTERS), endpoint.alias if settings.DATABASE_ROUTERS else None)
+        self._process: subprocess.Popen | None = None
+        #: The child answered everything asked of it: it may serve the next copy.
+        self._idle = False
+        if self._key not in _described:  # started now: it describes while this process plans
+            self._start()
+            self._send("describe")
+
+    def _start(self) -> None:
         self._stderr = tempfile.TemporaryFile()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        request = {"settings": settings.SETTINGS_MODULE, "path": sys.path, "alias": self.endpoint.alias,
+                   "databases": _databases(self.endpoint.alias, self._exclude),
+                   "routers": list(settings.DATABASE_ROUTERS)}  # as this process has them
+        try:
+            line = base64.b64encode(pickle.dumps(request)).decode()
+        except Exception as e:  # noqa: BLE001 - a setting that is no plain data
+            raise PreconditionError(f"Cannot pass the project's settings to a second process: {e}.") from e
+        self._request = line
+        parked = _parked.pop(line, None)
+        if parked is not None and parked[0].poll() is None:
+            self._process, self._stderr = parked
+            return
         self._process = subprocess.Popen(
             [sys.executable, "-m", "portadb.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, env=env, text=True, start_new_session=False,
+            stderr=self._stderr, env=env, text=True, preexec_fn=die_with_parent,
         )
-        request = {"settings": settings.SETTINGS_MODULE, "path": sys.path,
-                   "databases": _databases(endpoint.alias, exclude)}
-        self._send(base64.b64encode(pickle.dumps(request)).decode())
-        if self._key not in _described:
-            self._send("describe")
+        self._send(line)
 
     def describe(self) -> Description:
         """The target's models and the operations migrate would run there."""
         if self._key not in _described:
-            answer = self._receive("describe the target's models")
+            answer = self._receive("describe the target's models", PreconditionError)
             models = {t: ModelShape.from_json(s) for t, s in answer["models"].items()}
             _described[self._key] = Description(answer["vendor"], models, answer["operations"])
         return _described[self._key]
 
     def migrate(self) -> list[str]:
-        """Run the project's migrations into the target; the tables they made."""
+        """Run the project's migrations into the target; the tables they made.
+
+        The schema SQL that ran goes to Django's schema logger here too (``-v 3`` shows it).
+        """
+        if self._process is None:
+            self._start()
         self._send("migrate")
-        return self._receive("migrate the target")["created"]
+        answer = self._receive("migrate the target", TransferError)
+        for statement in answer["sql"]:
+            _schema_log.debug(statement)
+        return answer["created"]
+
+    def steps(self) -> list[str]:
+        """What migrate would do to the empty target: each migration and its operations."""
+        if self._process is None:
+            self._start()
+        self._send("steps")
+        return self._receive("plan the target's migrations", PreconditionError)["steps"]
 
     def close(self) -> None:
+        """End the child, or keep it for the next copy to the same target (this one's work is done)."""
+        if self._process is None:
+            return
+        if self._process.poll() is None and self._idle and self._request not in _parked:
+            # Starting Python and Django again costs more than the migrate of a small project.
+            _parked[self._request] = (self._process, self._stderr)
+            self._process = None
+            return
         if self._process.poll() is None:
-            try:
-                self._send("stop")
-                self._process.stdin.close()
-                self._process.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
-        self._process.stdout.close()
-        self._stderr.close()
+            self._process.kill()  # still at work or starting: nothing of it is wanted any more
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout, self._stderr):
+            stream.close()
+        self._process = None
 
     def __enter__(self) -> TargetProject:
         return self
@@ -111,16 +156,17 @@ class TargetProject:
         except OSError:  # the child ended; _receive says why
             pass
 
-    def _receive(self, what: str) -> dict:
+    def _receive(self, what: str, error: type[PortadbError]) -> dict:
+        self._idle = False
         line = self._process.stdout.readline()
         if not line:
             self._process.wait()
             raise TransferError(f"Could not {what} on {self.endpoint.display}: the child process "
                                 f"stopped ({self._last_words()}).")
         message = json.loads(line)
+        self._idle = "error" not in message
         if "error" in message:
-            error = PreconditionError if what.startswith("describe") else TransferError
-            hint = "" if error is PreconditionError else "; copy again with --replace"
+            hint = "; copy again with --replace" if error is TransferError else ""
             raise error(f"Could not {what} on {self.endpoint.display} with the project's own settings: "
                         f"{message['error']}{hint}.")
         return message["ok"]

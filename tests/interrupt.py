@@ -4,7 +4,9 @@
 the n-th time it reaches ``point``; the test then kills it with SIGKILL, or
 cuts its database connection and lets it continue. Points:
 
-``schema``    after the n-th CREATE TABLE of a project table
+``schema``    after the n-th CREATE TABLE of a project table (built from the models),
+              or once the project's migrate has built the target (built by migrate)
+``migrating`` as soon as the project's migrate starts building the target
 ``chunk``     inside the n-th chunk's transaction: rows and journal entry
               written, not yet committed
 ``table``     after the n-th table is copied, before the next one starts
@@ -44,6 +46,7 @@ def install(point: str, n: int) -> None:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
     from portadb import journal, pipeline, schema
+    from portadb.targetproject import TargetProject
 
     reached = counting(n)
     if point == "schema":
@@ -56,6 +59,23 @@ def install(point: str, n: int) -> None:
                 stop()
 
         BaseDatabaseSchemaEditor.execute = hooked_execute
+        migrate = TargetProject.migrate
+
+        def hooked_migrate(self):
+            made = migrate(self)
+            stop()
+            return made
+
+        TargetProject.migrate = hooked_migrate
+    elif point == "migrating":
+        send = TargetProject._send
+
+        def hooked_send(self, line):
+            send(self, line)
+            if line == "migrate":
+                stop()
+
+        TargetProject._send = hooked_send
     elif point == "chunk":
         advance = journal.Journal.advance
 

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "portadb"
 #: Where a function-local import of portadb code is allowed (see docs/internals.rst):
 #: modules that must load before Django's settings are configured.
-LAZY_DOORS = ("portadb", "portadb.management.commands.portadb", "portadb.demo.__main__", "portadb.demo.data")
+LAZY_DOORS = ("portadb", "portadb.management.commands.portadb", "portadb.demo.__main__", "portadb.demo.data",
+              "portadb.child")
 MAX_LINES = 400
 VENDOR_NAMES = {"sqlite", "sqlite3", "postgresql", "postgres", "mysql", "mariadb", "oracle"}
 
@@ -35,6 +36,8 @@ def layers() -> list[tuple[str, list[str]]]:
         match = re.match(r"\s+([a-z]+):\s+(.+)$", line)
         if match:
             found.append((match[1], match[2].split()))
+        elif line.strip() and found:  # a layer's list goes on
+            found[-1][1].extend(line.split())
     return found[::-1]
 
 

@@ -69,22 +69,36 @@ def test_dry_run_changes_neither_database(zoo_source, empty, target, tmp_path):
 
 
 def test_clean_source_would_copy_and_report_says_what_happens(zoo_source, empty):
-    target = empty(POSTGRESQL)
+    target = empty(MYSQL)
     report = portadb.plan(zoo_source, target)
     assert report.ok and report.exit_code == 0 and report.values == []
     assert report.target_state == "empty" and report.schema_differences == []
+    assert report.schema_path == "models" and "no migration runs SQL of its own" in report.schema_reason
     assert report.rows_scanned == report.source_inventory.total_rows - _unplanned_rows(report)
     assert [t.table for t in report.tables][:2] == ["django_content_type", "auth_permission"]
     everything = next(t for t in report.tables if t.table == "zoo_everything")
     assert any(c.startswith("json: JSON text as stored") for c in everything.conversions)
     assert all("identity" not in c for c in everything.conversions)
-    creates = [s for s in report.schema_steps if 'CREATE TABLE "zoo_everything"' in s]
+    creates = [s for s in report.schema_steps if "CREATE TABLE `zoo_everything`" in s]
     assert len(creates) == 1 and "\n" in creates[0]  # formatted by sqlparse
     assert "everything_slug_email" in creates[0]
     assert any(s.startswith("CREATE INDEX") and "zoo_everything" in s for s in report.deferred_steps)
     assert any("FOREIGN KEY" in s and "zoo_book" in s for s in report.deferred_steps)
     assert any(f.kind is K.UNMANAGED_MODEL for f in report.findings)
     assert report.estimated_seconds >= 0
+
+
+def test_a_target_that_migrate_builds_shows_its_migrations(zoo_source, empty):
+    """pgzoo's migration creates an extension and a collation: the target's own migrate builds it."""
+    report = portadb.plan(zoo_source, empty(POSTGRESQL))
+    assert report.ok and report.schema_path == "migrate"
+    assert "pgzoo.Arrays" in report.schema_reason
+    assert [op.split(":")[0] for op in report.raw_operations] == ["pgzoo.0001_initial"] * 2
+    assert any(s.startswith("-- migrate zoo.0001_initial: ") and "Create model Everything" in s
+               for s in report.schema_steps)
+    assert any(f.kind is K.VENDOR_DEPENDENT_MODEL and f.model == "pgzoo.Texts" for f in report.findings)
+    text = portadb.render(report)
+    assert "Schema: would be built by the project's migrate on the target" in text
 
 
 def _unplanned_rows(report) -> int:

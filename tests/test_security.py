@@ -148,11 +148,15 @@ def test_a_password_from_settings_is_masked_in_any_text(forget_secrets):
     assert mask("postgres://postgres:x@h/db") == "postgres://***:***@h/db"
 
 
-def test_no_shell_and_no_subprocess_in_the_package():
+def test_no_shell_and_no_subprocess_but_its_own_child_in_the_package():
+    """Only portadb's own child process runs (``python -m portadb.child``): no shell, fixed argv,
+    settings and passwords through a pipe, never on a command line."""
     forbidden = {"subprocess", "os.system", "os.popen", "os.exec", "os.spawn", "pty", "shlex"}
     package = Path(__file__).resolve().parent.parent / "portadb"
+    spawned = []
     for path in package.rglob("*.py"):
         tree = ast.parse(path.read_text(), str(path))
+        allowed = {"subprocess"} if path.name == "targetproject.py" else set()
         for node in ast.walk(tree):
             names = []
             if isinstance(node, ast.Import):
@@ -161,5 +165,10 @@ def test_no_shell_and_no_subprocess_in_the_package():
                 names = [node.module or ""]
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 names = [f"{node.value.id}.{node.attr}"]
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "subprocess.Popen":
+                spawned.append(ast.unparse(node.args[0]))
+                assert not any(k.arg == "shell" for k in node.keywords), f"{path}: a shell"
             for name in names:
-                assert not any(name == f or name.startswith(f) for f in forbidden), f"{path}: {name}"
+                assert not any((name == f or name.startswith(f)) and f not in allowed for f in forbidden), \
+                    f"{path}: {name}"
+    assert spawned == ["[sys.executable, '-m', 'portadb.child']"]

@@ -228,6 +228,52 @@ class Adapter(BaseAdapter):
                 }
         return self._binary_columns[table]
 
+    def take_apart(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:
+        # Foreign keys (from and into the tables) and plain B-tree indexes; the
+        # primary key is the table itself in InnoDB, unique keys check rows as
+        # they come, and FULLTEXT and SPATIAL indexes stay as migrate made them.
+        q, placeholders = self.quote, ", ".join(["%s"] * len(tables))
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,"
+                " k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE"
+                " FROM information_schema.KEY_COLUMN_USAGE k"
+                " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+                " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
+                " AND r.TABLE_NAME = k.TABLE_NAME"
+                f" WHERE k.TABLE_SCHEMA = DATABASE() AND (k.TABLE_NAME IN ({placeholders})"
+                f" OR k.REFERENCED_TABLE_NAME IN ({placeholders}))"
+                " ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+                [*tables, *tables],
+            )
+            foreign: dict[tuple, list] = {}
+            for table, name, column, referenced, to_column, on_update, on_delete in cursor.fetchall():
+                key = (table, name, referenced, on_update, on_delete)
+                foreign.setdefault(key, []).append((column, to_column))
+            cursor.execute(
+                "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS"
+                f" WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({placeholders})"
+                " AND INDEX_NAME <> 'PRIMARY' AND NON_UNIQUE = 1 AND INDEX_TYPE = 'BTREE'"
+                " AND COLUMN_NAME IS NOT NULL ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+                list(tables),
+            )
+            indexes: dict[tuple, list] = {}
+            for table, name, column, part in cursor.fetchall():
+                indexes.setdefault((table, name), []).append(q(column) + (f"({part})" if part else ""))
+            steps, keys = [], []
+            for (table, name, referenced, on_update, on_delete), pairs in foreign.items():
+                cursor.execute(f"ALTER TABLE {q(table)} DROP FOREIGN KEY {q(name)}")
+                columns, targets = (", ".join(q(c[i]) for c in pairs) for i in (0, 1))
+                steps.append((table, q(name), "foreign_key",
+                              f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} FOREIGN KEY ({columns})"
+                              f" REFERENCES {q(referenced)} ({targets})"
+                              f" ON DELETE {on_delete} ON UPDATE {on_update}", referenced))
+            for (table, name), columns in indexes.items():
+                cursor.execute(f"ALTER TABLE {q(table)} DROP INDEX {q(name)}")
+                keys.append((table, q(name), "index",
+                             f"CREATE INDEX {q(name)} ON {q(table)} ({', '.join(columns)})", None))
+        return keys + steps  # indexes before the foreign keys that use them
+
     def drop_tables(self, tables: Sequence[str]) -> None:
         if not tables:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import partial
 
@@ -119,6 +120,19 @@ class Adapter(BaseAdapter):
     def parallel_reads(self) -> bool:
         name = str(self.connection.settings_dict.get("NAME") or "")
         return bool(name) and name != ":memory:" and "mode=memory" not in name
+
+    def take_apart(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:
+        # The indexes CREATE INDEX made (keys and foreign keys are part of the
+        # table in SQLite), put back from the SQL SQLite keeps for them.
+        marks = ", ".join(["%s"] * len(tables))
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index'"
+                           f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
+                           list(tables))
+            found = cursor.fetchall()
+            for _, name, _ in found:
+                cursor.execute(f"DROP INDEX {self.quote(name)}")
+        return [(table, self.quote(name), "index", sql, None) for table, name, sql in found]
 
     def has_collation(self, name: str) -> bool:
         # Built in, plus what the connection registered (none with Django's backend).

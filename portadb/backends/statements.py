@@ -83,3 +83,8 @@ class Statements:
             f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
             f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL ORDER BY {keys}"
         )
+
+    def any_value_sql(self, table: str, column: str) -> str:
+        """SELECT one row whose ``column`` is not NULL, if there is one."""
+        q = self.quote
+        return f"SELECT 1 FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT 1"

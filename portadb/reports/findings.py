@@ -60,3 +60,14 @@ def verify_summary(report) -> str:
         f" {sum(s.ok for s in report.sequences)} of {len(report.sequences)} sequences past their keys;"
         f" {report.migrations_compared} migrations compared; {report.seconds:.1f} s"
     )
+
+
+def schema_line(path: str, reason: str, removed: dict[str, int] | None = None, would: bool = False) -> str:
+    """How the target's schema is (or would be) built, and what migrate made that the copy removed."""
+    verb = "would be built" if would else "built"
+    how = "by the project's migrate on the target" if path == "migrate" else "from the models"
+    line = f"Schema: {verb} {how} ({reason})"
+    if removed:
+        line += (f"; {sum(removed.values()):,} rows migrations made in {len(removed)} copied tables were"
+                 " removed first")
+    return line + "."

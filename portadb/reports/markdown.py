@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from .findings import cell, markdown_lines, megabytes, rows, status, verify_summary
+from .findings import cell, markdown_lines, megabytes, rows, schema_line, status, verify_summary
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
 
 
@@ -23,6 +23,7 @@ def _(report: CopyReport) -> str:
         f"- **Result:** {'OK' if report.ok else 'FAILED'}: {report.target_rows:,} of "
         f"{report.source_rows:,} rows in {len(report.tables)} tables, {report.seconds:.1f} s",
         f"- **Sequences reset:** {report.sequences_reset}",
+        f"- **{_bold_label(schema_line(report.schema_path, report.schema_reason, report.removed_rows))}",
         f"- **Rejected rows:** {report.rejected_rows:,}"
         + (f" (in `{report.reject_file}`)" if report.reject_file else ""),
         "",
@@ -78,6 +79,7 @@ def _(report: PlanReport) -> str:
         f"- **Source:** `{report.source}` ({len(inv.tables)} tables, {inv.total_rows:,} rows"
         f"{megabytes(inv.size)})",
         f"- **Target:** `{report.target}` ({report.target_state})",
+        f"- **{_bold_label(schema_line(report.schema_path, report.schema_reason, would=True))}",
         f"- **Result:** {'OK: the copy would succeed' if report.ok else 'FINDINGS: the copy would stop'}",
         f"- **Scan:** {report.rows_scanned:,} rows in {report.scan_seconds:.1f} s,"
         f" {report.refused_rows:,} rows refused",
@@ -93,6 +95,9 @@ def _(report: PlanReport) -> str:
     lines += ["", "### Copy order", "", "| table | model | rows | conversions |", "|---|---|---:|---|"]
     for t in report.tables:
         lines.append(f"| `{t.table}` | {t.model} | {t.rows:,} | {cell('; '.join(t.conversions))} |")
+    if report.raw_operations:
+        lines += ["", "### Operations the target's migrations would run that models cannot express", ""]
+        lines += [f"- `{op}`" for op in report.raw_operations]
     if report.schema_differences:
         lines += ["", "### Target schema differences", ""]
         lines += [f"- {d}" for d in report.schema_differences]
@@ -122,3 +127,8 @@ def _(inv: Inventory) -> str:
         if items:
             lines += ["", f"### {title}", ""] + [f"- `{i}`" for i in items]
     return "\n".join(lines) + "\n"
+
+
+def _bold_label(line: str) -> str:
+    """``Label: text`` as ``Label:** text`` after a ``- **`` (a Markdown list item with a bold label)."""
+    return line.replace(": ", ":** ", 1)

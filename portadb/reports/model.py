@@ -24,6 +24,10 @@ class FindingKind(str, enum.Enum):
     UNMANAGED_MODEL = "unmanaged_model"
     NOT_REPLAYED = "not_replayed"
     VENDOR_ONLY_MODEL = "vendor_only_model"
+    #: A model whose table differs between the source's backend and the target's.
+    VENDOR_DEPENDENT_MODEL = "vendor_dependent_model"
+    #: The target's schema no longer what its migrate built.
+    SCHEMA_DRIFT = "schema_drift"
     # Verification: what differs between source and target.
     TABLE_MISSING = "table_missing"
     ROW_MISSING = "row_missing"
@@ -117,6 +121,12 @@ class CopyReport(_Findings):
     reject_file: str | None = None
     #: Whether this run continued an interrupted copy (``--resume``).
     resumed: bool = False
+    #: How the target's schema was built: ``"migrate"`` (the project's own
+    #: migrate, in a process where the target is ``default``) or ``"models"``.
+    schema_path: str = "models"
+    schema_reason: str = ""
+    #: Rows migrations made in the copied tables, removed before the copy: ``{table: rows}``.
+    removed_rows: dict[str, int] = field(default_factory=dict)
     kind: str = "copy"
     schema_version: int = SCHEMA_VERSION
 
@@ -299,6 +309,11 @@ class PlanReport(_Findings):
     schema_steps: list[str] = field(default_factory=list)
     deferred_steps: list[str] = field(default_factory=list)
     not_replayed: list[str] = field(default_factory=list)
+    #: How the target's schema would be built (see :class:`CopyReport`), and why.
+    schema_path: str = "models"
+    schema_reason: str = ""
+    #: Operations the target's migrations would run that models cannot express.
+    raw_operations: list[str] = field(default_factory=list)
     #: Tables in the order they would be copied.
     tables: list[PlannedTable] = field(default_factory=list)
     #: Refused values per table, field and kind.

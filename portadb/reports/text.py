@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from .findings import megabytes, pk_list, rows, status, text_lines, verify_summary
+from .findings import megabytes, pk_list, rows, schema_line, status, text_lines, verify_summary
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
 
 
@@ -20,7 +20,11 @@ def _(report: CopyReport, verbosity: int = 1) -> str:
         f"{'OK' if report.ok else 'FAILED'}: {report.target_rows:,} of {report.source_rows:,} rows"
         f" in {len(report.tables)} tables, {report.seconds:.1f} s;"
         f" {report.sequences_reset} sequences reset",
+        schema_line(report.schema_path, report.schema_reason, report.removed_rows),
     ]
+    if verbosity >= 2:
+        lines += [f"  removed {rows:,} rows of {table} that migrations made" for table, rows
+                  in report.removed_rows.items()]
     if report.rejected_rows:
         lines.append(f"REJECTED: {report.rejected_rows:,} rows, written to {report.reject_file}")
     shown = report.tables if verbosity >= 2 else [t for t in report.tables if not t.ok]
@@ -72,6 +76,7 @@ def _(report: PlanReport, verbosity: int = 1) -> str:
         f"Source: {len(inv.tables)} tables, {inv.total_rows:,} rows{megabytes(inv.size)};"
         f" {inv.applied_migrations} migrations applied, {len(inv.pending_migrations)} pending.",
         f"Target: {report.target_state}.",
+        schema_line(report.schema_path, report.schema_reason, would=True),
         f"Scan: {report.rows_scanned:,} rows in {report.scan_seconds:.1f} s;"
         f" {report.refused_rows:,} rows would be refused.",
         f"Estimated copy time: {report.estimated_seconds:.0f} s.",
@@ -81,6 +86,9 @@ def _(report: PlanReport, verbosity: int = 1) -> str:
         for v in report.values:
             lines.append(f"  {v.model}.{v.field} [{v.kind.value}] {v.count}x"
                          f" (pk {pk_list(v.first_pks, v.count)}): {v.reason} (value {v.preview})")
+    if report.raw_operations:
+        lines += ["", "Operations the target's migrations would run that models cannot express:"]
+        lines += [f"  {op}" for op in report.raw_operations]
     if report.schema_differences:
         lines += ["", "Target schema differs from the models:"]
         lines += [f"  {d}" for d in report.schema_differences]
