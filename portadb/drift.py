@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .backends import adapter_for
+
 #: The parts of Django's constraint introspection that describe a constraint (not its order).
 _CONSTRAINT_KEYS = ("columns", "primary_key", "unique", "foreign_key", "check", "index", "type")
 
@@ -23,8 +25,9 @@ def snapshot(connection, tables: Sequence[str]) -> dict:
     with connection.cursor() as cursor:
         present = set(connection.introspection.table_names(cursor))
         for table in sorted(set(tables) & present):
+            types = adapter_for(connection).column_types(table)
             columns = {
-                c.name: {"type": repr(c.type_code), "null": bool(c.null_ok),
+                c.name: {"type": types.get(c.name), "null": bool(c.null_ok),
                          "default": _text(getattr(c, "default", None)),
                          "collation": getattr(c, "collation", None)}
                 for c in connection.introspection.get_table_description(cursor, table)

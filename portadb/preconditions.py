@@ -29,7 +29,8 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
             f"({'; '.join(inv.unmigrated_changes)}); run makemigrations and migrate first."
         )
     rows = {t.name: t.rows for t in inv.tables}
-    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind, rows)
+    dropped = {d.table: set(d.dropped) for d in plan.differences}
+    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind, rows, dropped)
     check_differences(plan, rows)
     check_selection(plan)
     if plan.target_tables and not replace:
@@ -42,13 +43,14 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
 
 
 def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequence[type],
-                          source_rows: dict[str, int]) -> None:
+                          source_rows: dict[str, int], dropped: dict[str, set] | None = None) -> None:
     """Raise :class:`TargetCannotHold` for the first model or field the target cannot take.
 
     A model whose ``Meta.required_db_vendor`` the target does not match is left
     behind (``migrate`` skips it too) only when it holds no rows; a field the
     target cannot store (``ArrayField`` on MySQL, a collation the target
-    lacks) is refused, because its table cannot be built.
+    lacks) is refused, because its table cannot be built. ``dropped``: the
+    columns, by table, that the target's own version of a model has not.
     """
     adapter = target.adapter
     for model in left:
@@ -69,7 +71,7 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
                 " nothing was written."
             )
     for model in models:
-        refused = _first_refused(adapter, model)
+        refused = _first_refused(adapter, model, (dropped or {}).get(model._meta.db_table, ()))
         if refused:
             field, reason = refused
             raise TargetCannotHold(
@@ -92,9 +94,9 @@ def check_differences(plan: Plan, rows: dict[str, int]) -> None:
         )
 
 
-def _first_refused(adapter, model) -> tuple[str, str] | None:
+def _first_refused(adapter, model, skip=()) -> tuple[str, str] | None:
     for field in model._meta.local_concrete_fields:
-        reason = adapter.cannot_hold(field)
+        reason = None if field.column in skip else adapter.cannot_hold(field)
         if reason:
             return field.name, reason
     return None

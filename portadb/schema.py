@@ -16,17 +16,19 @@ run exactly what the interrupted one would have.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from django.core.management import call_command
 from django.db.migrations.loader import MigrationLoader
 
 from .backends import adapter_for
 from .compat import create_foreign_key_sql, statement_parts, statement_template
 from .exceptions import TransferError, first_line
 from .fields import foreign_keys
-from .models import is_auto_created
+from .models import cache_models, is_auto_created
 from .references import check_references, dangling, refuse_dangling
 from .scheduler import Work, in_sessions
 
@@ -94,9 +96,10 @@ def create_tables(connection, models: Sequence, *, collect_only: bool = False) -
     """
     steps = SchemaSteps()
     state = None
+    caches = set(cache_models())
     with adapter_for(connection).schema_editor(collect_sql=collect_only, atomic=False) as editor:
         for model in models:
-            if not is_auto_created(model):  # auto M2M tables come with their model
+            if not is_auto_created(model) and model not in caches:  # auto M2M tables come with their model
                 editor.create_model(model)
         for model in models:
             if is_auto_created(model):
@@ -106,6 +109,12 @@ def create_tables(connection, models: Sequence, *, collect_only: bool = False) -
         editor.deferred_sql.clear()
         if collect_only:
             steps.create = list(editor.collected_sql)
+    if caches.intersection(models):
+        # Django's own command, not the stand-in models: its index names are not the models'.
+        out = io.StringIO()
+        call_command("createcachetable", database=connection.alias, dry_run=collect_only, verbosity=0,
+                     stdout=out)
+        steps.create += [s.strip() for s in out.getvalue().split(";") if s.strip()]
     return steps
 
 

@@ -61,6 +61,14 @@ class Backend:
     def aliases(self) -> list[str]:
         return [a for a in (self.source, self.target, self.second_target) if a]
 
+    def url_of(self, name: str, work_dir: str) -> str:
+        """The URL of one more database of this backend, ``name`` added to the server URL's database
+        name (SQLite: a file of that name in ``work_dir``), for a project of the tests' own."""
+        if not self.server:
+            return "sqlite:///" + os.path.join(work_dir, f"{name}.sqlite3")
+        base = self.url
+        return f"{base}_{name}"
+
     def settings(self, alias: str, work_dir: str) -> dict:
         """The ``DATABASES`` entry of ``alias``, one of :attr:`aliases`."""
         role = {self.source: "source", self.target: "target", self.second_target: "target_2"}[alias]

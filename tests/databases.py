@@ -55,8 +55,12 @@ PG_PREREQUISITES = [
 
 def recreate(alias: str, prepare: bool = True) -> None:
     """Make ``alias`` an empty database; on PostgreSQL with :data:`PG_PREREQUISITES` if ``prepare``."""
-    conf = settings.DATABASES[alias]
     connections[alias].close()
+    recreate_database(settings.DATABASES[alias], prepare)
+
+
+def recreate_database(conf: dict, prepare: bool = False) -> None:
+    """Make the database of the ``DATABASES`` entry ``conf`` an empty one (see :func:`recreate`)."""
     if "sqlite" in conf["ENGINE"]:
         if os.path.exists(conf["NAME"]):
             os.remove(conf["NAME"])

@@ -199,6 +199,12 @@ class Adapter(Statements):
             cursor.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
             return cursor.fetchone()[0]
 
+    def column_types(self, table: str) -> dict[str, str]:
+        """Each column's type as the database names it (``varchar(100)``, ``numeric(5,2)``)."""
+        with self.connection.cursor() as cursor:
+            return {c.name: repr((c.type_code, c.internal_size, c.precision, c.scale))
+                    for c in self.connection.introspection.get_table_description(cursor, table)}
+
     def table_names(self) -> list[str]:
         with self.connection.cursor() as cursor:
             return self.connection.introspection.table_names(cursor)

@@ -274,6 +274,12 @@ class Adapter(BaseAdapter):
                              f"CREATE INDEX {q(name)} ON {q(table)} ({', '.join(columns)})", None))
         return keys + steps  # indexes before the foreign keys that use them
 
+    def column_types(self, table: str) -> dict[str, str]:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS"
+                           " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", [table])
+            return dict(cursor.fetchall())
+
     def drop_tables(self, tables: Sequence[str]) -> None:
         if not tables:
             return

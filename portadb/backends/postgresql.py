@@ -174,6 +174,13 @@ class Adapter(BaseAdapter):
                 keys.append((table, self.quote(name), "index", definition, None))
         return keys + foreign  # built back in this order
 
+    def column_types(self, table: str) -> dict[str, str]:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                           " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                           [self.quote(table)])
+            return dict(cursor.fetchall())
+
     def stores_as_read(self, field) -> bool:
         return type(field) in _STORED_AS_READ
 

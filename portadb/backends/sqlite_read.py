@@ -19,7 +19,7 @@ from itertools import repeat
 from operator import attrgetter, methodcaller
 
 from django.conf import settings
-from django.db.backends.sqlite3.operations import DatabaseOperations
+from django.db.backends.sqlite3.base import DatabaseOperations  # operations first would import in a circle
 from django.db.models.expressions import Col
 
 from ..columns import DOUBLE_DIGITS, ScaledIntegers, UuidBytes, non_null, scaled_integers
