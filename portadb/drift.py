@@ -7,6 +7,12 @@ taken at the end must then be equal: :func:`drift` lists every difference in
 tables, columns (type, nullability, default, collation), indexes, unique and
 check constraints and foreign keys. Django's introspection reads both, the
 way ``inspectdb`` reads a database, on any backend.
+
+django-extensions' ``sqldiff`` compares the models with the ``default``
+database, which the child process could offer; but it compares with the
+models, not with what ``migrate`` built (the two differ where migrations run
+SQL of their own), its type mapping has known false positives, and its
+findings are text for a terminal. This compares the database with itself.
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
 """The dry-run: everything a copy would do, and every value that would not make it.
 
-It follows the copy's own code path and only swaps the sinks: the target's DDL
-is collected by the schema editor (``collect_sql``, the way ``sqlmigrate``
-previews migrations) instead of run, and rows are read and checked
-(:mod:`portadb.scan`) instead of written. Neither database is written to.
+It follows the copy's own code path and only swaps the sinks: the target's
+models are described by the child process but never migrated (the report
+lists each migration that would run and the operations models cannot
+express); a schema built from the models is collected by the schema editor
+(``collect_sql``, the way ``sqlmigrate`` previews migrations) instead of run;
+rows are read and checked (:mod:`portadb.scan`) instead of written. Neither
+database is written to.
 
 A target that already holds tables is compared with the models through
 Django's own introspection (``connection.introspection``): it works on any
-alias and backend, the way ``inspectdb`` reads a database. django-extensions'
-``sqldiff`` was not used: it only reads the ``default`` alias and its logic
-lives inside a management command, not an API.
+alias and backend, the way ``inspectdb`` reads a database.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from collections.abc import Callable, Sequence
 import sqlparse
 from django.core import checks as django_checks
 
-from . import options, schema, targetproject
+from . import options, schema
 from .endpoints import close, open_endpoints, resolve
 from .exceptions import PreconditionError
 from .plan import MIGRATE, Plan, make_plan
 from .preconditions import check_preconditions
 from .reports.model import Finding, FindingKind, PlannedTable, PlanReport, Severity
 from .scan import scan_values
-from .targetproject import TargetProject
+from .targetproject import children
 
 
 def dry_run(source: str, target: str, *, replace: bool = False,
@@ -42,14 +43,11 @@ def dry_run(source: str, target: str, *, replace: bool = False,
     finally:
         probe.close()
     src, tgt = open_endpoints(source, target)
-    # It only describes the target's models: a dry run never migrates.
-    project = TargetProject(tgt, exclude=(src.alias,)) if targetproject.available() else None
     try:
-        plan = make_plan(src, tgt, models or (), exclude or (), project=project)
-        return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress, clock=clock)
+        with children(src, tgt) as (project, theirs):  # they only describe: a dry run never migrates
+            plan = make_plan(src, tgt, models or (), exclude or (), project=project, source_project=theirs)
+            return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress, clock=clock)
     finally:
-        if project is not None:
-            project.close()
         if new:
             tgt.adapter.remove_created()
         close(src, tgt)

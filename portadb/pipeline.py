@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError
 
-from . import drift, guard, options, parallel, schema, targetproject
+from . import drift, guard, options, parallel, schema
 from .endpoints import close, open_endpoints
 from .exceptions import PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, schema_drift
@@ -22,7 +22,7 @@ from .preconditions import check_preconditions
 from .processes import collector_paused
 from .progress import Progress, Tee
 from .reports.model import CopyReport
-from .targetproject import TargetProject
+from .targetproject import children
 from .transfer import copy_table
 from .verify import verify_endpoints
 
@@ -42,19 +42,19 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
     options.check_jobs(jobs)
     options.check_on_error(on_error, reject_file)
     src, tgt = open_endpoints(source, target)
-    # The child that sees (and later migrates) the target starts now, while this process plans.
-    project = TargetProject(tgt, exclude=(src.alias,)) if targetproject.available() else None
     try:
-        plan = make_plan(src, tgt, models or (), exclude or (), sizes=False,  # no report shows sizes
-                         project=project)
-        check_preconditions(plan, replace or resume)
-        journal = Journal.reopen(plan) if resume else None
-        if journal is not None and journal.schema.get("path", plan.path) != plan.path:
-            plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
-        if plan.target_tables and not resume and confirm is not None and not confirm(plan):
-            raise PreconditionError("Copy cancelled; nothing was written.")
-        report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
-                     on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs)
+        # The child that sees (and later migrates) the target starts now, while this process plans.
+        with children(src, tgt) as (project, theirs):
+            plan = make_plan(src, tgt, models or (), exclude or (), sizes=False,  # no report shows sizes
+                             project=project, source_project=theirs)
+            check_preconditions(plan, replace or resume)
+            journal = Journal.reopen(plan) if resume else None
+            if journal is not None and journal.schema.get("path", plan.path) != plan.path:
+                plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
+            if plan.target_tables and not resume and confirm is not None and not confirm(plan):
+                raise PreconditionError("Copy cancelled; nothing was written.")
+            report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                         on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs)
         if verify:
             report.verification = verify_endpoints(src, tgt, plan.models)
         return report
@@ -64,8 +64,6 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
             "run the same copy with --resume to continue."
         ) from e
     finally:
-        if project is not None:
-            project.close()
         close(src, tgt)
 
 

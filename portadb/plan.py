@@ -105,7 +105,7 @@ class Plan:
                        f"Model {label(m)} exists only {_where(m)} and holds no rows;"
                        " it is not on the target.",
                        model=label(m), table=m._meta.db_table)
-               for m in self.left_behind]
+               for m in self.left_behind if not rows.get(m._meta.db_table)]
             + [Finding(FindingKind.VENDOR_DEPENDENT_MODEL,
                        Severity.INFO if d.how == "target only" else Severity.WARNING,
                        f"{d.describe()}; {_fate(d, rows.get(d.table, 0))}.", table=d.table, model=d.label)
@@ -126,26 +126,32 @@ def _fate(difference: Difference, rows: int) -> str:
         return "the target keeps it as its migrate made it"
     if not rows:
         return "it holds no rows; the target keeps its own version, empty"
+    if not difference.convertible:
+        return f"its {rows:,} rows cannot be copied exactly"
     dropped = f" (without {', '.join(difference.dropped)}, NULL in every row)" if difference.dropped else ""
     return f"its {rows:,} rows are copied, every value exactly{dropped}"
 
 
 def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
               exclude: Sequence[str] = (), sizes: bool = True,
-              project: TargetProject | None = None) -> Plan:
+              project: TargetProject | None = None, source_project: TargetProject | None = None) -> Plan:
     """Inspect both sides and decide every table job; nothing is written.
 
     ``sizes``: read the source tables' sizes on disk too (the dry-run reports them).
     ``project``: the child process that sees the target's models
     (:mod:`portadb.targetproject`); without one, the target is built from this
-    process's models.
+    process's models. ``source_project``: one that sees the source's, where
+    this process's default database is not of the source's vendor: the rows
+    are read with this process's models, which must then be the source's.
     """
     try:
         inv = inventory(source, sizes=sizes)
         if inv.pending_migrations:  # the likelier cause of missing tables: say it first
             raise pending_migrations_error(source, inv)
-        view = project.describe() if project is not None else None
         on_source = project_models(source.alias)
+        if source_project is not None:
+            _check_own_models(source, on_source, source_project.describe())
+        view = project.describe() if project is not None else None
         if view is None:
             on_target = {m._meta.db_table for m in project_models(target.alias)}
             differences: list[Difference] = []
@@ -193,6 +199,19 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
         return plan
     except DatabaseError as e:
         raise EndpointError(f"Cannot inspect the databases: {first_line(e)}.") from e
+
+
+def _check_own_models(source: Endpoint, on_source: list, view: Description) -> None:
+    """Refuse to read the source with models that are not the ones its backend has."""
+    mine = shapes_of(on_source, source.connection)
+    if mine != view.models:
+        differ = [table for table in sorted(mine.keys() | view.models.keys())
+                  if mine.get(table) != view.models.get(table)]
+        raise PreconditionError(
+            f"The project's models depend on the database vendor, and where {source.display} is the"
+            f" default database they are not the ones this process has (tables {_some(differ)});"
+            " run the copy with settings whose default database is the source."
+        )
 
 
 def _path(plan: Plan, view: Description | None, others: set[str]) -> tuple[str, str]:

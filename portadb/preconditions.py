@@ -14,7 +14,7 @@ from .exceptions import PreconditionError, SelectionError, TargetCannotHold
 from .inspect import pending_migrations_error
 from .journal import interrupted
 from .models import label, project_models
-from .plan import Plan
+from .plan import MODELS, Plan
 from .selection import missing_rows, outside_references
 
 
@@ -30,8 +30,10 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
         )
     rows = {t.name: t.rows for t in inv.tables}
     dropped = {d.table: set(d.dropped) for d in plan.differences}
-    check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind, rows, dropped)
-    check_differences(plan, rows)
+    # Where migrate builds the target, it builds the tables of unselected models its own way.
+    built = plan.models + (plan.unselected_missing if plan.path == MODELS else [])
+    check_target_can_hold(plan.target, built, plan.left_behind, rows, dropped)
+    check_vendor_models(plan, rows)
     check_selection(plan)
     if plan.target_tables and not replace:
         hint = "use --resume to continue the interrupted copy or --replace to start again" \
@@ -53,22 +55,15 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
     columns, by table, that the target's own version of a model has not.
     """
     adapter = target.adapter
-    for model in left:
+    for model in left:  # the ones its library defines by vendor: check_vendor_models
         rows = source_rows.get(model._meta.db_table, 0)
-        if rows:
-            vendor = model._meta.required_db_vendor
-            if vendor or _first_refused(adapter, model):
-                field, reason = _first_refused(adapter, model) or (
-                    "Meta.required_db_vendor", f"the model requires {vendor}")
-                raise TargetCannotHold(
-                    f"Cannot copy {label(model)}.{field} to {target.display}: {reason} "
-                    f"({rows} rows on the source); nothing was written."
-                )
+        vendor = model._meta.required_db_vendor
+        if rows and (vendor or _first_refused(adapter, model)):
+            field, reason = _first_refused(adapter, model) or (
+                "Meta.required_db_vendor", f"the model requires {vendor}")
             raise TargetCannotHold(
-                f"Cannot copy {label(model)} to {target.display}: the project defines this model only "
-                f"where the source's backend is the default database, and it holds {rows} rows; "
-                f"leave it out with --exclude {label(model)} and rebuild it on the target;"
-                " nothing was written."
+                f"Cannot copy {label(model)}.{field} to {target.display}: {reason} "
+                f"({rows} rows on the source); nothing was written."
             )
     for model in models:
         refused = _first_refused(adapter, model, (dropped or {}).get(model._meta.db_table, ()))
@@ -79,18 +74,30 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
             )
 
 
-def check_differences(plan: Plan, rows: dict[str, int]) -> None:
-    """Refuse the rows of models whose table differs on the target in a way some value cannot cross."""
-    refused = [d for d in plan.differences
-               if d.how == "differs" and not d.convertible and rows.get(d.table) and d.table in
-               {job.table for job in plan.jobs}]
+def check_vendor_models(plan: Plan, rows: dict[str, int]) -> None:
+    """Refuse the rows of models the target's backend defines otherwise, where a value cannot cross.
+
+    Such a model (a search index, say) is named with the way out: leave it out
+    of the copy and let the project rebuild it on the target.
+    """
+    copied = {job.table for job in plan.jobs}
+    refused = [f"{d.describe()} ({rows[d.table]:,} rows)" for d in plan.differences
+               if d.how == "differs" and not d.convertible and rows.get(d.table) and d.table in copied]
+    labels = [d.label for d in plan.differences if d.how == "differs" and not d.convertible
+              and rows.get(d.table) and d.table in copied]
+    for model in plan.left_behind:
+        table = model._meta.db_table
+        if rows.get(table) and not model._meta.required_db_vendor:
+            refused.append(f"{label(model)} exists where the source's backend is the default database"
+                           f" only ({rows[table]:,} rows)")
+            labels.append(label(model))
     if refused:
-        names = "; ".join(f"{d.describe()} ({rows[d.table]} rows)" for d in refused)
-        way_out = " ".join(f"--exclude {d.label}" for d in refused)
         raise TargetCannotHold(
-            f"Cannot copy to {plan.target.display}: the project's models differ on its backend "
-            f"and these rows would not arrive exactly: {names}. Leave them out ({way_out}) and rebuild "
-            "them on the target (a search index: its update command); nothing was written."
+            f"Cannot copy to {plan.target.display}: the project defines these models otherwise where its"
+            " backend is the default database, and their rows would not arrive exactly:"
+            f" {'; '.join(refused)}."
+            f" Leave them out ({' '.join(f'--exclude {name}' for name in labels)}) and rebuild them on the"
+            " target (a search index: its own update command); nothing was written."
         )
 
 

@@ -22,6 +22,8 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -57,15 +59,36 @@ def available() -> bool:
     return bool(getattr(settings, "SETTINGS_MODULE", None))
 
 
+@contextmanager
+def children(source: Endpoint, target: Endpoint) -> Iterator[tuple[TargetProject | None, ...]]:
+    """The child processes a plan asks: the target's, and, where this process's default database
+    is not of the source's vendor, one that only describes the source's models (it never migrates)."""
+    if not available():
+        yield None, None
+        return
+    project = TargetProject(target, exclude=(source.alias,))
+    theirs = None
+    try:
+        if connections[DEFAULT_DB_ALIAS].vendor != source.vendor:
+            theirs = TargetProject(source, exclude=(target.alias,), read_only=True)
+        yield project, theirs
+    finally:
+        project.close()
+        if theirs is not None:
+            theirs.close()
+
+
 class TargetProject:
     """A child process with the project's settings and ``endpoint`` as ``default``.
 
-    ``exclude``: the aliases the child must not have (the source).
+    ``exclude``: the aliases the child must not have (the source). A
+    ``read_only`` one only describes its models.
     """
 
-    def __init__(self, endpoint: Endpoint, exclude: tuple[str, ...] = ()):
+    def __init__(self, endpoint: Endpoint, exclude: tuple[str, ...] = (), read_only: bool = False):
         self.endpoint = endpoint
         self._exclude = exclude
+        self._read_only = read_only
         # What the child's models depend on: the settings, the backend, and (through the
         # routers) the target's alias.
         self._key = (settings.SETTINGS_MODULE, endpoint.vendor, _server(endpoint),
@@ -112,6 +135,7 @@ class TargetProject:
 
         The schema SQL that ran goes to Django's schema logger here too (``-v 3`` shows it).
         """
+        assert not self._read_only, "a child that describes a source never migrates"
         if self._process is None:
             self._start()
         self._send("migrate")

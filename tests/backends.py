@@ -55,7 +55,12 @@ class Backend:
 
     @property
     def url(self) -> str | None:
-        return os.environ.get(self.url_env, self.default_url) if self.url_env else None
+        """The server's URL; under pytest-xdist each worker's database names end in its name."""
+        if not self.url_env:
+            return None
+        url = os.environ.get(self.url_env, self.default_url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return f"{url}_{worker}" if worker else url
 
     @property
     def aliases(self) -> list[str]:

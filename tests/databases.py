@@ -59,8 +59,11 @@ def recreate(alias: str, prepare: bool = True) -> None:
     recreate_database(settings.DATABASES[alias], prepare)
 
 
-def recreate_database(conf: dict, prepare: bool = False) -> None:
-    """Make the database of the ``DATABASES`` entry ``conf`` an empty one (see :func:`recreate`)."""
+def recreate_database(conf: dict, prepare: bool = False, collation: str = "utf8mb4_unicode_ci") -> None:
+    """Make the database of the ``DATABASES`` entry ``conf`` an empty one (see :func:`recreate`).
+
+    ``collation``: a MySQL database's (``None``: the server's default for utf8mb4).
+    """
     if "sqlite" in conf["ENGINE"]:
         if os.path.exists(conf["NAME"]):
             os.remove(conf["NAME"])
@@ -83,7 +86,8 @@ def recreate_database(conf: dict, prepare: bool = False) -> None:
         c = MySQLdb.connect(**my_params(conf))
         cur = c.cursor()
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        collate = f" COLLATE {collation}" if collation else ""
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4{collate}")
         c.close()
 
 

@@ -12,6 +12,10 @@ import tempfile
 from tests.backends import databases
 
 WORK_DIR = os.environ.get("PORTADB_TEST_DIR") or tempfile.mkdtemp(prefix="portadb-tests-")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # each pytest-xdist worker its own files
+if _WORKER and os.path.basename(WORK_DIR) != _WORKER:
+    WORK_DIR = os.path.join(WORK_DIR, _WORKER)
+    os.makedirs(WORK_DIR, exist_ok=True)
 # Child processes (tests/interrupt.py) must find the same SQLite files.
 os.environ["PORTADB_TEST_DIR"] = WORK_DIR
 

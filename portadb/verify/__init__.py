@@ -19,9 +19,9 @@ from django.db.migrations.recorder import MigrationRecorder
 from .. import options
 from ..endpoints import Endpoint, close, open_endpoints
 from ..exceptions import VerificationError, first_line
-from ..models import project_models, shared_models
+from ..models import label, project_models, shared_models
 from ..processes import collector_paused
-from ..reports.model import SequenceCheck, VerifyReport
+from ..reports.model import Finding, FindingKind, SequenceCheck, Severity, VerifyReport
 from ..selection import select_models
 from .compare import check_table
 from .findings import findings
@@ -65,7 +65,8 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
             for model in chosen:
                 t0 = clock()
-                check = check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote)
+                fields = _compared_fields(tgt, model, present[1], report)
+                check = check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote, fields)
                 check.seconds = round(clock() - t0, 3)
                 report.tables.append(check)
             report.sequences = check_sequences(tgt, chosen, present[1])
@@ -75,6 +76,27 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     report.findings = findings(report) + report.findings
     report.seconds = round(clock() - started, 3)
     return report
+
+
+def _compared_fields(tgt: Endpoint, model, present: set[str], report: VerifyReport) -> list | None:
+    """The fields whose columns the target's table has too; a finding names the others.
+
+    A model whose fields depend on the database vendor has columns here that
+    the target's version has not: their values are not compared.
+    """
+    table = model._meta.db_table
+    if table not in present:
+        return None
+    on_target = set(tgt.adapter.column_types(table))
+    fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
+    missing = [f.column for f in fields if f.column not in on_target]
+    if not missing:
+        return None
+    report.findings.append(Finding(
+        FindingKind.VENDOR_DEPENDENT_MODEL, Severity.WARNING,
+        f"{table}: the target's table has no column {', '.join(missing)}; those values were not compared.",
+        table=table, model=label(model)))
+    return [f for f in fields if f.column in on_target]
 
 
 def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str]) -> list[SequenceCheck]:

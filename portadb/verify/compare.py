@@ -30,8 +30,11 @@ SHOWN = 10
 
 
 def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | None, counts_only: bool,
-                chunk_size: int, remote: Forked | None = None) -> TableCheck:
-    """Count one table on both sides and, unless ``counts_only``, compare its content."""
+                chunk_size: int, remote: Forked | None = None, fields: list | None = None) -> TableCheck:
+    """Count one table on both sides and, unless ``counts_only``, compare its content.
+
+    ``fields``: those whose columns both sides have (a model that differs by vendor).
+    """
     table = model._meta.db_table
     check = TableCheck(table=table, model=label(model), source_rows=None, target_rows=None)
     if table in present[0]:
@@ -40,7 +43,7 @@ def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | No
         check.target_rows = tgt.adapter.count(table)
     if counts_only or check.source_rows is None or check.target_rows is None:
         return check
-    pair = ComparedTable(model, src, tgt)
+    pair = ComparedTable(model, src, tgt, fields)
     step = min(chunk_size, SAMPLE_CHUNK_SIZE)
     if sample is not None and check.source_rows > step:
         chunks = pair.sampled_chunks(sample, step)
@@ -55,11 +58,11 @@ def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | No
 class ComparedTable:
     """One table on both sides, and the chunks in which they are compared."""
 
-    def __init__(self, model, src: Endpoint, tgt: Endpoint):
+    def __init__(self, model, src: Endpoint, tgt: Endpoint, fields: list | None = None):
         self.model = model
-        self.layout = KeyLayout.of(model)
-        self.src = TableReader(src, model, self.layout)
-        self.tgt = TableReader(tgt, model, self.layout)
+        self.layout = KeyLayout.of(model, fields)
+        self.src = TableReader(src, model, self.layout, fields)
+        self.tgt = TableReader(tgt, model, self.layout, fields)
         self.key_of = self.layout.key_of
         self.matched = 0
         self.extras_seen: set = set()
@@ -75,7 +78,7 @@ class ComparedTable:
         requests = self._requests(chunk_size)
         if remote is None:
             return self._threaded(requests)
-        remote.ask(OpenTable(self.model._meta.db_table))
+        remote.ask(OpenTable(self.model._meta.db_table, [f.column for f in self.src.fields]))
         return self._pipelined(requests, remote)
 
     def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, object]]:

@@ -51,10 +51,11 @@ class KeyLayout:
     by_range: bool
 
     @classmethod
-    def of(cls, model) -> KeyLayout:
+    def of(cls, model, compared: Sequence | None = None) -> KeyLayout:
+        """``model``'s key in rows of its ``compared`` fields (default: all its concrete fields)."""
         fields = key_fields(model)
         columns = [f.column for f in fields]
-        names = [f.column for f in model._meta.local_concrete_fields]
+        names = [f.column for f in (compared or model._meta.local_concrete_fields)]
         index = [names.index(k) for k in columns]
         return cls(
             columns=columns,
@@ -75,12 +76,13 @@ def _single(i: int) -> Callable:
 class TableReader:
     """One table of one database, read into canonical rows."""
 
-    def __init__(self, endpoint: Endpoint, model, layout: KeyLayout):
+    def __init__(self, endpoint: Endpoint, model, layout: KeyLayout, fields: Sequence | None = None):
         self.adapter = endpoint.adapter
         self.connection = endpoint.connection
         self.table = model._meta.db_table
         self.layout = layout
-        self.fields = list(model._meta.local_concrete_fields)
+        #: The fields compared (a column the other side's model has not is left out).
+        self.fields = list(fields or model._meta.local_concrete_fields)
         self.names = [f.column for f in self.fields]
         self.key_columns = layout.columns
         self.canon = [canonicaliser(f, self.connection) for f in self.fields]

@@ -27,9 +27,10 @@ from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
 
 @dataclass(frozen=True)
 class OpenTable:
-    """Read this table from now on."""
+    """Read this table's ``columns`` from now on."""
 
     table: str
+    columns: list[str]
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class TargetServer:
         try:
             if isinstance(request, OpenTable):
                 model = self.models[request.table]
-                self.reader = TableReader(self.endpoint, model, KeyLayout.of(model))
+                fields = [f for f in model._meta.local_concrete_fields if f.column in request.columns]
+                self.reader = TableReader(self.endpoint, model, KeyLayout.of(model, fields), fields)
                 return None
             if isinstance(request, ChunkRows):
                 return self.kept[request.number]
