@@ -23,7 +23,9 @@ MATRIX = [
     ("3.13", "5.2"),
     ("3.13", "6.1"),
 ]
-TEST_DEPS = ["pytest>=8", "pytest-django>=4.8", "django-taggit>=5", "Pillow"]
+# jsonschema: the tests validate every JSON report they produce against the
+# schemas portadb ships (portadb/reports/schemas); portadb itself never needs it.
+TEST_DEPS = ["pytest>=8", "pytest-django>=4.8", "django-taggit>=5", "Pillow", "jsonschema>=4.18"]
 
 
 @nox.session(name="tests")
