@@ -25,7 +25,8 @@ def start(*args: str, stop: str | None = None, env: dict | None = None, **popen)
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), "portadb", *args], env=child_env,
         stdout=popen.pop("stdout", subprocess.PIPE), stderr=popen.pop("stderr", subprocess.PIPE),
-        text=True, **popen,
+        # No terminal, as in CI: nothing may wait for an answer.
+        stdin=popen.pop("stdin", subprocess.DEVNULL), text=True, **popen,
     )
 
 
