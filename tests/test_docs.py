@@ -114,3 +114,24 @@ def test_djangos_options_are_documented_once_for_every_subcommand():
     for option in DJANGO_COMMON:
         assert len(re.findall(rf"^\.\. option:: {option}\b", rst, re.M)) == 1, option
     assert "before or after the subcommand" in rst
+
+
+ROOT = DOCS.parent
+
+
+def test_readme_shows_how_to_install_an_unreleased_version():
+    """Issue 15, item 9: 0.1.0 is not on PyPI; the README said only ``pip install 'portadb[...]'``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install './portadb[postgresql]'" in readme
+
+
+def test_the_docs_build_without_the_test_dependencies():
+    """Issue 15, item 9: ``nox -s docs`` installed the drivers and the test dependencies (80 s)."""
+    noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    session = noxfile.split("def docs(", 1)[1].split("@nox.session", 1)[0]
+    assert 'session.install("-e", ".", "-r", "docs/requirements.txt")' in session
+    assert "TEST_DEPS" not in session and "postgresql" not in session
+    wanted = [line.split(">")[0].split("=")[0].strip()
+              for line in (DOCS / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert wanted == ["sphinx"]
