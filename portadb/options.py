@@ -53,6 +53,8 @@ def check_writable(path: str, what: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise OptionError(f"Cannot write {what} {path!r}: it is a directory.")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise OptionError(f"Cannot write {what} {path!r}: the file is read-only.")
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         raise OptionError(f"Cannot write {what} {path!r}: {folder!r} is not a writable directory.")
 

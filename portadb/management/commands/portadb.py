@@ -77,7 +77,6 @@ class Command(BaseCommand):
             self.check_options(subcommand, options)
             with self.sql_echo(options["verbosity"] >= 3):
                 report = getattr(self, f"do_{subcommand}")(**options)
-            shown = self.write_report(report, options)
         except CommandError:
             raise
         except PortadbError as e:
@@ -88,6 +87,11 @@ class Command(BaseCommand):
             self.fail(subcommand, options, e, mask(
                 f"portadb stopped on an unexpected {type(e).__name__}: {first_line(e)}; "
                 "run it again with --traceback and report the traceback."))
+        try:
+            shown = self.write_report(report, options)
+        except OSError as e:  # checked before the work, yet a disk can fill up
+            raise CommandError(f"Could not write the report {options['output']!r}: {e.strerror}.",
+                               returncode=2) from e
         if report.exit_code:
             raise CommandError(_failure_sentence(report, shown), returncode=report.exit_code)
 
