@@ -107,6 +107,11 @@ def test_2_junit_for_inspect_dry_run_copy_and_verify(zoo_source, empty):
     assert "zoo_everything" in failing and int(suite.get("failures")) == len(failing)
     assert "too_long: zoo.Everything.char" in failing["zoo_everything"].text
 
+    status, out, message = portadb_command("inspect", "--database=nope", "--format=junit")
+    (suite,) = _suites(out)
+    assert status == 2 and suite.get("errors") == "1"
+    assert suite.find("testcase/error").get("message") == message
+
 
 # -- 3. --output checked first; an error report where the report would go --------------------------
 
