@@ -162,7 +162,8 @@ def manage(*args: str) -> subprocess.CompletedProcess:
 
 def test_4_djangos_options_after_the_subcommand(zoo_source, tmp_path):
     (tmp_path / "first_day_settings.py").write_text("from tests.settings import *  # noqa: F403\n")
-    result = manage("inspect", "--format=json", "--settings=first_day_settings", f"--pythonpath={tmp_path}",
+    result = manage("inspect", "--database=default", "--format=json", "--settings=first_day_settings",
+                    f"--pythonpath={tmp_path}",
                     "--no-color", "--skip-checks", "-v", "1")
     assert result.returncode == 0, result.stderr  # the settings module was found on that path
     assert json.loads(result.stdout)["database"].startswith("default (")
