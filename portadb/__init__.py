@@ -52,7 +52,7 @@ def copy(source: str, target: str, **options):
 
 
 def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
-           counts_only: bool = False, chunk_size: int | None = None):
+           counts_only: bool = False, chunk_size: int | None = None, progress: bool = False):
     """Prove that ``target`` holds the same data as ``source``, or show where it does not.
 
     Compares the row count of every table, the content of every row (both
@@ -60,7 +60,8 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     checksums narrowed to rows), the target's sequences against its keys, and
     the applied migrations. ``models``/``exclude``: app or ``app.Model`` labels;
     ``sample``: compare only this fraction of key chunks (0 < sample <= 1);
-    ``counts_only``: skip the content. Writes nothing on either side.
+    ``counts_only``: skip the content; ``progress``: tqdm bars on a terminal,
+    as :func:`copy` shows them. Writes nothing on either side.
     Returns a :class:`portadb.reports.VerifyReport`; its ``exit_code`` is 0
     when the data is the same, 1 otherwise.
     """
@@ -70,7 +71,7 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     if chunk_size is None:
         chunk_size = DEFAULT_CHUNK_SIZE
     return _verify(source, target, models=models, exclude=exclude, sample=sample,
-                   counts_only=counts_only, chunk_size=chunk_size)
+                   counts_only=counts_only, chunk_size=chunk_size, progress=progress)
 
 
 def plan(source: str, target: str, **options):
@@ -87,7 +88,7 @@ def plan(source: str, target: str, **options):
     return dry_run(source, target, **options)
 
 
-def inspect(database: str):
+def inspect(database: str = "default"):
     """The :class:`portadb.inspect.Inventory` of one database: tables, rows, migrations."""
     from .endpoints import close, connect, resolve
     from .inspect import inventory

@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-import sqlparse
 from django.core import checks as django_checks
 
 from . import options, schema
@@ -66,7 +65,7 @@ def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = 
     except PreconditionError as e:
         report.findings.append(Finding(FindingKind.PRECONDITION, Severity.ERROR, str(e)))
     report.findings += plan.findings()
-    report.target_state, report.schema_differences = target_state(plan)
+    report.target_state, report.schema_differences = target_state(plan, replace)
     report.schema_steps, report.deferred_steps = ddl(plan, replace)
     report.tables = copy_order(plan)
     report.findings += unholdable_fields(plan)
@@ -82,7 +81,7 @@ def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = 
     return report
 
 
-def target_state(plan: Plan) -> tuple[str, list[str]]:
+def target_state(plan: Plan, replace: bool = False) -> tuple[str, list[str]]:
     """How the target looks now, and how its project tables differ from the models."""
     present = [t for t in plan.target.adapter.table_names() if not t.startswith("portadb_")]
     if not present:
@@ -90,7 +89,7 @@ def target_state(plan: Plan) -> tuple[str, list[str]]:
     planned = {m._meta.db_table: m for m in plan.models}
     ours = [t for t in present if t in planned]
     state = (f"holds {len(present)} tables, {len(ours)} of them this project's"
-             + (" (a copy needs --replace)" if ours else ""))
+             + ((" (--replace would drop them)" if replace else " (a copy needs --replace)") if ours else ""))
     differences = [f"{t}: table missing on the target" for t in planned if ours and t not in present]
     return state, differences + schema_differences(plan.target.connection, [planned[t] for t in ours])
 
@@ -133,13 +132,12 @@ def ddl(plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
                 ["-- the indexes, keys and foreign keys migrate made are dropped before the rows and"
                  " built again after them, as the target defines them"])
     steps = schema.create_tables(plan.target.connection, plan.models, collect_only=True)
-    return drop + [format_sql(s) for s in steps.create], [format_sql(str(s)) for s in steps.deferred]
+    return drop + [raw_sql(s) for s in steps.create], [raw_sql(s) for s in steps.deferred]
 
 
-def format_sql(statement: str) -> str:
-    """One statement, indented and with upper-case keywords, without its final ``;``."""
-    text = sqlparse.format(str(statement), reindent=True, keyword_case="upper")
-    return text.strip().rstrip(";")
+def raw_sql(statement) -> str:
+    """One statement as the schema editor wrote it, without its final ``;`` (the renderers lay it out)."""
+    return str(statement).strip().rstrip(";")
 
 
 def copy_order(plan: Plan) -> list[PlannedTable]:

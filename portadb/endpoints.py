@@ -43,10 +43,17 @@ class Endpoint:
         return adapter_for(self.connection)
 
     def close(self) -> None:
-        """Close the connection, and forget the alias if portadb made it."""
+        """Close the connection, and forget the alias if portadb made it.
+
+        A database that connecting created (a new SQLite file) and that is
+        still empty goes too: a refused copy leaves no trace.
+        """
         opened = any(c.alias == self.alias for c in connections.all(initialized_only=True))
         if opened:
             connections[self.alias].close()
+        if self.alias in _created:
+            _created.discard(self.alias)
+            self.adapter.remove_created()
         if self.temporary:
             forget_alias(self.alias, opened)
 
@@ -75,6 +82,8 @@ def mask(text: str, *aliases: str) -> str:
 
 
 _secrets: set[str] = set()
+#: Aliases whose database the connection created (a new SQLite file).
+_created: set[str] = set()
 
 
 def _remember(password) -> None:
@@ -160,10 +169,12 @@ def identity(alias: str) -> tuple:
 def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
     """Open the connection, or say in one sentence why it cannot be opened."""
     conn = endpoint.connection
-    if must_exist and endpoint.adapter.missing():
-        # Connecting would create it (a SQLite file): never write a source.
-        name = str(conn.settings_dict.get("NAME") or "")
-        raise EndpointError(f"The database file {name!r} does not exist.")
+    if endpoint.adapter.missing():
+        if must_exist:
+            # Connecting would create it (a SQLite file): never write a source.
+            name = str(conn.settings_dict.get("NAME") or "")
+            raise EndpointError(f"The database file {name!r} does not exist.")
+        _created.add(endpoint.alias)
     try:
         conn.ensure_connection()
     except Exception as e:

@@ -77,7 +77,9 @@ class ValueRefused(DataError):
         more = f" (and {len(refusals) - 1} more in the same chunk)" if len(refusals) > 1 else ""
         super().__init__(
             f"Could not copy {first.model}(pk={first.pk!r}): {first.field}: {first.reason}"
-            f" (value {first.preview}){more}; nothing of this chunk was written."
+            f" (value {first.preview}){more}; the copy stopped before writing this chunk: fix the"
+            " values on the source and run the same copy with --resume to continue, or add"
+            " --on-error=reject --reject-file=FILE to copy the rest (--dry-run lists every such value)."
         )
 
 

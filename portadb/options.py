@@ -51,5 +51,20 @@ def check_on_error(on_error: str, reject_file: str | None) -> None:
 def check_writable(path: str, what: str) -> None:
     """Refuse a file that cannot be written because its folder is missing or read-only."""
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OptionError(f"Cannot write {what} {path!r}: it is a directory.")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise OptionError(f"Cannot write {what} {path!r}: the file is read-only.")
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         raise OptionError(f"Cannot write {what} {path!r}: {folder!r} is not a writable directory.")
+
+
+def check_confirmable(replace: bool, interactive: bool, terminal: bool) -> None:
+    """Refuse ``--replace`` where nobody can be asked and nobody said ``--noinput``.
+
+    Django's ``flush`` and ``migrate`` ask before they destroy data unless told
+    not to; a script without a terminal must say so, it is never assumed.
+    """
+    if replace and interactive and not terminal:
+        raise OptionError("--replace drops the project's tables on the target and there is no terminal "
+                          "to ask; add --noinput to replace them without asking.")

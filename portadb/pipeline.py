@@ -56,7 +56,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
             report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
                          on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs)
         if verify:
-            report.verification = verify_endpoints(src, tgt, plan.models)
+            report.verification = verify_endpoints(src, tgt, plan.models, progress=progress)
         return report
     except DatabaseError as e:  # a server gone away, a full disk, a missing privilege
         raise TransferError(

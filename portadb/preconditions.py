@@ -36,11 +36,15 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
     check_vendor_models(plan, rows)
     check_selection(plan)
     if plan.target_tables and not replace:
-        hint = "use --resume to continue the interrupted copy or --replace to start again" \
-            if interrupted(plan.target) else "use --replace to drop and recreate them"
+        if interrupted(plan.target):
+            raise PreconditionError(
+                f"The target {plan.target.display} holds a copy of this project that did not finish "
+                f"({len(plan.target_tables)} tables); run the same copy with --resume to continue it, "
+                "or with --replace to start again."
+            )
         raise PreconditionError(
             f"The target {plan.target.display} already holds {len(plan.target_tables)} tables of "
-            f"this project; {hint}."
+            f"this project; use --replace to drop and recreate them."
         )
 
 

@@ -1,4 +1,4 @@
-"""Progress bars: tqdm on a terminal, a silent stand-in everywhere else."""
+"""Progress bars: tqdm on a terminal, a silent stand-in everywhere else (copy and verify alike)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = enabled and _isatty(self.stream)
         self.overall = self._bar(total_rows, "all tables", position=0)
+
+    def set_total(self, rows: int) -> None:
+        """The overall bar's total, where it is only known once the work has begun."""
+        if self.enabled:
+            self.overall.total = rows
+            self.overall.refresh()
 
     def table(self, name: str, rows: int):
         return self._bar(rows, name, position=1, leave=False)

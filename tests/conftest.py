@@ -13,7 +13,10 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from portadb.reports import jsondata
+
 from . import databases as db
+from . import schemas
 from .backends import source_of
 from .zoo.data import populate
 
@@ -64,3 +67,9 @@ def empty(request):
         return alias
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _json_reports_match_their_schema(monkeypatch):
+    """Every JSON report a test renders is validated against its schema (tests/schemas.py)."""
+    monkeypatch.setattr(jsondata, "render", schemas.checked_render)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.db import connections
 
+from . import schemas
+
 SCRIPT = Path(__file__).with_name("interrupt.py")
 
 
@@ -23,7 +25,8 @@ def start(*args: str, stop: str | None = None, env: dict | None = None, **popen)
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), "portadb", *args], env=child_env,
         stdout=popen.pop("stdout", subprocess.PIPE), stderr=popen.pop("stderr", subprocess.PIPE),
-        text=True, **popen,
+        # No terminal, as in CI: nothing may wait for an answer.
+        stdin=popen.pop("stdin", subprocess.DEVNULL), text=True, **popen,
     )
 
 
@@ -31,7 +34,20 @@ def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess
     """Run ``portadb <args>`` to the end; its exit status, stdout and stderr."""
     proc = start(*args, env=env)
     out, err = proc.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return checked(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+
+
+def checked(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """Validate the JSON report a child wrote (standard output or ``--output``) against its schema."""
+    args = [str(a) for a in result.args]
+    if "--format=json" in args:
+        output = next((a.split("=", 1)[1] for a in args if a.startswith(("--output=", "-o="))), None)
+        if output is not None:
+            if os.path.exists(output):
+                schemas.validate(Path(output).read_text(encoding="utf-8"))
+        elif result.stdout.strip():
+            schemas.validate(result.stdout)
+    return result
 
 
 def wait_stopped(proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -62,7 +78,7 @@ def resume(proc: subprocess.Popen, timeout: float = 120) -> subprocess.Completed
     """Let a stopped child continue to the end."""
     proc.send_signal(signal.SIGCONT)
     out, err = proc.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return checked(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
 
 
 def _state(pid: int) -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from portadb.management.commands.portadb import Command
+from portadb.management.commands.portadb import DJANGO_COMMON, Command
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 REFERENCE = DOCS / "reference" / "command.rst"
@@ -34,7 +34,9 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
 
 
 def _options(sub: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in sub._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+    """portadb's own options of a subcommand (Django's are documented once, for all of them)."""
+    return [a for a in sub._actions if a.option_strings and not isinstance(a, argparse._HelpAction)
+            and not set(a.option_strings) & set(DJANGO_COMMON)]
 
 
 def _name(action: argparse.Action) -> str:
@@ -81,14 +83,55 @@ def test_option_links_name_existing_options():
     assert not stale, f"links to options that do not exist: {stale}"
 
 
-def test_reference_page_is_generated_from_the_parser():
-    assert ".. portadb-command::" in REFERENCE.read_text(encoding="utf-8")
+def _extension():
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
         import portadb_cli
     finally:
         sys.path.remove(str(DOCS / "_ext"))
-    rst = "\n".join(portadb_cli.rst_lines(_parser()))
+    return portadb_cli
+
+
+def test_reference_page_is_generated_from_the_parser():
+    assert ".. portadb-command::" in REFERENCE.read_text(encoding="utf-8")
+    rst = "\n".join(_extension().rst_lines(_parser()))
     for subcommand, option in OPTIONS:
         assert f".. program:: portadb {subcommand}" in rst
         assert re.search(rf"^\.\. option:: .*{re.escape(option)}\b", rst, re.M), (subcommand, option)
+
+
+def test_option_names_in_the_reference_are_literals():
+    """Issue 15, item 9: Sphinx's smart quotes turned ``--reject-file`` in running text into a dash."""
+    lines = _extension().rst_lines(_parser())
+    descriptions = [line for i, line in enumerate(lines) if i and lines[i - 2].startswith(".. option::")]
+    assert any("``--reject-file``" in line for line in descriptions)
+    bare = [line for line in descriptions if "--" in re.sub(r"``[^`]*``", "", line)]
+    assert bare == []
+
+
+def test_djangos_options_are_documented_once_for_every_subcommand():
+    rst = "\n".join(_extension().rst_lines(_parser()))
+    for option in DJANGO_COMMON:
+        assert len(re.findall(rf"^\.\. option:: {option}\b", rst, re.M)) == 1, option
+    assert "before or after the subcommand" in rst
+
+
+ROOT = DOCS.parent
+
+
+def test_readme_shows_how_to_install_an_unreleased_version():
+    """Issue 15, item 9: 0.1.0 is not on PyPI; the README said only ``pip install 'portadb[...]'``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install './portadb[postgresql]'" in readme
+
+
+def test_the_docs_build_without_the_test_dependencies():
+    """Issue 15, item 9: ``nox -s docs`` installed the drivers and the test dependencies (80 s)."""
+    noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    session = noxfile.split("def docs(", 1)[1].split("@nox.session", 1)[0]
+    assert 'session.install("-e", ".", "-r", "docs/requirements.txt")' in session
+    assert "TEST_DEPS" not in session and "postgresql" not in session
+    wanted = [line.split(">")[0].split("=")[0].strip()
+              for line in (DOCS / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert wanted == ["sphinx"]

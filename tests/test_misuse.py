@@ -39,6 +39,8 @@ class Case:
     setup: Callable[[str, str], None] | None = None
     #: Run in a child process with this environment (for what cannot happen in-process).
     env: dict = field(default_factory=dict)
+    #: Run in a child process without a terminal and without ``--noinput``.
+    child: bool = False
 
 
 def places() -> dict[str, str]:
@@ -93,6 +95,10 @@ CASES = [
     Case("Chunk size not positive", ["--from={source}", "--to={target}", "--chunk-size=0"]),
     Case("--resume and --replace together", ["--from={source}", "--to={target}", "--resume", "--replace"]),
     Case("Nothing to resume", ["--from={source}", "--to={target}", "--resume"]),
+    Case("Report file in a missing folder",
+         ["--from={source}", "--to={target}", "--output=/nonexistent/r.json"]),
+    Case("--replace without a terminal",
+         ["--from={source}", "--to={target}", "--replace"], copied, child=True),
 ]
 
 
@@ -128,7 +134,7 @@ def matches(documented: str, message: str) -> bool:
 
 def run(case: Case) -> tuple[int, str]:
     args = [a.format(**places()) for a in case.args]
-    if case.env:
+    if case.env or case.child:
         result = processes.run("copy", *args, env=case.env)
         lines = result.stderr.strip().splitlines()
         assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr

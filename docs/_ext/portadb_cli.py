@@ -36,16 +36,22 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[argparse.Arg
     return {}
 
 
-def options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    """The options of ``parser`` a user passes, without ``--help``."""
+def options(parser: argparse.ArgumentParser, django: bool = True) -> list[argparse.Action]:
+    """The options of ``parser`` a user passes, without ``--help`` (and without Django's unless ``django``)."""
     return [
         a for a in parser._actions
         if a.option_strings and not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction))
+        and (django or not set(a.option_strings) & DJANGO_OPTIONS)
     ]
 
 
 def _escape(text: str) -> str:
     return re.sub(r"([*`|\\_])", r"\\\1", text)
+
+
+def _literal_options(text: str) -> str:
+    """``--reject-file`` as a literal: in running text Sphinx's smart quotes make ``--`` a dash."""
+    return re.sub(r"(?<![\w`-])(--?[a-zA-Z][\w-]*(?:=[\w.-]+)?)", r"``\1``", text)
 
 
 def _signature(action: argparse.Action) -> str:
@@ -57,7 +63,7 @@ def _signature(action: argparse.Action) -> str:
 
 def _description(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     text = parser._get_formatter()._expand_help(action) if action.help else ""
-    text = _escape(text)
+    text = _literal_options(_escape(text))
     if action.choices:
         text += " One of " + ", ".join(f"``{c}``" for c in action.choices) + "."
     if action.required:
@@ -79,13 +85,13 @@ def rst_lines(parser: argparse.ArgumentParser | None = None) -> list[str]:
         lines += [title, "-" * len(title), "", _escape(summary), ""]
         lines += _usage(sub)
         lines += [f".. program:: {PROGRAM} {name}", ""]
-        for action in options(sub):
+        for action in options(sub, django=False):
             lines += [f".. option:: {_signature(action)}", "", "   " + _description(sub, action), ""]
     django = [a for a in options(parser) if set(a.option_strings) & DJANGO_OPTIONS]
     if django:
         lines += ["Django's options", "-" * 16, "",
-                  "Every management command takes these; give them before the subcommand"
-                  " (``manage.py portadb --settings=mysite.settings_prod copy ...``).", ""]
+                  "Every management command takes these; give them before or after the subcommand"
+                  " (``manage.py portadb copy --settings=mysite.settings_prod ...``).", ""]
         lines += [f".. program:: {PROGRAM}", ""]
         for action in django:
             lines += [f".. option:: {_signature(action)}", "", "   " + _description(parser, action), ""]

@@ -8,7 +8,8 @@ report. Formats: ``text`` (:mod:`.text`), ``json`` (:mod:`.jsondata`),
 from __future__ import annotations
 
 from . import jsondata, junit, markdown, text
-from .jsondata import to_dict
+from .errors import ErrorReport
+from .jsondata import json_schema, to_dict
 from .model import (
     SCHEMA_VERSION,
     CopyReport,
@@ -28,9 +29,9 @@ from .model import (
 )
 
 __all__ = [
-    "FORMATS", "SCHEMA_VERSION", "CopyReport", "Finding", "FindingKind", "Inventory", "PlannedTable",
-    "PlanReport", "RowDifference", "SequenceCheck", "Severity", "TableCheck", "TableInfo",
-    "TableResult", "ValueSummary", "VerifyReport", "render", "to_dict",
+    "FORMATS", "SCHEMA_VERSION", "CopyReport", "ErrorReport", "Finding", "FindingKind", "Inventory",
+    "PlannedTable", "PlanReport", "RowDifference", "SequenceCheck", "Severity", "TableCheck", "TableInfo",
+    "TableResult", "ValueSummary", "VerifyReport", "json_schema", "render", "to_dict",
 ]
 
 FORMATS = ("text", "json", "markdown", "junit")

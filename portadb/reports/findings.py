@@ -71,3 +71,34 @@ def schema_line(path: str, reason: str, removed: dict[str, int] | None = None, w
         line += (f"; {sum(removed.values()):,} rows migrations made in {len(removed)} copied tables were"
                  " removed first")
     return line + "."
+
+
+def readable_sql(statement: str, indent: str = "    ") -> str:
+    """``CREATE TABLE t (a ..., b ...)`` with one column or constraint a line; other SQL as it is.
+
+    Django writes a statement on one line; sqlparse's reindent pushes each
+    column further right. Only the table's list is split, at its own commas
+    (never inside parentheses, quotes or identifiers), so the SQL stays the same.
+    """
+    if not statement.lstrip().upper().startswith("CREATE TABLE"):
+        return statement
+    parts, depth, quote, start, opened = [], 0, "", 0, -1
+    for i, ch in enumerate(statement):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+            if depth == 1 and opened < 0:
+                opened = start = i + 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and opened >= 0:
+                parts.append(statement[start:i])
+                items = "".join(f"\n{indent}{p.strip()}," for p in parts).rstrip(",")
+                return f"{statement[:opened].rstrip()}{items}\n){statement[i + 1:]}"
+        elif ch == "," and depth == 1 and opened >= 0:
+            parts.append(statement[start:i])
+            start = i + 1
+    return statement

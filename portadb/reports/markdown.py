@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from .findings import cell, markdown_lines, megabytes, rows, schema_line, status, verify_summary
+from .errors import ErrorReport
+from .findings import cell, markdown_lines, megabytes, readable_sql, rows, schema_line, status, verify_summary
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
 
 
@@ -101,7 +102,8 @@ def _(report: PlanReport) -> str:
     if report.schema_differences:
         lines += ["", "### Target schema differences", ""]
         lines += [f"- {d}" for d in report.schema_differences]
-    lines += ["", "### DDL", "", "```sql"] + [f"{s};" for s in report.schema_steps + report.deferred_steps]
+    lines += ["", "### DDL", "", "```sql"] + [f"{readable_sql(s)};"
+                                           for s in report.schema_steps + report.deferred_steps]
     lines += ["```"]
     lines += markdown_lines(report.findings)
     return "\n".join(lines) + "\n"
@@ -127,6 +129,11 @@ def _(inv: Inventory) -> str:
         if items:
             lines += ["", f"### {title}", ""] + [f"- `{i}`" for i in items]
     return "\n".join(lines) + "\n"
+
+
+@render.register
+def _(report: ErrorReport) -> str:
+    return f"## portadb {report.command}\n\n- **Error:** {report.message}\n"
 
 
 def _bold_label(line: str) -> str:

@@ -1,10 +1,11 @@
-"""Reports as plain text for a terminal: ``-v 1`` a summary, ``-v 2`` a line per table, ``-v 3`` the SQL."""
+"""Reports as plain text for a terminal: ``-v 1`` a summary, ``-v 2`` a line per table and a dry run's DDL."""
 
 from __future__ import annotations
 
 from functools import singledispatch
 
-from .findings import megabytes, pk_list, rows, schema_line, status, text_lines, verify_summary
+from .errors import ErrorReport
+from .findings import megabytes, pk_list, readable_sql, rows, schema_line, status, text_lines, verify_summary
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
 
 
@@ -97,8 +98,8 @@ def _(report: PlanReport, verbosity: int = 1) -> str:
         for t in report.tables:
             lines.append(f"  {t.table} ({t.model}): {t.rows:,} rows")
             lines += [f"    {c}" for c in t.conversions]
-    if verbosity >= 3:
-        lines += ["", "DDL:"] + [f"{s};" for s in report.schema_steps + report.deferred_steps]
+    if verbosity >= 2:
+        lines += ["", "DDL:"] + [f"{readable_sql(s)};" for s in report.schema_steps + report.deferred_steps]
     lines += text_lines(report.findings, verbosity)
     return "\n".join(lines) + "\n"
 
@@ -120,3 +121,8 @@ def _(inv: Inventory, verbosity: int = 1) -> str:
     lines += [f"table no model owns: {t}" for t in inv.unowned_tables]
     lines += [f"unmanaged model: {m}" for m in inv.unmanaged_models]
     return "\n".join(lines) + "\n"
+
+
+@render.register
+def _(report: ErrorReport, verbosity: int = 1) -> str:
+    return f"portadb {report.command}: ERROR: {report.message}\n"

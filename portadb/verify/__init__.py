@@ -21,6 +21,7 @@ from ..endpoints import Endpoint, close, open_endpoints
 from ..exceptions import VerificationError, first_line
 from ..models import label, project_models, shared_models
 from ..processes import collector_paused
+from ..progress import Progress, Tee
 from ..reports.model import Finding, FindingKind, SequenceCheck, Severity, VerifyReport
 from ..selection import select_models
 from .compare import check_table
@@ -30,12 +31,14 @@ from .remote import target_reader
 
 def verify(source: str, target: str, *, models: Sequence[str] | None = None,
            exclude: Sequence[str] | None = None, sample: float | None = None,
-           counts_only: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE) -> VerifyReport:
+           counts_only: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
+           progress: bool = False) -> VerifyReport:
     """Compare ``target`` with ``source``: counts, content, sequences, migrations.
 
     ``models``/``exclude`` are app labels or ``app_label.Model`` labels;
     ``sample`` (between 0 and 1) compares that fraction of key chunks only;
-    ``counts_only`` skips the content. Nothing is written on either side.
+    ``counts_only`` skips the content; ``progress``: tqdm bars on a terminal, as
+    the copy shows. Nothing is written on either side.
     Returns a :class:`portadb.reports.VerifyReport`; ``report.ok`` is true
     when the two hold the same data.
     """
@@ -46,14 +49,14 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
     try:
         chosen = select_models(shared_models(src.alias, tgt.alias), models or (), exclude or ())
         return verify_endpoints(src, tgt, chosen, sample=sample, counts_only=counts_only,
-                                chunk_size=chunk_size)
+                                chunk_size=chunk_size, progress=progress)
     finally:
         close(src, tgt)
 
 
 def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
                      sample: float | None = None, counts_only: bool = False,
-                     chunk_size: int = options.DEFAULT_CHUNK_SIZE,
+                     chunk_size: int = options.DEFAULT_CHUNK_SIZE, progress: bool = False,
                      clock: Callable[[], float] = time.perf_counter) -> VerifyReport:
     """:func:`verify` over two open endpoints and a list of models."""
     started = clock()
@@ -63,12 +66,27 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
         with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused(), \
                 target_reader(tgt, chosen, counts_only) as remote:
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
+            bars = Progress(progress and not counts_only)
+            rows = _source_rows(src, chosen, present[0]) if bars.enabled else {}
+            bars.set_total(sum(rows.values()))
             for model in chosen:
                 t0 = clock()
                 fields = _compared_fields(tgt, model, present[1], report)
-                check = check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote, fields)
+                bar = bars.table(model._meta.db_table, rows.get(model._meta.db_table, 0))
+                try:
+                    check = check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote,
+                                        fields, Tee(bar, bars.overall))
+                except (ValueError, TypeError, ArithmeticError) as e:  # a value Django cannot read
+                    raise VerificationError(
+                        f"Could not read the rows of {model._meta.db_table} ({label(model)}) while"
+                        f" verifying: {first_line(e)}; 'portadb copy --dry-run' names the rows whose"
+                        " values cannot be read."
+                    ) from e
+                finally:
+                    bar.close()
                 check.seconds = round(clock() - t0, 3)
                 report.tables.append(check)
+            bars.close()
             report.sequences = check_sequences(tgt, chosen, present[1])
             _compare_migrations(src, tgt, present, report)
     except DatabaseError as e:
@@ -97,6 +115,12 @@ def _compared_fields(tgt: Endpoint, model, present: set[str], report: VerifyRepo
         f"{table}: the target's table has no column {', '.join(missing)}; those values were not compared.",
         table=table, model=label(model)))
     return [f for f in fields if f.column in on_target]
+
+
+def _source_rows(src: Endpoint, chosen: Sequence[type], present: set[str]) -> dict[str, int]:
+    """Rows per table on the source, for the progress bars' totals (counted only where bars show)."""
+    tables = [m._meta.db_table for m in chosen]
+    return {table: src.adapter.count(table) for table in tables if table in present}
 
 
 def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str]) -> list[SequenceCheck]:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from ..endpoints import Endpoint
 from ..models import label
 from ..processes import Forked
+from ..progress import NullBar
 from ..reports.model import RowDifference, TableCheck
 from .canonical import digest, shown
 from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
@@ -30,10 +31,12 @@ SHOWN = 10
 
 
 def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | None, counts_only: bool,
-                chunk_size: int, remote: Forked | None = None, fields: list | None = None) -> TableCheck:
+                chunk_size: int, remote: Forked | None = None, fields: list | None = None,
+                bar=None) -> TableCheck:
     """Count one table on both sides and, unless ``counts_only``, compare its content.
 
     ``fields``: those whose columns both sides have (a model that differs by vendor).
+    ``bar`` (:mod:`portadb.progress`) moves by the source rows of each chunk compared.
     """
     table = model._meta.db_table
     check = TableCheck(table=table, model=label(model), source_rows=None, target_rows=None)
@@ -49,10 +52,16 @@ def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | No
         chunks = pair.sampled_chunks(sample, step)
     else:  # small tables are compared whole: cheaper than sampling them
         chunks = pair.chunks(chunk_size, remote)
-    pair.compare(chunks, check)
+    pair.compare(_counted(chunks, bar or NullBar()), check)
     if not pair.layout.by_range and sample is None:
         pair.find_extras(check, chunk_size)
     return check
+
+
+def _counted(chunks: Iterator[tuple[list, object]], bar) -> Iterator[tuple[list, object]]:
+    for chunk in chunks:
+        yield chunk
+        bar.update(len(chunk[0]))
 
 
 class ComparedTable:

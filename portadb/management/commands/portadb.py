@@ -9,14 +9,21 @@ from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
 
+from portadb import __version__
 from portadb.endpoints import mask
-from portadb.exceptions import OptionError, PortadbError
-from portadb.options import DEFAULT_CHUNK_SIZE, ON_ERROR
-from portadb.reports import FORMATS, render
+from portadb.exceptions import OptionError, PortadbError, first_line
+from portadb.options import DEFAULT_CHUNK_SIZE, ON_ERROR, check_confirmable, check_writable
+from portadb.reports import FORMATS, ErrorReport, render
+
+#: Django's options of every command that a user may type after the subcommand too.
+DJANGO_COMMON = ("--settings", "--pythonpath", "--traceback", "--no-color", "--force-color", "--skip-checks")
 
 
 class Command(BaseCommand):
     help = "Copy a Django project's database to another backend, and prove the copy."
+
+    def get_version(self) -> str:
+        return __version__
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="subcommand")
@@ -27,7 +34,8 @@ class Command(BaseCommand):
         copy.add_argument("--resume", action="store_true",
                           help="Continue an interrupted copy after its last committed chunk.")
         copy.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
-                          help="Do not ask before replacing tables (answer yes).")
+                          help="Do not ask before replacing tables (answer yes); without a terminal, "
+                               "--replace needs it.")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
         copy.add_argument("--jobs", type=int, default=1, metavar="N",
@@ -45,12 +53,12 @@ class Command(BaseCommand):
         copy.add_argument("--reject-file", metavar="FILE",
                           help="JSON Lines file for the rows --on-error=reject leaves out.")
         _output(copy)
-        _common(copy)
+        _common(copy, parser)
         inspect = sub.add_parser("inspect", help="Tables, rows, sizes and migrations of one database.")
-        inspect.add_argument("--database", required=True, metavar="DATABASE",
-                             help="A DATABASES alias, a vendor name or a database URL.")
+        inspect.add_argument("--database", default="default", metavar="DATABASE",
+                             help="A DATABASES alias, a vendor name or a database URL (default: default).")
         _output(inspect)
-        _common(inspect)
+        _common(inspect, parser)
 
         verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
         _endpoints(verify)
@@ -62,17 +70,48 @@ class Command(BaseCommand):
         verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
                             help=f"Rows per compared chunk (default {DEFAULT_CHUNK_SIZE}).")
         _output(verify)
-        _common(verify)
+        _common(verify, parser)
 
     def handle(self, *args, subcommand, **options):
         try:
+            self.check_options(subcommand, options)
             with self.sql_echo(options["verbosity"] >= 3):
                 report = getattr(self, f"do_{subcommand}")(**options)
+        except CommandError:
+            raise
         except PortadbError as e:
-            raise CommandError(mask(str(e)), returncode=2) from e
-        self.write_report(report, options)
+            self.fail(subcommand, options, e, mask(str(e)))
+        except Exception as e:  # a bug of portadb: still one sentence and status 2
+            if options.get("traceback"):
+                raise
+            self.fail(subcommand, options, e, mask(
+                f"portadb stopped on an unexpected {type(e).__name__}: {first_line(e)}; "
+                "run it again with --traceback and report the traceback."))
+        try:
+            shown = self.write_report(report, options)
+        except OSError as e:  # checked before the work, yet a disk can fill up
+            raise CommandError(f"Could not write the report {options['output']!r}: {e.strerror}.",
+                               returncode=2) from e
         if report.exit_code:
-            raise CommandError(_failure_sentence(report), returncode=report.exit_code)
+            raise CommandError(_failure_sentence(report, shown), returncode=report.exit_code)
+
+    def check_options(self, subcommand: str, options: dict) -> None:
+        """What the command alone knows, refused before any work: the report file, a terminal."""
+        if options.get("output"):
+            check_writable(options["output"], "the report")
+        if subcommand == "copy" and not options["dry_run"]:
+            check_confirmable(options["replace"], options["interactive"], sys.stdin.isatty())
+
+    def fail(self, subcommand: str, options: dict, error: BaseException, message: str):
+        """Exit 2 with one sentence; the report goes where the report would have gone."""
+        name = f"{subcommand} --dry-run" if options.get("dry_run") else subcommand
+        report = ErrorReport(command=name, error=type(error).__name__, message=message)
+        try:
+            if options.get("output") or options["format"] in ("json", "junit"):
+                self.write_report(report, options)
+        except OSError:
+            pass  # the sentence on standard error is what is left
+        raise CommandError(message, returncode=2) from error
 
     def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
                 models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
@@ -89,15 +128,17 @@ class Command(BaseCommand):
             source, target, replace=replace, resume=resume, chunk_size=chunk_size, verify=verify,
             jobs=jobs,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
-            confirm=self.confirm_replace if interactive and sys.stdin.isatty() else None,
+            confirm=self.confirm_replace if interactive else None,
             on_error=on_error, reject_file=reject_file,
         )
 
-    def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size, **_):
+    def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size,
+                  verbosity, **_):
         import portadb
 
         return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
-                              sample=sample, counts_only=counts_only, chunk_size=chunk_size)
+                              sample=sample, counts_only=counts_only, chunk_size=chunk_size,
+                              progress=verbosity >= 1)
 
     def do_inspect(self, *, database, **_):
         import portadb
@@ -129,16 +170,18 @@ class Command(BaseCommand):
         )
         return answer.strip().lower() == "yes"
 
-    def write_report(self, report, options) -> None:
+    def write_report(self, report, options) -> bool:
+        """Render ``report`` to ``--output`` or standard output; whether it was written."""
         verbosity = options["verbosity"]
         if verbosity == 0 and not options["output"]:
-            return
+            return False
         text = render(report, options["format"], verbosity)
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as fh:
                 fh.write(text)
         else:
             self.stdout.write(text, ending="")
+        return True
 
 
 class _StreamHandler(logging.Handler):
@@ -169,27 +212,42 @@ def _labels(values) -> list[str]:
     return [label for value in values or () for label in value.split(",") if label.strip()]
 
 
-def _common(parser) -> None:
-    # Django puts -v on the top-level parser only; users type it after the subcommand.
+def _common(parser, top) -> None:
+    """Django's own options, accepted after the subcommand as well as before it.
+
+    Django puts them on the command's parser only; users type them anywhere.
+    Not given here, they keep the value given before the subcommand (or the default).
+    """
     parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3],
                         default=argparse.SUPPRESS,
                         help="0 silent, 1 a summary (default), 2 a line per table, 3 the SQL.")
+    known = {o: a for a in top._actions for o in a.option_strings}
+    for name in DJANGO_COMMON:
+        action = known.get(name)
+        if action is None:  # --skip-checks only exists where system checks run
+            continue
+        if action.nargs == 0:
+            parser.add_argument(name, action="store_true", default=argparse.SUPPRESS, help=action.help)
+        else:
+            parser.add_argument(name, default=argparse.SUPPRESS, metavar=name.strip("-").upper(),
+                                help=action.help)
 
 
 def _output(parser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="Report format (default text).")
-    parser.add_argument("--output", metavar="FILE",
+    parser.add_argument("-o", "--output", metavar="FILE",
                         help="Write the report to FILE instead of standard output.")
 
 
-def _failure_sentence(report) -> str:
+def _failure_sentence(report, shown: bool) -> str:
+    see = "; see the report" if shown else ""
     if report.kind == "plan":
         return (f"The copy would stop: {report.refused_rows} rows hold values the target would "
-                f"refuse, {len(report.errors)} other findings; see the report.")
+                f"refuse, {len(report.errors)} other findings{see}.")
     errors = report.errors or getattr(getattr(report, "verification", None), "errors", [])
     if errors:
         return mask(errors[0].message)
     if getattr(report, "rejected_rows", 0):
         return f"{report.rejected_rows} rows were rejected and written to {report.reject_file}."
-    return f"The {report.kind} finished with differences; see the report."
+    return f"The {report.kind} finished with differences{see}."
