@@ -91,6 +91,14 @@ class VerificationError(PortadbError):
     """A database could not be read while verifying."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises ``KeyboardInterrupt`` (``signum`` says which)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def first_line(error: BaseException) -> str:
     """The first line of a driver's message, without a trailing full stop, for our sentences."""
     lines = str(error).strip().splitlines()

@@ -47,12 +47,15 @@ def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bo
     return sum(isinstance(model._meta.pk, models.AutoField) for model in plan.models)
 
 
-def count_tables(plan: Plan, seconds: Mapping[str, float],
+def count_tables(plan: Plan, loaded: Mapping[str, tuple[float, int]],
                  rejected: Mapping[str, int]) -> tuple[list[TableResult], list[Finding]]:
-    """Each table's rows on both sides, and a finding per table whose counts disagree."""
+    """Each table's rows on both sides, and a finding per table whose counts disagree.
+
+    ``loaded``: per table, the seconds its load took and its source rows as the load read them.
+    """
     tables = [
-        TableResult(job.table, job.label, job.source_rows, plan.target.adapter.count(job.table),
-                    round(seconds[job.table], 3), rejected=rejected[job.table])
+        TableResult(job.table, job.label, loaded[job.table][1], plan.target.adapter.count(job.table),
+                    round(loaded[job.table][0], 3), rejected=rejected[job.table])
         for job in plan.jobs
     ]
     findings = [

@@ -1,34 +1,38 @@
 """The journal on the target that makes an interrupted copy resumable.
 
-Two small tables live next to the copied ones (``inspect`` ignores every
-``portadb_*`` table):
+Two small tables live next to the copied ones (``inspect`` lists them apart
+from the project's tables):
 
 ``portadb_run``
     one row: where the copy reads from, the shape of the plan (tables,
-    columns, keys), and how far the copy got (``schema``, ``loading``,
-    ``complete``).
+    columns, keys), how far the copy got (``schema``, ``loading``,
+    ``complete``), the keys, indexes and foreign keys it builds after the
+    rows, and how the schema was built.
 ``portadb_journal``
-    one row per table: the key of the last committed row and how many rows
-    are committed.
+    while the copy runs, one row per table: the key of the last committed
+    row, how many rows are committed, and which run writes the table.
 
 Each chunk of rows commits in the same target transaction as the one-row
 UPDATE of its journal entry, so the journal never says more or less than the
-target holds. ``--resume`` then reads every table from just after its last
-committed key. After a successful copy the journal stays, marked
-``complete``: it records where the data came from, and it lets a second
-``--resume`` say that there is nothing left to do. ``--replace`` (or
-``DROP TABLE portadb_run, portadb_journal``) removes it.
+target holds; the UPDATE commits only under the run that owns the table, so a
+writer of an earlier, killed run can commit nothing once a resume took over.
+``--resume`` then proves the rows already copied unchanged on the source and
+reads every table from just after its last committed key.
+
+After a complete copy only ``portadb_run`` stays, marked ``complete``: it
+records where the data came from and what was built, which ``verify`` and
+``sync`` read, and it lets a second ``--resume`` say that there is nothing
+left to do. ``portadb inspect --database=... --forget`` (or ``--replace``)
+removes it; the project never reads it.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
 import json
-import uuid
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from django.apps.registry import Apps
 from django.db import DatabaseError, models
@@ -37,6 +41,7 @@ from django.utils import timezone
 
 from .endpoints import Endpoint, identity
 from .exceptions import PreconditionError, TransferError, first_line
+from .keys import decode_key, encode_key, key_text
 from .schema import BuildStep
 
 SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
@@ -44,34 +49,61 @@ _RUN_ID = 1
 
 
 def _model(name: str, table: str, fields: dict) -> type[models.Model]:
-    meta = type("Meta", (), {"apps": _registry, "app_label": "portadb_journal", "db_table": table})
+    meta = type("Meta", (), {"apps": Apps(), "app_label": "portadb_journal", "db_table": table})
     return type(name, (models.Model,), {"__module__": __name__, "Meta": meta, **fields})
 
 
-_registry = Apps()
-RunRow = _model("RunRow", "portadb_run", {
-    "id": models.IntegerField(primary_key=True),
-    "source": models.TextField(),
-    "plan": models.TextField(),
-    "state": models.CharField(max_length=20),
-    #: The indexes and constraints due after the data: ``[[sql, table, name, kind, references], ...]``.
-    "deferred": models.TextField(default="[]"),
-    #: How the schema was built (:attr:`Journal.schema`), as JSON.
-    "schema": models.TextField(default="{}"),
-    "started": models.DateTimeField(),
-    "updated": models.DateTimeField(),
-})
-TableRow = _model("TableRow", "portadb_journal", {
-    "table": models.CharField(max_length=255, primary_key=True),
-    "position": models.TextField(null=True),
-    "rows": models.BigIntegerField(default=0),
-    #: Rows read and left out (``--on-error=reject``), up to ``position``.
-    "rejected": models.BigIntegerField(default=0),
-})
+@cache
+def _models() -> tuple[type[models.Model], type[models.Model]]:
+    """The journal's two models, made on first use: a model class cannot be made while Django
+    loads its apps, and ``import portadb`` happens then."""
+    run = _model("RunRow", RUN_TABLE, {
+        "id": models.IntegerField(primary_key=True),
+        "source": models.TextField(),
+        "plan": models.TextField(),
+        "state": models.CharField(max_length=20),
+        #: The indexes and constraints due after the data: ``[[sql, table, name, kind, references], ...]``.
+        "deferred": models.TextField(default="[]"),
+        #: How the schema was built (:attr:`Journal.schema`), as JSON.
+        "schema": models.TextField(default="{}"),
+        "started": models.DateTimeField(),
+        "updated": models.DateTimeField(),
+    })
+    table = _model("TableRow", TABLE_TABLE, {
+        "table": models.CharField(max_length=255, primary_key=True),
+        "position": models.TextField(null=True),
+        "rows": models.BigIntegerField(default=0),
+        #: Rows read and left out (``--on-error=reject``), up to ``position``.
+        "rejected": models.BigIntegerField(default=0),
+        #: The run that writes the table: a resumed run takes the table over, and a
+        #: writer of an earlier run that is still alive can commit nothing more.
+        "run": models.CharField(max_length=32, default=""),
+    })
+    return run, table
+
+
+def _runs() -> type[models.Model]:
+    """The model of ``portadb_run``."""
+    return _models()[0]
+
+
+def _positions() -> type[models.Model]:
+    """The model of ``portadb_journal``."""
+    return _models()[1]
+
+
+def __getattr__(name: str):
+    """``journal.RunRow`` and ``journal.TableRow``, the models of the two tables."""
+    if name in ("RunRow", "TableRow"):
+        return _models()[name == "TableRow"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+RUN_TABLE, TABLE_TABLE = "portadb_run", "portadb_journal"
 
 
 #: The journal's own tables, never the project's.
-PORTADB_TABLES = (RunRow._meta.db_table, TableRow._meta.db_table)
+PORTADB_TABLES = (RUN_TABLE, TABLE_TABLE)
 
 
 @dataclass
@@ -98,6 +130,8 @@ class Journal:
         #: and those ``migrate`` made (``created``), the rows it made that were
         #: removed (``removed``), and the ``snapshot`` of what it built (:mod:`portadb.drift`).
         self.schema = schema or {}
+        #: This run's mark on each table row (:meth:`advance` commits only under it).
+        self.run = secrets.token_hex(8)
 
     # -- starting and reopening --------------------------------------------
 
@@ -113,20 +147,23 @@ class Journal:
         try:
             drop(target)
             with target.connection.schema_editor() as editor:
-                editor.create_model(RunRow)
-                editor.create_model(TableRow)
+                editor.create_model(_runs())
+                editor.create_model(_positions())
         except DatabaseError as e:
             raise TransferError(
                 f"Could not create the journal tables on {target.display}: {first_line(e)}."
             ) from e
         now = timezone.now()
         schema = {"path": plan.path, "created": made}
-        RunRow.objects.using(target.alias).create(
+        _runs().objects.using(target.alias).create(
             id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, schema=json.dumps(schema),
             started=now, updated=now,
         )
-        TableRow.objects.using(target.alias).bulk_create([TableRow(table=j.table) for j in plan.jobs])
-        return cls(target, SCHEMA, {j.table: Position(None, 0) for j in plan.jobs}, schema=schema)
+        journal = cls(target, SCHEMA, {j.table: Position(None, 0) for j in plan.jobs}, schema=schema)
+        positions = _positions()
+        positions.objects.using(target.alias).bulk_create([positions(table=j.table, run=journal.run)
+                                                           for j in plan.jobs])
+        return journal
 
     @classmethod
     def reopen(cls, plan) -> Journal:
@@ -161,7 +198,7 @@ class Journal:
         try:
             positions = {
                 r.table: Position(decode_key(r.position), r.rows, r.rejected)
-                for r in TableRow.objects.using(target.alias).all()
+                for r in _positions().objects.using(target.alias).all()
             }
         except DatabaseError as e:  # a journal without the rejected column
             raise PreconditionError(
@@ -176,6 +213,9 @@ class Journal:
             )
         deferred = [BuildStep(*item) for item in stored]
         journal = cls(target, run.state, positions, deferred, json.loads(run.schema))
+        # Take the tables over: this waits for any chunk an earlier run's writer still
+        # has open, and after it no such writer commits again.
+        _positions().objects.using(target.alias).update(run=journal.run)
         if run.state != SCHEMA:
             journal._check_rows(plan)
         return journal
@@ -195,18 +235,27 @@ class Journal:
     def note_schema(self, **facts) -> None:
         """Record facts of the schema step (:attr:`schema`) as they become true."""
         self.schema.update(facts)
-        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
+        _runs().objects.using(self.target.alias).filter(id=_RUN_ID).update(
             schema=json.dumps(self.schema), updated=timezone.now())
 
     def advance(self, table: str, key: Sequence, rows: int, rejected: int = 0) -> None:
         """Record a chunk: ``rows`` written, ``rejected`` left out; call it inside the
         transaction that writes the chunk."""
-        TableRow.objects.using(self.target.alias).filter(table=table).update(
+        updated = _positions().objects.using(self.target.alias).filter(table=table, run=self.run).update(
             position=encode_key(key), rows=F("rows") + rows, rejected=F("rejected") + rejected
         )
+        if not updated:
+            raise TransferError(
+                f"Another run of this copy took {table} over on {self.target.display}; this one stops"
+                " (nothing of its last chunk was written)."
+            )
 
     def complete(self) -> None:
+        """The copy is done: the run row stays (where the data came from, what was built);
+        the per-table positions, which only a resume needs, go."""
         self._set_state(COMPLETE)
+        with self.target.connection.schema_editor() as editor:
+            editor.delete_model(_positions())
 
     def after(self, table: str) -> list | None:
         """The key to read ``table`` after, or ``None`` to read it from the start."""
@@ -217,7 +266,7 @@ class Journal:
         return self.positions[table].rows + self.positions[table].rejected
 
     def _set_state(self, state: str, **more) -> None:
-        RunRow.objects.using(self.target.alias).filter(id=_RUN_ID).update(
+        _runs().objects.using(self.target.alias).filter(id=_RUN_ID).update(
             state=state, updated=timezone.now(), **more
         )
         self.state = state
@@ -239,9 +288,49 @@ class Journal:
                 rejected = f" (and {pos.rejected} rejected)" if pos.rejected else ""
                 raise PreconditionError(
                     f"Cannot resume {job.label}: the journal records {pos.rows} rows{rejected} up to "
-                    f"{_key_text(pos.key)}, but the source now has {below} and the target "
+                    f"{key_text(pos.key)}, but the source now has {below} and the target "
                     f"{on_target}; copy again with --replace."
                 )
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the journal on a target says of the copy that built it (:func:`record`)."""
+
+    #: ``schema``, ``loading`` or ``complete``.
+    state: str
+    #: How the source shows (no password), and when the copy started and last moved.
+    source: str
+    started: object
+    updated: object
+    #: The keys, indexes and foreign keys built after the data.
+    deferred: list[BuildStep]
+    #: How the schema was built (see :attr:`Journal.schema`).
+    schema: dict
+
+    @property
+    def complete(self) -> bool:
+        return self.state == COMPLETE
+
+    def describe(self) -> str:
+        if self.complete:
+            return f"a complete copy from {self.source}, finished {self.updated:%Y-%m-%d %H:%M:%S %Z}"
+        return (f"an unfinished copy from {self.source}, stopped while {_DOING[self.state]}"
+                f" at {self.updated:%Y-%m-%d %H:%M:%S %Z}")
+
+
+_DOING = {SCHEMA: "building the schema", LOADING: "loading rows or building keys"}
+
+
+def record(target: Endpoint) -> Record | None:
+    """What the journal on ``target`` says, or ``None`` where no portadb copy left one."""
+    run = _run(target)
+    if run is None:
+        return None
+    stored = json.loads(run.deferred)
+    deferred = [BuildStep(*item) for item in stored if len(item) == 5]
+    return Record(run.state, json.loads(run.source)["display"], run.started, run.updated, deferred,
+                  json.loads(run.schema))
 
 
 def interrupted(target: Endpoint) -> bool:
@@ -257,7 +346,7 @@ def drop(target: Endpoint) -> None:
     """Remove the journal tables from ``target`` if they are there."""
     present = set(target.adapter.table_names())
     with target.connection.schema_editor() as editor:
-        for model in (TableRow, RunRow):
+        for model in (_positions(), _runs()):
             if model._meta.db_table in present:
                 editor.delete_model(model)
 
@@ -272,10 +361,10 @@ def count_through(adapter, job, key: Sequence | None) -> int:
 
 
 def _run(target: Endpoint):
-    if RunRow._meta.db_table not in target.adapter.table_names():
+    if RUN_TABLE not in target.adapter.table_names():
         return None
     try:
-        return RunRow.objects.using(target.alias).filter(id=_RUN_ID).first()
+        return _runs().objects.using(target.alias).filter(id=_RUN_ID).first()
     except DatabaseError as e:  # a journal without the newer columns
         raise PreconditionError(
             f"The journal on {target.display} was written by an older portadb ({first_line(e)}); "
@@ -296,44 +385,3 @@ def _shape(plan) -> str:
 
 def _changed_tables(before: dict, now: dict) -> list[str]:
     return sorted(t for t in before.keys() | now.keys() if before.get(t) != now.get(t))
-
-
-# Keys are stored exactly as the source driver returned them, so that the
-# resumed query compares them the way the interrupted one did.
-_TYPES = {
-    "int": (int, int, int),
-    "str": (str, str, str),
-    "float": (float, float.hex, float.fromhex),
-    "decimal": (decimal.Decimal, str, decimal.Decimal),
-    "uuid": (uuid.UUID, str, uuid.UUID),
-    "datetime": (dt.datetime, dt.datetime.isoformat, dt.datetime.fromisoformat),
-    "date": (dt.date, dt.date.isoformat, dt.date.fromisoformat),
-    "time": (dt.time, dt.time.isoformat, dt.time.fromisoformat),
-    "bytes": ((bytes, bytearray, memoryview), lambda v: base64.b64encode(bytes(v)).decode(),
-              base64.b64decode),
-}
-
-
-def encode_key(key: Sequence) -> str:
-    """A key as stored text that :func:`decode_key` gives back with the driver's types."""
-    return json.dumps([_tagged(v) for v in key])
-
-
-def _tagged(value) -> list:
-    for tag, (types, dump, _) in _TYPES.items():
-        # bool is an int, and datetime a date: the first exact match wins.
-        if type(value) is types or (isinstance(types, tuple) and isinstance(value, types)):
-            return [tag, dump(value)]
-    raise TypeError(f"cannot journal a key of type {type(value).__name__}")
-
-
-def decode_key(text: str | None) -> list | None:
-    if text is None:
-        return None
-    return [_TYPES[tag][2](value) for tag, value in json.loads(text)]
-
-
-def _key_text(key: list | None) -> str:
-    if key is None:
-        return "the start"
-    return f"key {key[0]!r}" if len(key) == 1 else f"key {tuple(key)!r}"

@@ -28,8 +28,10 @@ def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
 
 
 def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], chunk_size: int,
-                workers: int, bar, guard_for: Callable | None = None, journal=None) -> dict[str, float]:
-    """Copy every job in ``workers`` processes; return seconds per table.
+                workers: int, bar, guard_for: Callable | None = None,
+                journal=None) -> dict[str, tuple[float, int]]:
+    """Copy every job in ``workers`` processes; per table, the seconds and its source rows (counted
+    in the snapshot the worker read it in).
 
     ``bar`` (the overall progress bar) is fed from the workers' chunks. Each
     worker builds a table's chunk guard with ``guard_for(job)`` (see
@@ -64,11 +66,15 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
             if kind == "rows":
                 bar.update(data[0])
             elif kind == "done":
-                seconds[data[0]] = data[1]
+                seconds[data[0]] = (data[1], data[2])
             elif kind == "error":
                 failure = failure or data[0]
             elif kind == "exit":
                 running -= 1
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the workers stop now, mid-chunk
+        for process in processes:
+            process.terminate()
+        raise
     finally:
         for process in processes:
             process.join(timeout=10)
@@ -89,11 +95,14 @@ def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journ
                 started = time.perf_counter()
                 job = by_table[table]
                 guard = guard_for(job) if guard_for else None
+                rows = source.adapter.count(table)
                 copy_table(source, target, job, chunk_size, _QueueBar(results), guard, journal)
-                results.put(("done", table, time.perf_counter() - started))
+                results.put(("done", table, time.perf_counter() - started, rows))
     except Exception as e:  # reported to the parent, which raises it
         results.put(("error", transportable(e, TransferError)))
         _drain(tasks)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the chunk is not committed; the parent says so
+        pass
     finally:
         end_child()
         results.put(("exit",))

@@ -18,7 +18,7 @@ from .exceptions import PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, schema_drift
 from .journal import PORTADB_TABLES, SCHEMA, Journal
 from .plan import MIGRATE, Plan, make_plan
-from .preconditions import check_preconditions
+from .preconditions import check_preconditions, check_unchanged
 from .processes import collector_paused
 from .progress import Progress, Tee
 from .reports.model import CopyReport
@@ -49,8 +49,10 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
                              project=project, source_project=theirs)
             check_preconditions(plan, replace or resume)
             journal = Journal.reopen(plan) if resume else None
-            if journal is not None and journal.schema.get("path", plan.path) != plan.path:
-                plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
+            if journal is not None:
+                check_unchanged(plan, journal, chunk_size)
+                if journal.schema.get("path", plan.path) != plan.path:
+                    plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
             if plan.target_tables and not resume and confirm is not None and not confirm(plan):
                 raise PreconditionError("Copy cancelled; nothing was written.")
             report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
@@ -87,7 +89,7 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
             guard.for_copy(plan, on_error, reject_file, chunk_size, resumed=report.resumed) as policy:
         journal = journal or Journal.begin(plan)
         deferred = _prepare_target(plan, journal, drop=replace or report.resumed)
-        seconds = _load(plan, journal, policy, chunk_size, progress, jobs, clock)
+        loaded = _load(plan, journal, policy, chunk_size, progress, jobs, clock)
     report.findings += policy.findings()
     if policy.rejected:
         report.reject_file = reject_file
@@ -95,7 +97,7 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
                                              jobs=jobs)
     report.removed_rows = journal.schema.get("removed", {})
     report.findings += schema_drift(plan, journal.schema.get("snapshot"))
-    report.tables, mismatches = count_tables(plan, seconds, policy.rejected)
+    report.tables, mismatches = count_tables(plan, loaded, policy.rejected)
     report.findings += mismatches
     journal.complete()
     report.seconds = round(clock() - started, 3)
@@ -151,24 +153,27 @@ def _migrate_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.Bui
 
 
 def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool, jobs: int,
-          clock: Callable[[], float]) -> dict[str, float]:
-    """Stream every table's rows into the target; seconds per table."""
+          clock: Callable[[], float]) -> dict[str, tuple[float, int]]:
+    """Stream every table's rows into the target; per table, the seconds it took and its source
+    rows, counted in the snapshot its rows were read in (a source being written meanwhile changes
+    neither)."""
     src, tgt = plan.source, plan.target
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
-    seconds: dict[str, float] = {}
+    loaded: dict[str, tuple[float, int]] = {}
     with tgt.adapter.load_session(), collector_paused():
         if policy.parallel_safe and parallel.usable(src, tgt, jobs):
-            seconds = parallel.copy_tables(src, tgt, plan.jobs, chunk_size, jobs, bars.overall,
+            loaded = parallel.copy_tables(src, tgt, plan.jobs, chunk_size, jobs, bars.overall,
                                            policy.table, journal)
         for job in plan.jobs:
-            if job.table in seconds:
+            if job.table in loaded:
                 continue  # copied by the workers
             bar = bars.table(job.table, job.source_rows)
             both = Tee(bar, bars.overall)
             both.update(journal.committed(job.table))
             t0 = clock()
+            rows = src.adapter.count(job.table)
             copy_table(src, tgt, job, chunk_size, both, policy.table(job), journal)
-            seconds[job.table] = clock() - t0
+            loaded[job.table] = (clock() - t0, rows)
             bar.close()
     bars.close()
-    return seconds
+    return loaded

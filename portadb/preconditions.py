@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from .endpoints import Endpoint
 from .exceptions import PreconditionError, SelectionError, TargetCannotHold
 from .inspect import pending_migrations_error
-from .journal import interrupted
+from .journal import Journal, interrupted
 from .models import label, project_models
 from .plan import MODELS, Plan
 from .selection import missing_rows, outside_references
+from .verify.compare import compare_through
 
 
 def check_preconditions(plan: Plan, replace: bool) -> None:
@@ -128,3 +129,28 @@ def check_selection(plan: Plan) -> None:
                 f"{ref.describe()}, which {why}, and the target lacks the rows "
                 f"{', '.join(map(repr, missing))}; {fix}."
             )
+
+
+def check_unchanged(plan: Plan, journal: Journal, chunk_size: int) -> None:
+    """Refuse to resume where rows the interrupted copy already wrote changed on the source since.
+
+    Each table's rows up to its last committed key are compared on both sides
+    the way ``verify`` compares them; a resumed copy never completes with stale
+    values. Rows the interrupted copy rejected (``--on-error=reject``) are the
+    ones the target lacks.
+    """
+    with plan.source.adapter.snapshot(), plan.target.adapter.snapshot():
+        for job in plan.jobs:
+            position = journal.positions[job.table]
+            if position.key is None:
+                continue
+            check = compare_through(plan.source, plan.target, job.model, position.key, chunk_size)
+            changed = check.different_rows + check.extra_count + abs(check.missing_count - position.rejected)
+            if changed:
+                keys = (check.differences and [d.pk for d in check.differences]) or check.extra_pks \
+                    or check.missing_pks
+                raise PreconditionError(
+                    f"Cannot resume {job.label}: {changed} of the rows the interrupted copy already wrote"
+                    f" changed on the source since (pk {', '.join(map(repr, dict.fromkeys(keys)))});"
+                    " copy again with --replace."
+                )

@@ -60,7 +60,8 @@ def fork_context():
 
 
 def start_child() -> None:
-    """First thing in a forked child: leave the parent's connections alone."""
+    """First thing in a forked child: die with the parent, leave the parent's connections alone."""
+    die_with_parent()
     _inherited.extend(forget_inherited_connections())
 
 
@@ -144,7 +145,7 @@ def _serve(pipe, handle, setup, error) -> None:
         with setup(), collector_paused():
             while (request := pipe.recv()) is not None:
                 pipe.send(("ok", handle(request)))
-    except EOFError:  # the parent went away
+    except (EOFError, KeyboardInterrupt):  # the parent went away, or was interrupted and says so
         pass
     except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
         try:

@@ -20,23 +20,26 @@ def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
 
 
 def keyset(adapter, table: str, columns: Sequence[str], key: Sequence[str], chunk_size: int,
-           start: list | None = None) -> Iterator[list]:
+           start: list | None = None, through: list | None = None) -> Iterator[list]:
     """Yield the raw rows of ``columns`` of ``table`` in ``key`` order, ``chunk_size`` at a time.
 
     Keyset pagination (``key > last ORDER BY key LIMIT n``): each query starts
     where the previous one ended, so nothing is read twice and no table is ever
-    held whole in memory. ``start`` is a key to read after (a resumed copy).
+    held whole in memory. ``start`` is a key to read after (a resumed copy),
+    ``through`` the last key to read (in the database's own order).
     """
     key_index = [columns.index(k) for k in key]
-    first = adapter.select_chunk_sql(table, columns, key, after=False)
-    after = adapter.select_chunk_sql(table, columns, key, after=True)
+    statement = adapter.select_chunk_sql if through is None else adapter.select_through_sql
+    first = statement(table, columns, key, after=False)
+    after = statement(table, columns, key, after=True)
+    bound = [] if through is None else list(through)
     last = start
     with adapter.read_cursor() as cursor:
         while True:
             if last is None:
-                cursor.execute(first, [chunk_size])
+                cursor.execute(first, [*bound, chunk_size])
             else:
-                cursor.execute(after, [*last, chunk_size])
+                cursor.execute(after, [*last, *bound, chunk_size])
             rows = cursor.fetchall()
             if not rows:
                 return

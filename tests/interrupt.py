@@ -11,6 +11,7 @@ cuts its database connection and lets it continue. Points:
               written, not yet committed
 ``table``     after the n-th table is copied, before the next one starts
 ``deferred``  after the first n indexes and foreign keys are built
+``slow``      no stop: each chunk waits n milliseconds before it commits (workers included)
 
 ``PORTADB_TEST_HIDE_MODULES=a,b`` makes those modules impossible to import,
 the way a driver that is not installed is.
@@ -95,6 +96,16 @@ def install(point: str, n: int) -> None:
             return written
 
         pipeline.copy_table = hooked_copy_table
+    elif point == "slow":
+        import time
+
+        advance = journal.Journal.advance
+
+        def slow_advance(self, *args):
+            time.sleep(n / 1000)
+            advance(self, *args)
+
+        journal.Journal.advance = slow_advance
     elif point == "deferred":
         build = schema.build_deferred
 

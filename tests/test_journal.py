@@ -13,7 +13,8 @@ from django.db import connections, models
 from portadb.backends import adapter_for
 from portadb.convert import columns_for
 from portadb.endpoints import Endpoint
-from portadb.journal import count_through, decode_key, encode_key
+from portadb.journal import count_through
+from portadb.keys import decode_key, encode_key
 from portadb.plan import TableJob
 from portadb.transfer import read_chunks
 

@@ -140,6 +140,23 @@ def test_resume_refuses_a_source_changed_below_the_resume_point(zoo_source, empt
         portadb.copy(zoo_source, target, resume=True)
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_resume_refuses_rows_updated_below_the_resume_point(zoo_source, empty, target):
+    """A row already copied, then changed on the source: never an OK over the old value."""
+    target = empty(target)
+    killed_copy(zoo_source, target, f"chunk:{chunks_before(zoo_source, target, 'zoo_everything') + 3}")
+    assert journal_rows(target)["zoo_everything"] >= 3
+    first = m.Everything.objects.using(zoo_source).order_by("pk").first()
+    m.Everything.objects.using(zoo_source).filter(pk=first.pk).update(text="changed after the crash")
+    with pytest.raises(PreconditionError, match=rf"^Cannot resume zoo\.Everything: 1 of the rows the "
+                       rf"interrupted copy already wrote changed on the source since \(pk {first.pk}\)"):
+        portadb.copy(zoo_source, target, resume=True, chunk_size=3)
+    # Put back, the resume goes on to an exact copy.
+    m.Everything.objects.using(zoo_source).filter(pk=first.pk).update(text=first.text)
+    assert portadb.copy(zoo_source, target, resume=True, chunk_size=3).ok
+    assert_identical(zoo_source, target)
+
+
 def test_rows_fixed_above_the_resume_point_are_copied_as_fixed(zoo_source, empty):
     """The abort-fix-resume loop: a change the copy has not reached yet is simply copied."""
     target = empty(POSTGRESQL)
@@ -178,7 +195,8 @@ def test_replace_over_an_interrupted_copy_starts_again(zoo_source, empty):
     report = portadb.copy(zoo_source, target, replace=True, chunk_size=50)
     assert report.ok and not report.resumed
     assert journal.RunRow.objects.using(target).get().state == journal.COMPLETE
-    assert sum(journal_rows(target).values()) == report.source_rows
+    # Complete: the per-table positions, which only a resume needs, are gone.
+    assert journal.TABLE_TABLE not in connections[target].introspection.table_names()
     assert_identical(zoo_source, target)
 
 
@@ -196,3 +214,29 @@ def test_the_journal_keeps_the_deferred_statements_for_a_resumed_copy(zoo_source
     assert {(table, name.strip('"')) for _, table, name, *_ in stored} >= expected
     assert {kind for *_, kind, _ in stored} == {schema.KEY, schema.INDEX, schema.FOREIGN_KEY}
     assert all(table and name for _, table, name, *_ in stored)  # each can be found if already built
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_verify_never_proves_a_copy_killed_while_building_keys(zoo_source, empty, target):
+    target = empty(target)
+    killed_copy(zoo_source, target, "deferred:2")
+    report = portadb.verify(zoo_source, target)
+    assert not report.ok and report.exit_code == 1
+    kinds = {f.kind for f in report.errors}
+    assert K.COPY_UNFINISHED in kinds and K.SCHEMA_DRIFT in kinds  # and the keys it did not build
+    assert "resume it with portadb copy --resume" in portadb.render(report)
+    assert portadb.copy(zoo_source, target, resume=True).ok
+    assert portadb.verify(zoo_source, target).ok
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_verify_names_a_key_gone_after_a_complete_copy(zoo_source, empty, target):
+    target = empty(target)
+    assert portadb.copy(zoo_source, target).ok
+    with connections[target].schema_editor() as editor:
+        index = next(i for i in m.Everything._meta.indexes)
+        editor.remove_index(m.Everything, index)
+    report = portadb.verify(zoo_source, target)
+    assert not report.ok
+    assert any(f.kind is K.SCHEMA_DRIFT and index.name in f.message for f in report.errors), \
+        portadb.render(report)

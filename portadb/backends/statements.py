@@ -88,3 +88,16 @@ class Statements:
         """SELECT one row whose ``column`` is not NULL, if there is one."""
         q = self.quote
         return f"SELECT 1 FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT 1"
+
+    def select_through_sql(self, table: str, columns: Sequence[str], key: Sequence[str], after: bool) -> str:
+        """:meth:`select_chunk_sql` of the rows whose key is at most a bound.
+
+        Parameters: the last key (if ``after``), the bound, the limit.
+        """
+        q = self.quote
+        cols = ", ".join(self.select_column(c) for c in columns)
+        order = ", ".join(q(c) for c in key)
+        lhs = q(key[0]) if len(key) == 1 else f"({order})"
+        marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
+        where = ([f"{lhs} > {marks}"] if after else []) + [f"{lhs} <= {marks}"]
+        return f"SELECT {cols} FROM {q(table)} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s"

@@ -28,6 +28,8 @@ class FindingKind(str, enum.Enum):
     VENDOR_DEPENDENT_MODEL = "vendor_dependent_model"
     #: The target's schema no longer what its migrate built.
     SCHEMA_DRIFT = "schema_drift"
+    #: The copy that built the target did not finish (its journal says so).
+    COPY_UNFINISHED = "copy_unfinished"
     # Verification: what differs between source and target.
     TABLE_MISSING = "table_missing"
     ROW_MISSING = "row_missing"

@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from django.db import DatabaseError, models
 from django.db.migrations.recorder import MigrationRecorder
 
-from .. import options
+from .. import drift, options, schema
 from ..endpoints import Endpoint, close, open_endpoints
-from ..exceptions import VerificationError, first_line
+from ..exceptions import PreconditionError, VerificationError, first_line
+from ..journal import record
 from ..models import label, project_models, shared_models
 from ..processes import collector_paused
 from ..progress import Progress, Tee
@@ -89,6 +90,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
             bars.close()
             report.sequences = check_sequences(tgt, chosen, present[1])
             _compare_migrations(src, tgt, present, report)
+            report.findings += built_state(tgt)
     except DatabaseError as e:
         raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
     report.findings = findings(report) + report.findings
@@ -121,6 +123,30 @@ def _source_rows(src: Endpoint, chosen: Sequence[type], present: set[str]) -> di
     """Rows per table on the source, for the progress bars' totals (counted only where bars show)."""
     tables = [m._meta.db_table for m in chosen]
     return {table: src.adapter.count(table) for table in tables if table in present}
+
+
+def built_state(tgt: Endpoint) -> list[Finding]:
+    """What the journal of the copy that built the target says is not done: an unfinished copy, a
+    key, index or foreign key it did not build (or that went since), a schema no longer migrate's."""
+    try:
+        built = record(tgt)
+    except PreconditionError:  # an older portadb's journal: nothing to go by
+        return []
+    if built is None:
+        return []
+    found = []
+    if not built.complete:
+        found.append(Finding(FindingKind.COPY_UNFINISHED, Severity.ERROR,
+                             f"The target holds {built.describe()}; resume it with portadb copy --resume."))
+    found += [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
+                      f"The copy built {step.describe()}, which is not on the target.", table=step.table)
+              for step in schema.unbuilt(tgt.connection, built.deferred)]
+    if built.complete and built.schema.get("snapshot"):
+        now = drift.snapshot(tgt.connection, built.schema["snapshot"].keys())
+        found += [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
+                          f"The target's schema differs from what its migrate built: {line}.",
+                          table=line.split(":")[0]) for line in drift.drift(built.schema["snapshot"], now)]
+    return found
 
 
 def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str]) -> list[SequenceCheck]:

@@ -64,11 +64,26 @@ def _counted(chunks: Iterator[tuple[list, object]], bar) -> Iterator[tuple[list,
         bar.update(len(chunk[0]))
 
 
+def compare_through(src: Endpoint, tgt: Endpoint, model, through: list, chunk_size: int) -> TableCheck:
+    """Compare the rows of one table whose key is at most ``through`` (an interrupted copy's last
+    committed key, as the source's driver gives it): those the target already holds."""
+    check = TableCheck(table=model._meta.db_table, model=label(model), source_rows=None,
+                       target_rows=tgt.adapter.count(model._meta.db_table))
+    pair = ComparedTable(model, src, tgt, through=through)
+    pair.compare(pair.chunks(chunk_size), check)
+    if not pair.layout.by_range:
+        pair.find_extras(check, chunk_size)
+    return check
+
+
 class ComparedTable:
     """One table on both sides, and the chunks in which they are compared."""
 
-    def __init__(self, model, src: Endpoint, tgt: Endpoint, fields: list | None = None):
+    def __init__(self, model, src: Endpoint, tgt: Endpoint, fields: list | None = None,
+                 through: list | None = None):
         self.model = model
+        #: Compare only the rows whose key is at most this one (as the source's driver gives it).
+        self.through = None if through is None else tuple(through)
         self.layout = KeyLayout.of(model, fields)
         self.src = TableReader(src, model, self.layout, fields)
         self.tgt = TableReader(tgt, model, self.layout, fields)
@@ -109,13 +124,13 @@ class ComparedTable:
         """Each raw source chunk with the request for the target's rows of the same keys."""
         low = None
         ended = False
-        for raw in self.src.raw_chunks(self.src.names, chunk_size):
+        for raw in self.src.raw_chunks(self.src.names, chunk_size, self.through):
             ended = len(raw) < chunk_size
-            high = None if ended else self.key_of(raw[-1])
+            high = self.through if ended else self.key_of(raw[-1])
             yield raw, self._request(raw, low, high)
             low = high
         if self.layout.by_range and not ended:
-            yield [], RangeChunk(low, None)  # the target's rows past the source's last key
+            yield [], RangeChunk(low, self.through)  # the target's rows past the source's last key
 
     def _request(self, raw: list, low, high) -> RangeChunk | KeyChunk:
         if self.layout.by_range:

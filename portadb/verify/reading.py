@@ -112,9 +112,10 @@ class TableReader:
                 columns[i] = f(columns[i])
         return list(zip(*columns))
 
-    def raw_chunks(self, columns: list[str], chunk_size: int) -> Iterator[list]:
-        """Raw rows of ``columns`` in this database's key order, ``chunk_size`` at a time."""
-        return keyset(self.adapter, self.table, columns, self.key_columns, chunk_size)
+    def raw_chunks(self, columns: list[str], chunk_size: int, through: list | None = None) -> Iterator[list]:
+        """Raw rows of ``columns`` in this database's key order, ``chunk_size`` at a time
+        (up to the key ``through``, if given)."""
+        return keyset(self.adapter, self.table, columns, self.key_columns, chunk_size, through=through)
 
     def key_chunks(self, chunk_size: int) -> Iterator[list[tuple]]:
         """Canonical keys in this database's order, ``chunk_size`` at a time."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from contextlib import contextmanager
 
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portadb import __version__
 from portadb.endpoints import mask
-from portadb.exceptions import OptionError, PortadbError, first_line
+from portadb.exceptions import Interrupted, OptionError, PortadbError, first_line
 from portadb.options import DEFAULT_CHUNK_SIZE, ON_ERROR, check_confirmable, check_writable
 from portadb.reports import FORMATS, ErrorReport, render
 
@@ -75,10 +76,13 @@ class Command(BaseCommand):
     def handle(self, *args, subcommand, **options):
         try:
             self.check_options(subcommand, options)
-            with self.sql_echo(options["verbosity"] >= 3):
+            with self.sql_echo(options["verbosity"] >= 3), _terminate_as_interrupt():
                 report = getattr(self, f"do_{subcommand}")(**options)
         except CommandError:
             raise
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Interrupted)
+            signum = getattr(e, "signum", signal.SIGINT)
+            self.fail(subcommand, options, e, _interrupted(subcommand, options, signum), 128 + signum)
         except PortadbError as e:
             self.fail(subcommand, options, e, mask(str(e)))
         except Exception as e:  # a bug of portadb: still one sentence and status 2
@@ -102,8 +106,8 @@ class Command(BaseCommand):
         if subcommand == "copy" and not options["dry_run"]:
             check_confirmable(options["replace"], options["interactive"], sys.stdin.isatty())
 
-    def fail(self, subcommand: str, options: dict, error: BaseException, message: str):
-        """Exit 2 with one sentence; the report goes where the report would have gone."""
+    def fail(self, subcommand: str, options: dict, error: BaseException, message: str, status: int = 2):
+        """Exit 2 (or ``status``) with one sentence; the report goes where the report would have gone."""
         name = f"{subcommand} --dry-run" if options.get("dry_run") else subcommand
         report = ErrorReport(command=name, error=type(error).__name__, message=message)
         try:
@@ -111,7 +115,7 @@ class Command(BaseCommand):
                 self.write_report(report, options)
         except OSError:
             pass  # the sentence on standard error is what is left
-        raise CommandError(message, returncode=2) from error
+        raise CommandError(message, returncode=status) from error
 
     def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
                 models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
@@ -251,3 +255,28 @@ def _failure_sentence(report, shown: bool) -> str:
     if getattr(report, "rejected_rows", 0):
         return f"{report.rejected_rows} rows were rejected and written to {report.reject_file}."
     return f"The {report.kind} finished with differences{see}."
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops the work the way Ctrl-C does: every chunk committed so far stays, one sentence."""
+    def interrupt(signum, frame):
+        raise Interrupted(signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (a test runner's): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(subcommand: str, options: dict, signum: int) -> str:
+    name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+    if subcommand == "copy" and not options.get("dry_run"):
+        return (f"The copy was stopped by {name}; every chunk committed so far is on the target:"
+                " run the same copy with --resume to continue.")
+    return f"portadb {subcommand} was stopped by {name}; nothing was written."
