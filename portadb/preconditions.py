@@ -30,6 +30,7 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
         )
     rows = {t.name: t.rows for t in inv.tables}
     check_target_can_hold(plan.target, plan.models + plan.unselected_missing, plan.left_behind, rows)
+    check_names(plan)
     check_differences(plan, rows)
     check_selection(plan)
     if plan.target_tables and not replace:
@@ -75,6 +76,31 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
             raise TargetCannotHold(
                 f"Cannot copy {label(model)}.{field} to {target.display}: {reason}; nothing was written."
             )
+
+
+def check_names(plan: Plan) -> None:
+    """Refuse a table or column name the target cannot hold (too long, a character it refuses).
+
+    Every table the target gets counts, copied or not: the project's schema
+    is built whole (``--exclude`` leaves a table empty, not missing).
+    """
+    tables = plan.project_tables()
+    models = list(dict.fromkeys([*plan.models, *(m for m in project_models() if m._meta.db_table in tables)]))
+    adapter, where = plan.target.adapter, plan.target.display
+    for model in models:
+        reason = adapter.cannot_name(model._meta.db_table)
+        if reason:
+            raise TargetCannotHold(
+                f"Cannot copy {label(model)} to {where}: its table name {model._meta.db_table!r} {reason};"
+                " rename the table (Meta.db_table); nothing was written."
+            )
+        for field in model._meta.local_concrete_fields:
+            reason = adapter.cannot_name(field.column, table=False)
+            if reason:
+                raise TargetCannotHold(
+                    f"Cannot copy {label(model)}.{field.name} to {where}: its column name {field.column!r}"
+                    f" {reason}; rename the column (db_column); nothing was written."
+                )
 
 
 def check_differences(plan: Plan, rows: dict[str, int]) -> None:

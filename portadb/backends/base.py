@@ -102,8 +102,33 @@ class Adapter(Statements):
     def __init__(self, connection):
         self.connection = connection
 
+    #: The character that quotes an identifier in this database's SQL.
+    quote_character: str = '"'
+
     def quote(self, name: str) -> str:
-        return self.connection.ops.quote_name(name)
+        """``name`` as one SQL identifier: in :attr:`quote_character`, any inside it doubled.
+
+        Not Django's ``connection.ops.quote_name``: it leaves a quote character
+        inside a name as it is (and returns a name that starts and ends with one
+        unchanged), so a table called ``x"; DROP TABLE t; --`` would end the
+        identifier early and the rest would run as SQL of its own.
+        """
+        q = self.quote_character
+        return q + name.replace(q, q + q) + q
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        """Why a table (``table``) or column of this database cannot be called ``name``, or ``None``.
+
+        The reason completes "its table name 'x' ...". A name the database would
+        refuse or cut short, and one holding the quote character, which Django's
+        schema editor (``quote_name``) writes unescaped into the DDL it runs.
+        """
+        if "\x00" in name:
+            return "holds the NUL character, which no database allows in a name"
+        if self.quote_character in name:
+            return (f"holds the character {self.quote_character}, which Django's schema editor for "
+                    f"{self.display_name} does not escape in the SQL it runs")
+        return None
 
     # -- capabilities ------------------------------------------------------
 

@@ -38,6 +38,8 @@ SQL_MODE = (
 )
 _BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
 
+#: The longest table or column name, in characters (the manual's "Identifier Length Limits").
+_NAME_LIMIT = 64
 #: Values per WEIGHT_STRING query.
 _KEY_BATCH = 500
 
@@ -62,6 +64,20 @@ class Adapter(BaseAdapter):
     # decimal(p, s) returns s decimal places.
     decimals_at_scale = True
     write_rate = 350_000
+    quote_character = "`"
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        reason = super().cannot_name(name, table)
+        if reason is not None:
+            return reason
+        if len(name) > _NAME_LIMIT:
+            return f"is {len(name)} characters long; MySQL/MariaDB names hold at most {_NAME_LIMIT}"
+        if name.endswith(" "):
+            return "ends with a space, which MySQL/MariaDB refuses in a name"
+        wide = next((c for c in name if ord(c) > 0xFFFF), None)
+        if wide is not None:
+            return f"holds {wide!r}, a character of 4 UTF-8 bytes, which MySQL/MariaDB refuses in a name"
+        return None
 
     def narrow_charset(self, field) -> str | None:
         charset = self._charset(self.collation(field))

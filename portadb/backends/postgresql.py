@@ -53,6 +53,7 @@ class Adapter(BaseAdapter):
     def __init__(self, connection):
         super().__init__(connection)
         self._types: dict[tuple, list[int] | None] = {}
+        self._identifier_length: int | None = None
 
     def cannot_hold(self, field) -> str | None:
         reason = super().cannot_hold(field)
@@ -61,6 +62,21 @@ class Adapter(BaseAdapter):
             if db_type and not self.has_type(db_type):
                 return f"the type {db_type} does not exist on the target (create its extension first)"
         return reason
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        reason = super().cannot_name(name, table)
+        size, limit = len(name.encode()), self._max_identifier_length()
+        if reason is None and size > limit:
+            reason = (f"is {size} bytes long; PostgreSQL keeps {limit} (max_identifier_length)"
+                      " and would cut the rest off")
+        return reason
+
+    def _max_identifier_length(self) -> int:
+        if self._identifier_length is None:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SHOW max_identifier_length")
+                self._identifier_length = int(cursor.fetchone()[0])
+        return self._identifier_length
 
     def has_type(self, name: str) -> bool:
         with self.connection.cursor() as cursor:
@@ -241,6 +257,22 @@ class Adapter(BaseAdapter):
         with self.connection.cursor() as cursor:
             names = ", ".join(self.quote(t) for t in tables)
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
+
+    def reset_sequences(self, model_classes: Sequence) -> list[str]:
+        # Django's sequence_reset_sql writes the names into string literals
+        # unescaped ('"o'brien"'): here they are parameters.
+        statements = []
+        with self.connection.cursor() as cursor:
+            for model in model_classes:
+                field = next((f for f in model._meta.local_fields if isinstance(f, models.AutoField)), None)
+                if field is None:
+                    continue
+                table, column = self.quote(model._meta.db_table), self.quote(field.column)
+                sql = (f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 1),"
+                       f" max({column}) IS NOT null) FROM {table}")
+                cursor.execute(sql, [table, field.column])
+                statements.append(sql)
+        return statements
 
     def next_auto_value(self, table: str, column: str) -> int | None:
         # pg_sequence_last_value() reads the sequence without nextval()'s side

@@ -73,6 +73,12 @@ class Adapter(BaseAdapter):
     decimals_at_scale = True
     write_rate = 1_000_000
 
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        reason = super().cannot_name(name, table)
+        if reason is None and table and name.lower().startswith("sqlite_"):
+            reason = "begins with sqlite_, which SQLite keeps for its own tables"
+        return reason
+
     @contextmanager
     def snapshot(self):
         self.connection.ensure_connection()
