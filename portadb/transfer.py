@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .columns import Transposed
 from .convert import convert_columns, converts
 from .endpoints import Endpoint
-from .exceptions import TransferError, first_line
+from .exceptions import DataError, TransferError, first_line
 from .plan import TableJob
 
 
@@ -67,10 +68,11 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
         rows = guard(read, by_column) if guard is not None else read
         if rows is not read:
             by_column = Transposed(rows)
+        converted = _converted(by_column(), job, read, target) if rows and convert else None
         try:
             with transaction.atomic(using=target.alias):
-                if rows and convert:
-                    adapter.write_columns(job.table, names, convert_columns(by_column(), job.columns))
+                if converted is not None:
+                    adapter.write_columns(job.table, names, converted)
                 elif rows:
                     adapter.write_rows(job.table, names, rows)
                 if journal:
@@ -85,6 +87,18 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
         written += len(rows)
         bar.update(len(read))
     return written
+
+
+def _converted(by_column: list, job: TableJob, read: list, target: Endpoint) -> list:
+    """The chunk's columns as the target stores them; a value Django's fields refuse is a
+    value problem, not the target's (the checks name every one they know first)."""
+    try:
+        return convert_columns(by_column, job.columns)
+    except (ValidationError, ArithmeticError, ValueError, TypeError) as e:
+        raise DataError(
+            f"Could not prepare {job.label} rows {_pk_range(read, job)} for {target.display}: "
+            f"{first_line(e)}; nothing of this chunk was written."
+        ) from e
 
 
 def _pk_range(rows, job: TableJob) -> str:

@@ -61,6 +61,18 @@ class Adapter(Statements):
     refuses_nul: bool = False
     #: Float columns refuse infinities and NaN.
     refuses_non_finite_float: bool = False
+    #: A float column keeps NaN (SQLite stores it as NULL).
+    stores_float_nan: bool = True
+    #: A ``DecimalField`` column (``numeric(p, s)``) holds NaN.
+    holds_decimal_nan: bool = False
+    #: Date, time and timestamp columns hold values Python's cannot: ±infinity, years
+    #: before 1 and after 9999, ``24:00``. They are read as the database's text, which
+    #: only a database with this flag stores again exactly.
+    holds_extreme_dates: bool = False
+    #: A ``DateTimeField`` column holds an instant (``timestamptz``): without ``USE_TZ``
+    #: a naive value is taken in the session's time zone (``TIME_ZONE``), so a wall time
+    #: that zone skips (a daylight-saving gap) would come back shifted.
+    stores_datetimes_as_instants: bool = False
     #: ``varchar(n)`` columns refuse values longer than ``n`` characters.
     enforces_max_length: bool = True
     #: JSON columns parse and store a normal form (jsonb): they refuse ``\u0000``
@@ -101,20 +113,6 @@ class Adapter(Statements):
 
     def __init__(self, connection):
         self.connection = connection
-
-    #: The character that quotes an identifier in this database's SQL.
-    quote_character: str = '"'
-
-    def quote(self, name: str) -> str:
-        """``name`` as one SQL identifier: in :attr:`quote_character`, any inside it doubled.
-
-        Not Django's ``connection.ops.quote_name``: it leaves a quote character
-        inside a name as it is (and returns a name that starts and ends with one
-        unchanged), so a table called ``x"; DROP TABLE t; --`` would end the
-        identifier early and the rest would run as SQL of its own.
-        """
-        q = self.quote_character
-        return q + name.replace(q, q + q) + q
 
     def cannot_name(self, name: str, table: bool = True) -> str | None:
         """Why a table (``table``) or column of this database cannot be called ``name``, or ``None``.
@@ -358,6 +356,18 @@ class Adapter(Statements):
         if low is None and high is None:  # Django 4.2's SQLite: "any integer"
             return None
         return (-math.inf if low is None else low, math.inf if high is None else high)
+
+    def uuid_refusal(self, number: int) -> str | None:
+        """Why a ``UUIDField`` column refuses the UUID ``number`` (its 128 bits), or ``None``.
+
+        Completes "'<uuid>' ..."; only asked where :attr:`refuses_some_uuids`.
+        """
+        return None
+
+    @property
+    def refuses_some_uuids(self) -> bool:
+        """Whether a ``UUIDField`` column refuses some UUIDs Python holds."""
+        return False
 
     def narrow_charset(self, field) -> str | None:
         """The name of the character set of ``field``'s column when it cannot store characters

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.db import models
@@ -30,6 +30,7 @@ from django.db.backends.mysql.operations import DatabaseOperations as _Operation
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
 from .mysql_load import load_rows
+from .mysql_read import lenient_temporal
 
 #: A strict session: refuse rather than truncate; keep a primary key of 0.
 SQL_MODE = (
@@ -56,10 +57,14 @@ class Adapter(BaseAdapter):
     # JSON_VALID() refuses "\ud800".
     refuses_lone_surrogates_in_json = True
     # Strict typed columns; tinyint(1) booleans, char(32) UUIDs, char(39) IPs,
-    # NUL characters and foreign keys loaded with checks off are not enforced.
+    # NUL characters and foreign keys loaded with checks off are not enforced,
+    # nor dates: outside strict mode a date column holds 0000-00-00, 2024-00-10
+    # and (ALLOW_INVALID_DATES) February 30th, read as their text (read_cursor);
+    # a naive datetime may lie in TIME_ZONE's daylight-saving gap, a time beyond 24 hours.
     enforced_checks = frozenset({
         K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.INVALID_UTF8, K.INVALID_JSON,
-        K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.WRONG_TYPE,
+        K.TOO_PRECISE, K.TIMEZONE, K.NOT_FINITE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER,
+        K.WRONG_TYPE,
     })
     # decimal(p, s) returns s decimal places.
     decimals_at_scale = True
@@ -135,6 +140,28 @@ class Adapter(BaseAdapter):
         super().__init__(connection)
         self.load_data = False
         self._binary_columns: dict[str, set[str]] = {}
+
+    @contextmanager
+    def read_cursor(self):
+        with self.connection.cursor() as cursor, lenient_temporal(self.connection.connection):
+            yield cursor  # zero dates as their text, not None (mysql_read)
+
+    @cached_property
+    def refuses_some_uuids(self) -> bool:
+        # MariaDB's uuid type (10.7+; Django 5 uses it) refuses what it cannot
+        # store in its index order; asked of the server: versions differ.
+        if not self.connection.features.has_native_uuid_field:
+            return False
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT CAST(%s AS UUID) IS NULL", ["ffffffff-ffff-8fff-0fff-ffffffffffff"])
+            return bool(cursor.fetchone()[0])
+
+    def uuid_refusal(self, number: int) -> str | None:
+        version, variant = (number >> 76) & 0xF, (number >> 60) & 0xF
+        if version >= 8 and variant < 8:
+            return (f"has version {version} with a variant of 0xxx (no RFC 9562 UUID), which "
+                    f"{self.display_name}'s uuid type refuses")
+        return None
 
     def has_collation(self, name: str) -> bool:
         with self.connection.cursor() as cursor:

@@ -13,6 +13,7 @@ from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
 from .postgresql_copy import BINARY_TYPES, BYTEA, TIMESTAMPTZ, copy_rows, encode_columns
+from .postgresql_read import LenientRetry
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
 # field's Python type unchanged (to_python is the identity for it and the
@@ -37,12 +38,17 @@ class Adapter(BaseAdapter):
     normalises_json = True
     refuses_lone_surrogates_in_json = True
     # Typed columns and enforced foreign keys: values read from PostgreSQL
-    # cannot fail these checks. Infinities in float columns can, for MySQL.
+    # cannot fail these checks. Infinities and NaN in float and numeric columns
+    # can, and ±infinity and BC dates (DATE_OUT_OF_RANGE).
     enforced_checks = frozenset({
         K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.NUL_CHARACTER, K.INVALID_UTF8,
-        K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN,
-        K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE, K.DANGLING_REFERENCE,
+        K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.ZERO_DATE, K.TOO_PRECISE, K.NONEXISTENT_TIME, K.TIMEZONE,
+        K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN, K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE,
+        K.DANGLING_REFERENCE,
     })
+    holds_decimal_nan = True
+    holds_extreme_dates = True
+    stores_datetimes_as_instants = True
     validates_foreign_keys_when_built = True
     # numeric(p, s) returns s decimal places.
     decimals_at_scale = True
@@ -131,7 +137,8 @@ class Adapter(BaseAdapter):
                 from psycopg.types.datetime import TimestamptzLoader
 
                 cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
-            yield cursor
+            # ±infinity and BC dates as text, not a DataError (postgresql_read).
+            yield LenientRetry(cursor)
 
     def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str]]:
         # One sorted build after the data costs far less than keeping a

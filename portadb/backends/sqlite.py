@@ -69,6 +69,8 @@ class Adapter(BaseAdapter):
         return (cls.vendor, os.path.realpath(name))
     # SQLite enforces neither lengths nor types: every check can fire on its values.
     enforces_max_length = False
+    # A REAL NaN is stored as NULL.
+    stores_float_nan = False
     # Django's decimal converter quantizes to the field's decimal_places.
     decimals_at_scale = True
     write_rate = 1_000_000

@@ -12,8 +12,19 @@ from collections.abc import Sequence
 class Statements:
     """The SELECTs of a copy and a verification, as text with ``%s`` parameters."""
 
+    #: The character that quotes an identifier in this database's SQL.
+    quote_character: str = '"'
+
     def quote(self, name: str) -> str:
-        raise NotImplementedError
+        """``name`` as one SQL identifier: in :attr:`quote_character`, any inside it doubled.
+
+        Not Django's ``connection.ops.quote_name``: it leaves a quote character
+        inside a name as it is (and returns a name that starts and ends with one
+        unchanged), so a table called ``x"; DROP TABLE t; --`` would end the
+        identifier early and the rest would run as SQL of its own.
+        """
+        q = self.quote_character
+        return q + name.replace(q, q + q) + q
 
     def select_column(self, column: str) -> str:
         """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""

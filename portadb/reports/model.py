@@ -44,6 +44,14 @@ class FindingKind(str, enum.Enum):
     INVALID_UTF8 = "invalid_utf8"
     INVALID_JSON = "invalid_json"
     IMPOSSIBLE_DATE = "impossible_date"
+    #: A date with a year, month or day of 0 (MySQL's ``0000-00-00``): Django reads None.
+    ZERO_DATE = "zero_date"
+    #: A date or time Python cannot hold: ±infinity, before the year 1, after 9999, ``24:00``.
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    #: Fractions of a second finer than the microseconds Django keeps.
+    TOO_PRECISE = "too_precise"
+    #: A naive datetime that the time zone it is stored in skips (a daylight-saving gap).
+    NONEXISTENT_TIME = "nonexistent_time"
     TIMEZONE = "timezone"
     FOUR_BYTE_CHARACTER = "four_byte_character"
     NOT_FINITE = "not_finite"

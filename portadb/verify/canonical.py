@@ -80,7 +80,7 @@ def _one_guarded(canon: Callable[[Sequence], list], value):
 
 
 #: What Django's converters raise on a value they cannot read.
-_UNREADABLE = (ArithmeticError, ValueError, TypeError, LookupError)
+_UNREADABLE = (ArithmeticError, ValueError, TypeError, LookupError, AttributeError)
 
 
 def unreadable(value, error: Exception) -> str:
