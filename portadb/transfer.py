@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from . import options
 from .columns import Transposed
 from .convert import convert_columns, converts
 from .endpoints import Endpoint
 from .exceptions import DataError, TransferError, first_line
+from .fields import base_field, may_be_large
 from .plan import TableJob
 
 
 def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
                 start: list | None = None) -> Iterator[list]:
     """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time (see :func:`keyset`)."""
-    return keyset(endpoint.adapter, job.table, job.column_names, job.key, chunk_size, start)
+    adapter = endpoint.adapter
+    return keyset(adapter, job.table, job.column_names, job.key, chunk_size, start,
+                  sizes=large_values(adapter, [c.field for c in job.columns]))
+
+
+def large_values(adapter, fields: Sequence) -> list[str]:
+    """``adapter``'s expressions of the size of each value of ``fields`` that may be large
+    (:func:`~portadb.fields.may_be_large`)."""
+    return [adapter.size_sql(f.column, base_field(f).get_internal_type()) for f in fields
+            if may_be_large(f, adapter.enforces_max_length)]
 
 
 def keyset(adapter, table: str, columns: Sequence[str], key: Sequence[str], chunk_size: int,
-           start: list | None = None) -> Iterator[list]:
+           start: list | None = None, sizes: Sequence[str] = (),
+           budget: int = options.CHUNK_BYTES) -> Iterator[list]:
     """Yield the raw rows of ``columns`` of ``table`` in ``key`` order, ``chunk_size`` at a time.
 
     Keyset pagination (``key > last ORDER BY key LIMIT n``): each query starts
     where the previous one ended, so nothing is read twice and no table is ever
     held whole in memory. ``start`` is a key to read after (a resumed copy).
+
+    ``sizes`` (:func:`large_values`): where values may be large, the database
+    first adds up the sizes of the next ``chunk_size`` rows' values; a chunk
+    over ``budget`` bytes holds only the rows that fit (at least one).
     """
     key_index = [columns.index(k) for k in key]
     first = adapter.select_chunk_sql(table, columns, key, after=False)
@@ -34,17 +52,31 @@ def keyset(adapter, table: str, columns: Sequence[str], key: Sequence[str], chun
     last = start
     with adapter.read_cursor() as cursor:
         while True:
-            if last is None:
-                cursor.execute(first, [chunk_size])
-            else:
-                cursor.execute(after, [*last, chunk_size])
+            bound = [] if last is None else list(last)
+            limit = chunk_size
+            if sizes:
+                limit = _rows_within(cursor, adapter, table, key, sizes, bound, chunk_size, budget)
+            cursor.execute(after if bound else first, [*bound, limit])
             rows = cursor.fetchall()
             if not rows:
                 return
             yield rows
-            if len(rows) < chunk_size:
+            if len(rows) < limit:
                 return
             last = [rows[-1][i] for i in key_index]
+
+
+def _rows_within(cursor, adapter, table: str, key: Sequence[str], sizes: Sequence[str], bound: list,
+                 chunk_size: int, budget: int) -> int:
+    """How many of the next ``chunk_size`` rows fit ``budget`` bytes of large values (at least 1)."""
+    cursor.execute(adapter.chunk_sizes_sql(table, key, sizes, after=bool(bound), total=True),
+                   [*bound, chunk_size])
+    total = cursor.fetchall()[0][0]
+    if (total or 0) <= budget:
+        return chunk_size
+    cursor.execute(adapter.chunk_sizes_sql(table, key, sizes, after=bool(bound)), [*bound, chunk_size])
+    running = list(accumulate(int(row[0]) for row in cursor.fetchall()))
+    return max(1, bisect_right(running, budget))
 
 
 def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar,

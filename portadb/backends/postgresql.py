@@ -12,6 +12,7 @@ from ..columns import ScaledIntegers, UuidBytes, as_values
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
+from .limits import SizeLimit
 from .postgresql_copy import BINARY_TYPES, BYTEA, TIMESTAMPTZ, copy_rows, encode_columns
 from .postgresql_read import LenientRetry
 
@@ -22,6 +23,10 @@ _STORED_AS_READ = frozenset({
     models.BooleanField, models.DecimalField, models.DateField, models.DateTimeField,
     models.TimeField, models.DurationField, models.UUIDField,
 })
+
+
+#: The largest text or bytea value (MaxAllocSize less the value's header).
+_MAX_VALUE = 2**30 - 1 - 4
 
 
 class Adapter(BaseAdapter):
@@ -93,6 +98,16 @@ class Adapter(BaseAdapter):
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_collation WHERE collname = %s", [name])
             return cursor.fetchone() is not None
+
+    def size_sql(self, column: str, kind: str) -> str:
+        # octet_length reads the size a TOASTed value keeps in its pointer (length() counts
+        # characters); jsonb has none: its text's.
+        cast = "::text" if kind == "JSONField" else ""
+        return f"COALESCE(octet_length({self.quote(column)}{cast}), 0)"
+
+    def size_limit(self) -> SizeLimit | None:
+        return SizeLimit(_MAX_VALUE, per_value=True,
+                         reason=f"PostgreSQL stores at most {_MAX_VALUE:,} bytes (1 GB) in one value")
 
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -62,6 +62,8 @@ class FindingKind(str, enum.Enum):
     INVALID_IP = "invalid_ip"
     WRONG_TYPE = "wrong_type"
     UNIQUE_COLLISION = "unique_collision"
+    #: A row (or value) larger than the target's write path takes in one piece.
+    TOO_LARGE = "too_large"
     #: A row refused because it refers to (or is part of) a refused row.
     DEPENDS_ON_REFUSED = "depends_on_refused"
     # Plan-level findings (the dry-run).

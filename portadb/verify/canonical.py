@@ -378,5 +378,15 @@ def python_value(field: models.Field, value):
 
 
 def digest(rows: list) -> bytes:
-    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine."""
-    return hashlib.blake2b(repr(rows).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine.
+
+    Hashed a few rows at a time: the text of a whole chunk of large values is never made.
+    """
+    hashed = hashlib.blake2b(digest_size=16)
+    for i in range(0, len(rows), _ROWS_PER_HASH):
+        hashed.update(repr(rows[i:i + _ROWS_PER_HASH]).encode("utf-8", "surrogatepass"))
+    return hashed.digest()
+
+
+#: Rows whose text is hashed at once.
+_ROWS_PER_HASH = 256

@@ -82,7 +82,7 @@ class ComparedTable:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
         rng = random.Random()
         low = None
-        for raw_keys in self.src.raw_chunks(self.src.key_columns, chunk_size):
+        for raw_keys in self.src.raw_chunks(self.src.key_columns, chunk_size, whole_rows=True):
             high = tuple(raw_keys[-1])
             if rng.random() < fraction:
                 if self.layout.by_range:
@@ -96,13 +96,12 @@ class ComparedTable:
     def _requests(self, chunk_size: int) -> Iterator[tuple[list, RangeChunk | KeyChunk]]:
         """Each raw source chunk with the request for the target's rows of the same keys."""
         low = None
-        ended = False
         for raw in self.src.raw_chunks(self.src.names, chunk_size):
-            ended = len(raw) < chunk_size
-            high = None if ended else self.key_of(raw[-1])
+            # A short chunk need not be the last: chunks of large values hold fewer rows.
+            high = self.key_of(raw[-1])
             yield raw, self._request(raw, low, high)
             low = high
-        if self.layout.by_range and not ended:
+        if self.layout.by_range:
             yield [], RangeChunk(low, None)  # the target's rows past the source's last key
 
     def _request(self, raw: list, low, high) -> RangeChunk | KeyChunk:
