@@ -245,7 +245,11 @@ def unbuilt(connection, deferred: Sequence[BuildStep]) -> list[BuildStep]:
     kept = []
     with connection.cursor() as cursor:
         for step in deferred:
-            if step.name is not None and step.table:
+            # Django's introspection writes the table's name with quote_name: a table (no
+            # model's, holding a foreign key into the copy's) whose name holds the quote
+            # character would end it early. Its steps are kept, to run again.
+            introspectable = quote(step.table) == connection.ops.quote_name(step.table)
+            if step.name is not None and step.table and introspectable:
                 if step.table not in existing:
                     found = connection.introspection.get_constraints(cursor, step.table)
                     existing[step.table] = {quote(n): info for n, info in found.items()}

@@ -16,6 +16,7 @@ from django.db import connections
 import portadb
 from portadb.backends import adapter_for
 from portadb.reports import FindingKind as K
+from portadb.schema import FOREIGN_KEY, BuildStep, unbuilt
 
 from . import databases as db
 from . import processes
@@ -300,3 +301,17 @@ def test_a_table_with_a_space_killed_while_its_keys_are_built_resumes(empty, tar
     assert [c["columns"] for c in built if c["unique"] and not c["primary_key"]] == [["name"]]
     assert [c["foreign_key"] for c in built if c["foreign_key"]] == [("odd table", "id")]
     assert ["odd column"] in [c["columns"] for c in built if c["index"]]
+
+
+@pytest.mark.parametrize("alias", SERVER_TARGETS, ids=lambda a: backend_of(a).vendor)
+def test_a_resume_never_introspects_a_table_named_to_inject(empty, alias):
+    """A table no model owns may hold a foreign key into the copy's tables: the copy takes that
+    key apart and builds it back. Django's introspection would write its name unescaped, so a
+    resumed copy keeps such a step (to run again) rather than look it up."""
+    alias = empty(alias)
+    plant(alias)
+    hostile = INJECTION[db.vendor_of(alias)]
+    step = BuildStep("ALTER TABLE ...", hostile, raw_quote(db.vendor_of(alias), "fk"), FOREIGN_KEY, "canary")
+    plain = BuildStep("CREATE INDEX ...", "canary", raw_quote(db.vendor_of(alias), "canary_id"))
+    assert unbuilt(connections[alias], [step, plain]) == [step, plain]
+    assert canary_alive(alias)
