@@ -101,6 +101,11 @@ def check_names(plan: Plan) -> None:
                     f"Cannot copy {label(model)}.{field.name} to {where}: its column name {field.column!r}"
                     f" {reason}; rename the column (db_column); nothing was written."
                 )
+    for table in sorted(tables - {m._meta.db_table for m in models}):  # the target's models only
+        reason = adapter.cannot_name(table)
+        if reason:
+            raise TargetCannotHold(f"Cannot copy to {where}: the project's table name {table!r} {reason}"
+                                   " there; rename the table (Meta.db_table); nothing was written.")
 
 
 def check_differences(plan: Plan, rows: dict[str, int]) -> None:
