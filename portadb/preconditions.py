@@ -84,28 +84,33 @@ def check_names(plan: Plan) -> None:
     Every table the target gets counts, copied or not: the project's schema
     is built whole (``--exclude`` leaves a table empty, not missing).
     """
+    refusal = name_refusal(plan)
+    if refusal:
+        raise TargetCannotHold(refusal)
+
+
+def name_refusal(plan: Plan) -> str | None:
+    """The sentence refusing the first table or column name the target cannot hold, if any."""
     tables = plan.project_tables()
     models = list(dict.fromkeys([*plan.models, *(m for m in project_models() if m._meta.db_table in tables)]))
     adapter, where = plan.target.adapter, plan.target.display
     for model in models:
-        reason = adapter.cannot_name(model._meta.db_table)
+        table = model._meta.db_table
+        reason = adapter.cannot_name(table)
         if reason:
-            raise TargetCannotHold(
-                f"Cannot copy {label(model)} to {where}: its table name {model._meta.db_table!r} {reason};"
-                " rename the table (Meta.db_table); nothing was written."
-            )
+            return (f"Cannot copy {label(model)} to {where}: its table name {table!r} {reason};"
+                    " rename the table (Meta.db_table); nothing was written.")
         for field in model._meta.local_concrete_fields:
             reason = adapter.cannot_name(field.column, table=False)
             if reason:
-                raise TargetCannotHold(
-                    f"Cannot copy {label(model)}.{field.name} to {where}: its column name {field.column!r}"
-                    f" {reason}; rename the column (db_column); nothing was written."
-                )
+                return (f"Cannot copy {label(model)}.{field.name} to {where}: its column name"
+                        f" {field.column!r} {reason}; rename the column (db_column); nothing was written.")
     for table in sorted(tables - {m._meta.db_table for m in models}):  # the target's models only
         reason = adapter.cannot_name(table)
         if reason:
-            raise TargetCannotHold(f"Cannot copy to {where}: the project's table name {table!r} {reason}"
-                                   " there; rename the table (Meta.db_table); nothing was written.")
+            return (f"Cannot copy to {where}: the project's table name {table!r} {reason} there;"
+                    " rename the table (Meta.db_table); nothing was written.")
+    return None
 
 
 def check_differences(plan: Plan, rows: dict[str, int]) -> None:

@@ -9,8 +9,11 @@ checks it is still there.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlparse
+from django.core.management import call_command
 from django.db import connections
 
 import portadb
@@ -82,9 +85,15 @@ def test_tables_named_to_inject_sql_are_only_names(zoo_source, empty, pair):
     assert all(t.rows == 1 and t.model is None for t in hostile.values())
     assert set(INJECTION.values()) <= set(inventory.unowned_tables)
 
+    out = io.StringIO()
+    call_command("portadb", "inspect", f"--database={source}", stdout=out)
+    assert all(name in out.getvalue() for name in INJECTION.values()) and canary_alive(source)
+
     plan = portadb.plan(source, target)
     unowned = {f.table for f in plan.findings if f.kind is K.UNOWNED_TABLE}
     assert set(INJECTION.values()) <= unowned
+    assert canary_alive(source) and canary_alive(target)
+    call_command("portadb", "copy", f"--from={source}", f"--to={target}", "--dry-run", stdout=io.StringIO())
     assert canary_alive(source) and canary_alive(target)
 
     report = portadb.copy(source, target, replace=True, chunk_size=7)
