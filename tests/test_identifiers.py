@@ -271,6 +271,8 @@ def test_a_table_name_longer_than_the_target_holds_is_refused(empty, target):
 
 def test_names_each_target_cannot_hold():
     """The reasons of each vendor, asked of the adapters of real connections."""
+    for alias in (POSTGRESQL, MYSQL):
+        db.require(alias)
     pg, my, lite = (adapter_for(connections[a]) for a in (POSTGRESQL, MYSQL, SQLITE_TARGET))
     assert pg.cannot_name("é" * 32) is not None and pg.cannot_name("é" * 31) is None  # bytes, not characters
     assert my.cannot_name("é" * 64) is None and my.cannot_name("é" * 65) is not None
