@@ -79,6 +79,10 @@ def column_for(field, source, target) -> Column:
         return Column(field.column, field, None, "identity")
     writer = adapter_for(target)
     stored = writer.stores_as_read(field)
+    if not readers and stored:
+        # What the source's driver read is what the target stores: a PostgreSQL
+        # numeric NaN or infinite date too, which the field's own methods refuse.
+        return Column(field.column, field, None, "identity")
     prep = None if stored else writer.fast_prep(field)
     many = None
     if len(readers) == 1 and (stored or prep is not None):

@@ -24,7 +24,7 @@ from . import options, schema
 from .endpoints import close, open_endpoints, resolve
 from .exceptions import PreconditionError
 from .plan import MIGRATE, Plan, make_plan
-from .preconditions import check_preconditions
+from .preconditions import check_preconditions, name_refusal
 from .reports.model import Finding, FindingKind, PlannedTable, PlanReport, Severity
 from .scan import scan_values
 from .targetproject import children
@@ -127,6 +127,8 @@ def ddl(plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
     """
     drop = ([f"-- drop the {len(plan.target_tables)} project tables on the target: "
              + ", ".join(plan.target_tables)] if replace and plan.target_tables else [])
+    if name_refusal(plan):  # Django's schema editor would write such a name unescaped
+        return drop + ["-- none: a table or column name the target cannot hold (see the errors)"], []
     if plan.path == MIGRATE:  # its SQL depends on what the database holds as each step runs
         return (drop + [f"-- migrate {step}" for step in plan.project.steps()],
                 ["-- the indexes, keys and foreign keys migrate made are dropped before the rows and"

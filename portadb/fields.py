@@ -21,6 +21,20 @@ TEXT_TYPES = frozenset({
 })
 
 
+#: ``get_internal_type()`` of the fields whose values have no size limit.
+LARGE_TYPES = frozenset({"TextField", "BinaryField", "JSONField"})
+#: Characters of a varchar column up to which its values are never large.
+_NARROW = 16_384
+
+
+def may_be_large(field: models.Field, enforces_max_length: bool = True) -> bool:
+    """Whether ``field``'s values may be large (megabytes): text, binary and JSON columns, and
+    any text column of a database that does not enforce ``max_length`` (SQLite)."""
+    kind = base_field(field).get_internal_type()
+    return kind in LARGE_TYPES or (kind in TEXT_TYPES and (
+        not enforces_max_length or (base_field(field).max_length or 0) > _NARROW))
+
+
 def base_field(field: models.Field) -> models.Field:
     """The field whose column type a relation's column has (an FK to a BigAutoField: the latter)."""
     while field.is_relation and getattr(field, "target_field", None) not in (None, field):

@@ -11,7 +11,7 @@ with their original values (:mod:`portadb.rejects`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .exceptions import ValueRefused
 from .plan import Plan, TableJob
@@ -25,13 +25,19 @@ ChunkGuard = Callable[[Sequence[Sequence], Callable[[], list]], Sequence[Sequenc
 
 
 def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int,
-             resumed: bool = False) -> Abort | Reject:
+             earlier: Mapping[str, int] | None = None) -> Abort | Reject:
     """The policy object of one copy; call inside the source's snapshot.
 
-    ``resumed``: the copy continues an interrupted one, whose reject file is kept.
+    ``earlier``: the copy continues an interrupted one, which rejected this
+    many rows per table; its reject file is kept (and must hold them).
     """
     if on_error == "reject":
-        return Reject(plan, reject_file, scan_values(plan, chunk_size), resumed)
+        file = RejectFile(reject_file, earlier)  # a file that lacks rows is refused before the scan
+        try:
+            return Reject(plan, file, scan_values(plan, chunk_size))
+        except BaseException:
+            file.close()
+            raise
     return Abort(plan)
 
 
@@ -85,11 +91,11 @@ class Reject(_Policy):
     #: One reject file and one count: rows are rejected in this process only.
     parallel_safe = False
 
-    def __init__(self, plan: Plan, path: str, scan: ScanResult, resumed: bool = False):
+    def __init__(self, plan: Plan, file: RejectFile, scan: ScanResult):
         self.plan = plan
         self.scan = scan
         self.refused = scan.refused()
-        self.file = RejectFile(path, resumed)
+        self.file = file
         self.rejected: Counter = Counter(table for table, _ in self.file.written)
 
     def table(self, job: TableJob) -> ChunkGuard:

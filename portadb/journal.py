@@ -261,6 +261,10 @@ class Journal:
         """The key to read ``table`` after, or ``None`` to read it from the start."""
         return self.positions[table].key
 
+    def rejected(self) -> dict[str, int]:
+        """Rows the interrupted copy read and rejected, per table, up to its committed keys."""
+        return {table: pos.rejected for table, pos in self.positions.items()}
+
     def committed(self, table: str) -> int:
         """Rows of ``table`` read by the interrupted copy: written or rejected."""
         return self.positions[table].rows + self.positions[table].rejected

@@ -86,7 +86,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
     report.findings += plan.findings()
     # The policy for refused values; with reject, it scans the source first, in the snapshot.
     with src.adapter.snapshot(), \
-            guard.for_copy(plan, on_error, reject_file, chunk_size, resumed=report.resumed) as policy:
+            guard.for_copy(plan, on_error, reject_file, chunk_size,
+                           earlier=journal.rejected() if journal is not None else None) as policy:
         journal = journal or Journal.begin(plan)
         deferred = _prepare_target(plan, journal, drop=replace or report.resumed)
         loaded = _load(plan, journal, policy, chunk_size, progress, jobs, clock)

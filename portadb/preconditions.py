@@ -34,6 +34,7 @@ def check_preconditions(plan: Plan, replace: bool) -> None:
     # Where migrate builds the target, it builds the tables of unselected models its own way.
     built = plan.models + (plan.unselected_missing if plan.path == MODELS else [])
     check_target_can_hold(plan.target, built, plan.left_behind, rows, dropped)
+    check_names(plan)
     check_vendor_models(plan, rows)
     check_selection(plan)
     if plan.target_tables and not replace:
@@ -77,6 +78,41 @@ def check_target_can_hold(target: Endpoint, models: Sequence[type], left: Sequen
             raise TargetCannotHold(
                 f"Cannot copy {label(model)}.{field} to {target.display}: {reason}; nothing was written."
             )
+
+
+def check_names(plan: Plan) -> None:
+    """Refuse a table or column name the target cannot hold (too long, a character it refuses).
+
+    Every table the target gets counts, copied or not: the project's schema
+    is built whole (``--exclude`` leaves a table empty, not missing).
+    """
+    refusal = name_refusal(plan)
+    if refusal:
+        raise TargetCannotHold(refusal)
+
+
+def name_refusal(plan: Plan) -> str | None:
+    """The sentence refusing the first table or column name the target cannot hold, if any."""
+    tables = plan.project_tables()
+    models = list(dict.fromkeys([*plan.models, *(m for m in project_models() if m._meta.db_table in tables)]))
+    adapter, where = plan.target.adapter, plan.target.display
+    for model in models:
+        table = model._meta.db_table
+        reason = adapter.cannot_name(table)
+        if reason:
+            return (f"Cannot copy {label(model)} to {where}: its table name {table!r} {reason};"
+                    " rename the table (Meta.db_table); nothing was written.")
+        for field in model._meta.local_concrete_fields:
+            reason = adapter.cannot_name(field.column, table=False)
+            if reason:
+                return (f"Cannot copy {label(model)}.{field.name} to {where}: its column name"
+                        f" {field.column!r} {reason}; rename the column (db_column); nothing was written.")
+    for table in sorted(tables - {m._meta.db_table for m in models}):  # the target's models only
+        reason = adapter.cannot_name(table)
+        if reason:
+            return (f"Cannot copy to {where}: the project's table name {table!r} {reason} there;"
+                    " rename the table (Meta.db_table); nothing was written.")
+    return None
 
 
 def check_vendor_models(plan: Plan, rows: dict[str, int]) -> None:

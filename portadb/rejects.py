@@ -12,21 +12,33 @@ import datetime as dt
 import decimal
 import json
 import math
+import os
 import uuid
+from collections import Counter
+from collections.abc import Mapping
 from typing import IO
 
 from .checks import Refusal
-from .exceptions import PortadbError
+from .exceptions import PortadbError, PreconditionError
 
 
 class RejectFile:
-    """The reject file, opened for a copy: the lines of a resumed copy's interrupted run kept."""
+    """The reject file, opened for a copy: the lines of a resumed copy's interrupted run kept.
 
-    def __init__(self, path: str, resumed: bool = False):
+    ``earlier``: the copy resumes an interrupted one, which rejected this many
+    rows per table in its committed chunks (its journal says so); the file
+    must still hold them, or the resumed copy would finish with a reject file
+    that lacks rows the target lacks too.
+    """
+
+    def __init__(self, path: str, earlier: Mapping[str, int] | None = None):
         self.path = path
-        kept = earlier_lines(path) if resumed else []
+        kept = earlier_lines(path) if earlier is not None else []
         #: (table, primary key as JSON) of the rows in the file already.
         self.written = {(line["table"], json.dumps(line["pk"])) for line in map(json.loads, kept)}
+        if earlier:
+            _check_complete(path, earlier, Counter(table for table, _ in self.written),
+                            missing=not os.path.exists(path))
         try:  # created even when nothing is refused: an empty file says so
             self.file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 -- see close()
             self.file.writelines(kept)
@@ -48,6 +60,22 @@ class RejectFile:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _check_complete(path: str, earlier: Mapping[str, int], held: Counter, missing: bool) -> None:
+    """Refuse a reject file that lacks rows the interrupted copy rejected (deleted, replaced)."""
+    if missing and sum(earlier.values()):
+        raise PreconditionError(
+            f"Cannot resume: the reject file {path!r} of the interrupted copy is missing, and it held "
+            f"the {sum(earlier.values())} rows that copy rejected; restore it, or copy again with --replace."
+        )
+    for table, rows in sorted(earlier.items()):
+        if held[table] < rows:
+            raise PreconditionError(
+                f"Cannot resume: the reject file {path!r} holds {held[table]} of the {rows} rows of {table}"
+                " the interrupted copy rejected; resume with that copy's reject file, or copy again"
+                " with --replace."
+            )
 
 
 def earlier_lines(path: str) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 
-from .checks import Refusal, column_checks
+from .checks import Refusal, column_checks, size_check
 from .compat import batched
 from .endpoints import Endpoint
 from .fields import TEXT_TYPES, base_field, foreign_keys
@@ -48,6 +48,8 @@ class TableChecks:
                 self.columns.append((i, column.field.name, checks))
         self.dangling = dangling or {}
         self.unique = [UniqueSet(job, cols, target.adapter) for cols in _unique_sets(job, target)]
+        self.sizes = size_check([(i, c.field) for i, c in enumerate(job.columns)], source.adapter,
+                                target.adapter)
 
     def pk(self, row: Sequence) -> object:
         if len(self.key_index) == 1:
@@ -61,13 +63,15 @@ class TableChecks:
         has them (or will need them too).
         """
         found: dict[tuple[int, str], Refusal] = {}
-        if self.columns:
+        if self.columns or self.sizes:
             by_column = by_column() if by_column is not None else list(zip(*rows))
             for i, name, checks in self.columns:
                 for check in checks:
                     for r, kind, reason in check(by_column[i]):
                         found.setdefault((r, name), self._refusal(kind, rows[r], name, reason,
                                                                   by_column[i][r]))
+            for r, name, value, reason in (self.sizes(by_column) if self.sizes and rows else ()):
+                found.setdefault((r, name), self._refusal(K.TOO_LARGE, rows[r], name, reason, value))
         if self.dangling:
             for r, row in enumerate(rows):
                 for name, value, reason in self.dangling.get(self.pk(row), ()):

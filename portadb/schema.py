@@ -244,18 +244,35 @@ def unbuilt(connection, deferred: Sequence[BuildStep]) -> list[BuildStep]:
     """``deferred`` without the indexes and constraints that already exist.
 
     A resumed copy may find some of them built by the interrupted run; running
-    them again would fail. Steps without a name are kept.
+    them again would fail. A step counts as built only when something of its
+    name *and kind* is there: on MySQL a foreign key and the index it needs
+    share one name, and the index alone is not the foreign key. Steps without
+    a name are kept.
     """
-    q = connection.ops.quote_name
-    existing: dict[str, set[str]] = {}
+    quote = adapter_for(connection).quote
+    existing: dict[str, dict[str, dict]] = {}
     kept = []
     with connection.cursor() as cursor:
         for step in deferred:
-            if step.name is not None and step.table:
+            # Django's introspection writes the table's name with quote_name: a table (no
+            # model's, holding a foreign key into the copy's) whose name holds the quote
+            # character would end it early. Its steps are kept, to run again.
+            introspectable = quote(step.table) == connection.ops.quote_name(step.table)
+            if step.name is not None and step.table and introspectable:
                 if step.table not in existing:
                     found = connection.introspection.get_constraints(cursor, step.table)
-                    existing[step.table] = {q(n) for n in found}
-                if step.name in existing[step.table]:
+                    existing[step.table] = {quote(n): info for n, info in found.items()}
+                info = existing[step.table].get(step.name)
+                if info is not None and _is_built(step, info):
                     continue
             kept.append(step)
     return kept
+
+
+def _is_built(step: BuildStep, info: dict) -> bool:
+    """Whether the constraint or index ``info`` (Django's introspection) is what ``step`` builds."""
+    if step.kind == FOREIGN_KEY:
+        return bool(info.get("foreign_key"))
+    if step.kind == INDEX:
+        return bool(info.get("index"))
+    return any(info.get(k) for k in ("primary_key", "unique", "check", "index"))

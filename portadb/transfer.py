@@ -2,51 +2,84 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from . import options
 from .columns import Transposed
 from .convert import convert_columns, converts
 from .endpoints import Endpoint
-from .exceptions import TransferError, first_line
+from .exceptions import DataError, TransferError, first_line
+from .fields import base_field, may_be_large
 from .plan import TableJob
 
 
 def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
                 start: list | None = None) -> Iterator[list]:
     """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time (see :func:`keyset`)."""
-    return keyset(endpoint.adapter, job.table, job.column_names, job.key, chunk_size, start)
+    adapter = endpoint.adapter
+    return keyset(adapter, job.table, job.column_names, job.key, chunk_size, start,
+                  sizes=large_values(adapter, [c.field for c in job.columns]))
+
+
+def large_values(adapter, fields: Sequence) -> list[str]:
+    """``adapter``'s expressions of the size of each value of ``fields`` that may be large
+    (:func:`~portadb.fields.may_be_large`)."""
+    return [adapter.size_sql(f.column, base_field(f).get_internal_type()) for f in fields
+            if may_be_large(f, adapter.enforces_max_length)]
 
 
 def keyset(adapter, table: str, columns: Sequence[str], key: Sequence[str], chunk_size: int,
-           start: list | None = None, through: list | None = None) -> Iterator[list]:
+           start: list | None = None, sizes: Sequence[str] = (),
+           budget: int = options.CHUNK_BYTES, through: list | None = None) -> Iterator[list]:
     """Yield the raw rows of ``columns`` of ``table`` in ``key`` order, ``chunk_size`` at a time.
 
     Keyset pagination (``key > last ORDER BY key LIMIT n``): each query starts
     where the previous one ended, so nothing is read twice and no table is ever
     held whole in memory. ``start`` is a key to read after (a resumed copy),
     ``through`` the last key to read (in the database's own order).
+
+    ``sizes`` (:func:`large_values`): where values may be large, the database
+    first adds up the sizes of the next ``chunk_size`` rows' values; a chunk
+    over ``budget`` bytes holds only the rows that fit (at least one).
     """
     key_index = [columns.index(k) for k in key]
     statement = adapter.select_chunk_sql if through is None else adapter.select_through_sql
     first = statement(table, columns, key, after=False)
     after = statement(table, columns, key, after=True)
-    bound = [] if through is None else list(through)
+    upper = [] if through is None else list(through)
     last = start
     with adapter.read_cursor() as cursor:
         while True:
-            if last is None:
-                cursor.execute(first, [*bound, chunk_size])
-            else:
-                cursor.execute(after, [*last, *bound, chunk_size])
+            bound = [] if last is None else list(last)
+            limit = chunk_size
+            if sizes:
+                limit = _rows_within(cursor, adapter, table, key, sizes, bound, chunk_size, budget)
+            cursor.execute(after if bound else first, [*bound, *upper, limit])
             rows = cursor.fetchall()
             if not rows:
                 return
             yield rows
-            if len(rows) < chunk_size:
+            if len(rows) < limit:
                 return
             last = [rows[-1][i] for i in key_index]
+
+
+def _rows_within(cursor, adapter, table: str, key: Sequence[str], sizes: Sequence[str], bound: list,
+                 chunk_size: int, budget: int) -> int:
+    """How many of the next ``chunk_size`` rows fit ``budget`` bytes of large values (at least 1)."""
+    cursor.execute(adapter.chunk_sizes_sql(table, key, sizes, after=bool(bound), total=True),
+                   [*bound, chunk_size])
+    total = cursor.fetchall()[0][0]
+    if (total or 0) <= budget:
+        return chunk_size
+    cursor.execute(adapter.chunk_sizes_sql(table, key, sizes, after=bool(bound)), [*bound, chunk_size])
+    running = list(accumulate(int(row[0]) for row in cursor.fetchall()))
+    return max(1, bisect_right(running, budget))
 
 
 def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar,
@@ -70,10 +103,11 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
         rows = guard(read, by_column) if guard is not None else read
         if rows is not read:
             by_column = Transposed(rows)
+        converted = _converted(by_column(), job, read, target) if rows and convert else None
         try:
             with transaction.atomic(using=target.alias):
-                if rows and convert:
-                    adapter.write_columns(job.table, names, convert_columns(by_column(), job.columns))
+                if converted is not None:
+                    adapter.write_columns(job.table, names, converted)
                 elif rows:
                     adapter.write_rows(job.table, names, rows)
                 if journal:
@@ -88,6 +122,18 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
         written += len(rows)
         bar.update(len(read))
     return written
+
+
+def _converted(by_column: list, job: TableJob, read: list, target: Endpoint) -> list:
+    """The chunk's columns as the target stores them; a value Django's fields refuse is a
+    value problem, not the target's (the checks name every one they know first)."""
+    try:
+        return convert_columns(by_column, job.columns)
+    except (ValidationError, ArithmeticError, ValueError, TypeError) as e:
+        raise DataError(
+            f"Could not prepare {job.label} rows {_pk_range(read, job)} for {target.display}: "
+            f"{first_line(e)}; nothing of this chunk was written."
+        ) from e
 
 
 def _pk_range(rows, job: TableJob) -> str:

@@ -36,6 +36,10 @@ EVERYTHING = [
     ("json", '{"a": 1, "a": 2}', "json", K.INVALID_JSON, (PG,)),  # jsonb keeps one "a"
     ("json", '["\\ud800"]', "json", K.INVALID_JSON, BOTH),  # an unpaired surrogate escape
     ("date", "2023-02-30", "date", K.IMPOSSIBLE_DATE, BOTH),
+    ("date", "0000-00-00", "date", K.ZERO_DATE, BOTH),
+    ("datetime", "2024-00-10 10:00:00", "datetime", K.ZERO_DATE, BOTH),
+    ("date", "infinity", "date", K.DATE_OUT_OF_RANGE, BOTH),
+    ("datetime", "2024-01-01 10:00:00.123456789", "datetime", K.TOO_PRECISE, BOTH),
     ("datetime", "2023-13-01 00:00:00", "datetime", K.IMPOSSIBLE_DATE, BOTH),
     ("time", "25:61:00", "time", K.IMPOSSIBLE_DATE, BOTH),
     ("time", "12:00:00+02:00", "time", K.TIMEZONE, BOTH),
@@ -46,6 +50,8 @@ EVERYTHING = [
     ("floating", "abc", "floating", K.NOT_A_NUMBER, BOTH),
     ("boolean", 2, "boolean", K.NOT_A_BOOLEAN, BOTH),
     ("uuid", "not-a-uuid", "uuid", K.INVALID_UUID, BOTH),
+    # Version 8 with the NCS variant: a UUID to Python and PostgreSQL, not to MariaDB's uuid type.
+    ("uuid", "12345678123481230123567812345678", "uuid", K.INVALID_UUID, (MY,)),
     ("ip", "not an ip", "ip", K.INVALID_IP, (PG,)),
     ("ip", "2001:DB8:0::1", "ip", K.INVALID_IP, BOTH),
     ("char", ("X'0102'",), "char", K.WRONG_TYPE, BOTH),

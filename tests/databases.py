@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
+from portadb.backends import adapter_for
 from portadb.models import project_models
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -153,7 +154,7 @@ def snapshot(alias: str) -> dict[str, list[tuple]]:
 
 def raw_snapshot(alias: str, table: str, columns: list[str], key: str) -> list[tuple]:
     """Rows of ``table`` exactly as the database driver returns them."""
-    q = connections[alias].ops.quote_name
+    q = adapter_for(connections[alias]).quote
     with connections[alias].cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table)} ORDER BY {q(key)}"

@@ -30,6 +30,15 @@ def start(*args: str, stop: str | None = None, env: dict | None = None, **popen)
     )
 
 
+def manage(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``manage.py <args>`` (any command) to the end; its exit status, stdout and stderr."""
+    for conn in connections.all():
+        conn.close()
+    child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **(env or {})}
+    return subprocess.run([sys.executable, str(SCRIPT), *args], env=child_env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
 def run(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``portadb <args>`` to the end; its exit status, stdout and stderr."""
     proc = start(*args, env=env)

@@ -22,11 +22,15 @@ from django.db import connections
 import portadb
 from portadb.backends import adapter_for
 
+from . import databases as db
 from . import processes
 from .backends import source_of, target_of
+from .baddata import spoil
+from .test_identifiers import odd_env
 from .test_resume import killed_copy
 
-SQLITE_SOURCE, POSTGRESQL = source_of("sqlite"), target_of("postgresql")
+SQLITE_SOURCE, POSTGRESQL, MYSQL = source_of("sqlite"), target_of("postgresql"), target_of("mysql")
+REJECT_FILE = os.path.join(settings.WORK_DIR, "misuse-rejects.jsonl")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "misuse.rst"
 
 
@@ -48,6 +52,8 @@ def places() -> dict[str, str]:
     return {
         "source": SQLITE_SOURCE,
         "target": POSTGRESQL,
+        "mysql": MYSQL,
+        "reject_file": REJECT_FILE,
         "source_file": settings.DATABASES[SQLITE_SOURCE]["NAME"],
         "pg_user": pg.get("USER") or "postgres",
         "pg_port": str(pg.get("PORT") or 5432),
@@ -71,6 +77,45 @@ def dropped_table(source: str, target: str) -> None:
     with connections[source].cursor() as cursor:
         cursor.execute("DROP TABLE zoo_ticket")  # no other table refers to it
 
+
+#: The project of tests/settings_odd.py, with names a target cannot hold.
+LONG_TABLE = odd_env("t" * 73)
+LONG_COLUMN = odd_env("odd table", column="c" * 70)
+QUOTED_TABLE = odd_env('odd"name')
+
+
+def odd_project(env: dict, alias: str = SQLITE_SOURCE):
+    """A setup that migrates the odd project of ``env`` into ``alias`` (the zoo stays beside it)."""
+    def setup(source: str, target: str) -> None:
+        if alias != source:
+            db.recreate(alias, prepare=False)
+        migrated = processes.manage("migrate", f"--database={alias}", "-v", "0", env=env)
+        assert migrated.returncode == 0, migrated.stderr
+    return setup
+
+
+def interrupted_reject_copy(lose) -> Callable[[str, str], None]:
+    """A setup: a --on-error=reject copy of spoiled data killed once it rejected rows, then
+    ``lose(path)`` done to its reject file."""
+    def setup(source: str, target: str) -> None:
+        spoil(source)
+        order = [t.table for t in portadb.plan(source, target).tables]
+        proc = processes.start("copy", f"--from={source}", f"--to={target}", "--chunk-size=3",
+                               "--on-error=reject", f"--reject-file={REJECT_FILE}",
+                               stop=f"table:{order.index('zoo_everything') + 1}")
+        processes.wait_stopped(proc)
+        processes.kill(proc)
+        lose(Path(REJECT_FILE))
+    return setup
+
+
+def cut_short(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-3]), encoding="utf-8")
+
+
+RESUME_REJECT = ["--from={source}", "--to={target}", "--resume", "--on-error=reject",
+                 "--reject-file={reject_file}"]
 
 CASES = [
     Case("Unknown alias", ["--from=nope", "--to={target}"]),
@@ -99,6 +144,14 @@ CASES = [
          ["--from={source}", "--to={target}", "--output=/nonexistent/r.json"]),
     Case("--replace without a terminal",
          ["--from={source}", "--to={target}", "--replace"], copied, child=True),
+    Case("Table name longer than the target holds", ["--from={source}", "--to={target}"],
+         odd_project(LONG_TABLE), env=LONG_TABLE),
+    Case("Column name longer than the target holds", ["--from={source}", "--to={target}"],
+         odd_project(LONG_COLUMN), env=LONG_COLUMN),
+    Case("Table name holding the target's quote character", ["--from={mysql}", "--to={target}"],
+         odd_project(QUOTED_TABLE, MYSQL), env=QUOTED_TABLE),
+    Case("Reject file deleted before --resume", RESUME_REJECT, interrupted_reject_copy(Path.unlink)),
+    Case("Reject file cut short before --resume", RESUME_REJECT, interrupted_reject_copy(cut_short)),
 ]
 
 

@@ -7,20 +7,20 @@ how to drop a project's tables, and the vendor's value limits.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 
 from django.core.management.color import no_style
 
 from ..columns import as_values
+from .limits import Limits
 from .statements import Statements
 
 #: Field packages that only one vendor can hold, and that vendor.
 _VENDOR_FIELDS = {"django.contrib.postgres.": "postgresql", "django.contrib.gis.": "spatial"}
 
 
-class Adapter(Statements):
+class Adapter(Statements, Limits):
     """Portable behaviour; vendor modules override what differs."""
 
     # -- who this is: names, settings, the driver ------------------------------
@@ -56,20 +56,6 @@ class Adapter(Statements):
         port = str(conf.get("PORT") or cls.default_port or "")
         return (cls.vendor, host, port, str(conf.get("NAME") or ""))
 
-    # -- limits: what a column of this database refuses or enforces --------
-    #: Text columns refuse the NUL character (U+0000).
-    refuses_nul: bool = False
-    #: Float columns refuse infinities and NaN.
-    refuses_non_finite_float: bool = False
-    #: ``varchar(n)`` columns refuse values longer than ``n`` characters.
-    enforces_max_length: bool = True
-    #: JSON columns parse and store a normal form (jsonb): they refuse ``\u0000``
-    #: and keep one value per key.
-    normalises_json: bool = False
-    #: JSON columns refuse unpaired UTF-16 surrogate escapes (``"\ud800"``).
-    refuses_lone_surrogates_in_json: bool = False
-    #: IP address columns refuse text that is no IP address (a native inet type).
-    validates_ip_addresses: bool = False
     #: A ``DecimalField`` value read from this database (with Django's
     #: converters) always has the field's ``decimal_places``: verify need not
     #: quantize it again.
@@ -101,9 +87,6 @@ class Adapter(Statements):
 
     def __init__(self, connection):
         self.connection = connection
-
-    def quote(self, name: str) -> str:
-        return self.connection.ops.quote_name(name)
 
     # -- capabilities ------------------------------------------------------
 
@@ -327,29 +310,6 @@ class Adapter(Statements):
     def table_sizes(self) -> dict[str, int]:
         """Bytes on disk per table (data and indexes), where the database tells."""
         return {}
-
-    # -- limits ------------------------------------------------------------
-
-    def integer_range(self, internal_type: str) -> tuple[int, int] | None:
-        """The values an integer column of ``internal_type`` holds, or ``None`` if unbounded."""
-        try:
-            low, high = self.connection.ops.integer_field_range(internal_type)
-        except KeyError:
-            return None
-        if low is None and high is None:  # Django 4.2's SQLite: "any integer"
-            return None
-        return (-math.inf if low is None else low, math.inf if high is None else high)
-
-    def narrow_charset(self, field) -> str | None:
-        """The name of the character set of ``field``'s column when it cannot store characters
-        of 4 UTF-8 bytes (emoji), else ``None``."""
-        return None
-
-    def unique_keys(self, field) -> Callable[[list[str]], list] | None:
-        """A function mapping text values to keys equal exactly when the column's
-        collation makes the values equal, or ``None`` when equality is binary."""
-        return None
-
 
 def owning_vendor(thing) -> str | None:
     """The one vendor a field or migration operation belongs to (``"postgresql"`` for an

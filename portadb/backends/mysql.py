@@ -16,20 +16,16 @@ warnings even in strict mode: any warning fails the chunk, which is rolled back.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
-from functools import partial
-
-from django.conf import settings
-from django.db import models
-from django.db.backends.mysql.operations import DatabaseOperations as _Operations
+from functools import cached_property
 
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
+from .limits import SizeLimit
 from .mysql_load import load_rows
+from .mysql_prep import fast_prep
+from .mysql_read import lenient_temporal
 
 #: A strict session: refuse rather than truncate; keep a primary key of 0.
 SQL_MODE = (
@@ -38,6 +34,12 @@ SQL_MODE = (
 )
 _BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
 
+#: The longest table or column name, in characters (the manual's "Identifier Length Limits").
+_NAME_LIMIT = 64
+#: Bytes of an INSERT's row kept for the statement around its large values.
+_STATEMENT_MARGIN = 64 * 1024
+#: What mysql_real_escape_string writes with a backslash: two bytes instead of one.
+_ESCAPED = (b"\\", b"'", b'"', b"\0", b"\n", b"\r", b"\x1a")
 #: Values per WEIGHT_STRING query.
 _KEY_BATCH = 500
 
@@ -54,14 +56,32 @@ class Adapter(BaseAdapter):
     # JSON_VALID() refuses "\ud800".
     refuses_lone_surrogates_in_json = True
     # Strict typed columns; tinyint(1) booleans, char(32) UUIDs, char(39) IPs,
-    # NUL characters and foreign keys loaded with checks off are not enforced.
+    # NUL characters and foreign keys loaded with checks off are not enforced,
+    # nor dates: outside strict mode a date column holds 0000-00-00, 2024-00-10
+    # and (ALLOW_INVALID_DATES) February 30th, read as their text (read_cursor);
+    # a naive datetime may lie in TIME_ZONE's daylight-saving gap, a time beyond 24 hours.
     enforced_checks = frozenset({
         K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.INVALID_UTF8, K.INVALID_JSON,
-        K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.WRONG_TYPE,
+        K.TOO_PRECISE, K.TIMEZONE, K.NOT_FINITE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER,
+        K.WRONG_TYPE,
     })
     # decimal(p, s) returns s decimal places.
     decimals_at_scale = True
     write_rate = 350_000
+    quote_character = "`"
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        reason = super().cannot_name(name, table)
+        if reason is not None:
+            return reason
+        if len(name) > _NAME_LIMIT:
+            return f"is {len(name)} characters long; MySQL/MariaDB names hold at most {_NAME_LIMIT}"
+        if name.endswith(" "):
+            return "ends with a space, which MySQL/MariaDB refuses in a name"
+        wide = next((c for c in name if ord(c) > 0xFFFF), None)
+        if wide is not None:
+            return f"holds {wide!r}, a character of 4 UTF-8 bytes, which MySQL/MariaDB refuses in a name"
+        return None
 
     def narrow_charset(self, field) -> str | None:
         charset = self._charset(self.collation(field))
@@ -120,6 +140,28 @@ class Adapter(BaseAdapter):
         self.load_data = False
         self._binary_columns: dict[str, set[str]] = {}
 
+    @contextmanager
+    def read_cursor(self):
+        with self.connection.cursor() as cursor, lenient_temporal(self.connection.connection):
+            yield cursor  # zero dates as their text, not None (mysql_read)
+
+    @cached_property
+    def refuses_some_uuids(self) -> bool:
+        # MariaDB's uuid type (10.7+; Django 5 uses it) refuses what it cannot
+        # store in its index order; asked of the server: versions differ.
+        if not self.connection.features.has_native_uuid_field:
+            return False
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT CAST(%s AS UUID) IS NULL", ["ffffffff-ffff-8fff-0fff-ffffffffffff"])
+            return bool(cursor.fetchone()[0])
+
+    def uuid_refusal(self, number: int) -> str | None:
+        version, variant = (number >> 76) & 0xF, (number >> 60) & 0xF
+        if version >= 8 and variant < 8:
+            return (f"has version {version} with a variant of 0xxx (no RFC 9562 UUID), which "
+                    f"{self.display_name}'s uuid type refuses")
+        return None
+
     def has_collation(self, name: str) -> bool:
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM information_schema.collations WHERE collation_name = %s", [name])
@@ -164,34 +206,7 @@ class Adapter(BaseAdapter):
             yield
 
     def fast_prep(self, field):
-        """``get_db_prep_save`` of a built-in field, minus the field's own layers.
-
-        For a value of the field's type as Django reads it (an aware datetime
-        with ``USE_TZ``, a naive one without, a date, a finite Decimal, a bool,
-        a UUID) those layers (``to_python``, ``get_prep_value``) return it
-        unchanged, so only the backend's own step is left. Every other value
-        goes to the field's method; ``None`` stays ``None`` either way.
-        """
-        kind = type(field)
-        ops = self.connection.ops
-        django = partial(field.get_db_prep_save, connection=self.connection)
-        if kind is models.DateTimeField:
-            own = type(ops).adapt_datetimefield_value is _Operations.adapt_datetimefield_value
-            if settings.USE_TZ and own:
-                # What Django's adapt_datetimefield_value does with an aware datetime.
-                return partial(_prep_aware_datetime, self.connection.timezone, django)
-            return partial(_prep_datetime, ops.adapt_datetimefield_value, settings.USE_TZ, django)
-        if kind is models.DateField:
-            return partial(_prep_date, ops.adapt_datefield_value, django)
-        if kind is models.DecimalField:
-            adapt = partial(ops.adapt_decimalfield_value, max_digits=field.max_digits,
-                            decimal_places=field.decimal_places)
-            return partial(_prep_decimal, adapt, django)
-        if kind is models.BooleanField:
-            return partial(_prep_bool, django)
-        if kind is models.UUIDField:
-            return partial(_prep_uuid, self.connection.features.has_native_uuid_field, django)
-        return None
+        return fast_prep(self.connection, field)
 
     def write_method(self, server_infile=None) -> str:
         """``"load data"`` when client and server allow LOCAL INFILE, else ``"insert"``."""
@@ -213,6 +228,27 @@ class Adapter(BaseAdapter):
     def load_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
         """``LOAD DATA LOCAL INFILE`` through a named pipe (:mod:`portadb.backends.mysql_load`)."""
         load_rows(self, table, columns, rows if isinstance(rows, list) else list(rows))
+
+    def size_limit(self) -> SizeLimit | None:
+        if self.write_method() == "load data":
+            return None  # the rows stream through LOAD DATA: no packet holds a whole row
+        packet = self._max_allowed_packet
+        return SizeLimit(packet - _STATEMENT_MARGIN, per_value=False, reason=(
+            f"an INSERT sends each row in one packet, and the server's max_allowed_packet is {packet:,}"
+            " bytes: raise it (SET GLOBAL max_allowed_packet), or let portadb load through LOAD DATA"
+            " (OPTIONS {'local_infile': 1} and the server's local_infile)"))
+
+    @cached_property
+    def _max_allowed_packet(self) -> int:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT @@max_allowed_packet")
+            return int(cursor.fetchone()[0])
+
+    def sent_size(self, value) -> int:
+        # As MySQLdb writes it into an INSERT: quoted, escaped, bytes as _binary'...'.
+        raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
+        prefix = 2 if isinstance(value, str) else 9
+        return prefix + len(raw) + sum(map(raw.count, _ESCAPED))
 
     def binary_columns(self, table: str) -> set[str]:
         """Columns of ``table`` holding bytes: they travel as hex through LOAD DATA."""
@@ -300,40 +336,3 @@ class Adapter(BaseAdapter):
             )
             row = cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
-
-
-def _prep_aware_datetime(tz, django, value):
-    if value.__class__ is datetime and value.utcoffset() is not None:
-        return str(value.astimezone(tz).replace(tzinfo=None))
-    return None if value is None else django(value)
-
-
-def _prep_datetime(adapt, use_tz, django, value):
-    if value.__class__ is datetime and (value.utcoffset() is not None) is use_tz:
-        return adapt(value)
-    return None if value is None else django(value)
-
-
-def _prep_date(adapt, django, value):
-    if value.__class__ is date:
-        return adapt(value)
-    return None if value is None else django(value)
-
-
-def _prep_decimal(adapt, django, value):
-    if value.__class__ is Decimal and value.is_finite():
-        return adapt(value)
-    return None if value is None else django(value)
-
-
-def _prep_bool(django, value):
-    if value is True or value is False:
-        return value
-    return None if value is None else django(value)
-
-
-def _prep_uuid(native, django, value):
-    # UUIDField.get_db_prep_value, which never calls to_python on a UUID.
-    if value.__class__ is uuid.UUID:
-        return value if native else value.hex
-    return None if value is None else django(value)

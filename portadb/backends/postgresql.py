@@ -12,7 +12,9 @@ from ..columns import ScaledIntegers, UuidBytes, as_values
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
+from .limits import SizeLimit
 from .postgresql_copy import BINARY_TYPES, BYTEA, TIMESTAMPTZ, copy_rows, encode_columns
+from .postgresql_read import LenientRetry
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
 # field's Python type unchanged (to_python is the identity for it and the
@@ -21,6 +23,10 @@ _STORED_AS_READ = frozenset({
     models.BooleanField, models.DecimalField, models.DateField, models.DateTimeField,
     models.TimeField, models.DurationField, models.UUIDField,
 })
+
+
+#: The largest text or bytea value (MaxAllocSize less the value's header).
+_MAX_VALUE = 2**30 - 1 - 4
 
 
 class Adapter(BaseAdapter):
@@ -37,12 +43,17 @@ class Adapter(BaseAdapter):
     normalises_json = True
     refuses_lone_surrogates_in_json = True
     # Typed columns and enforced foreign keys: values read from PostgreSQL
-    # cannot fail these checks. Infinities in float columns can, for MySQL.
+    # cannot fail these checks. Infinities and NaN in float and numeric columns
+    # can, and ±infinity and BC dates (DATE_OUT_OF_RANGE).
     enforced_checks = frozenset({
         K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.NUL_CHARACTER, K.INVALID_UTF8,
-        K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN,
-        K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE, K.DANGLING_REFERENCE,
+        K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.ZERO_DATE, K.TOO_PRECISE, K.NONEXISTENT_TIME, K.TIMEZONE,
+        K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN, K.INVALID_UUID, K.INVALID_IP, K.WRONG_TYPE,
+        K.DANGLING_REFERENCE,
     })
+    holds_decimal_nan = True
+    holds_extreme_dates = True
+    stores_datetimes_as_instants = True
     validates_foreign_keys_when_built = True
     # numeric(p, s) returns s decimal places.
     decimals_at_scale = True
@@ -53,6 +64,7 @@ class Adapter(BaseAdapter):
     def __init__(self, connection):
         super().__init__(connection)
         self._types: dict[tuple, list[int] | None] = {}
+        self._identifier_length: int | None = None
 
     def cannot_hold(self, field) -> str | None:
         reason = super().cannot_hold(field)
@@ -61,6 +73,21 @@ class Adapter(BaseAdapter):
             if db_type and not self.has_type(db_type):
                 return f"the type {db_type} does not exist on the target (create its extension first)"
         return reason
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        reason = super().cannot_name(name, table)
+        size, limit = len(name.encode()), self._max_identifier_length()
+        if reason is None and size > limit:
+            reason = (f"is {size} bytes long; PostgreSQL keeps {limit} (max_identifier_length)"
+                      " and would cut the rest off")
+        return reason
+
+    def _max_identifier_length(self) -> int:
+        if self._identifier_length is None:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SHOW max_identifier_length")
+                self._identifier_length = int(cursor.fetchone()[0])
+        return self._identifier_length
 
     def has_type(self, name: str) -> bool:
         with self.connection.cursor() as cursor:
@@ -71,6 +98,16 @@ class Adapter(BaseAdapter):
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_collation WHERE collname = %s", [name])
             return cursor.fetchone() is not None
+
+    def size_sql(self, column: str, kind: str) -> str:
+        # octet_length reads the size a TOASTed value keeps in its pointer (length() counts
+        # characters); jsonb has none: its text's.
+        cast = "::text" if kind == "JSONField" else ""
+        return f"COALESCE(octet_length({self.quote(column)}{cast}), 0)"
+
+    def size_limit(self) -> SizeLimit | None:
+        return SizeLimit(_MAX_VALUE, per_value=True,
+                         reason=f"PostgreSQL stores at most {_MAX_VALUE:,} bytes (1 GB) in one value")
 
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -115,7 +152,8 @@ class Adapter(BaseAdapter):
                 from psycopg.types.datetime import TimestamptzLoader
 
                 cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
-            yield cursor
+            # ±infinity and BC dates as text, not a DataError (postgresql_read).
+            yield LenientRetry(cursor)
 
     def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str]]:
         # One sorted build after the data costs far less than keeping a
@@ -248,6 +286,22 @@ class Adapter(BaseAdapter):
         with self.connection.cursor() as cursor:
             names = ", ".join(self.quote(t) for t in tables)
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
+
+    def reset_sequences(self, model_classes: Sequence) -> list[str]:
+        # Django's sequence_reset_sql writes the names into string literals
+        # unescaped ('"o'brien"'): here they are parameters.
+        statements = []
+        with self.connection.cursor() as cursor:
+            for model in model_classes:
+                field = next((f for f in model._meta.local_fields if isinstance(f, models.AutoField)), None)
+                if field is None:
+                    continue
+                table, column = self.quote(model._meta.db_table), self.quote(field.column)
+                sql = (f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 1),"
+                       f" max({column}) IS NOT null) FROM {table}")
+                cursor.execute(sql, [table, field.column])
+                statements.append(sql)
+        return statements
 
     def next_auto_value(self, table: str, column: str) -> int | None:
         # pg_sequence_last_value() reads the sequence without nextval()'s side

@@ -11,6 +11,7 @@ from functools import partial
 from django.db import OperationalError
 
 from .base import Adapter as BaseAdapter
+from .limits import SizeLimit
 from .sqlite_read import column_reader, fast_reader
 
 # SQLite stores whatever bytes it is given as TEXT; invalid UTF-8 is kept as
@@ -69,9 +70,17 @@ class Adapter(BaseAdapter):
         return (cls.vendor, os.path.realpath(name))
     # SQLite enforces neither lengths nor types: every check can fire on its values.
     enforces_max_length = False
+    # A REAL NaN is stored as NULL.
+    stores_float_nan = False
     # Django's decimal converter quantizes to the field's decimal_places.
     decimals_at_scale = True
     write_rate = 1_000_000
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        reason = super().cannot_name(name, table)
+        if reason is None and table and name.lower().startswith("sqlite_"):
+            reason = "begins with sqlite_, which SQLite keeps for its own tables"
+        return reason
 
     @contextmanager
     def snapshot(self):
@@ -96,6 +105,17 @@ class Adapter(BaseAdapter):
         # "bool" 2 into False. Unary + is a no-op that hides the declared type:
         # the value arrives as stored and the checks see it.
         return "+" + self.quote(column)
+
+    def size_sql(self, column: str, kind: str) -> str:
+        # length() counts a text's characters; its bytes are its length as a blob.
+        return f"COALESCE(length(CAST({self.quote(column)} AS BLOB)), 0)"
+
+    def size_limit(self) -> SizeLimit | None:
+        self.connection.ensure_connection()
+        getlimit = getattr(self.connection.connection, "getlimit", None)  # Python 3.11+
+        limit = getlimit(sqlite3.SQLITE_LIMIT_LENGTH) if getlimit else 1_000_000_000
+        return SizeLimit(limit, per_value=False,
+                         reason=f"SQLite stores at most {limit:,} bytes in one row (SQLITE_MAX_LENGTH)")
 
     def schema_editor(self, **kwargs):
         """Django's SQLite editor, minus its check of every foreign key on exit.

@@ -12,8 +12,19 @@ from collections.abc import Sequence
 class Statements:
     """The SELECTs of a copy and a verification, as text with ``%s`` parameters."""
 
+    #: The character that quotes an identifier in this database's SQL.
+    quote_character: str = '"'
+
     def quote(self, name: str) -> str:
-        raise NotImplementedError
+        """``name`` as one SQL identifier: in :attr:`quote_character`, any inside it doubled.
+
+        Not Django's ``connection.ops.quote_name``: it leaves a quote character
+        inside a name as it is (and returns a name that starts and ends with one
+        unchanged), so a table called ``x"; DROP TABLE t; --`` would end the
+        identifier early and the rest would run as SQL of its own.
+        """
+        q = self.quote_character
+        return q + name.replace(q, q + q) + q
 
     def select_column(self, column: str) -> str:
         """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""
@@ -34,6 +45,24 @@ class Statements:
                 marks = ", ".join(["%s"] * len(key))
                 where = f" WHERE ({order}) > ({marks})"
         return f"SELECT {cols} FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+
+    def size_sql(self, column: str, kind: str) -> str:
+        """The size in bytes of ``column``'s value (0 for NULL), a field of ``kind`` (``TextField``...)."""
+        return f"COALESCE(LENGTH({self.quote(column)}), 0)"
+
+    def chunk_sizes_sql(self, table: str, key: Sequence[str], sizes: Sequence[str], after: bool,
+                        total: bool = False) -> str:
+        """SELECT the sizes (``size_sql`` expressions, added up) of the rows of the next chunk,
+        in key order, or with ``total`` their sum; parameters as :meth:`select_chunk_sql`."""
+        q = self.quote
+        order = ", ".join(q(c) for c in key)
+        where = ""
+        if after:
+            lhs = q(key[0]) if len(key) == 1 else f"({order})"
+            marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
+            where = f" WHERE {lhs} > {marks}"
+        rows = f"SELECT {' + '.join(sizes)} AS size FROM {q(table)}{where} ORDER BY {order} LIMIT %s"
+        return f"SELECT SUM(size) FROM ({rows}) chunk" if total else rows
 
     def select_range_sql(
         self, table: str, columns: Sequence[str], key: Sequence[str], lower: bool, upper: bool

@@ -10,9 +10,10 @@ from ..reports.model import FindingKind as K
 #: Every kind of finding a value check, a foreign key or a unique constraint can raise.
 VALUE_KINDS = frozenset({
     K.TOO_LONG, K.INTEGER_OUT_OF_RANGE, K.DECIMAL_OVERFLOW, K.NUL_CHARACTER, K.INVALID_UTF8,
-    K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.TIMEZONE, K.FOUR_BYTE_CHARACTER, K.NOT_FINITE,
+    K.INVALID_JSON, K.IMPOSSIBLE_DATE, K.ZERO_DATE, K.DATE_OUT_OF_RANGE, K.TOO_PRECISE,
+    K.NONEXISTENT_TIME, K.TIMEZONE, K.FOUR_BYTE_CHARACTER, K.NOT_FINITE,
     K.NOT_AN_INTEGER, K.NOT_A_NUMBER, K.NOT_A_BOOLEAN, K.INVALID_UUID, K.INVALID_IP,
-    K.WRONG_TYPE, K.DANGLING_REFERENCE, K.UNIQUE_COLLISION, K.DEPENDS_ON_REFUSED,
+    K.WRONG_TYPE, K.DANGLING_REFERENCE, K.UNIQUE_COLLISION, K.TOO_LARGE, K.DEPENDS_ON_REFUSED,
 })
 
 #: (row index in the chunk, kind, reason) for one refused value.
@@ -53,7 +54,9 @@ class Refusal:
 def preview(value: object, width: int = 40) -> str:
     """``repr`` of ``value``, cut to ``width`` characters."""
     if isinstance(value, memoryview):
-        value = bytes(value)
+        value = bytes(value[:width])
+    if isinstance(value, (str, bytes)) and len(value) > width:
+        value = value[:width]  # a 50 MB value's repr is never made
     text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
 

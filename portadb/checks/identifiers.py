@@ -5,6 +5,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from functools import partial
+from itertools import repeat
+from operator import attrgetter
 
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -17,27 +20,44 @@ _IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-
 
 
 def uuid_check(field, kind, source, target, want) -> ColumnCheck | None:
-    if not want(K.INVALID_UUID):
+    texts = want(K.INVALID_UUID)
+    # MariaDB's uuid type refuses some UUIDs: whatever the source, the target is asked.
+    refusal = target.uuid_refusal if target.refuses_some_uuids else None
+    if not texts and refusal is None:
         return None
 
     def problem(value):
-        if isinstance(value, uuid.UUID) or (type(value) is str and _HEX32.fullmatch(value)):
-            return None
-        try:
-            uuid.UUID(value if type(value) is str else None)
-        except (TypeError, ValueError):
-            return K.INVALID_UUID, f"{preview(value)} is not a UUID"
-        return None
+        if isinstance(value, uuid.UUID):
+            number = value.int
+        elif type(value) is str and _HEX32.fullmatch(value):
+            number = int(value, 16)
+        else:
+            try:
+                number = uuid.UUID(value if type(value) is str else None).int
+            except (TypeError, ValueError):
+                return K.INVALID_UUID, f"{preview(value)} is not a UUID"
+        reason = refusal(number) if refusal is not None else None
+        return (K.INVALID_UUID, f"{uuid.UUID(int=number)} {reason}") if reason else None
 
     def check(values):
-        # The chunk's joined text in one match: 32 lowercase hex digits each.
+        # The chunk's joined text in one match: 32 lowercase hex digits each; UUIDs read
+        # by a typed source as they are. Then the numbers the target refuses, if any.
         present = [v for v in values if v is not None]
-        if (set(map(type, present)) <= {str} and set(map(len, present)) <= {32}
-                and _HEX.fullmatch("".join(present))):
+        kinds = set(map(type, present))
+        if kinds <= {str} and set(map(len, present)) <= {32} and _HEX.fullmatch("".join(present)):
+            numbers = partial(map, int, present, repeat(16))
+        elif kinds <= {uuid.UUID}:
+            numbers = partial(map, _number_of, present)
+        else:
+            return each(values, problem)
+        if refusal is None or not any(map(refusal, numbers())):
             return []
         return each(values, problem)
 
     return check
+
+
+_number_of = attrgetter("int")
 
 
 def ip_check(field, kind, source, target, want) -> ColumnCheck | None:

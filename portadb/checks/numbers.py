@@ -6,6 +6,8 @@ import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from operator import is_not
 
 from ..columns import DOUBLE_DIGITS, scaled_integers
 from ..reports.model import FindingKind as K
@@ -63,7 +65,9 @@ def boolean_check(field, kind, source, target, want) -> ColumnCheck | None:
 
 
 def float_check(field, kind, source, target, want) -> ColumnCheck | None:
-    finite = target.refuses_non_finite_float
+    # MySQL refuses infinities and NaN; SQLite stores NaN as NULL.
+    refuse_all = target.refuses_non_finite_float
+    finite = (refuse_all or not target.stores_float_nan) and want(K.NOT_FINITE)
     types = want(K.NOT_A_NUMBER)
     if not finite and not types:
         return None
@@ -71,8 +75,9 @@ def float_check(field, kind, source, target, want) -> ColumnCheck | None:
     def problem(value):
         if type(value) not in (int, float):
             return K.NOT_A_NUMBER, f"{preview(value)} is not a number"
-        if finite and not math.isfinite(value):
-            return K.NOT_FINITE, f"{value} cannot be stored in a {target.vendor} float column"
+        if finite and not math.isfinite(value) and (refuse_all or math.isnan(value)):
+            becomes = "" if refuse_all else " (it would become NULL)"
+            return K.NOT_FINITE, f"{value} cannot be stored in a {target.vendor} float column{becomes}"
         return None
 
     def check(values):
@@ -87,8 +92,12 @@ def float_check(field, kind, source, target, want) -> ColumnCheck | None:
 
 
 def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
+    # NaN is a number of a PostgreSQL numeric(p, s): copied exactly between two such databases.
+    keeps_nan = source.holds_decimal_nan and target.holds_decimal_nan
     if not want(K.DECIMAL_OVERFLOW) and not want(K.NOT_A_NUMBER):
-        return None
+        if not want(K.NOT_FINITE) or keeps_nan:
+            return None
+        return _non_finite_check(target)
     places = field.decimal_places
     whole = field.max_digits - places
 
@@ -97,7 +106,9 @@ def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         if number is None:
             return K.NOT_A_NUMBER, f"{preview(value)} is not a decimal number"
         if not number.is_finite():
-            return K.NOT_FINITE, f"{number} cannot be stored in a DecimalField"
+            if keeps_nan and number.is_nan():
+                return None
+            return _not_finite(number, target)
         total, after = digits(number)
         if after > places:
             return (K.DECIMAL_OVERFLOW,
@@ -131,6 +142,28 @@ def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         return each(values, problem)
 
     return check
+
+
+def _non_finite_check(target) -> ColumnCheck:
+    """Only NaN and the infinities, for a typed source whose column enforces the digits."""
+    def check(values):
+        try:
+            if all(map(Decimal.is_finite, filter(partial(is_not, None), values))):
+                return []
+        except TypeError:  # not only decimals
+            pass
+        return each(values, lambda v: _not_finite(v, target) if not _finite(v) else None)
+
+    return check
+
+
+def _finite(value) -> bool:
+    return not isinstance(value, Decimal) or value.is_finite()
+
+
+def _not_finite(number: Decimal, target) -> tuple[K, str]:
+    return (K.NOT_FINITE, f"{number} is no number a DecimalField column of {target.vendor} can"
+            " store (Django refuses to write it)")
 
 
 def _at_scale(values: Sequence, places: int, max_digits: int) -> bool:

@@ -72,7 +72,7 @@ def text_check(field, kind, source, target, want) -> ColumnCheck | None:
         if (
             (not types or set(map(type, present)) == {str})
             and (limit is None or max(map(len, present)) <= limit)
-            and (pattern is None or not pattern.search("".join(present)))
+            and (pattern is None or not _search(pattern, present))
         ):
             return []  # the whole column passes without a per-value loop
         return each(values, rules.problem)
@@ -113,10 +113,9 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
         # end. Only a chunk that may hold a refusal is looked at value by value.
         present = [v for v in values if v is not None]
         if present and set(map(type, present)) == {str}:
-            joined = "\n".join(present)
-            if not ((pattern is not None and pattern.search(joined))
-                    or (strict and "\\u0000" in joined)
-                    or (surrogates and _SURROGATE_ESCAPE.search(joined))):
+            if not ((pattern is not None and _search(pattern, present))
+                    or (strict and _search(_NUL_ESCAPE, present))
+                    or (surrogates and _search(_SURROGATE_ESCAPE, present))):
                 try:
                     ends = [end for _, end in map(scan, present, repeat(0))]
                 except (ValueError, StopIteration):
@@ -127,6 +126,19 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
         return each(values, problem)
 
     return check
+
+
+def _search(pattern: re.Pattern, texts: list[str]):
+    """Whether ``pattern`` occurs in any of ``texts``: in their joined text (one C call), or
+    text by text where that would copy large values."""
+    if sum(map(len, texts)) < _JOIN_LIMIT:
+        return pattern.search("\n".join(texts))
+    return any(map(pattern.search, texts))
+
+
+#: Characters of a chunk's texts up to which they are searched joined.
+_JOIN_LIMIT = 1 << 20
+_NUL_ESCAPE = re.compile(r"\\u0000")
 
 
 def _no_constant(name):

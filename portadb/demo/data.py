@@ -24,6 +24,8 @@ from itertools import islice
 
 from django.db import connections, models
 
+from ..backends import adapter_for
+
 UTC = dt.timezone.utc
 SEED = 20260401
 BATCH = 20_000
@@ -85,7 +87,7 @@ def generate(alias: str = "default", rows: int = 2_000, seed: int = SEED) -> dic
 
 def _insert(cursor, connection, model, source: Iterator[tuple]) -> int:
     fields = model._meta.local_concrete_fields
-    q = connection.ops.quote_name
+    q = adapter_for(connection).quote
     sql = (f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
            f"VALUES ({', '.join('?' for _ in fields)})")
     preps = [_prep(f, connection) for f in fields]

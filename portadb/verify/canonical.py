@@ -57,7 +57,40 @@ def canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list]
 
     ``None`` when the driver's values already are canonical (integers, text,
     dates... without converters), which spares most columns a Python call per value.
+    A value Django's converters cannot read (a SQLite decimal with more digits
+    than the field, which a reject copy left behind) takes the form
+    :func:`unreadable`: a difference, never a crash.
     """
+    canon = _canonicaliser(field, connection)
+    return None if canon is None else partial(_guarded, canon)
+
+
+def _guarded(canon: Callable[[Sequence], list], values: Sequence) -> list:
+    try:
+        return canon(values)
+    except _UNREADABLE:
+        return [_one_guarded(canon, v) for v in values]
+
+
+def _one_guarded(canon: Callable[[Sequence], list], value):
+    try:
+        return canon([value])[0]
+    except _UNREADABLE as e:
+        return unreadable(value, e)
+
+
+#: What Django's converters raise on a value they cannot read.
+_UNREADABLE = (ArithmeticError, ValueError, TypeError, LookupError, AttributeError)
+
+
+def unreadable(value, error: Exception) -> str:
+    """The canonical form of a stored value Django cannot read: the value and why, as text."""
+    if isinstance(value, memoryview):
+        value = bytes(value)
+    return f"<unreadable {value!r}: {type(error).__name__}>"
+
+
+def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list] | None:
     expression = field.get_col(field.model._meta.db_table)
     readers = connection.ops.get_db_converters(expression)
     output = expression.output_field
@@ -345,5 +378,15 @@ def python_value(field: models.Field, value):
 
 
 def digest(rows: list) -> bytes:
-    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine."""
-    return hashlib.blake2b(repr(rows).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine.
+
+    Hashed a few rows at a time: the text of a whole chunk of large values is never made.
+    """
+    hashed = hashlib.blake2b(digest_size=16)
+    for i in range(0, len(rows), _ROWS_PER_HASH):
+        hashed.update(repr(rows[i:i + _ROWS_PER_HASH]).encode("utf-8", "surrogatepass"))
+    return hashed.digest()
+
+
+#: Rows whose text is hashed at once.
+_ROWS_PER_HASH = 256

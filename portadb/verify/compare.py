@@ -109,7 +109,7 @@ class ComparedTable:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
         rng = random.Random()
         low = None
-        for raw_keys in self.src.raw_chunks(self.src.key_columns, chunk_size):
+        for raw_keys in self.src.raw_chunks(self.src.key_columns, chunk_size, whole_rows=True):
             high = tuple(raw_keys[-1])
             if rng.random() < fraction:
                 if self.layout.by_range:
@@ -123,13 +123,12 @@ class ComparedTable:
     def _requests(self, chunk_size: int) -> Iterator[tuple[list, RangeChunk | KeyChunk]]:
         """Each raw source chunk with the request for the target's rows of the same keys."""
         low = None
-        ended = False
-        for raw in self.src.raw_chunks(self.src.names, chunk_size, self.through):
-            ended = len(raw) < chunk_size
-            high = self.through if ended else self.key_of(raw[-1])
+        for raw in self.src.raw_chunks(self.src.names, chunk_size, through=self.through):
+            # A short chunk need not be the last: chunks of large values hold fewer rows.
+            high = self.key_of(raw[-1])
             yield raw, self._request(raw, low, high)
             low = high
-        if self.layout.by_range and not ended:
+        if self.layout.by_range:
             yield [], RangeChunk(low, self.through)  # the target's rows past the source's last key
 
     def _request(self, raw: list, low, high) -> RangeChunk | KeyChunk:

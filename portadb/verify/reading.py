@@ -17,7 +17,7 @@ from operator import itemgetter
 
 from ..endpoints import Endpoint
 from ..fields import INTEGER_TYPES, base_field, key_fields
-from ..transfer import keyset
+from ..transfer import keyset, large_values
 from .canonical import canonicaliser, python_value
 
 #: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
@@ -112,10 +112,15 @@ class TableReader:
                 columns[i] = f(columns[i])
         return list(zip(*columns))
 
-    def raw_chunks(self, columns: list[str], chunk_size: int, through: list | None = None) -> Iterator[list]:
+    def raw_chunks(self, columns: list[str], chunk_size: int, whole_rows: bool = False,
+                   through: list | None = None) -> Iterator[list]:
         """Raw rows of ``columns`` in this database's key order, ``chunk_size`` at a time
-        (up to the key ``through``, if given)."""
-        return keyset(self.adapter, self.table, columns, self.key_columns, chunk_size, through=through)
+        (fewer where their values are large: :func:`~portadb.transfer.large_values`;
+        ``whole_rows``: where the values of the whole rows are, read later by these keys),
+        up to the key ``through``, if given."""
+        fields = [f for f in self.fields if whole_rows or f.column in columns]
+        return keyset(self.adapter, self.table, columns, self.key_columns, chunk_size,
+                      sizes=large_values(self.adapter, fields), through=through)
 
     def key_chunks(self, chunk_size: int) -> Iterator[list[tuple]]:
         """Canonical keys in this database's order, ``chunk_size`` at a time."""

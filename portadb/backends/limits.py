@@ -1,0 +1,106 @@
+"""What a database's columns refuse or enforce: the limits part of every adapter.
+
+:class:`Limits` is mixed into :class:`~portadb.backends.base.Adapter`: the flags
+and methods the value checks (:mod:`portadb.checks`), the name checks and the
+chunking by bytes ask of a target. Vendors override what differs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SizeLimit:
+    """The most bytes a row (or, ``per_value``, each value) may take on a database's write path."""
+
+    bytes: int
+    per_value: bool
+    #: Why, naming what sets it: completes "...; " in a refusal.
+    reason: str
+
+
+class Limits:
+    """Portable limits; the adapter of a vendor overrides what differs."""
+
+    #: Text columns refuse the NUL character (U+0000).
+    refuses_nul: bool = False
+    #: Float columns refuse infinities and NaN.
+    refuses_non_finite_float: bool = False
+    #: A float column keeps NaN (SQLite stores it as NULL).
+    stores_float_nan: bool = True
+    #: A ``DecimalField`` column (``numeric(p, s)``) holds NaN.
+    holds_decimal_nan: bool = False
+    #: Date, time and timestamp columns hold values Python's cannot: ±infinity, years
+    #: before 1 and after 9999, ``24:00``. They are read as the database's text, which
+    #: only a database with this flag stores again exactly.
+    holds_extreme_dates: bool = False
+    #: A ``DateTimeField`` column holds an instant (``timestamptz``): without ``USE_TZ``
+    #: a naive value is taken in the session's time zone (``TIME_ZONE``), so a wall time
+    #: that zone skips (a daylight-saving gap) would come back shifted.
+    stores_datetimes_as_instants: bool = False
+    #: ``varchar(n)`` columns refuse values longer than ``n`` characters.
+    enforces_max_length: bool = True
+    #: JSON columns parse and store a normal form (jsonb): they refuse ``\u0000``
+    #: and keep one value per key.
+    normalises_json: bool = False
+    #: JSON columns refuse unpaired UTF-16 surrogate escapes (``"\ud800"``).
+    refuses_lone_surrogates_in_json: bool = False
+    #: IP address columns refuse text that is no IP address (a native inet type).
+    validates_ip_addresses: bool = False
+
+    def cannot_name(self, name: str, table: bool = True) -> str | None:
+        """Why a table (``table``) or column of this database cannot be called ``name``, or ``None``.
+
+        The reason completes "its table name 'x' ...". A name the database would
+        refuse or cut short, and one holding the quote character, which Django's
+        schema editor (``quote_name``) writes unescaped into the DDL it runs.
+        """
+        if "\x00" in name:
+            return "holds the NUL character, which no database allows in a name"
+        if self.quote_character in name:
+            return (f"holds the character {self.quote_character}, which Django's schema editor for "
+                    f"{self.display_name} does not escape in the SQL it runs")
+        return None
+
+    def integer_range(self, internal_type: str) -> tuple[int, int] | None:
+        """The values an integer column of ``internal_type`` holds, or ``None`` if unbounded."""
+        try:
+            low, high = self.connection.ops.integer_field_range(internal_type)
+        except KeyError:
+            return None
+        if low is None and high is None:  # Django 4.2's SQLite: "any integer"
+            return None
+        return (-math.inf if low is None else low, math.inf if high is None else high)
+
+    def size_limit(self) -> SizeLimit | None:
+        """The most bytes a row of large values may take on the way in, or ``None``."""
+        return None
+
+    def sent_size(self, value) -> int:
+        """The bytes a text or binary value takes on the way to this database."""
+        return len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else len(bytes(value))
+
+    def uuid_refusal(self, number: int) -> str | None:
+        """Why a ``UUIDField`` column refuses the UUID ``number`` (its 128 bits), or ``None``.
+
+        Completes "'<uuid>' ..."; only asked where :attr:`refuses_some_uuids`.
+        """
+        return None
+
+    @property
+    def refuses_some_uuids(self) -> bool:
+        """Whether a ``UUIDField`` column refuses some UUIDs Python holds."""
+        return False
+
+    def narrow_charset(self, field) -> str | None:
+        """The name of the character set of ``field``'s column when it cannot store characters
+        of 4 UTF-8 bytes (emoji), else ``None``."""
+        return None
+
+    def unique_keys(self, field) -> Callable[[list[str]], list] | None:
+        """A function mapping text values to keys equal exactly when the column's
+        collation makes the values equal, or ``None`` when equality is binary."""
+        return None

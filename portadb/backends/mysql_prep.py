@@ -1,0 +1,80 @@
+"""MySQL/MariaDB: ``get_db_prep_save`` of built-in fields, minus the layers a value read by Django skips."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import models
+from django.db.backends.mysql.operations import DatabaseOperations as _Operations
+
+
+def fast_prep(connection, field):
+    """``get_db_prep_save`` of a built-in field, minus the field's own layers.
+
+    For a value of the field's type as Django reads it (an aware datetime
+    with ``USE_TZ``, a naive one without, a date, a finite Decimal, a bool,
+    a UUID) those layers (``to_python``, ``get_prep_value``) return it
+    unchanged, so only the backend's own step is left. Every other value
+    goes to the field's method; ``None`` stays ``None`` either way.
+    """
+    kind = type(field)
+    ops = connection.ops
+    django = partial(field.get_db_prep_save, connection=connection)
+    if kind is models.DateTimeField:
+        own = type(ops).adapt_datetimefield_value is _Operations.adapt_datetimefield_value
+        if settings.USE_TZ and own:
+            # What Django's adapt_datetimefield_value does with an aware datetime.
+            return partial(_prep_aware_datetime, connection.timezone, django)
+        return partial(_prep_datetime, ops.adapt_datetimefield_value, settings.USE_TZ, django)
+    if kind is models.DateField:
+        return partial(_prep_date, ops.adapt_datefield_value, django)
+    if kind is models.DecimalField:
+        adapt = partial(ops.adapt_decimalfield_value, max_digits=field.max_digits,
+                        decimal_places=field.decimal_places)
+        return partial(_prep_decimal, adapt, django)
+    if kind is models.BooleanField:
+        return partial(_prep_bool, django)
+    if kind is models.UUIDField:
+        return partial(_prep_uuid, connection.features.has_native_uuid_field, django)
+    return None
+
+
+def _prep_aware_datetime(tz, django, value):
+    if value.__class__ is datetime and value.utcoffset() is not None:
+        return str(value.astimezone(tz).replace(tzinfo=None))
+    return None if value is None else django(value)
+
+
+def _prep_datetime(adapt, use_tz, django, value):
+    if value.__class__ is datetime and (value.utcoffset() is not None) is use_tz:
+        return adapt(value)
+    return None if value is None else django(value)
+
+
+def _prep_date(adapt, django, value):
+    if value.__class__ is date:
+        return adapt(value)
+    return None if value is None else django(value)
+
+
+def _prep_decimal(adapt, django, value):
+    if value.__class__ is Decimal and value.is_finite():
+        return adapt(value)
+    return None if value is None else django(value)
+
+
+def _prep_bool(django, value):
+    if value is True or value is False:
+        return value
+    return None if value is None else django(value)
+
+
+def _prep_uuid(native, django, value):
+    # UUIDField.get_db_prep_value, which never calls to_python on a UUID.
+    if value.__class__ is uuid.UUID:
+        return value if native else value.hex
+    return None if value is None else django(value)
