@@ -92,7 +92,8 @@ def test_a_20_mb_text_into_mariadb(zoo_source, empty, target, tmp_path):
     with pytest.raises(ValueRefused, match="max_allowed_packet") as refused:
         portadb.copy(zoo_source, target)
     # The value's problem, not the target's: --resume only once the value is fixed.
-    assert "Could not write" not in str(refused.value) and "fix the values on the source" in str(refused.value)
+    message = str(refused.value)
+    assert "Could not write" not in message and "fix the values on the source" in message
     assert not m.Everything.objects.using(target).filter(pk__gte=big).exists()  # not even its chunk
     path = tmp_path / "rejects.jsonl"
     report = portadb.copy(zoo_source, target, replace=True, on_error="reject", reject_file=str(path))
