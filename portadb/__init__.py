@@ -88,15 +88,26 @@ def plan(source: str, target: str, **options):
     return dry_run(source, target, **options)
 
 
-def inspect(database: str = "default"):
-    """The :class:`portadb.inspect.Inventory` of one database: tables, rows, migrations."""
+def inspect(database: str = "default", forget: bool = False):
+    """The :class:`portadb.reports.Inventory` of one database: tables, rows, migrations, and
+    the copy that built it (portadb's journal, ``portadb_run``).
+
+    ``forget``: remove that journal (the project never reads it; a copy that did
+    not finish can then no longer be resumed, and ``sync`` no longer knows the target).
+    """
     from .endpoints import close, connect, resolve
     from .inspect import inventory
+    from .journal import drop, summary
 
     endpoint = resolve(database)
     try:
         connect(endpoint, must_exist=True)
-        return inventory(endpoint)
+        found = inventory(endpoint)
+        found.copy = summary(endpoint)
+        if forget and found.copy is not None:
+            drop(endpoint)
+            found.forgotten = True
+        return found
     finally:
         close(endpoint)
 

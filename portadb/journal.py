@@ -337,6 +337,15 @@ def record(target: Endpoint) -> Record | None:
                   json.loads(run.schema))
 
 
+def summary(target: Endpoint) -> str | None:
+    """One phrase on the journal ``target`` holds (for ``inspect``), or ``None`` without one."""
+    try:
+        built = record(target)
+    except PreconditionError:
+        return "a journal an older portadb wrote"
+    return built.describe() if built is not None else None
+
+
 def interrupted(target: Endpoint) -> bool:
     """Whether ``target`` holds the journal of a copy that did not finish."""
     try:

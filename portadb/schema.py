@@ -199,6 +199,10 @@ def _run_steps(connection, steps: Sequence[BuildStep], side_by_side: bool = Fals
             try:
                 editor.execute(step.sql)
             except Exception as e:
+                # A killed copy's statement can go on running on the server and finish
+                # after a resume looked: what it built is built.
+                if step.name is not None and not unbuilt(connection, [step]):
+                    continue
                 raise TransferError(
                     f"Could not build {step.describe()}: {first_line(e)}; "
                     "run the same copy with --resume to continue."

@@ -1,7 +1,6 @@
 """Issue 15: a new user's first day. One test (or more) per friction found, each failing before the fix.
 
-The item numbers are the issue's. Item 7 (the journal tables left on the
-target) is another issue's; item 9's docs points are in tests/test_docs.py and
+The item numbers are the issue's; item 9's docs points are in tests/test_docs.py and
 tests/test_tutorial.py.
 """
 
@@ -23,6 +22,7 @@ from django.db import connections
 
 import portadb
 
+from . import databases as db
 from . import processes
 from .backends import target_of
 from .baddata import spoil
@@ -64,7 +64,7 @@ def test_1_verify_of_an_impossible_date_is_one_sentence_and_exit_2(zoo_source, e
 def test_1_an_unexpected_error_is_still_one_sentence_and_exit_2(zoo_source, monkeypatch):
     """A bug of portadb is no 'difference' (exit 1) either; --traceback shows it whole."""
 
-    def broken(database):
+    def broken(*args, **kwargs):
         raise KeyError("tables")
 
     monkeypatch.setattr(portadb, "inspect", broken)
@@ -240,6 +240,43 @@ def test_6_a_refused_copy_to_a_new_sqlite_url_leaves_no_file(zoo_source, tmp_pat
     status, _, message = portadb_command("copy", f"--from={zoo_source}", f"--to=sqlite:///{path}")
     assert status == 2 and "unapplied migrations" in message
     assert not path.exists()
+
+
+# -- 7. the journal left on the target -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [POSTGRESQL, MYSQL, SQLITE])
+def test_7_a_complete_copy_leaves_one_journal_row_inspect_names_it_and_forgets_it(zoo_source, empty, target):
+    target = empty(target)
+    assert portadb.copy(zoo_source, target).ok
+    leftovers = [t for t in connections[target].introspection.table_names() if t.startswith("portadb_")]
+    assert leftovers == ["portadb_run"]
+    assert db.raw_snapshot(target, "portadb_run", ["state"], "state") == [("complete",)]
+
+    status, out, _ = portadb_command("inspect", f"--database={target}")
+    assert status == 0
+    assert "portadb journal: a complete copy from " in out and "'portadb inspect --forget' removes it" in out
+
+    status, out, _ = portadb_command("inspect", f"--database={target}", "--forget", "--format=json")
+    data = json.loads(out)
+    assert status == 0 and data["copy"].startswith("a complete copy from ") and data["forgotten"] is True
+    connections[target].close()
+    assert not [t for t in connections[target].introspection.table_names() if t.startswith("portadb_")]
+    assert portadb.verify(zoo_source, target).ok  # the project's data never needed it
+    status, _, message = portadb_command("copy", f"--from={zoo_source}", f"--to={target}", "--resume")
+    assert status == 2 and "Nothing to resume" in message
+
+    status, out, _ = portadb_command("inspect", f"--database={target}", "--forget", "--format=json")
+    assert status == 0 and json.loads(out)["copy"] is None and json.loads(out)["forgotten"] is False
+
+
+def test_7_inspect_names_an_unfinished_copy(zoo_source, empty):
+    spoil(zoo_source)
+    target = empty(POSTGRESQL)
+    status, _, _ = portadb_command("copy", f"--from={zoo_source}", f"--to={target}", "-v", "0")
+    assert status == 2
+    assert portadb.inspect(target).copy.startswith("an unfinished copy from ")
+    assert "stopped while loading rows" in portadb.inspect(target).copy
 
 
 # -- 8. verify shows progress bars -----------------------------------------------------------------

@@ -240,3 +240,21 @@ def test_verify_names_a_key_gone_after_a_complete_copy(zoo_source, empty, target
     assert not report.ok
     assert any(f.kind is K.SCHEMA_DRIFT and index.name in f.message for f in report.errors), \
         portadb.render(report)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_build_the_killed_run_finished_on_the_server_meanwhile_is_no_error(zoo_source, empty, target):
+    """A killed copy's ALTER can run on in the server after the resume looked: built is built."""
+    target = empty(target)
+    killed_copy(zoo_source, target, "deferred:2")
+    steps = journal.record(connections_endpoint(target)).deferred
+    # As if the killed run's statements had all finished after the resume's check:
+    schema.build_deferred(connections[target], schema.unbuilt(connections[target], steps))
+    schema.build_deferred(connections[target], steps)  # each one already there: no error
+    assert schema.unbuilt(connections[target], steps) == []
+
+
+def connections_endpoint(alias: str):
+    from portadb.endpoints import resolve
+
+    return resolve(alias)

@@ -123,6 +123,8 @@ def _(inv: Inventory) -> str:
     for t in inv.tables:
         size = f"{t.size:,}" if t.size is not None else "-"
         lines.append(f"| `{t.name}` | {t.rows:,} | {size} | {t.model or '(no model)'} |")
+    if inv.copy:
+        lines += ["", f"**portadb journal:** {inv.copy}" + (" (removed)" if inv.forgotten else "")]
     for title, items in (("Pending migrations", inv.pending_migrations),
                          ("Tables no model owns", inv.unowned_tables),
                          ("Unmanaged models", inv.unmanaged_models)):

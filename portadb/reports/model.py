@@ -313,6 +313,10 @@ class Inventory:
     pending_migrations: list[str] = field(default_factory=list)
     unmigrated_changes: list[str] = field(default_factory=list)
     unmanaged_models: list[str] = field(default_factory=list)
+    #: What portadb's journal on this database says (``portadb_run``): the copy that built it.
+    copy: str | None = None
+    #: Whether ``--forget`` removed that journal.
+    forgotten: bool = False
     kind: str = "inspect"
     schema_version: int = SCHEMA_VERSION
 

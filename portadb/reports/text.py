@@ -117,6 +117,9 @@ def _(inv: Inventory, verbosity: int = 1) -> str:
         for t in inv.tables:
             size = f"{t.size:,}" if t.size is not None else "-"
             lines.append(f"{t.name:<{width}}  {t.rows:>10,}  {size:>12}  {t.model or '(no model)'}")
+    if inv.copy:
+        lines.append(f"portadb journal: {inv.copy}" + ("; removed (--forget)." if inv.forgotten else
+                     "; 'portadb inspect --forget' removes it (the project never reads it)."))
     lines += [f"pending migration: {m}" for m in inv.pending_migrations]
     lines += [f"table no model owns: {t}" for t in inv.unowned_tables]
     lines += [f"unmanaged model: {m}" for m in inv.unmanaged_models]

@@ -58,6 +58,9 @@ class Command(BaseCommand):
         inspect = sub.add_parser("inspect", help="Tables, rows, sizes and migrations of one database.")
         inspect.add_argument("--database", default="default", metavar="DATABASE",
                              help="A DATABASES alias, a vendor name or a database URL (default: default).")
+        inspect.add_argument("--forget", action="store_true",
+                             help="Remove portadb's journal of the copy that built this database"
+                                  " (portadb_run; the project never reads it).")
         _output(inspect)
         _common(inspect, parser)
 
@@ -144,10 +147,10 @@ class Command(BaseCommand):
                               sample=sample, counts_only=counts_only, chunk_size=chunk_size,
                               progress=verbosity >= 1)
 
-    def do_inspect(self, *, database, **_):
+    def do_inspect(self, *, database, forget=False, **_):
         import portadb
 
-        return portadb.inspect(database)
+        return portadb.inspect(database, forget=forget)
 
     @contextmanager
     def sql_echo(self, enabled: bool):
