@@ -16,6 +16,7 @@ if "mysql" in DATABASES["default"]["ENGINE"]:
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.postgres",  # Django 6.1 requires it for SearchVectorField, as real sites have it
     "tests.vendorproject.notes",
     "portadb",
 ]
