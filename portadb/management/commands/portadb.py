@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portadb import __version__
 from portadb.endpoints import mask
 from portadb.exceptions import Interrupted, OptionError, PortadbError, first_line
-from portadb.options import DEFAULT_CHUNK_SIZE, ON_ERROR, check_confirmable, check_writable
+from portadb.options import DEFAULT_CHUNK_SIZE, MAX_AUTO_JOBS, ON_ERROR, check_confirmable, check_writable
 from portadb.reports import FORMATS, ErrorReport, render
 
 #: Django's options of every command that a user may type after the subcommand too.
@@ -25,6 +25,12 @@ class Command(BaseCommand):
 
     def get_version(self) -> str:
         return __version__
+
+    def get_check_kwargs(self, options):
+        # Django 6.1 checks every model against every database alias unless told which: a
+        # target that is not created yet, or a server that is down, would end in a traceback
+        # before portadb could say so in a sentence. portadb connects and asks them itself.
+        return {**super().get_check_kwargs(options), "databases": []}
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="subcommand")
@@ -39,8 +45,9 @@ class Command(BaseCommand):
                                "--replace needs it.")
         copy.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
-        copy.add_argument("--jobs", type=int, default=1, metavar="N",
-                          help="Copy tables in N processes at once (default 1).")
+        copy.add_argument("--jobs", type=int, default=None, metavar="N",
+                          help="Copy in N processes at once, big tables cut into key ranges (default:"
+                               f" one per CPU, at most {MAX_AUTO_JOBS}; 1 where the target is SQLite).")
         _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
@@ -122,7 +129,7 @@ class Command(BaseCommand):
 
     def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
                 models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
-                jobs=1, **_):
+                jobs=None, **_):
         import portadb
 
         if dry_run:
