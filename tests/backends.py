@@ -155,6 +155,7 @@ def databases(work_dir: str) -> dict[str, dict]:
     With ``PORTADB_TEST_NO_MYSQL_ALIASES`` set, the MySQL backend's aliases are
     left out: a project without MySQL aliases (tests/test_misuse.py: the driver
     is missing; Django 6.1 checks the backend of every alias before any command runs).
+    ``PORTADB_TEST_EXTRA_URL`` adds the alias ``new`` with that URL.
     """
     backends = [b for b in BACKENDS
                 if not (b.vendor == "mysql" and os.environ.get("PORTADB_TEST_NO_MYSQL_ALIASES"))]
@@ -166,4 +167,6 @@ def databases(work_dir: str) -> dict[str, dict]:
         backend = backend_of(alias)
         if backend in backends:
             config[alias] = backend.settings(alias, work_dir)
+    if os.environ.get("PORTADB_TEST_EXTRA_URL"):
+        config["new"] = dj_database_url.parse(os.environ["PORTADB_TEST_EXTRA_URL"])
     return config

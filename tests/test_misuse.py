@@ -137,6 +137,9 @@ CASES = [
     Case("Unreadable URL", ["--from={source}", "--to=postgres://u:secret@db.example:notaport/x"]),
     Case("Unknown URL scheme", ["--from={source}", "--to=nosuchdb://host/name"]),
     Case("Server unreachable", ["--from={source}", "--to=postgres://{pg_user}:secret@127.0.0.1:1/x"]),
+    # A child: Django 6.1 checks every alias's backend before a command runs (call_command skips it).
+    Case("Target database not created", ["--from={source}", "--to=new"],
+         env={"PORTADB_TEST_EXTRA_URL": "mysql://root@127.0.0.1:3306/portadb_never_created"}),
     Case("Chunk size not positive", ["--from={source}", "--to={target}", "--chunk-size=0"]),
     Case("--resume and --replace together", ["--from={source}", "--to={target}", "--resume", "--replace"]),
     Case("Nothing to resume", ["--from={source}", "--to={target}", "--resume"]),
