@@ -33,8 +33,9 @@ def copy(source: str, target: str, **options):
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``jobs`` (worker processes
-    copying tables at once; each reads its own snapshot), ``progress`` (tqdm bars on a
-    terminal), ``confirm`` (a callable asked before replacing tables),
+    copying tables, and key ranges of big tables, at once, each in its own snapshot of the
+    source; default: one per CPU, at most 8, see :func:`portadb.options.auto_jobs`),
+    ``progress`` (tqdm bars on a terminal), ``confirm`` (a callable asked before replacing tables),
     ``resume`` (continue an interrupted copy after its last committed chunk;
     see :mod:`portadb.journal`),
     ``models``/``exclude``: app labels or ``app_label.ModelName`` as ``dumpdata``

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from .exceptions import ValueRefused
+from .parts import Part
 from .plan import Plan, TableJob
 from .rejects import RejectFile
 from .reports.findings import pk_list
@@ -64,9 +65,10 @@ class Abort(_Policy):
         self.plan = plan
         self.rejected: Counter = Counter()
 
-    def table(self, job: TableJob) -> ChunkGuard:
+    def table(self, job: TableJob, part: Part | None = None) -> ChunkGuard:
+        """The guard of ``job``'s chunks (of ``part``'s, where the table is cut)."""
         checks = TableChecks(job, self.plan.source, self.plan.target,
-                             dangling_rows(self.plan.source, job))
+                             dangling_rows(self.plan.source, job, part))
 
         def guard(rows, by_column=None):
             refused = checks.check(rows, by_column)
@@ -98,7 +100,7 @@ class Reject(_Policy):
         self.file = file
         self.rejected: Counter = Counter(table for table, _ in self.file.written)
 
-    def table(self, job: TableJob) -> ChunkGuard:
+    def table(self, job: TableJob, part: Part | None = None) -> ChunkGuard:
         refused = self.refused.get(job.table)
         if not refused:
             return _identity

@@ -9,27 +9,29 @@ from the project's tables):
     ``complete``), the keys, indexes and foreign keys it builds after the
     rows, and how the schema was built.
 ``portadb_journal``
-    while the copy runs, one row per table: the key of the last committed
-    row, how many rows are committed, and which run writes the table.
+    while the copy runs, one row per part of a table (:mod:`portadb.parts`;
+    most tables are one part): its key range, the key of its last committed
+    row, how many rows are committed, and which run writes it.
 
 Each chunk of rows commits in the same target transaction as the one-row
 UPDATE of its journal entry, so the journal never says more or less than the
 target holds; the UPDATE commits only under the run that owns the table, so a
 writer of an earlier, killed run can commit nothing once a resume took over.
 ``--resume`` then proves the rows already copied unchanged on the source and
-reads every table from just after its last committed key.
+reads every part from just after its last committed key, in the ranges the
+interrupted run cut.
 
-After a complete copy only ``portadb_run`` stays, marked ``complete``: it
-records where the data came from and what was built, which ``verify`` and
-``sync`` read, and it lets a second ``--resume`` say that there is nothing
-left to do. ``portadb inspect --database=... --forget`` (or ``--replace``)
-removes it; the project never reads it.
+After a complete copy only ``portadb_run`` stays, marked ``complete``: where
+the data came from and what was built, for ``verify`` and ``inspect``, and for
+a second ``--resume`` to say there is nothing left to do. ``portadb inspect
+--forget`` (or ``--replace``) removes it; the project never reads it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -41,7 +43,8 @@ from django.utils import timezone
 
 from .endpoints import Endpoint, identity
 from .exceptions import PreconditionError, TransferError, first_line
-from .keys import decode_key, encode_key, key_text
+from .keys import decode_key, encode_key
+from .parts import Part, whole_tables
 from .schema import BuildStep
 
 SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
@@ -70,7 +73,11 @@ def _models() -> tuple[type[models.Model], type[models.Model]]:
         "updated": models.DateTimeField(),
     })
     table = _model("TableRow", TABLE_TABLE, {
-        "table": models.CharField(max_length=255, primary_key=True),
+        "table": models.CharField(max_length=255),
+        #: The part of the table (:class:`~portadb.parts.Part`): its index and key range.
+        "part": models.IntegerField(default=0),
+        "after": models.TextField(null=True),
+        "through": models.TextField(null=True),
         "position": models.TextField(null=True),
         "rows": models.BigIntegerField(default=0),
         #: Rows read and left out (``--on-error=reject``), up to ``position``.
@@ -83,13 +90,11 @@ def _models() -> tuple[type[models.Model], type[models.Model]]:
 
 
 def _runs() -> type[models.Model]:
-    """The model of ``portadb_run``."""
-    return _models()[0]
+    return _models()[0]  # portadb_run
 
 
 def _positions() -> type[models.Model]:
-    """The model of ``portadb_journal``."""
-    return _models()[1]
+    return _models()[1]  # portadb_journal
 
 
 def __getattr__(name: str):
@@ -100,8 +105,6 @@ def __getattr__(name: str):
 
 
 RUN_TABLE, TABLE_TABLE = "portadb_run", "portadb_journal"
-
-
 #: The journal's own tables, never the project's.
 PORTADB_TABLES = (RUN_TABLE, TABLE_TABLE)
 
@@ -119,10 +122,11 @@ class Position:
 class Journal:
     """The journal of one copy on its target; see the module docstring."""
 
-    def __init__(self, target: Endpoint, state: str, positions: dict[str, Position],
+    def __init__(self, target: Endpoint, state: str, positions: dict[Part, Position],
                  deferred: Sequence[BuildStep] = (), schema: dict | None = None):
         self.target = target
         self.state = state
+        #: Each part's progress; the parts in table order, then key order.
         self.positions = positions
         #: What the schema step left for after the data (read back by a resumed copy).
         self.deferred = list(deferred)
@@ -133,11 +137,14 @@ class Journal:
         #: This run's mark on each table row (:meth:`advance` commits only under it).
         self.run = secrets.token_hex(8)
 
-    # -- starting and reopening --------------------------------------------
+    @property
+    def parts(self) -> list[Part]:
+        return list(self.positions)
 
     @classmethod
-    def begin(cls, plan) -> Journal:
-        """Start a fresh journal for ``plan`` on its target, dropping any old one."""
+    def begin(cls, plan, parts: Sequence[Part] | None = None) -> Journal:
+        """Start a fresh journal for ``plan`` on its target, dropping any old one; the tables
+        are copied in ``parts`` (default: each table whole)."""
         target = plan.target
         try:  # what a replaced copy's migrate made goes with its tables
             made = _run(target)
@@ -159,10 +166,14 @@ class Journal:
             id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, schema=json.dumps(schema),
             started=now, updated=now,
         )
-        journal = cls(target, SCHEMA, {j.table: Position(None, 0) for j in plan.jobs}, schema=schema)
+        parts = list(parts) if parts is not None else whole_tables(plan.jobs)
+        journal = cls(target, SCHEMA, {p: Position(None, 0) for p in parts}, schema=schema)
         positions = _positions()
-        positions.objects.using(target.alias).bulk_create([positions(table=j.table, run=journal.run)
-                                                           for j in plan.jobs])
+        positions.objects.using(target.alias).bulk_create([
+            positions(table=p.table, part=p.index, after=_bound(p.after), through=_bound(p.through),
+                      run=journal.run)
+            for p in parts
+        ])
         return journal
 
     @classmethod
@@ -171,7 +182,8 @@ class Journal:
 
         Refuses (:class:`PreconditionError`) when there is nothing to resume,
         or when the source or the project changed in a way that would make
-        the resumed copy differ from an uninterrupted one.
+        the resumed copy differ from an uninterrupted one; the rows it holds are
+        checked by :func:`portadb.preconditions.check_committed`.
         """
         target = plan.target
         run = _run(target)
@@ -195,10 +207,11 @@ class Journal:
                 "Cannot resume: the tables or columns of the project changed since the copy "
                 f"started ({', '.join(changed)}); copy again with --replace."
             )
+        rows = _shares(plan, _positions().objects.using(target.alias).values_list("table", flat=True))
         try:
             positions = {
-                r.table: Position(decode_key(r.position), r.rows, r.rejected)
-                for r in _positions().objects.using(target.alias).all()
+                _part(r, rows): Position(decode_key(r.position), r.rows, r.rejected)
+                for r in _positions().objects.using(target.alias).order_by("table", "part")
             }
         except DatabaseError as e:  # a journal without the rejected column
             raise PreconditionError(
@@ -216,11 +229,7 @@ class Journal:
         # Take the tables over: this waits for any chunk an earlier run's writer still
         # has open, and after it no such writer commits again.
         _positions().objects.using(target.alias).update(run=journal.run)
-        if run.state != SCHEMA:
-            journal._check_rows(plan)
         return journal
-
-    # -- recording ---------------------------------------------------------
 
     def schema_done(self, deferred: Sequence) -> None:
         """The tables exist; keep ``deferred`` (indexes, constraints) for after the data.
@@ -238,15 +247,15 @@ class Journal:
         _runs().objects.using(self.target.alias).filter(id=_RUN_ID).update(
             schema=json.dumps(self.schema), updated=timezone.now())
 
-    def advance(self, table: str, key: Sequence, rows: int, rejected: int = 0) -> None:
-        """Record a chunk: ``rows`` written, ``rejected`` left out; call it inside the
-        transaction that writes the chunk."""
-        updated = _positions().objects.using(self.target.alias).filter(table=table, run=self.run).update(
-            position=encode_key(key), rows=F("rows") + rows, rejected=F("rejected") + rejected
-        )
+    def advance(self, part: Part, key: Sequence, rows: int, rejected: int = 0) -> None:
+        """Record a chunk of ``part``: ``rows`` written, ``rejected`` left out, up to ``key``;
+        call it inside the transaction that writes the chunk."""
+        updated = _positions().objects.using(self.target.alias).filter(
+            table=part.table, part=part.index, run=self.run
+        ).update(position=encode_key(key), rows=F("rows") + rows, rejected=F("rejected") + rejected)
         if not updated:
             raise TransferError(
-                f"Another run of this copy took {table} over on {self.target.display}; this one stops"
+                f"Another run of this copy took {part.table} over on {self.target.display}; this one stops"
                 " (nothing of its last chunk was written)."
             )
 
@@ -257,44 +266,27 @@ class Journal:
         with self.target.connection.schema_editor() as editor:
             editor.delete_model(_positions())
 
-    def after(self, table: str) -> list | None:
-        """The key to read ``table`` after, or ``None`` to read it from the start."""
-        return self.positions[table].key
+    def after(self, part: Part) -> list | None:
+        """The key to read ``part`` after, or ``None`` to read the table from the start."""
+        key = self.positions[part].key
+        return key if key is not None else (None if part.after is None else list(part.after))
 
     def rejected(self) -> dict[str, int]:
         """Rows the interrupted copy read and rejected, per table, up to its committed keys."""
-        return {table: pos.rejected for table, pos in self.positions.items()}
+        out: dict[str, int] = {}
+        for part, pos in self.positions.items():
+            out[part.table] = out.get(part.table, 0) + pos.rejected
+        return out
 
     def committed(self, table: str) -> int:
         """Rows of ``table`` read by the interrupted copy: written or rejected."""
-        return self.positions[table].rows + self.positions[table].rejected
+        return sum(pos.rows + pos.rejected for part, pos in self.positions.items() if part.table == table)
 
     def _set_state(self, state: str, **more) -> None:
         _runs().objects.using(self.target.alias).filter(id=_RUN_ID).update(
             state=state, updated=timezone.now(), **more
         )
         self.state = state
-
-    def _check_rows(self, plan) -> None:
-        """Every table must hold exactly the source rows up to its last committed key."""
-        source, target = plan.source.adapter, plan.target.adapter
-        present = set(target.table_names())
-        for job in plan.jobs:
-            if job.table not in present:
-                raise PreconditionError(
-                    f"Cannot resume: the table {job.table} is missing from {self.target.display}; "
-                    "copy again with --replace."
-                )
-            pos = self.positions[job.table]
-            on_target = target.count(job.table)
-            below = count_through(source, job, pos.key)
-            if on_target != pos.rows or below != pos.rows + pos.rejected:
-                rejected = f" (and {pos.rejected} rejected)" if pos.rejected else ""
-                raise PreconditionError(
-                    f"Cannot resume {job.label}: the journal records {pos.rows} rows{rejected} up to "
-                    f"{key_text(pos.key)}, but the source now has {below} and the target "
-                    f"{on_target}; copy again with --replace."
-                )
 
 
 @dataclass(frozen=True)
@@ -364,15 +356,6 @@ def drop(target: Endpoint) -> None:
                 editor.delete_model(model)
 
 
-def count_through(adapter, job, key: Sequence | None) -> int:
-    """Rows of ``job``'s table whose key is at most ``key`` (none when ``key`` is ``None``)."""
-    if key is None:
-        return 0
-    with adapter.connection.cursor() as cursor:
-        cursor.execute(adapter.count_through_sql(job.table, job.key), list(key))
-        return cursor.fetchone()[0]
-
-
 def _run(target: Endpoint):
     if RUN_TABLE not in target.adapter.table_names():
         return None
@@ -383,6 +366,23 @@ def _run(target: Endpoint):
             f"The journal on {target.display} was written by an older portadb ({first_line(e)}); "
             "copy again with --replace."
         ) from e
+
+
+def _bound(key: tuple | None) -> str | None:
+    return encode_key(key) if key is not None else None
+
+
+def _part(row, rows: dict[str, int]) -> Part:
+    """The part a journal row records, with its share of its table's rows (for the order)."""
+    after, through = decode_key(row.after), decode_key(row.through)
+    return Part(row.table, row.part, None if after is None else tuple(after),
+                None if through is None else tuple(through), rows.get(row.table, 0))
+
+
+def _shares(plan, tables) -> dict[str, int]:
+    """Each table's source rows divided among its parts."""
+    parts = Counter(tables)
+    return {j.table: j.source_rows // parts[j.table] for j in plan.jobs if parts[j.table]}
 
 
 def _source(plan) -> str:

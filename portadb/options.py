@@ -15,6 +15,9 @@ DEFAULT_CHUNK_SIZE = 20_000
 #: Bytes of large values (text, binary, JSON) a chunk holds at most: fewer rows than the
 #: chunk size where values are large, at least one row (memory stays flat with 50 MB values).
 CHUNK_BYTES = 32 * 2**20
+#: The most worker processes a copy starts unless told (``--jobs``): the target's server
+#: usually shares the machine or its disks, and beyond it more streams rarely load faster.
+MAX_AUTO_JOBS = 8
 #: What ``--on-error`` accepts; the first is the default.
 ON_ERROR = ("abort", "reject")
 
@@ -24,9 +27,19 @@ def check_chunk_size(chunk_size: int) -> None:
         raise OptionError("The chunk size must be a positive number of rows.")
 
 
-def check_jobs(jobs: int) -> None:
-    if jobs < 1:
+def check_jobs(jobs: int | None) -> None:
+    if jobs is not None and jobs < 1:
         raise OptionError("The number of jobs must be at least 1.")
+
+
+def auto_jobs(rows: int, chunk_size: int) -> int:
+    """The worker processes a copy of ``rows`` rows uses by default: one per CPU this process may
+    run on, at most :data:`MAX_AUTO_JOBS`, and no more than there are chunks to share."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_JOBS, -(-rows // chunk_size)))
 
 
 def check_sample(sample: float | None) -> None:

@@ -1,9 +1,11 @@
-"""``--jobs N``: copy tables in N worker processes, the largest tables first.
+"""``--jobs N``: copy tables in N worker processes, the largest parts first.
 
 A copy is bound by the client's CPU (reading, converting, encoding rows) long
 before the target's ingest rate, so a second process on a second core nearly
-halves the transfer. Each worker (forked, see :mod:`portadb.processes`) reads
-in its own snapshot of the source and commits each chunk as
+halves the transfer. The work is dealt out in parts (:mod:`portadb.parts`): a
+big table is cut into key ranges, so that its rows do not all go through one
+worker. Each worker (forked, see :mod:`portadb.processes`) reads in its own
+snapshot of the source and commits each chunk as
 :func:`portadb.transfer.copy_table` does, so the per-chunk guarantees hold.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from .endpoints import Endpoint
 from .exceptions import TransferError
+from .parts import Part, count
 from .plan import TableJob
 from .processes import collector_paused, end_child, fork_context, forking, start_child, transportable
 from .transfer import copy_table
@@ -27,14 +30,15 @@ def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
     return source.adapter.parallel_reads and target.adapter.parallel_writes
 
 
-def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], chunk_size: int,
-                workers: int, bar, guard_for: Callable | None = None,
+def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], parts: Sequence[Part],
+                chunk_size: int, workers: int, bar, guard_for: Callable | None = None,
                 journal=None) -> dict[str, tuple[float, int]]:
-    """Copy every job in ``workers`` processes; per table, the seconds and its source rows (counted
-    in the snapshot the worker read it in).
+    """Copy every part of ``jobs``' tables in ``workers`` processes; per table, the seconds from
+    its first part's start to its last part's end and its source rows (each part counted in the
+    snapshot a worker read it in).
 
     ``bar`` (the overall progress bar) is fed from the workers' chunks. Each
-    worker builds a table's chunk guard with ``guard_for(job)`` (see
+    worker builds a part's chunk guard with ``guard_for(job, part)`` (see
     :mod:`portadb.guard`) and records its chunks in ``journal``, as a copy in
     one process does. A worker's error is raised here with its type and data.
     """
@@ -50,11 +54,11 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
     # a fork while another thread runs can deadlock the child.
     for process in processes:
         process.start()
-    for job in sorted(jobs, key=lambda j: -j.source_rows):
-        tasks.put(job.table)
+    for part in sorted(parts, key=lambda p: -p.rows):
+        tasks.put(part)
     for _ in range(workers):
         tasks.put(None)
-    seconds, failure, running = {}, None, workers
+    spans, failure, running = {}, None, workers
     try:
         while running:
             try:
@@ -66,7 +70,9 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
             if kind == "rows":
                 bar.update(data[0])
             elif kind == "done":
-                seconds[data[0]] = (data[1], data[2])
+                table, start, end, rows = data
+                first, last, counted = spans.get(table, (start, end, 0))
+                spans[table] = (min(first, start), max(last, end), counted + rows)
             elif kind == "error":
                 failure = failure or data[0]
             elif kind == "exit":
@@ -84,20 +90,20 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], ch
         failure = TransferError("A copy worker stopped unexpectedly; the copy is incomplete.")
     if failure is not None:
         raise failure
-    return seconds
+    return {table: (end - start, rows) for table, (start, end, rows) in spans.items()}
 
 
 def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journal) -> None:
     start_child()
     try:
         with source.adapter.snapshot(), target.adapter.load_session(), collector_paused():
-            while (table := tasks.get()) is not None:
-                started = time.perf_counter()
-                job = by_table[table]
-                guard = guard_for(job) if guard_for else None
-                rows = source.adapter.count(table)
-                copy_table(source, target, job, chunk_size, _QueueBar(results), guard, journal)
-                results.put(("done", table, time.perf_counter() - started, rows))
+            while (part := tasks.get()) is not None:
+                started = time.monotonic()  # one clock for all processes
+                job = by_table[part.table]
+                guard = guard_for(job, part) if guard_for else None
+                rows = count(source.adapter, part, job.key)
+                copy_table(source, target, job, chunk_size, _QueueBar(results), guard, journal, part)
+                results.put(("done", part.table, started, time.monotonic(), rows))
     except Exception as e:  # reported to the parent, which raises it
         results.put(("error", transportable(e, TransferError)))
         _drain(tasks)

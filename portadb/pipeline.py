@@ -17,8 +17,9 @@ from .endpoints import close, open_endpoints
 from .exceptions import PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, schema_drift
 from .journal import PORTADB_TABLES, SCHEMA, Journal
+from .parts import count, cut
 from .plan import MIGRATE, Plan, make_plan
-from .preconditions import check_preconditions, check_unchanged
+from .preconditions import check_committed, check_preconditions, check_unchanged
 from .processes import collector_paused
 from .progress import Progress, Tee
 from .reports.model import CopyReport
@@ -32,7 +33,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
          confirm: Callable[[Plan], bool] | None = None,
          models: Sequence[str] = (), exclude: Sequence[str] = (),
          verify: bool = False, on_error: str = "abort",
-         reject_file: str | None = None, jobs: int = 1) -> CopyReport:
+         reject_file: str | None = None, jobs: int | None = None) -> CopyReport:
     """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``.
 
     ``verify`` proves the copy afterwards (:func:`portadb.verify`).
@@ -50,6 +51,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
             check_preconditions(plan, replace or resume)
             journal = Journal.reopen(plan) if resume else None
             if journal is not None:
+                check_committed(plan, journal)
                 check_unchanged(plan, journal, chunk_size)
                 if journal.schema.get("path", plan.path) != plan.path:
                     plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
@@ -72,12 +74,13 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
         progress: bool = False, clock: Callable[[], float] = time.perf_counter,
         on_error: str = "abort", reject_file: str | None = None,
-        journal: Journal | None = None, jobs: int = 1) -> CopyReport:
+        journal: Journal | None = None, jobs: int | None = None) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts.
 
     Pass the :class:`~portadb.journal.Journal` of an interrupted copy to
     resume it; without one a fresh journal is started on the target.
-    ``jobs`` worker processes copy tables side by side where both backends allow.
+    ``jobs`` worker processes copy tables, and parts of big tables, side by
+    side where both backends allow (default: :func:`~portadb.options.auto_jobs`).
     """
     started = clock()
     src, tgt = plan.source, plan.target
@@ -85,12 +88,14 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
                         schema_path=plan.path, schema_reason=plan.path_reason)
     report.findings += plan.findings()
     # The policy for refused values; with reject, it scans the source first, in the snapshot.
+    jobs = jobs or options.auto_jobs(sum(j.source_rows for j in plan.jobs), chunk_size)
     with src.adapter.snapshot(), \
             guard.for_copy(plan, on_error, reject_file, chunk_size,
                            earlier=journal.rejected() if journal is not None else None) as policy:
-        journal = journal or Journal.begin(plan)
+        report.workers = jobs if policy.parallel_safe and parallel.usable(src, tgt, jobs) else 1
+        journal = journal or Journal.begin(plan, cut(src, plan.jobs, report.workers, chunk_size))
         deferred = _prepare_target(plan, journal, drop=replace or report.resumed)
-        loaded = _load(plan, journal, policy, chunk_size, progress, jobs, clock)
+        loaded = _load(plan, journal, policy, chunk_size, progress, report.workers, clock)
     report.findings += policy.findings()
     if policy.rejected:
         report.reject_file = reject_file
@@ -153,7 +158,7 @@ def _migrate_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.Bui
     return deferred
 
 
-def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool, jobs: int,
+def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool, workers: int,
           clock: Callable[[], float]) -> dict[str, tuple[float, int]]:
     """Stream every table's rows into the target; per table, the seconds it took and its source
     rows, counted in the snapshot its rows were read in (a source being written meanwhile changes
@@ -162,18 +167,19 @@ def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool,
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     loaded: dict[str, tuple[float, int]] = {}
     with tgt.adapter.load_session(), collector_paused():
-        if policy.parallel_safe and parallel.usable(src, tgt, jobs):
-            loaded = parallel.copy_tables(src, tgt, plan.jobs, chunk_size, jobs, bars.overall,
-                                           policy.table, journal)
+        if workers > 1:
+            loaded = parallel.copy_tables(src, tgt, plan.jobs, journal.parts, chunk_size, workers,
+                                          bars.overall, policy.table, journal)
         for job in plan.jobs:
             if job.table in loaded:
                 continue  # copied by the workers
             bar = bars.table(job.table, job.source_rows)
             both = Tee(bar, bars.overall)
             both.update(journal.committed(job.table))
-            t0 = clock()
-            rows = src.adapter.count(job.table)
-            copy_table(src, tgt, job, chunk_size, both, policy.table(job), journal)
+            t0, rows = clock(), 0
+            for part in (p for p in journal.parts if p.table == job.table):
+                rows += count(src.adapter, part, job.key)
+                copy_table(src, tgt, job, chunk_size, both, policy.table(job, part), journal, part)
             loaded[job.table] = (clock() - t0, rows)
             bar.close()
     bars.close()

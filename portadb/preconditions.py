@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from .endpoints import Endpoint
 from .exceptions import PreconditionError, SelectionError, TargetCannotHold
 from .inspect import pending_migrations_error
-from .journal import Journal, interrupted
+from .journal import SCHEMA, Journal, interrupted
+from .keys import key_text
 from .models import label, project_models
+from .parts import Part, count
 from .plan import MODELS, Plan
 from .selection import missing_rows, outside_references
 from .verify.compare import compare_through
@@ -167,6 +169,39 @@ def check_selection(plan: Plan) -> None:
             )
 
 
+def check_committed(plan: Plan, journal: Journal) -> None:
+    """Refuse to resume where a table does not hold exactly the source's rows up to the keys
+    its journal records (rows deleted on either side, a table dropped)."""
+    if journal.state == SCHEMA:
+        return
+    source, target = plan.source.adapter, plan.target.adapter
+    present = set(target.table_names())
+    for job in plan.jobs:
+        if job.table not in present:
+            raise PreconditionError(
+                f"Cannot resume: the table {job.table} is missing from {plan.target.display}; "
+                "copy again with --replace."
+            )
+        parts = {p: pos for p, pos in journal.positions.items() if p.table == job.table}
+        written = sum(pos.rows for pos in parts.values())
+        on_target = target.count(job.table)
+        for part, pos in parts.items():
+            below = 0 if pos.key is None else count(source, Part(job.table, after=part.after,
+                                                                   through=tuple(pos.key)), job.key)
+            if on_target != written or below != pos.rows + pos.rejected:
+                rejected = f" (and {pos.rejected} rejected)" if pos.rejected else ""
+                raise PreconditionError(
+                    f"Cannot resume {job.label}: the journal records {pos.rows} rows{rejected} "
+                    f"{_range_text(part, pos.key)}, but the source now has {below} there and the target"
+                    f" {on_target} in all; copy again with --replace."
+                )
+
+
+def _range_text(part: Part, key: list | None) -> str:
+    start = "" if part.after is None else f"after {key_text(list(part.after))} "
+    return f"{start}up to {key_text(key)}"
+
+
 def check_unchanged(plan: Plan, journal: Journal, chunk_size: int) -> None:
     """Refuse to resume where rows the interrupted copy already wrote changed on the source since.
 
@@ -175,12 +210,14 @@ def check_unchanged(plan: Plan, journal: Journal, chunk_size: int) -> None:
     values. Rows the interrupted copy rejected (``--on-error=reject``) are the
     ones the target lacks.
     """
+    jobs = {job.table: job for job in plan.jobs}
     with plan.source.adapter.snapshot(), plan.target.adapter.snapshot():
-        for job in plan.jobs:
-            position = journal.positions[job.table]
+        for part, position in journal.positions.items():
+            job = jobs[part.table]
             if position.key is None:
                 continue
-            check = compare_through(plan.source, plan.target, job.model, position.key, chunk_size)
+            check = compare_through(plan.source, plan.target, job.model, position.key, chunk_size,
+                                    after=part.after)
             changed = check.different_rows + check.extra_count + abs(check.missing_count - position.rejected)
             if changed:
                 keys = (check.differences and [d.pk for d in check.differences]) or check.extra_pks \

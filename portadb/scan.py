@@ -24,6 +24,7 @@ from .checks import Refusal, column_checks, size_check
 from .compat import batched
 from .endpoints import Endpoint
 from .fields import TEXT_TYPES, base_field, foreign_keys
+from .parts import Part
 from .plan import Plan, TableJob
 from .progress import Progress
 from .reports.model import FIRST_PKS, ValueSummary
@@ -146,16 +147,19 @@ def _unique_sets(job: TableJob, target: Endpoint) -> list[list[int]]:
 # -- references ------------------------------------------------------------------
 
 
-def dangling_rows(source: Endpoint, job: TableJob) -> dict[object, list[tuple]]:
-    """Rows of ``job``'s table whose foreign keys point at no row: ``{pk: [(field, value, reason)]}``."""
+def dangling_rows(source: Endpoint, job: TableJob, part: Part | None = None) -> dict[object, list[tuple]]:
+    """Rows of ``job``'s table (of ``part`` of it) whose foreign keys point at no row:
+    ``{pk: [(field, value, reason)]}``."""
     if K.DANGLING_REFERENCE in source.adapter.enforced_checks:
         return {}
     found: dict[object, list[tuple]] = defaultdict(list)
+    bounds = [] if part is None else [*(part.after or ()), *(part.through or ())]
+    lower, upper = part is not None and part.after is not None, part is not None and part.through is not None
     with source.connection.cursor() as cursor:
         for f in foreign_keys(job.model):
             parent = f.related_model._meta
             cursor.execute(source.adapter.dangling_sql(job.table, job.key, f.column, parent.db_table,
-                                                       f.target_field.column))
+                                                       f.target_field.column, lower, upper), bounds or None)
             for row in cursor.fetchall():
                 pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
                 reason = f"points at {parent.label}({f.target_field.name}={row[-1]!r}), which does not exist"

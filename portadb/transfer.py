@@ -15,15 +15,19 @@ from .convert import convert_columns, converts
 from .endpoints import Endpoint
 from .exceptions import DataError, TransferError, first_line
 from .fields import base_field, may_be_large
+from .parts import Part
 from .plan import TableJob
 
 
 def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
-                start: list | None = None) -> Iterator[list]:
-    """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time (see :func:`keyset`)."""
+                start: Sequence | None = None, through: Sequence | None = None) -> Iterator[list]:
+    """Yield ``job``'s rows in primary-key order, ``chunk_size`` at a time (see :func:`keyset`),
+    after the key ``start`` and up to the key ``through`` where given."""
     adapter = endpoint.adapter
-    return keyset(adapter, job.table, job.column_names, job.key, chunk_size, start,
-                  sizes=large_values(adapter, [c.field for c in job.columns]))
+    return keyset(adapter, job.table, job.column_names, job.key, chunk_size,
+                  None if start is None else list(start),
+                  sizes=large_values(adapter, [c.field for c in job.columns]),
+                  through=None if through is None else list(through))
 
 
 def large_values(adapter, fields: Sequence) -> list[str]:
@@ -83,21 +87,22 @@ def _rows_within(cursor, adapter, table: str, key: Sequence[str], sizes: Sequenc
 
 
 def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar,
-               guard=None, journal=None) -> int:
-    """Copy one table; each chunk commits on its own. Returns the rows written.
+               guard=None, journal=None, part: Part | None = None) -> int:
+    """Copy one table, or ``part`` of it; each chunk commits on its own. Returns the rows written.
 
     ``guard`` (see :mod:`portadb.guard`) sees each chunk before anything of it
     is converted or written: it raises, or returns the rows to write. With a
-    :class:`~portadb.journal.Journal`, reading starts after the table's last
+    :class:`~portadb.journal.Journal`, reading starts after the part's last
     committed key and each chunk commits together with its journal entry.
     """
     written = 0
     adapter = target.adapter
     names = job.column_names
     key_index = job.key_index
-    after = journal.after(job.table) if journal else None
+    part = part or Part(job.table)
+    after = journal.after(part) if journal else part.after
     convert = converts(job.columns)
-    for read in read_chunks(source, job, chunk_size, after):
+    for read in read_chunks(source, job, chunk_size, after, part.through):
         # The checks and the conversion share one transposition of the chunk.
         by_column = Transposed(read)
         rows = guard(read, by_column) if guard is not None else read
@@ -112,7 +117,7 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
                     adapter.write_rows(job.table, names, rows)
                 if journal:
                     # The last key *read*: a resumed copy must not read rejected rows again.
-                    journal.advance(job.table, [read[-1][i] for i in key_index], len(rows),
+                    journal.advance(part, [read[-1][i] for i in key_index], len(rows),
                                     len(read) - len(rows))
         except Exception as e:
             raise TransferError(

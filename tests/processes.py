@@ -15,6 +15,10 @@ from . import schemas
 SCRIPT = Path(__file__).with_name("interrupt.py")
 
 
+#: Stop points (tests/interrupt.py) in the copying process itself, not in a worker.
+ONE_PROCESS_POINTS = ("chunk", "table")
+
+
 def start(*args: str, stop: str | None = None, env: dict | None = None, **popen) -> subprocess.Popen:
     """Start ``portadb <args>``; with ``stop="point:n"`` it stops itself there (see interrupt.py)."""
     for conn in connections.all():
@@ -22,6 +26,8 @@ def start(*args: str, stop: str | None = None, env: dict | None = None, **popen)
     child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **(env or {})}
     if stop:
         child_env["PORTADB_TEST_STOP"] = stop
+        if stop.split(":")[0] in ONE_PROCESS_POINTS and not any(a.startswith("--jobs") for a in args):
+            args = (*args, "--jobs=1")  # else a worker, not the command, would stop there
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), "portadb", *args], env=child_env,
         stdout=popen.pop("stdout", subprocess.PIPE), stderr=popen.pop("stderr", subprocess.PIPE),

@@ -13,8 +13,8 @@ from django.db import connections, models
 from portadb.backends import adapter_for
 from portadb.convert import columns_for
 from portadb.endpoints import Endpoint
-from portadb.journal import count_through
 from portadb.keys import decode_key, encode_key
+from portadb.parts import Part, count
 from portadb.plan import TableJob
 from portadb.transfer import read_chunks
 
@@ -42,14 +42,18 @@ def test_resume_point_queries_quote_every_identifier(empty, alias):
     conn = connections[alias]
     job = TableJob(Odd._meta.db_table, "odd", Odd, columns_for(Odd, conn, conn), ["Order"], 10)
 
-    assert count_through(adapter_for(conn), job, None) == 0
-    assert count_through(adapter_for(conn), job, ["k04"]) == 5
+    adapter = adapter_for(conn)
+    assert count(adapter, Part(job.table), job.key) == 10
+    assert count(adapter, Part(job.table, through=("k04",)), job.key) == 5
+    assert count(adapter, Part(job.table, after=("k04",), through=("k07",)), job.key) == 3
+    assert adapter.key_at(job.table, job.key, 4) == ("k04",)
+    assert adapter.key_at(job.table, job.key, 10) is None
     rest = [row for chunk in read_chunks(Endpoint(alias, alias), job, 3, start=["k04"]) for row in chunk]
     assert [row[0] for row in rest] == [f"k{i:02}" for i in range(5, 10)]
 
     by_two = TableJob(job.table, "odd", Odd, job.columns, ["from", "Order"], 10)
     # (number, key) <= (1, "k04"): every number 0, and number 1 up to k04 (k01, k04).
-    assert count_through(adapter_for(conn), by_two, [1, "k04"]) == 4 + 2
+    assert count(adapter, Part(job.table, through=(1, "k04")), by_two.key) == 4 + 2
 
 
 @pytest.mark.parametrize("key", [

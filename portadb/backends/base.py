@@ -182,6 +182,13 @@ class Adapter(Statements, Limits):
             cursor.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
             return cursor.fetchone()[0]
 
+    def key_at(self, table: str, key: Sequence[str], offset: int) -> tuple | None:
+        """The key of the row ``offset`` rows after the first in key order, or ``None`` past the end."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(self.key_at_sql(table, key), [offset])
+            row = cursor.fetchone()
+        return None if row is None else tuple(row)
+
     def column_types(self, table: str) -> dict[str, str]:
         """Each column's type as the database names it (``varchar(100)``, ``numeric(5,2)``)."""
         with self.connection.cursor() as cursor:

@@ -92,25 +92,38 @@ class Statements:
             mark = f"({', '.join(['%s'] * len(key))})"
         return f"SELECT {cols} FROM {q(table)} WHERE {lhs} IN ({', '.join([mark] * n)})"
 
-    def count_through_sql(self, table: str, key: Sequence[str]) -> str:
-        """COUNT the rows whose key is at most the key given as parameters."""
-        q = self.quote
-        columns = ", ".join(q(c) for c in key)
-        marks = ", ".join(["%s"] * len(key))
-        where = f"({columns}) <= ({marks})" if len(key) > 1 else f"{columns} <= %s"
-        return f"SELECT COUNT(*) FROM {q(table)} WHERE {where}"
+    def count_range_sql(self, table: str, key: Sequence[str], lower: bool, upper: bool) -> str:
+        """COUNT the rows whose key is above a bound and/or at most another; parameters as
+        :meth:`select_range_sql`."""
+        return f"SELECT COUNT(*) FROM {self.quote(table)}{self._range(key, lower, upper)}"
+
+    def key_at_sql(self, table: str, key: Sequence[str]) -> str:
+        """SELECT the key of the row a number of rows (the parameter) after the first, in key order."""
+        columns = ", ".join(self.quote(c) for c in key)
+        return f"SELECT {columns} FROM {self.quote(table)} ORDER BY {columns} LIMIT 1 OFFSET %s"
+
+    def _range(self, key: Sequence[str], lower: bool, upper: bool, alias: str = "") -> str:
+        """A WHERE clause (or nothing) for keys above a bound and/or at most another."""
+        columns = [f"{alias}{self.quote(c)}" for c in key]
+        lhs = columns[0] if len(key) == 1 else f"({', '.join(columns)})"
+        marks = "%s" if len(key) == 1 else f"({', '.join(['%s'] * len(key))})"
+        where = [f"{lhs} > {marks}"] if lower else []
+        where += [f"{lhs} <= {marks}"] if upper else []
+        return f" WHERE {' AND '.join(where)}" if where else ""
 
     def dangling_sql(self, table: str, key: Sequence[str], column: str, parent: str,
-                     parent_column: str) -> str:
+                     parent_column: str, lower: bool = False, upper: bool = False) -> str:
         """SELECT the key columns and ``column``'s value of the rows of ``table`` whose
-        foreign key ``column`` points at no row of ``parent``, in key order."""
+        foreign key ``column`` points at no row of ``parent``, in key order; with ``lower``
+        and ``upper``, of the rows in a key range (parameters as :meth:`select_range_sql`)."""
         q = self.quote
         keys = ", ".join(f"c.{q(k)}" for k in key)
         ref, target = q(column), q(parent_column)
+        within = self._range(key, lower, upper, alias="c.").replace(" WHERE ", " AND ", 1)
         return (
             f"SELECT {keys}, c.{ref} FROM {q(table)} c"
             f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
-            f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL ORDER BY {keys}"
+            f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL{within} ORDER BY {keys}"
         )
 
     def any_value_sql(self, table: str, column: str) -> str:

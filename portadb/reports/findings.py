@@ -102,3 +102,8 @@ def readable_sql(statement: str, indent: str = "    ") -> str:
             parts.append(statement[start:i])
             start = i + 1
     return statement
+
+
+def workers(n: int) -> str:
+    """How many processes loaded the rows, in words."""
+    return "1 worker" if n == 1 else f"{n} workers"

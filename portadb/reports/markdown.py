@@ -5,7 +5,17 @@ from __future__ import annotations
 from functools import singledispatch
 
 from .errors import ErrorReport
-from .findings import cell, markdown_lines, megabytes, readable_sql, rows, schema_line, status, verify_summary
+from .findings import (
+    cell,
+    markdown_lines,
+    megabytes,
+    readable_sql,
+    rows,
+    schema_line,
+    status,
+    verify_summary,
+    workers,
+)
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
 
 
@@ -22,7 +32,8 @@ def _(report: CopyReport) -> str:
         f"- **Source:** `{report.source}`",
         f"- **Target:** `{report.target}`",
         f"- **Result:** {'OK' if report.ok else 'FAILED'}: {report.target_rows:,} of "
-        f"{report.source_rows:,} rows in {len(report.tables)} tables, {report.seconds:.1f} s",
+        f"{report.source_rows:,} rows in {len(report.tables)} tables, {report.seconds:.1f} s,"
+        f" {workers(report.workers)}",
         f"- **Sequences reset:** {report.sequences_reset}",
         f"- **{_bold_label(schema_line(report.schema_path, report.schema_reason, report.removed_rows))}",
         f"- **Rejected rows:** {report.rejected_rows:,}"

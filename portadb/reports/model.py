@@ -64,6 +64,8 @@ class CopyReport(_Findings):
     findings: list[Finding] = field(default_factory=list)
     sequences_reset: int = 0
     seconds: float = 0.0
+    #: Worker processes that loaded the rows (1: this process alone).
+    workers: int = 1
     #: The :class:`VerifyReport` of ``copy(verify=True)``.
     verification: VerifyReport | None = None
     #: Where ``--on-error=reject`` wrote the refused rows, if it refused any.

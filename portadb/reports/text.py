@@ -5,7 +5,17 @@ from __future__ import annotations
 from functools import singledispatch
 
 from .errors import ErrorReport
-from .findings import megabytes, pk_list, readable_sql, rows, schema_line, status, text_lines, verify_summary
+from .findings import (
+    megabytes,
+    pk_list,
+    readable_sql,
+    rows,
+    schema_line,
+    status,
+    text_lines,
+    verify_summary,
+    workers,
+)
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
 
 
@@ -19,7 +29,7 @@ def _(report: CopyReport, verbosity: int = 1) -> str:
     lines = [
         f"portadb copy{' (resumed)' if report.resumed else ''}: {report.source} -> {report.target}",
         f"{'OK' if report.ok else 'FAILED'}: {report.target_rows:,} of {report.source_rows:,} rows"
-        f" in {len(report.tables)} tables, {report.seconds:.1f} s;"
+        f" in {len(report.tables)} tables, {report.seconds:.1f} s, {workers(report.workers)};"
         f" {report.sequences_reset} sequences reset",
         schema_line(report.schema_path, report.schema_reason, report.removed_rows),
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ..endpoints import Endpoint
 from ..models import label
@@ -64,12 +64,14 @@ def _counted(chunks: Iterator[tuple[list, object]], bar) -> Iterator[tuple[list,
         bar.update(len(chunk[0]))
 
 
-def compare_through(src: Endpoint, tgt: Endpoint, model, through: list, chunk_size: int) -> TableCheck:
+def compare_through(src: Endpoint, tgt: Endpoint, model, through: list, chunk_size: int,
+                    after: Sequence | None = None) -> TableCheck:
     """Compare the rows of one table whose key is at most ``through`` (an interrupted copy's last
-    committed key, as the source's driver gives it): those the target already holds."""
+    committed key, as the source's driver gives it): those the target already holds. With
+    ``after``, only the rows above that key (a part of a table cut into integer key ranges)."""
     check = TableCheck(table=model._meta.db_table, model=label(model), source_rows=None,
                        target_rows=tgt.adapter.count(model._meta.db_table))
-    pair = ComparedTable(model, src, tgt, through=through)
+    pair = ComparedTable(model, src, tgt, through=through, after=after)
     pair.compare(pair.chunks(chunk_size), check)
     if not pair.layout.by_range:
         pair.find_extras(check, chunk_size)
@@ -80,10 +82,12 @@ class ComparedTable:
     """One table on both sides, and the chunks in which they are compared."""
 
     def __init__(self, model, src: Endpoint, tgt: Endpoint, fields: list | None = None,
-                 through: list | None = None):
+                 through: list | None = None, after: Sequence | None = None):
         self.model = model
-        #: Compare only the rows whose key is at most this one (as the source's driver gives it).
+        #: Compare only the rows whose key is at most this one (as the source's driver gives it)
+        #: and above ``after``.
         self.through = None if through is None else tuple(through)
+        self.after = None if after is None else tuple(after)
         self.layout = KeyLayout.of(model, fields)
         self.src = TableReader(src, model, self.layout, fields)
         self.tgt = TableReader(tgt, model, self.layout, fields)
@@ -122,8 +126,8 @@ class ComparedTable:
 
     def _requests(self, chunk_size: int) -> Iterator[tuple[list, RangeChunk | KeyChunk]]:
         """Each raw source chunk with the request for the target's rows of the same keys."""
-        low = None
-        for raw in self.src.raw_chunks(self.src.names, chunk_size, through=self.through):
+        low = self.after
+        for raw in self.src.raw_chunks(self.src.names, chunk_size, through=self.through, start=self.after):
             # A short chunk need not be the last: chunks of large values hold fewer rows.
             high = self.key_of(raw[-1])
             yield raw, self._request(raw, low, high)

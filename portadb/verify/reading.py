@@ -113,14 +113,15 @@ class TableReader:
         return list(zip(*columns))
 
     def raw_chunks(self, columns: list[str], chunk_size: int, whole_rows: bool = False,
-                   through: list | None = None) -> Iterator[list]:
+                   through: Sequence | None = None, start: Sequence | None = None) -> Iterator[list]:
         """Raw rows of ``columns`` in this database's key order, ``chunk_size`` at a time
         (fewer where their values are large: :func:`~portadb.transfer.large_values`;
         ``whole_rows``: where the values of the whole rows are, read later by these keys),
-        up to the key ``through``, if given."""
+        after the key ``start`` and up to the key ``through``, if given."""
         fields = [f for f in self.fields if whole_rows or f.column in columns]
         return keyset(self.adapter, self.table, columns, self.key_columns, chunk_size,
-                      sizes=large_values(self.adapter, fields), through=through)
+                      None if start is None else list(start), sizes=large_values(self.adapter, fields),
+                      through=None if through is None else list(through))
 
     def key_chunks(self, chunk_size: int) -> Iterator[list[tuple]]:
         """Canonical keys in this database's order, ``chunk_size`` at a time."""

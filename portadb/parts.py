@@ -1,0 +1,90 @@
+"""Big tables cut into key ranges, so that several workers can copy one table at once.
+
+Most projects keep most of their rows in one table (an event log, order lines,
+page revisions). Copied table by table, such a table is one stream on one
+core however many workers there are. :func:`cut` gives every table one
+:class:`Part`, and a table larger than a worker's fair share several, each a
+range of its primary key. Each part is read, written and journaled on its
+own, so a resumed copy continues every part after its own last committed key.
+
+Only a table whose key is one integer column is cut: integers sort the same
+in every database, so "above this key, at most that one" picks the same rows
+on the source, on the target and in a resumed run. The bounds are keys found
+on the source at even row offsets; the first part is open below and the
+last open above, so a row added anywhere meanwhile still belongs to a part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .endpoints import Endpoint
+from .fields import INTEGER_TYPES, base_field
+from .plan import TableJob
+
+
+@dataclass(frozen=True)
+class Part:
+    """The rows of one table whose key is above ``after`` and at most ``through``
+    (``None``: that end open), the ``index``-th part of the table from the lowest key."""
+
+    table: str
+    index: int = 0
+    after: tuple | None = None
+    through: tuple | None = None
+    #: About how many source rows it holds (for the order the workers take parts in).
+    rows: int = field(default=0, compare=False)
+
+    @property
+    def whole(self) -> bool:
+        return self.after is None and self.through is None
+
+
+def whole_tables(jobs: Sequence[TableJob]) -> list[Part]:
+    """One part per table, each the whole table."""
+    return [Part(job.table, rows=job.source_rows) for job in jobs]
+
+
+def cut(source: Endpoint, jobs: Sequence[TableJob], workers: int, chunk_size: int) -> list[Part]:
+    """The parts ``workers`` processes copy ``jobs`` in.
+
+    A table is cut into ranges of about half a worker's share of all rows (so
+    that the parts of the largest tables can be dealt out evenly), never
+    smaller than two chunks.
+    """
+    total = sum(job.source_rows for job in jobs)
+    if workers < 2 or not total:
+        return whole_tables(jobs)
+    size = max(total // (2 * workers), 2 * chunk_size)
+    parts = []
+    for job in jobs:
+        pieces = math.ceil(job.source_rows / size)
+        if pieces < 2 or not splittable(job):
+            parts.append(Part(job.table, rows=job.source_rows))
+            continue
+        bounds = [source.adapter.key_at(job.table, job.key, job.source_rows * i // pieces)
+                  for i in range(1, pieces)]
+        bounds = sorted({b for b in bounds if b is not None})  # a table that shrank since it was counted
+        edges = [None, *bounds, None]
+        parts += [Part(job.table, i, edges[i], edges[i + 1], job.source_rows // (len(edges) - 1))
+                  for i in range(len(edges) - 1)]
+    return parts
+
+
+def splittable(job: TableJob) -> bool:
+    """Whether ``job``'s table can be cut: its key is one integer column."""
+    if len(job.key) != 1:
+        return False
+    column = next(c for c in job.columns if c.name == job.key[0])
+    return base_field(column.field).get_internal_type() in INTEGER_TYPES
+
+
+def count(adapter, part: Part, key: Sequence[str]) -> int:
+    """The source rows of ``part`` now (in the caller's snapshot)."""
+    with adapter.connection.cursor() as cursor:
+        cursor.execute(adapter.count_range_sql(part.table, key, part.after is not None,
+                                               part.through is not None),
+                       [*(part.after or ()), *(part.through or ())])
+        return cursor.fetchone()[0]
