@@ -3,11 +3,14 @@
     python -m tests.bench --rows 1000000 --repeat 3 --output docs/benchmark-results.rst
 
 Generates the sample shop (``portadb.demo``) deterministically in SQLite, then
-times, in one run: ``portadb copy`` to PostgreSQL and to MariaDB (every value
-checked afterwards), ``portadb verify`` and ``portadb copy --dry-run`` when
-those subcommands exist, pgloader data-only into the Django-migrated schema,
-``sqlite3 -csv | psql \\copy``, CSV + ``LOAD DATA LOCAL INFILE``, and
-dumpdata + loaddata at a smaller size. The repeats go round by round (each
+times, in one run: ``portadb copy`` to PostgreSQL and to MariaDB with its
+default options and with ``--jobs 1`` (every value checked afterwards),
+``portadb verify`` and ``portadb copy --dry-run`` when those subcommands
+exist, Django's migrate then pgloader data-only, ``sqlite3 -csv | psql
+\\copy``, the physical limit (bare tables, two streams of ``COPY ... FREEZE``,
+then ``pg_dump``'s post-data DDL), CSV + ``LOAD DATA LOCAL INFILE``, and
+dumpdata + loaddata at a smaller size. ``--shape one-big-table`` puts about
+93 % of the rows in one table instead of the shop's 64 %. The repeats go round by round (each
 contestant once per round), so the machine's drift hits all of them alike.
 Seconds are the median of the repeats; peak RSS is the largest of the client
 processes; ratios are against portadb.
@@ -27,12 +30,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows in the shop data set (default 100000)")
     parser.add_argument("--small-rows", type=int, default=20_000,
                         help="rows for dumpdata + loaddata, which is slow (default 20000)")
-    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the parallel portadb run (default 2)")
+    parser.add_argument("--jobs", type=int, action="append", default=[], metavar="N",
+                        help="also run portadb copy --jobs N (repeatable; default and --jobs 1 always run)")
+    parser.add_argument("--shape", choices=["shop", "one-big-table"], default="shop",
+                        help="the data set: the shop's mix (default) or one table holding most rows")
     parser.add_argument("--repeat", type=int, default=1, help="runs per contestant; the median counts")
     parser.add_argument("--only", default="",
                         help="comma-separated contestants to run (default all): "
-                             "portadb-pg, portadb-mysql, verify, dry-run, pgloader, psql, load-data, "
-                             "dumpdata")
+                             "portadb-pg, portadb-mysql, verify, dry-run, pgloader, psql, limit, "
+                             "load-data, dumpdata")
     parser.add_argument("--output", help="write the results to this file too (.rst or .md)")
     parser.add_argument("--baseline", metavar="DIR",
                         help="also run the portadb contestants with the portadb package of DIR (another"
@@ -43,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PORTADB_BENCH_DIR", "/tmp/portadb-bench")
     work = os.environ["PORTADB_BENCH_DIR"]
     os.makedirs(work, exist_ok=True)
-    os.environ["PORTADB_BENCH_SOURCE"] = os.path.join(work, f"shop-v1-{args.rows}.sqlite3")
+    shape = "" if args.shape == "shop" else f"-{args.shape}"
+    os.environ["PORTADB_BENCH_SOURCE"] = os.path.join(work, f"shop-v1{shape}-{args.rows}.sqlite3")
     os.environ["PORTADB_BENCH_SMALL_SOURCE"] = os.path.join(work, f"shop-v1-{args.small_rows}.sqlite3")
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
     import django
@@ -58,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     def chosen(name: str) -> bool:
         return not wanted or name in wanted
 
-    rows = source_for("default", args.rows)
+    rows = source_for("default", args.rows, args.shape)
     results: list = []
     planned: list = []
 
@@ -97,13 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     has_dry_run = "--dry-run" in c.portadb_help("copy")
 
     versions = [("", None)] + ([(" [baseline]", os.path.abspath(args.baseline))] if args.baseline else [])
+    copies = [("", ()), (" --jobs 1", ("--jobs", "1"))] + [(f" --jobs {n}", ("--jobs", str(n)))
+                                                           for n in args.jobs if n != 1]
     if pg and chosen("portadb-pg"):
         for tag, code in versions:
-            run(f"portadb copy{tag}", "postgresql", rows,
-                lambda code=code: c.portadb_copy("default", "postgresql", code=code), check="each")
-            run(f"portadb copy --jobs {args.jobs}{tag}", "postgresql", rows,
-                lambda code=code: c.portadb_copy("default", "postgresql", ("--jobs", str(args.jobs)), code),
-                check="each")
+            for label, extra in copies:
+                run(f"portadb copy{label}{tag}", "postgresql", rows,
+                    lambda code=code, extra=extra: c.portadb_copy("default", "postgresql", extra, code),
+                    check="each")
             if has_verify and chosen("verify"):
                 run(f"portadb verify{tag}", "postgresql", rows, lambda code=code: c.portadb_subcommand(
                     ["verify", "--from=default", "--to=postgresql", "-v", "0"], "default", code))
@@ -111,24 +119,26 @@ def main(argv: list[str] | None = None) -> int:
                 run(f"portadb copy --dry-run{tag}", "postgresql", rows,
                     lambda code=code: c.portadb_dry_run("default", "postgresql", code))
     if pg and chosen("pgloader") and shutil.which("pgloader"):
-        run("pgloader (data only)", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
-            check="last", note="into the Django-migrated schema")
+        run("migrate + pgloader", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
+            check="last", note="pgloader data only, into the schema Django's migrate built")
     if pg and chosen("psql") and shutil.which("sqlite3") and shutil.which("psql"):
         run("sqlite3 -csv | psql \\copy", "postgresql", rows,
             lambda: c.sqlite_psql("default", "postgresql"), check="last",
             note="into the Django-migrated schema")
+    if pg and chosen("limit") and all(map(shutil.which, ("sqlite3", "psql", "pg_dump"))):
+        run("limit: COPY FREEZE, 2 streams", "postgresql", rows, lambda: c.limit("default", "postgresql"),
+            check="last", note="bare tables, then pg_dump's post-data DDL; no checks, no journal")
     if my and chosen("portadb-mysql"):
         for tag, code in versions:
-            run(f"portadb copy{tag}", "mysql", rows,
-                lambda code=code: c.portadb_copy("default", "mysql", code=code), check="each")
-            run(f"portadb copy --jobs {args.jobs}{tag}", "mysql", rows,
-                lambda code=code: c.portadb_copy("default", "mysql", ("--jobs", str(args.jobs)), code),
-                check="each")
+            for label, extra in copies:
+                run(f"portadb copy{label}{tag}", "mysql", rows,
+                    lambda code=code, extra=extra: c.portadb_copy("default", "mysql", extra, code),
+                    check="each")
     if my and chosen("load-data") and shutil.which("sqlite3") and shutil.which("mysql"):
         run("CSV + LOAD DATA LOCAL", "mysql", rows, lambda: c.csv_load_data("default", "mysql"),
             check="last", note="into the Django-migrated schema, foreign_key_checks=0")
     if pg and chosen("dumpdata"):
-        small = source_for("small", args.small_rows)
+        small = source_for("small", args.small_rows, "shop")
         run("dumpdata + loaddata", "postgresql", small, lambda: c.dumpdata_loaddata("small", "postgresql"),
             source="small", check="last", note=f"at {small:,} rows")
     measure_all()
@@ -152,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
-def source_for(alias: str, rows: int) -> int:
+def source_for(alias: str, rows: int, shape: str) -> int:
     """Generate the shop data set for ``alias`` unless the file is there; return its shop rows."""
     from django.core.management import call_command
     from django.db import connections
@@ -167,7 +177,7 @@ def source_for(alias: str, rows: int) -> int:
             os.remove(path)  # an interrupted generation
         print(f"generating {rows:,} rows into {path}", file=sys.stderr)
         call_command("migrate", database=alias, verbosity=0, interactive=False)
-        generate(alias, rows)
+        generate(alias, rows, shape=shape)
         open(path + ".done", "w").close()
     with connections[alias].cursor() as cursor:
         total = 0
