@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import zoneinfo
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from django.db import connections
@@ -142,8 +144,23 @@ def test_postgresql_values_beyond_python_are_named_and_refused(zoo_source, empty
     assert_refused_then_rejected(source, target, expected, reasons, tmp_path)
 
 
-def test_postgresql_values_beyond_python_copy_exactly_to_postgresql(zoo_source, empty):
-    """Read as PostgreSQL's text, they are stored again exactly, and verify compares them."""
+@contextmanager
+def another_thread():
+    """A second thread while it lasts: verify then reads the target in a thread, not a fork."""
+    done = threading.Event()
+    waiting = threading.Thread(target=done.wait)
+    waiting.start()
+    try:
+        yield
+    finally:
+        done.set()
+        waiting.join()
+
+
+@pytest.mark.parametrize("reader", ["forked", "threaded"])
+def test_postgresql_values_beyond_python_copy_exactly_to_postgresql(zoo_source, empty, reader):
+    """Read as PostgreSQL's text, they are stored again exactly, and verify compares them
+    (NaN equals NaN where the target's rows are read in this process, too)."""
     source = empty(POSTGRESQL)
     assert portadb.copy(zoo_source, source).ok
     spoiled(source, POSTGRESQL_SPOILS)
@@ -151,7 +168,9 @@ def test_postgresql_values_beyond_python_copy_exactly_to_postgresql(zoo_source, 
     assert portadb.plan(source, target).values == []
     report = portadb.copy(source, target, chunk_size=4)
     assert report.ok, portadb.render(report)
-    assert portadb.verify(source, target, chunk_size=4).ok
+    with another_thread() if reader == "threaded" else nullcontext():
+        verified = portadb.verify(source, target, chunk_size=4)
+    assert verified.ok, portadb.render(verified)
 
     def text(alias):
         with connections[alias].cursor() as cursor:

@@ -196,13 +196,13 @@ class ComparedTable:
         self.extras_seen.update(extra)
         for key, row in src_by_key.items():
             other = tgt_by_key.get(key)
-            if other is None or other == row:
+            if other is None or _same(other, row):
                 continue
             check.different_rows += 1
             if check.different_rows <= SHOWN:
                 check.differences += [
                     RowDifference(self._show_key(key), f.column, shown(f, a), shown(f, b))
-                    for f, a, b in zip(self.src.fields, row, other) if a != b
+                    for f, a, b in zip(self.src.fields, row, other) if not _same(a, b)
                 ]
 
     def find_extras(self, check: TableCheck, chunk_size: int) -> None:
@@ -223,3 +223,8 @@ class ComparedTable:
     def _show_key(self, key: tuple):
         values = [shown(f, v) for f, v in zip(self.src.key_fields, key)]
         return values[0] if len(values) == 1 else values
+
+
+def _same(a, b) -> bool:
+    """Canonical values are the same where their reprs are: a decimal NaN is not equal to itself."""
+    return a == b or repr(a) == repr(b)
