@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                              " checkout, e.g. a git worktree of an older commit), in the same rounds")
     parser.add_argument("--keep", action="store_true", help="keep the generated SQLite sources")
     args = parser.parse_args(argv)
+    if args.baseline and sys.version_info < (3, 11):
+        parser.error("--baseline needs Python 3.11 or later (python -P keeps this checkout off sys.path)")
 
     os.environ.setdefault("PORTADB_BENCH_DIR", "/tmp/portadb-bench")
     work = os.environ["PORTADB_BENCH_DIR"]

@@ -85,7 +85,9 @@ def django_env(source: str, code: str | None = None) -> dict:
 
 
 def manage(*args: str) -> list[str]:
-    return [sys.executable, "-m", "django", *args]
+    # -P: "python -m" would put the working directory (this checkout) first on sys.path,
+    # before the PYTHONPATH that names --baseline's checkout, and run this portadb twice.
+    return [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "django", *args]
 
 
 def portadb_help(*subcommand: str) -> str:
