@@ -37,10 +37,6 @@ class Part:
     #: About how many source rows it holds (for the order the workers take parts in).
     rows: int = field(default=0, compare=False)
 
-    @property
-    def whole(self) -> bool:
-        return self.after is None and self.through is None
-
 
 def whole_tables(jobs: Sequence[TableJob]) -> list[Part]:
     """One part per table, each the whole table."""
