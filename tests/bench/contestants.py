@@ -201,13 +201,7 @@ def sqlite_psql(source: str, target: str) -> Run:
     migrated(target)
     conf = settings.DATABASES[target]
     src = settings.DATABASES[source]["NAME"]
-    steps = []
-    for table in SHOP_TABLES:
-        cols = ", ".join(f'"{c}"' for c in columns_of(table))
-        select = csv_select(table)
-        copy = f"\\copy \"{table}\" ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        steps.append(f"sqlite3 -csv -cmd {NULL_AS_BACKSLASH_N} {shlex.quote(src)} "
-                     f"{shlex.quote(select)} | {psql_argv(conf)} -c {shlex.quote(copy)}")
+    steps = [_csv_pipe(src, table, conf) for table in SHOP_TABLES]
     return measure(["bash", "-o", "pipefail", "-ec", "\n".join(steps)], env=_pg_env(conf))
 
 
@@ -240,8 +234,8 @@ def limit(source: str, target: str, streams: int = 2) -> Run:
     schema's pre-data (bare tables) and post-data (keys, indexes, foreign
     keys). Timed: the bare tables, then ``sqlite3 -csv`` piped into
     ``COPY ... FREEZE`` (table truncated in the same transaction) in
-    ``streams`` parallel streams, the biggest table alone in one, then the
-    post-data DDL and the sequences.
+    ``streams`` parallel streams (tables dealt out largest first, in turn),
+    then the post-data DDL and the sequences.
     """
     migrated(target)
     conf = settings.DATABASES[target]
@@ -259,14 +253,7 @@ def limit(source: str, target: str, streams: int = 2) -> Run:
     groups = [order[i::streams] for i in range(streams)]
     pipes = []
     for group in groups:
-        steps = []
-        for table in group:
-            cols = ", ".join(f'"{c}"' for c in columns_of(table))
-            select = csv_select(table)
-            copy = f"\\copy \"{table}\" ({cols}) FROM PSTDIN WITH (FORMAT csv, NULL '\\N', FREEZE)"
-            steps.append(f"sqlite3 -csv -cmd {NULL_AS_BACKSLASH_N} {shlex.quote(src)} {shlex.quote(select)}"
-                         f" | {psql_argv(conf)} -1 -c {shlex.quote(f'TRUNCATE {table}')}"
-                         f" -c {shlex.quote(copy)}")
+        steps = [_csv_pipe(src, table, conf, freeze=True) for table in group]
         pipes.append("(" + " && ".join(steps) + ") &")
     sequences = "; ".join(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), max(id)) FROM {t}"
                           for t in SHOP_TABLES)
@@ -275,6 +262,18 @@ def limit(source: str, target: str, streams: int = 2) -> Run:
                         f"{psql_argv(conf)} -f {shlex.quote(sections['post-data'])} > /dev/null",
                         f"{psql_argv(conf)} -c {shlex.quote(sequences)} > /dev/null"])
     return measure(["bash", "-o", "pipefail", "-ec", script], env=_pg_env(conf))
+
+
+def _csv_pipe(src: str, table: str, conf: dict, freeze: bool = False) -> str:
+    """``sqlite3 -csv`` of ``table`` piped into psql's ``\\copy``; with ``freeze``, ``COPY ... FREEZE``
+    after a TRUNCATE in the same transaction."""
+    cols = ", ".join(f'"{c}"' for c in columns_of(table))
+    options = ", FREEZE" if freeze else ""
+    copy = f"\\copy \"{table}\" ({cols}) FROM PSTDIN WITH (FORMAT csv, NULL '\\N'{options})"
+    truncate = 'TRUNCATE "' + table + '"'
+    truncate = f" -1 -c {shlex.quote(truncate)}" if freeze else ""
+    return (f"sqlite3 -csv -cmd {NULL_AS_BACKSLASH_N} {shlex.quote(src)} {shlex.quote(csv_select(table))}"
+            f" | {psql_argv(conf)}{truncate} -c {shlex.quote(copy)}")
 
 
 def _count(alias: str, table: str) -> int:
