@@ -84,8 +84,8 @@ def test_one_worker_or_small_tables_are_never_cut(zoo_source):
     src, tgt = open_endpoints(zoo_source, target_of("postgresql"))
     try:
         jobs = make_plan(src, tgt).jobs
-        assert all(p.whole for p in cut(src, jobs, workers=1, chunk_size=1))
-        assert all(p.whole for p in cut(src, jobs, workers=2, chunk_size=10**6))
+        assert all(p == Part(p.table) for p in cut(src, jobs, workers=1, chunk_size=1))
+        assert all(p == Part(p.table) for p in cut(src, jobs, workers=2, chunk_size=10**6))
     finally:
         close(src, tgt)
 
