@@ -14,15 +14,16 @@ text, JSON or Markdown. Errors are :class:`portadb.exceptions.PortadbError`.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["copy", "plan", "verify", "inspect", "render", "__version__"]
+__all__ = ["copy", "plan", "sync", "verify", "inspect", "render", "__version__"]
 
-# The modules ``plan``, ``inspect`` and ``verify`` share their names with API
+# The modules ``plan``, ``inspect``, ``sync`` and ``verify`` share their names with API
 # functions; importing a submodule the first time sets it as a package
 # attribute, so load them before the functions are defined and the functions
 # keep the names, whatever is imported later. The functions below import
 # lazily: ``import portadb`` must work before Django's settings are configured.
 from . import inspect as _inspect_module  # noqa: E402, F401
 from . import plan as _plan_module  # noqa: E402, F401
+from . import sync as _sync_module  # noqa: E402, F401
 from . import verify as _verify_module  # noqa: E402, F401
 
 
@@ -73,6 +74,23 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
         chunk_size = DEFAULT_CHUNK_SIZE
     return _verify(source, target, models=models, exclude=exclude, sample=sample,
                    counts_only=counts_only, chunk_size=chunk_size, progress=progress)
+
+
+def sync(source: str, target: str, **options):
+    """Bring ``target``, which a complete :func:`copy` built from ``source``, up to date with it.
+
+    Both sides are compared as :func:`verify` compares them; only the rows
+    that differ move, in one target transaction (inserts, updates and
+    deletes alike), through the copy's checks and conversions; then the
+    sequences are reset and every row written is read back and compared.
+    Options: ``dry_run`` (report what would change, write nothing),
+    ``models``/``exclude``, ``chunk_size``, ``progress``, ``on_error`` and
+    ``reject_file`` as for :func:`copy`, ``jobs=1`` (read the target in this
+    process, not a forked one). Returns a :class:`portadb.reports.SyncReport`.
+    """
+    from .sync import sync as _sync
+
+    return _sync(source, target, **options)
 
 
 def plan(source: str, target: str, **options):

@@ -1,29 +1,20 @@
 """The journal on the target that makes an interrupted copy resumable.
 
-Two small tables live next to the copied ones (``inspect`` lists them apart
-from the project's tables):
+Two small tables live next to the copied ones (``inspect`` lists them apart):
+``portadb_run``, one row: where the copy reads from, the plan's tables, columns
+and keys, how far it got (``schema``, ``loading``, ``complete``), what it
+builds after the rows and how the schema was built; and ``portadb_journal``,
+while the copy runs, one row per part of a table (:mod:`portadb.parts`): its
+key range, its last committed key, its rows and which run writes it.
 
-``portadb_run``
-    one row: where the copy reads from, the shape of the plan (tables,
-    columns, keys), how far the copy got (``schema``, ``loading``,
-    ``complete``), the keys, indexes and foreign keys it builds after the
-    rows, and how the schema was built.
-``portadb_journal``
-    while the copy runs, one row per part of a table (:mod:`portadb.parts`;
-    most tables are one part): its key range, the key of its last committed
-    row, how many rows are committed, and which run writes it.
+Each chunk commits in the same target transaction as the UPDATE of its
+journal row, so the journal never says more or less than the target holds;
+the UPDATE commits only under the run that owns the table, so a writer of a
+killed run commits nothing once a resume took over. ``--resume`` proves the
+copied rows unchanged on the source and reads every part on from its last key.
 
-Each chunk of rows commits in the same target transaction as the one-row
-UPDATE of its journal entry, so the journal never says more or less than the
-target holds; the UPDATE commits only under the run that owns the table, so a
-writer of an earlier, killed run can commit nothing once a resume took over.
-``--resume`` then proves the rows already copied unchanged on the source and
-reads every part from just after its last committed key, in the ranges the
-interrupted run cut.
-
-After a complete copy only ``portadb_run`` stays, marked ``complete``: where
-the data came from and what was built, for ``verify`` and ``inspect``, and for
-a second ``--resume`` to say there is nothing left to do. ``portadb inspect
+After a complete copy only ``portadb_run`` stays, marked ``complete``: for
+``verify``, ``inspect``, ``sync`` and a second ``--resume``. ``portadb inspect
 --forget`` (or ``--replace``) removes it; the project never reads it.
 """
 
@@ -163,9 +154,8 @@ class Journal:
         now = timezone.now()
         schema = {"path": plan.path, "created": made}
         _runs().objects.using(target.alias).create(
-            id=_RUN_ID, source=_source(plan), plan=_shape(plan), state=SCHEMA, schema=json.dumps(schema),
-            started=now, updated=now,
-        )
+            id=_RUN_ID, source=_source(plan), plan=json.dumps(table_shapes(plan.jobs), sort_keys=True),
+            state=SCHEMA, schema=json.dumps(schema), started=now, updated=now)
         parts = list(parts) if parts is not None else whole_tables(plan.jobs)
         journal = cls(target, SCHEMA, {p: Position(None, 0) for p in parts}, schema=schema)
         positions = _positions()
@@ -201,7 +191,7 @@ class Journal:
                 f"Cannot resume: the interrupted copy read from {json.loads(run.source)['display']}, "
                 f"not from {plan.source.display}."
             )
-        changed = _changed_tables(json.loads(run.plan), json.loads(_shape(plan)))
+        changed = _changed_tables(json.loads(run.plan), table_shapes(plan.jobs))
         if changed:
             raise PreconditionError(
                 "Cannot resume: the tables or columns of the project changed since the copy "
@@ -303,6 +293,10 @@ class Record:
     deferred: list[BuildStep]
     #: How the schema was built (see :attr:`Journal.schema`).
     schema: dict
+    #: The source's identity (:func:`~portadb.endpoints.identity`) and the copied tables'
+    #: columns and keys (:func:`table_shapes`), as stored.
+    identity: list
+    shape: dict
 
     @property
     def complete(self) -> bool:
@@ -323,10 +317,15 @@ def record(target: Endpoint) -> Record | None:
     run = _run(target)
     if run is None:
         return None
-    stored = json.loads(run.deferred)
+    stored, source = json.loads(run.deferred), json.loads(run.source)
     deferred = [BuildStep(*item) for item in stored if len(item) == 5]
-    return Record(run.state, json.loads(run.source)["display"], run.started, run.updated, deferred,
-                  json.loads(run.schema))
+    return Record(run.state, source["display"], run.started, run.updated, deferred,
+                  json.loads(run.schema), source["identity"], json.loads(run.plan))
+
+
+def mark_synced(target: Endpoint) -> None:
+    """A sync brought ``target`` up to date with its source: the run row says when."""
+    _runs().objects.using(target.alias).filter(id=_RUN_ID).update(updated=timezone.now())
 
 
 def summary(target: Endpoint) -> str | None:
@@ -391,9 +390,9 @@ def _source(plan) -> str:
                       sort_keys=True)
 
 
-def _shape(plan) -> str:
-    """Tables, columns and keys of the plan: what a resumed copy must find unchanged."""
-    return json.dumps({j.table: [j.column_names, j.key] for j in plan.jobs}, sort_keys=True)
+def table_shapes(jobs) -> dict:
+    """Tables, columns and keys of table jobs: what a resume or a sync must find unchanged."""
+    return {j.table: [j.column_names, j.key] for j in jobs}
 
 
 def _changed_tables(before: dict, now: dict) -> list[str]:

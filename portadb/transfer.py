@@ -97,24 +97,15 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
     """
     written = 0
     adapter = target.adapter
-    names = job.column_names
     key_index = job.key_index
     part = part or Part(job.table)
     after = journal.after(part) if journal else part.after
     convert = converts(job.columns)
     for read in read_chunks(source, job, chunk_size, after, part.through):
-        # The checks and the conversion share one transposition of the chunk.
-        by_column = Transposed(read)
-        rows = guard(read, by_column) if guard is not None else read
-        if rows is not read:
-            by_column = Transposed(rows)
-        converted = _converted(by_column(), job, read, target) if rows and convert else None
+        rows, converted = prepare_chunk(read, job, target, guard, convert)
         try:
             with transaction.atomic(using=target.alias):
-                if converted is not None:
-                    adapter.write_columns(job.table, names, converted)
-                elif rows:
-                    adapter.write_rows(job.table, names, rows)
+                write_chunk(adapter, job, rows, converted)
                 if journal:
                     # The last key *read*: a resumed copy must not read rejected rows again.
                     journal.advance(part, [read[-1][i] for i in key_index], len(rows),
@@ -127,6 +118,26 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
         written += len(rows)
         bar.update(len(read))
     return written
+
+
+def prepare_chunk(read: list, job: TableJob, target: Endpoint, guard=None,
+                  convert: bool = True) -> tuple[Sequence, list | None]:
+    """The rows of ``read`` that ``guard`` lets through, and their columns as the target
+    stores them (``None`` where no column needs converting: the rows are written as read)."""
+    # The checks and the conversion share one transposition of the chunk.
+    by_column = Transposed(read)
+    rows = guard(read, by_column) if guard is not None else read
+    if rows is not read:
+        by_column = Transposed(rows)
+    return rows, (_converted(by_column(), job, read, target) if rows and convert else None)
+
+
+def write_chunk(adapter, job: TableJob, rows: Sequence, converted: list | None) -> None:
+    """Write what :func:`prepare_chunk` returned, in the caller's transaction."""
+    if converted is not None:
+        adapter.write_columns(job.table, job.column_names, converted)
+    elif rows:
+        adapter.write_rows(job.table, job.column_names, rows)
 
 
 def _converted(by_column: list, job: TableJob, read: list, target: Endpoint) -> list:

@@ -11,6 +11,7 @@ cuts its database connection and lets it continue. Points:
               written, not yet committed
 ``table``     after the n-th table is copied, before the next one starts
 ``deferred``  after the first n indexes and foreign keys are built
+``sync``      inside a sync's one transaction, after its n-th chunk of rows is written
 ``slow``      no stop: each chunk waits n milliseconds before it commits (workers included)
 
 ``PORTADB_TEST_HIDE_MODULES=a,b`` makes those modules impossible to import,
@@ -96,6 +97,18 @@ def install(point: str, n: int) -> None:
             return written
 
         pipeline.copy_table = hooked_copy_table
+    elif point == "sync":
+        import importlib
+
+        sync_module = importlib.import_module("portadb.sync")  # portadb.sync is the API function
+        write_chunk = sync_module.write_chunk
+
+        def hooked_write_chunk(*args):
+            write_chunk(*args)
+            if reached():
+                stop()
+
+        sync_module.write_chunk = hooked_write_chunk
     elif point == "slow":
         import time
 

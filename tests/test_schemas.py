@@ -25,6 +25,8 @@ from portadb.reports import (
     RowDifference,
     SequenceCheck,
     Severity,
+    SyncedTable,
+    SyncReport,
     TableCheck,
     TableInfo,
     TableResult,
@@ -54,6 +56,9 @@ DESCRIBED = [
     (Inventory, ("inspect",)),
     (Inventory, ("plan", "$defs", "inventory")),
     (TableInfo, ("inspect", "tables", "[]")),
+    (SyncReport, ("sync",)),
+    (SyncedTable, ("sync", "tables", "[]")),
+    (SequenceCheck, ("sync", "sequences", "[]")),
     (ErrorReport, ("error",)),
 ]
 
@@ -77,7 +82,7 @@ def test_each_schema_describes_exactly_the_fields(cls, path):
     fields = {f.name for f in dataclasses.fields(cls)}
     # jsondata.to_dict adds ``ok`` to a report and to its table rows that have one;
     # the inventory inside a dry-run report is a plain dataclass dict, without it.
-    if len(path) == 1 or path == ("copy", "$defs", "verify") or cls in (TableResult, TableCheck):
+    if len(path) == 1 or path == ("copy", "$defs", "verify") or cls in (TableResult, TableCheck, SyncedTable):
         fields.add("ok")
     assert set(node["properties"]) == fields
     assert set(node["required"]) == fields

@@ -84,6 +84,8 @@ class Adapter(Statements, Limits):
     parallel_reads: bool = True
     #: Several processes may write this database at once (``--jobs``).
     parallel_writes: bool = True
+    #: Whether a transaction can check foreign keys at its commit (not row by row).
+    defers_foreign_keys: bool = True
 
     def __init__(self, connection):
         self.connection = connection
@@ -214,6 +216,18 @@ class Adapter(Statements, Limits):
         finally:
             if disabled and self.alive():
                 self.connection.enable_constraint_checking()
+
+    @contextmanager
+    def sync_session(self):
+        """Session settings for a sync's one transaction: the bulk path's; foreign keys checked
+        at the commit where :attr:`defers_foreign_keys` (else the sync checks them itself)."""
+        with self.load_session():
+            if self.defers_foreign_keys:
+                self.connection.enable_constraint_checking()
+            yield
+
+    def defer_foreign_keys(self) -> None:
+        """In the open transaction, check foreign keys at the commit, not row by row."""
 
     @contextmanager
     def build_session(self, side_by_side: bool = False):

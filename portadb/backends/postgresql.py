@@ -112,6 +112,10 @@ class Adapter(BaseAdapter):
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
+    def defer_foreign_keys(self) -> None:
+        with self.connection.cursor() as cursor:  # Django makes them DEFERRABLE; so does the copy
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
     @contextmanager
     def load_session(self):
         # A commit need not wait for its WAL flush: a server crash can lose the

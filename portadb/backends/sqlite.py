@@ -158,6 +158,10 @@ class Adapter(BaseAdapter):
         # Built in, plus what the connection registered (none with Django's backend).
         return name.upper() in ("BINARY", "NOCASE", "RTRIM")
 
+    def defer_foreign_keys(self) -> None:
+        with self.connection.cursor() as cursor:  # until the transaction ends
+            cursor.execute("PRAGMA defer_foreign_keys = ON")
+
     def begin_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = ON")
 

@@ -83,14 +83,21 @@ class Statements:
 
     def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
         """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
-        q = self.quote
         cols = ", ".join(self.select_column(c) for c in columns)
+        return f"SELECT {cols} FROM {self.quote(table)}{self._keys_in(key, n)}"
+
+    def delete_keys_sql(self, table: str, key: Sequence[str], n: int) -> str:
+        """DELETE the rows whose key is one of ``n`` keys given as parameters (flat)."""
+        return f"DELETE FROM {self.quote(table)}{self._keys_in(key, n)}"
+
+    def _keys_in(self, key: Sequence[str], n: int) -> str:
+        q = self.quote
         if len(key) == 1:
             lhs, mark = q(key[0]), "%s"
         else:
             lhs = f"({', '.join(q(c) for c in key)})"
             mark = f"({', '.join(['%s'] * len(key))})"
-        return f"SELECT {cols} FROM {q(table)} WHERE {lhs} IN ({', '.join([mark] * n)})"
+        return f" WHERE {lhs} IN ({', '.join([mark] * n)})"
 
     def count_range_sql(self, table: str, key: Sequence[str], lower: bool, upper: bool) -> str:
         """COUNT the rows whose key is above a bound and/or at most another; parameters as

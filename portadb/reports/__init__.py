@@ -27,11 +27,13 @@ from .model import (
     ValueSummary,
     VerifyReport,
 )
+from .sync_report import SyncedTable, SyncReport
 
 __all__ = [
     "FORMATS", "SCHEMA_VERSION", "CopyReport", "ErrorReport", "Finding", "FindingKind", "Inventory",
     "PlannedTable", "PlanReport", "RowDifference", "SequenceCheck", "Severity", "TableCheck", "TableInfo",
-    "TableResult", "ValueSummary", "VerifyReport", "json_schema", "render", "to_dict",
+    "TableResult", "ValueSummary", "VerifyReport", "SyncReport", "SyncedTable", "json_schema", "render",
+    "to_dict",
 ]
 
 FORMATS = ("text", "json", "markdown", "junit")

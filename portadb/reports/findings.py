@@ -107,3 +107,18 @@ def readable_sql(statement: str, indent: str = "    ") -> str:
 def workers(n: int) -> str:
     """How many processes loaded the rows, in words."""
     return "1 worker" if n == 1 else f"{n} workers"
+
+
+def sync_summary(report) -> str:
+    """The one-line outcome of a sync (or what its dry run would do)."""
+    compared = sum(t.source_rows for t in report.tables)
+    where = (f"in {len(report.changed_tables)} of {len(report.tables)} tables"
+             f" ({compared:,} source rows compared), {report.seconds:.1f} s")
+    if report.dry_run:
+        return (f"{'OK' if report.ok else 'FINDINGS'}: the sync would insert {report.inserted:,},"
+                f" update {report.updated:,} and delete {report.deleted:,} rows {where};"
+                " nothing was written.")
+    verdict = "OK" if report.ok else "FAILED"
+    checked = "; every row written read back equal" if report.ok and report.changed_tables else ""
+    return (f"{verdict}: {report.inserted:,} rows inserted, {report.updated:,} updated,"
+            f" {report.deleted:,} deleted {where}{checked}")

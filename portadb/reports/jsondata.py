@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 
 #: The report kinds, each with its schema: ``report.kind`` -> file name.
-KINDS = ("copy", "verify", "plan", "inspect", "error")
+KINDS = ("copy", "verify", "plan", "sync", "inspect", "error")
 
 
 def render(report) -> str:

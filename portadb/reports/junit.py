@@ -1,7 +1,7 @@
 """Reports as JUnit XML for CI: one test case per table, failing with that table's findings.
 
-Every report kind has a form: a copy, a verification, a dry run (a table
-fails with the values the target would refuse), an inventory (one passing
+Every report kind has a form: a copy, a verification, a sync, a dry run (a
+table fails with the values the target would refuse), an inventory (one passing
 case per table) and an error (one case that errored with the sentence).
 """
 
@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 from .errors import ErrorReport
 from .model import CopyReport, Finding, Inventory, PlanReport, Severity, VerifyReport
+from .sync_report import SyncReport
 
 
 def render(report) -> str:
@@ -36,6 +37,15 @@ def _(report: CopyReport) -> ET.Element:
 @_suite.register
 def _(report: VerifyReport) -> ET.Element:
     return _findings_suite(report, [(t.table, t.model, t.seconds) for t in report.tables])
+
+
+@_suite.register
+def _(report: SyncReport) -> ET.Element:
+    counts = {t.table: [f"count_mismatch: {t.table}: {t.source_rows} rows on the source, {t.target_rows}"
+                        " on the target after the sync"] for t in report.tables
+              if not report.dry_run and t.source_rows != t.target_rows + t.rejected}
+    name = "portadb sync --dry-run" if report.dry_run else "portadb sync"
+    return _findings_suite(report, [(t.table, t.model, t.seconds) for t in report.tables], counts, name=name)
 
 
 @_suite.register

@@ -13,10 +13,12 @@ from .findings import (
     rows,
     schema_line,
     status,
+    sync_summary,
     verify_summary,
     workers,
 )
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
+from .sync_report import SyncReport
 
 
 @singledispatch
@@ -52,6 +54,29 @@ def _(report: CopyReport) -> str:
     if report.verification is not None:
         text += "\n" + render(report.verification)
     return text
+
+
+@render.register
+def _(report: SyncReport) -> str:
+    lines = [
+        f"## portadb sync{' --dry-run' if report.dry_run else ''}",
+        "",
+        f"- **Source:** `{report.source}`",
+        f"- **Target:** `{report.target}`",
+        f"- **Result:** {sync_summary(report)}",
+        f"- **Rejected rows:** {report.rejected_rows:,}"
+        + (f" (in `{report.reject_file}`)" if report.reject_file else ""),
+        "",
+        "| table | model | source rows | target rows | inserted | updated | deleted | read back | status |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for t in report.tables:
+        lines.append(
+            f"| `{t.table}` | {t.model} | {t.source_rows:,} | {t.target_rows:,} | {t.inserted:,} |"
+            f" {t.updated:,} | {t.deleted:,} | {t.verified_rows:,} | {status(report.dry_run or t.ok)} |"
+        )
+    lines += markdown_lines(report.findings)
+    return "\n".join(lines) + "\n"
 
 
 @render.register

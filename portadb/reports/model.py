@@ -29,7 +29,7 @@ class Finding:
     field: str | None = None
 
 
-class _Findings:
+class HasFindings:
     """What every report with ``findings`` offers."""
 
     @property
@@ -55,7 +55,7 @@ class TableResult:
 
 
 @dataclass
-class CopyReport(_Findings):
+class CopyReport(HasFindings):
     """The outcome of :func:`portadb.copy`."""
 
     source: str
@@ -169,7 +169,7 @@ class SequenceCheck:
 
 
 @dataclass
-class VerifyReport(_Findings):
+class VerifyReport(HasFindings):
     """The outcome of :func:`portadb.verify`: do source and target hold the same data?"""
 
     source: str
@@ -244,7 +244,7 @@ class PlannedTable:
 
 
 @dataclass
-class PlanReport(_Findings):
+class PlanReport(HasFindings):
     """What :func:`portadb.plan` (``copy --dry-run``) found; nothing was written."""
 
     source: str

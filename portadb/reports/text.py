@@ -12,11 +12,13 @@ from .findings import (
     rows,
     schema_line,
     status,
+    sync_summary,
     text_lines,
     verify_summary,
     workers,
 )
 from .model import CopyReport, Inventory, PlanReport, VerifyReport
+from .sync_report import SyncReport
 
 
 @singledispatch
@@ -74,6 +76,23 @@ def _(report: VerifyReport, verbosity: int = 1) -> str:
         for d in t.differences:
             lines.append(f"  {t.table} pk={d.pk!r} {d.field}: source {d.source_value!r},"
                          f" target {d.target_value!r}")
+    return "\n".join(lines) + "\n"
+
+
+@render.register
+def _(report: SyncReport, verbosity: int = 1) -> str:
+    lines = [f"portadb sync{' --dry-run' if report.dry_run else ''}: {report.source} -> {report.target}",
+             sync_summary(report)]
+    if report.rejected_rows:
+        lines.append(f"REJECTED: {report.rejected_rows:,} rows, written to {report.reject_file}")
+    shown = report.tables if verbosity >= 2 else [t for t in report.tables if t.changed_rows or not t.ok]
+    if shown:
+        width = max(len(t.table) for t in shown)
+        lines += ["", f"{'table':<{width}}  {'source':>10}  {'target':>10}  {'inserted':>8}  {'updated':>8}"
+                      f"  {'deleted':>8}  status"]
+        lines += [f"{t.table:<{width}}  {t.source_rows:>10,}  {t.target_rows:>10,}  {t.inserted:>8,}"
+                  f"  {t.updated:>8,}  {t.deleted:>8,}  {status(report.dry_run or t.ok)}" for t in shown]
+    lines += text_lines(report.findings, verbosity)
     return "\n".join(lines) + "\n"
 
 

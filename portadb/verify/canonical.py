@@ -388,5 +388,11 @@ def digest(rows: list) -> bytes:
     return hashed.digest()
 
 
+def row_digests(rows: list, key_of) -> list[tuple]:
+    """``(key, digest)`` of each canonical row: equal rows, equal digests, as :func:`digest`."""
+    return [(key_of(row), hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"),
+                                          digest_size=16).digest()) for row in rows]
+
+
 #: Rows whose text is hashed at once.
 _ROWS_PER_HASH = 256

@@ -180,10 +180,14 @@ class ComparedTable:
             tgt_total.update(src_digest if same else tgt.digest())
             if not same:
                 check.chunks_different += 1
-                self.narrow(src_rows, tgt.rows(), check)
+                self.narrow_chunk(src_rows, tgt, check)
         check.source_checksum = src_total.hexdigest()
         check.target_checksum = tgt_total.hexdigest()
         self.matched = check.compared_rows - check.missing_count
+
+    def narrow_chunk(self, src_rows: list, tgt, check: TableCheck) -> None:
+        """Narrow a chunk whose digests differ, given the target's chunk (local or remote)."""
+        self.narrow(src_rows, tgt.rows(), check)
 
     def narrow(self, src_rows: list, tgt_rows: list, check: TableCheck) -> None:
         """Row by row: which keys are missing or extra, which fields differ."""
@@ -191,19 +195,22 @@ class ComparedTable:
         tgt_by_key = {self.key_of(r): r for r in tgt_rows}
         missing = [k for k in src_by_key if k not in tgt_by_key]
         extra = [k for k in tgt_by_key if k not in src_by_key]
+        different = [k for k, row in src_by_key.items() if k in tgt_by_key and not _same(tgt_by_key[k], row)]
         self._note(check, "missing", missing)
         self._note(check, "extra", extra)
         self.extras_seen.update(extra)
-        for key, row in src_by_key.items():
-            other = tgt_by_key.get(key)
-            if other is None or _same(other, row):
-                continue
+        self.found(missing, extra, different)
+        for key in different:
             check.different_rows += 1
             if check.different_rows <= SHOWN:
+                row, other = src_by_key[key], tgt_by_key[key]
                 check.differences += [
-                    RowDifference(self._show_key(key), f.column, shown(f, a), shown(f, b))
+                    RowDifference(self.show_key(key), f.column, shown(f, a), shown(f, b))
                     for f, a, b in zip(self.src.fields, row, other) if not _same(a, b)
                 ]
+
+    def found(self, missing: list, extra: list, different: list) -> None:
+        """Called with the canonical keys of each difference found (``sync`` keeps them all)."""
 
     def find_extras(self, check: TableCheck, chunk_size: int) -> None:
         """Target keys the source lacks, when the key-set reads cannot account for every target row."""
@@ -214,13 +221,14 @@ class ComparedTable:
             extra = [k for k in keys if k not in on_source and k not in self.extras_seen]
             self._note(check, "extra", extra)
             self.extras_seen.update(extra)
+            self.found([], extra, [])
 
     def _note(self, check: TableCheck, which: str, keys: list) -> None:
         setattr(check, f"{which}_count", getattr(check, f"{which}_count") + len(keys))
         pks = getattr(check, f"{which}_pks")
-        pks += [self._show_key(k) for k in keys[: SHOWN - len(pks)]]
+        pks += [self.show_key(k) for k in keys[: SHOWN - len(pks)]]
 
-    def _show_key(self, key: tuple):
+    def show_key(self, key: tuple):
         values = [shown(f, v) for f, v in zip(self.src.key_fields, key)]
         return values[0] if len(values) == 1 else values
 

@@ -2,9 +2,10 @@
 
 The parent sends typed requests (:class:`OpenTable`, a
 :class:`~portadb.verify.reading.RangeChunk` or
-:class:`~portadb.verify.reading.KeyChunk`, :class:`ChunkRows`); the child
-answers each chunk with its digest, and its rows only when the parent asks
-because the digests differ. Where no process can be forked (Windows; a caller
+:class:`~portadb.verify.reading.KeyChunk`, :class:`ChunkRows`,
+:class:`ChunkRowDigests`); the child answers each chunk with its digest, and
+its rows (or, for ``sync``, each row's key and digest) only when the parent
+asks because the digests differ. Where no process can be forked (Windows; a caller
 that runs other threads; a target in this process's memory) the target is
 read here instead (:class:`LocalChunk`).
 """
@@ -21,7 +22,7 @@ from django.db import DatabaseError
 from ..endpoints import Endpoint
 from ..exceptions import VerificationError, first_line
 from ..processes import Forked, forking
-from .canonical import digest
+from .canonical import digest, row_digests
 from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
 
 
@@ -36,6 +37,13 @@ class OpenTable:
 @dataclass(frozen=True)
 class ChunkRows:
     """The canonical rows of the chunk answered as ``number``."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class ChunkRowDigests:
+    """The key and digest of each canonical row of the chunk answered as ``number``."""
 
     number: int
 
@@ -77,6 +85,8 @@ class TargetServer:
                 return None
             if isinstance(request, ChunkRows):
                 return self.kept[request.number]
+            if isinstance(request, ChunkRowDigests):
+                return row_digests(self.kept[request.number], self.reader.layout.key_of)
             self.count += 1
             rows = self.kept[self.count] = self.reader.chunk(request)
             self.kept.pop(self.count - 2, None)
@@ -102,6 +112,9 @@ class LocalChunk:
     def rows(self) -> list:
         return self._rows
 
+    def row_digests(self, key_of) -> list[tuple]:
+        return row_digests(self._rows, key_of)
+
 
 class RemoteChunk:
     """The digest of a chunk the forked process read; its rows only when asked for."""
@@ -119,3 +132,7 @@ class RemoteChunk:
 
     def rows(self) -> list:
         return self._remote.ask(ChunkRows(self._number))
+
+    def row_digests(self, key_of) -> list[tuple]:
+        """``(key, digest)`` of each row: far less to send than the rows (the process knows the key)."""
+        return self._remote.ask(ChunkRowDigests(self._number))

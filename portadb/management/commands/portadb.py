@@ -71,6 +71,25 @@ class Command(BaseCommand):
         _output(inspect)
         _common(inspect, parser)
 
+        sync = sub.add_parser("sync", help="Bring a target that a copy built up to date with its source.")
+        _endpoints(sync)
+        _selection(sync)
+        sync.add_argument("--dry-run", action="store_true",
+                          help="Write nothing; report, table by table, the rows a sync would insert,"
+                               " update and delete.")
+        sync.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="ROWS",
+                          help=f"Rows per compared chunk and per write (default {DEFAULT_CHUNK_SIZE}).")
+        sync.add_argument("--jobs", type=int, default=None, metavar="N",
+                          help="1: read the target in this process (default: in a second process, "
+                               "as verify does); the writes are one transaction.")
+        sync.add_argument("--on-error", choices=ON_ERROR, default="abort",
+                          help="abort (default): write nothing if a changed row holds a value the target"
+                               " would refuse; reject: sync the rest, refused rows go to --reject-file.")
+        sync.add_argument("--reject-file", metavar="FILE",
+                          help="JSON Lines file for the rows --on-error=reject leaves out.")
+        _output(sync)
+        _common(sync, parser)
+
         verify = sub.add_parser("verify", help="Prove that the target holds the same data as the source.")
         _endpoints(verify)
         _selection(verify)
@@ -145,6 +164,14 @@ class Command(BaseCommand):
             confirm=self.confirm_replace if interactive else None,
             on_error=on_error, reject_file=reject_file,
         )
+
+    def do_sync(self, *, source, target, models, exclude, dry_run, chunk_size, jobs, on_error,
+                reject_file, verbosity, **_):
+        import portadb
+
+        return portadb.sync(source, target, models=_labels(models), exclude=_labels(exclude),
+                            dry_run=dry_run, chunk_size=chunk_size, jobs=jobs, on_error=on_error,
+                            reject_file=reject_file, progress=verbosity >= 1)
 
     def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size,
                   verbosity, **_):
@@ -256,6 +283,8 @@ def _output(parser) -> None:
 
 def _failure_sentence(report, shown: bool) -> str:
     see = "; see the report" if shown else ""
+    if report.kind == "sync" and report.dry_run:
+        return f"The sync would not run cleanly{see}."
     if report.kind == "plan":
         return (f"The copy would stop: {report.refused_rows} rows hold values the target would "
                 f"refuse, {len(report.errors)} other findings{see}.")
@@ -289,4 +318,6 @@ def _interrupted(subcommand: str, options: dict, signum: int) -> str:
     if subcommand == "copy" and not options.get("dry_run"):
         return (f"The copy was stopped by {name}; every chunk committed so far is on the target:"
                 " run the same copy with --resume to continue.")
+    if subcommand == "sync" and not options.get("dry_run"):
+        return f"The sync was stopped by {name}; nothing of it was committed: run the same sync again."
     return f"portadb {subcommand} was stopped by {name}; nothing was written."

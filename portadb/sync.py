@@ -1,0 +1,340 @@
+"""``portadb sync``: bring a target that a portadb copy built up to date with its source.
+
+A live site keeps writing while it is copied. ``sync`` compares both sides
+table by table as ``verify`` does (chunk digests, narrowed to the rows of the
+chunks that differ: :mod:`portadb.verify.compare`) and moves only those rows.
+In one target transaction, the target's rows that the source lacks or holds
+with other values are deleted, children before parents, and the source's
+rows that the target lacks or holds otherwise are read by key and written
+through the copy's own checks and conversions (:func:`~portadb.transfer.prepare_chunk`),
+parents before children; foreign keys are checked at the commit where the
+backend can defer them. The whole sync commits or nothing of it does: a
+killed sync is run again. Sequences then continue past the keys, and every
+row the sync wrote or deleted is read back on both sides and compared.
+
+The source is read in one snapshot throughout: the target ends equal to the
+source as it was when the sync began.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, transaction
+
+from . import drift, guard, options
+from .convert import converts
+from .endpoints import Endpoint, close, identity, open_endpoints
+from .exceptions import OptionError, PreconditionError, TransferError, first_line
+from .fields import foreign_keys, may_be_large
+from .journal import Record, mark_synced, record, table_shapes
+from .plan import Plan, TableJob, make_plan
+from .processes import collector_paused
+from .progress import Progress, Tee
+from .references import check_references
+from .reports.model import Finding, FindingKind, Severity, TableCheck
+from .reports.sync_report import SyncedTable, SyncReport
+from .targetproject import children
+from .transfer import prepare_chunk, write_chunk
+from .verify import check_sequences
+from .verify.canonical import row_digests
+from .verify.compare import ComparedTable
+from .verify.reading import KeyChunk
+from .verify.remote import target_reader
+
+#: Keys shown per table whose rows still differ after a sync.
+SHOWN = 10
+
+
+def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Sequence[str] = (),
+         dry_run: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE, progress: bool = False,
+         on_error: str = "abort", reject_file: str | None = None, jobs: int | None = None) -> SyncReport:
+    """Bring ``target``, which a complete :func:`portadb.copy` built from ``source``, up to date.
+
+    ``models``/``exclude`` narrow the tables (default: those the copy copied);
+    ``dry_run`` compares and reports what would change, writing nothing;
+    ``on_error`` and ``reject_file`` as for :func:`portadb.copy`; ``jobs=1``
+    reads the target in this process (default: a forked reader on a second
+    core, as ``verify``). Refuses (:class:`~portadb.exceptions.PreconditionError`)
+    a target that no complete portadb copy from this source built, or whose
+    tables changed since.
+    """
+    options.check_chunk_size(chunk_size)
+    options.check_jobs(jobs)
+    options.check_on_error(on_error, reject_file)
+    if dry_run and (reject_file or on_error != "abort"):
+        raise OptionError("--dry-run writes nothing; leave out --on-error and --reject-file.")
+    src, tgt = open_endpoints(source, target, target_must_exist=True)
+    try:
+        built = record(tgt)
+        with children(src, tgt) as (project, theirs):
+            plan = make_plan(src, tgt, models or (), exclude or (), sizes=False, project=project,
+                             source_project=theirs)
+        plan.jobs = synced_jobs(plan, built, explicit=bool(models or exclude))
+        return run(plan, dry_run=dry_run, chunk_size=chunk_size, progress=progress, on_error=on_error,
+                   reject_file=reject_file, forked=jobs != 1)
+    except DatabaseError as e:
+        raise TransferError(
+            f"The sync of {tgt.display} stopped: {first_line(e)}; nothing of it was committed:"
+            " run the same sync again."
+        ) from e
+    finally:
+        close(src, tgt)
+
+
+def synced_jobs(plan: Plan, built: Record | None, explicit: bool) -> list[TableJob]:
+    """The jobs of the tables the copy that built the target copied; refuses a target that
+    is not such a copy of this source, or whose tables or schema changed since."""
+    src, tgt = plan.source, plan.target
+    if built is None:
+        raise PreconditionError(
+            f"{tgt.display} was not built by a portadb copy (it holds no portadb_run);"
+            " copy it first with portadb copy."
+        )
+    if not built.complete:
+        raise PreconditionError(f"{tgt.display} holds {built.describe()}; finish it with"
+                                " portadb copy --resume first.")
+    if list(built.identity) != list(identity(src.alias)):
+        raise PreconditionError(
+            f"{tgt.display} was copied from {built.source}, not from {src.display};"
+            " sync it from there, or copy again with --replace."
+        )
+    not_copied = [job.label for job in plan.jobs if job.table not in built.shape]
+    if explicit and not_copied:
+        raise PreconditionError(f"The copy that built {tgt.display} did not copy {', '.join(not_copied)};"
+                                " copy them first.")
+    jobs = [job for job in plan.jobs if job.table in built.shape]
+    now = table_shapes(jobs)
+    changed = sorted(t for t in now if now[t] != built.shape[t])
+    present = set(tgt.adapter.table_names())
+    changed += [job.table for job in jobs if job.table not in present]
+    snapshot = built.schema.get("snapshot")
+    if snapshot:
+        changed += drift.drift(snapshot, drift.snapshot(tgt.connection, snapshot.keys()))
+    if changed:
+        raise PreconditionError(
+            f"The schema changed since the copy that built {tgt.display} ({'; '.join(changed)});"
+            " copy again with --replace."
+        )
+    return jobs
+
+
+@dataclass
+class TableDelta:
+    """What differs in one table: canonical keys the target lacks, holds otherwise, holds extra."""
+
+    job: TableJob
+    compared: Differences
+    report: SyncedTable
+    missing: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    extra: list = field(default_factory=list)
+
+    @property
+    def touched(self) -> list:
+        return self.missing + self.changed + self.extra
+
+
+class Differences(ComparedTable):
+    """One table compared on both sides, keeping the key of every row that differs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.missing: list = []
+        self.extra: list = []
+        self.changed: list = []
+
+    def found(self, missing: list, extra: list, different: list) -> None:
+        self.missing += missing
+        self.extra += extra
+        self.changed += different
+
+    def narrow_chunk(self, src_rows: list, tgt, check: TableCheck) -> None:
+        """By each row's digest: only keys are needed, and the target's process sends no rows."""
+        theirs = dict(tgt.row_digests(self.key_of))
+        ours = dict(row_digests(src_rows, self.key_of))
+        missing = [k for k in ours if k not in theirs]
+        extra = [k for k in theirs if k not in ours]
+        different = [k for k, d in ours.items() if k in theirs and theirs[k] != d]
+        self._note(check, "missing", missing)
+        self._note(check, "extra", extra)
+        self.extras_seen.update(extra)
+        check.different_rows += len(different)
+        self.found(missing, extra, different)
+
+
+def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
+        progress: bool = False, on_error: str = "abort", reject_file: str | None = None,
+        forked: bool = True, clock: Callable[[], float] = time.perf_counter) -> SyncReport:
+    """Compare, then (unless ``dry_run``) write what differs, reset sequences, read it back."""
+    started = clock()
+    src, tgt = plan.source, plan.target
+    report = SyncReport(source=src.display, target=tgt.display, dry_run=dry_run)
+    with src.adapter.snapshot(), collector_paused():
+        deltas = compare(plan, chunk_size, progress, forked)
+        report.tables = [d.report for d in deltas]
+        report.compare_seconds = round(clock() - started, 3)
+        changed = [d for d in deltas if d.touched]
+        if not dry_run and changed:
+            with guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
+                apply(plan, changed, policy, chunk_size)
+            report.findings += policy.findings()
+            if policy.rejected:
+                report.reject_file = reject_file
+            touched = [d.job.model for d in changed]
+            tgt.adapter.reset_sequences([d.job.model for d in changed if d.missing or d.changed])
+            for delta in changed:
+                read_back(src, tgt, delta)
+            report.sequences = check_sequences(tgt, touched, set(tgt.adapter.table_names()))
+            for delta in changed:
+                delta.report.target_rows = tgt.adapter.count(delta.job.table)
+    report.findings += _still_different(report) + [
+        Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR,
+                f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",
+                table=s.table) for s in report.sequences if not s.ok]
+    report.apply_seconds = round(clock() - started - report.compare_seconds, 3)
+    report.seconds = round(clock() - started, 3)
+    return report
+
+
+def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[TableDelta]:
+    """Every table's differences, both sides read in key order (the target in a forked reader)."""
+    src, tgt = plan.source, plan.target
+    bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
+    deltas = []
+    models = [job.model for job in plan.jobs]
+    # Without ``forked`` the target is read in a thread of this process (``counts_only`` forks none).
+    with tgt.adapter.snapshot(), target_reader(tgt, models, counts_only=not forked) as remote:
+        for job in plan.jobs:
+            t0 = time.perf_counter()
+            bar = bars.table(job.table, job.source_rows)
+            pair = Differences(job.model, src, tgt, _fields(job))
+            check = TableCheck(job.table, job.label, src.adapter.count(job.table),
+                               tgt.adapter.count(job.table))
+            pair.compare(_counted(pair.chunks(chunk_size, remote), Tee(bar, bars.overall)), check)
+            if not pair.layout.by_range:
+                pair.find_extras(check, chunk_size)
+            bar.close()
+            result = SyncedTable(job.table, job.label, check.source_rows, check.target_rows, check.chunks,
+                                 check.chunks_different, len(pair.missing), len(pair.changed),
+                                 len(pair.extra), seconds=round(time.perf_counter() - t0, 3))
+            deltas.append(TableDelta(job, pair, result, pair.missing, pair.changed, pair.extra))
+    bars.close()
+    return deltas
+
+
+def _fields(job: TableJob) -> list | None:
+    """The model's fields that the copy copies (a vendor-dependent model has fewer on the target)."""
+    names = set(job.column_names)
+    fields = [f for f in job.model._meta.local_concrete_fields if f.column in names]
+    return None if len(fields) == len(job.model._meta.local_concrete_fields) else fields
+
+
+def _counted(chunks: Iterator, bar) -> Iterator:
+    for chunk in chunks:
+        yield chunk
+        bar.update(len(chunk[0]))
+
+
+def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None:
+    """In one target transaction: delete what differs, children first; write the source's rows
+    of those keys, parents first."""
+    tgt = plan.target
+    with tgt.adapter.sync_session(), transaction.atomic(using=tgt.alias):
+        tgt.adapter.defer_foreign_keys()
+        for delta in reversed(deltas):
+            delete(tgt, delta.job, delta.compared, delta.changed + delta.extra)
+        for delta in deltas:
+            table_guard = policy.table(delta.job)
+            written = write(plan, delta, delta.changed, table_guard, chunk_size)
+            delta.report.rejected += len(delta.changed) - written
+            delta.report.updated = written
+            written = write(plan, delta, delta.missing, table_guard, chunk_size)
+            delta.report.rejected += len(delta.missing) - written
+            delta.report.inserted = written
+        if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
+            check_references(tgt.connection, _related(plan, deltas))
+        mark_synced(tgt)
+
+
+def _related(plan: Plan, deltas: list[TableDelta]) -> list[type]:
+    """The models whose rows changed, and those whose foreign keys point at them."""
+    touched = {delta.job.model for delta in deltas}
+    return [model for model in plan.models
+            if model in touched or any(f.related_model in touched for f in foreign_keys(model))]
+
+
+def delete(tgt: Endpoint, job: TableJob, pair: ComparedTable, keys: list) -> None:
+    """Delete the target's rows of these canonical keys."""
+    per = pair.tgt.keys_per_query
+    with tgt.connection.cursor() as cursor:
+        for i in range(0, len(keys), per):
+            batch = [pair.tgt.prepare(k) for k in keys[i:i + per]]
+            cursor.execute(tgt.adapter.delete_keys_sql(job.table, job.key, len(batch)),
+                           [v for key in batch for v in key])
+
+
+def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: int) -> int:
+    """Read the source's rows of these canonical keys and write them as the copy does; the rows written."""
+    written = 0
+    job, adapter = delta.job, plan.target.adapter
+    convert = converts(job.columns)
+    for read in source_rows(plan.source, job, delta.compared, keys, chunk_size):
+        rows, converted = prepare_chunk(read, job, plan.target, table_guard, convert)
+        write_chunk(adapter, job, rows, converted)
+        written += len(rows)
+    return written
+
+
+def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
+                chunk_size: int) -> Iterator[list]:
+    """The source's rows of these canonical keys, as the copy reads them, at most ``chunk_size``
+    and about :data:`~portadb.options.CHUNK_BYTES` of large values at a time."""
+    large = any(may_be_large(c.field, src.adapter.enforces_max_length) for c in job.columns)
+    per = 1 if large else min(chunk_size, pair.src.keys_per_query)
+    batch, size = [], 0
+    with src.adapter.read_cursor() as cursor:
+        for i in range(0, len(keys), per):
+            prepared = [pair.src.prepare(k) for k in keys[i:i + per]]
+            cursor.execute(src.adapter.select_keys_sql(job.table, job.column_names, job.key, len(prepared)),
+                           [v for key in prepared for v in key])
+            for row in cursor.fetchall():
+                batch.append(row)
+                size += sum(len(v) for v in row if isinstance(v, (str, bytes, memoryview))) if large else 0
+                if len(batch) >= chunk_size or size >= options.CHUNK_BYTES:
+                    yield batch
+                    batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
+    """Read every row the sync touched on both sides and count those that still differ."""
+    pair, result = delta.compared, delta.report
+    keys = delta.touched
+    per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
+    missing = 0
+    for i in range(0, len(keys), per):
+        request = KeyChunk(keys[i:i + per])
+        ours = {pair.key_of(r): r for r in pair.src.chunk(request)}
+        theirs = {pair.key_of(r): r for r in pair.tgt.chunk(request)}
+        result.verified_rows += len(request.keys)
+        for key in request.keys:
+            a, b = ours.get(key), theirs.get(key)
+            if a is not None and b is None:
+                missing += 1  # rejected, or lost
+            elif a != b and repr(a) != repr(b):  # a decimal NaN is not equal to itself
+                result.still_different += 1
+                result.different_pks += [pair.show_key(key)][:SHOWN - len(result.different_pks)]
+    result.still_different += max(0, missing - result.rejected)
+
+
+def _still_different(report: SyncReport) -> list[Finding]:
+    """A finding per table whose rows, read back, are not the source's (a sync must never leave one)."""
+    return [Finding(FindingKind.VALUE_DIFFERENT, Severity.ERROR,
+                    f"{t.table}: {t.still_different} rows the sync wrote still differ from the source"
+                    f" (pk {', '.join(map(repr, t.different_pks)) or 'of rejected rows'}).",
+                    table=t.table, model=t.model)
+            for t in report.tables if t.still_different]

@@ -1,0 +1,228 @@
+"""portadb sync: after a copy, what changed on the source arrives, and nothing else is written.
+
+Every direction: the zoo is copied, then the source changes (inserts,
+updates of every field type, deletes, rows that move in and out of foreign
+key relations), then ``sync``; the two sides are then read independently
+(Django's ORM) and compared value by value.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import override_settings
+
+import portadb
+from portadb.exceptions import OptionError, PreconditionError, ValueRefused
+
+from . import databases as db
+from . import processes
+from .backends import BACKENDS, backend_of, direction_id
+from .rows import create_one
+from .zoo import models as m
+
+CHUNK = 3
+#: Models only PostgreSQL holds: not on a target of another vendor.
+LEFT_BEHIND = {"pgzoo_arrays", "pgzoo_ranges", "pgzoo_texts"}
+#: A writable source per vendor: SQLite's zoo file, a server's second target.
+WRITABLE = {b.vendor: b.source if not b.server else b.second_target for b in BACKENDS}
+DIRECTIONS = [(WRITABLE[s.vendor], t.target) for s in BACKENDS for t in BACKENDS]
+
+
+@pytest.fixture
+def copied(request, zoo_source, empty):
+    """Return a function: ``(source, target)`` after a complete copy of the zoo from source to target."""
+
+    def make(source: str, target: str) -> tuple[str, str]:
+        empty(target)
+        if source != zoo_source:  # a server source: the zoo copied there first
+            portadb.copy(zoo_source, empty(source))
+        report = portadb.copy(source, target, chunk_size=CHUNK)
+        assert report.ok, portadb.render(report)
+        return source, target
+
+    return make
+
+
+def change(alias: str, seed: int = 0) -> None:
+    """Insert, update (every field type) and delete rows on ``alias``; move rows between parents."""
+    rng = random.Random(seed)
+    with override_settings(DATABASE_ROUTERS=[db.PinRouter(alias)]):
+        rows = list(m.Everything.objects.order_by("pk"))
+        fields = [f for f in m.Everything._meta.concrete_fields if not f.primary_key
+                  and f.name not in ("slug", "email")]  # unique together: left alone
+        for row in rng.sample(rows, 6):  # each takes every value of another row
+            donor = rng.choice([r for r in rows if r.pk != row.pk])
+            for f in fields:
+                setattr(row, f.attname, getattr(donor, f.attname))
+            row.text = f"changed {row.pk} ✓ {rng.random()}"
+            row.save()
+        nulled = rows[-1]
+        for f in fields:
+            if f.null:
+                setattr(nulled, f.attname, None)
+        nulled.save()
+        for model in (m.Everything, m.Tag, m.Author, m.Book, m.Category, m.Ticket, m.Code, m.Pizzeria,
+                      m.Reading, m.Comment, m.SmallAuto, m.PlainAuto):
+            create_one(model, alias)
+        books, authors = list(m.Book.objects.order_by("pk")), list(m.Author.objects.order_by("pk"))
+        moved = books[1]
+        moved.author = authors[-1]  # a child moves to another parent
+        moved.save()
+        authors[0].favourite_book = books[-1]  # into a relation ...
+        authors[0].save()
+        m.Author.objects.filter(pk=authors[1].pk).update(favourite_book=None)  # ... and out of one
+        m.Book.objects.filter(pk=books[0].pk).delete()  # its readings go with it
+        m.Author.objects.filter(pk=authors[2].pk).delete()  # its books, and theirs
+        m.Ticket.objects.filter(pk=m.Ticket.objects.order_by("pk").first().pk).delete()  # a UUID key
+        m.Code.objects.filter(pk=m.Code.objects.order_by("pk").last().pk).delete()  # a text key
+        parent = m.Category.objects.filter(children__isnull=False).first()
+        if parent is not None:
+            m.Category.objects.filter(pk=parent.pk).delete()  # a parent and its subtree
+        tags, books = list(m.Tag.objects.order_by("pk")), list(m.Book.objects.order_by("pk"))
+        books[2].tags.set(tags[:2])
+        books[3].tags.clear()
+    connections[alias].close()
+
+
+def assert_equal(source: str, target: str) -> None:
+    before, after = db.snapshot(source), db.snapshot(target)
+    for table in (before.keys() | after.keys()) - LEFT_BEHIND:
+        assert after.get(table) == before.get(table), table
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS, ids=direction_id)
+def test_every_change_arrives_and_nothing_else_is_written(copied, direction):
+    source, target = copied(*direction)
+    change(source)
+    report = portadb.sync(source, target, chunk_size=CHUNK)
+    assert report.ok and report.exit_code == 0, portadb.render(report, verbosity=2)
+    assert_equal(source, target)
+    assert report.inserted >= 12 and report.updated >= 7 and report.deleted >= 4
+    assert sum(t.verified_rows for t in report.tables) == report.inserted + report.updated + report.deleted
+    assert {t.table for t in report.changed_tables} >= {"zoo_everything", "zoo_book", "zoo_author"}
+    again = portadb.sync(source, target, chunk_size=CHUNK)
+    assert again.ok and not again.changed_tables, portadb.render(again, verbosity=2)
+    for model in (m.Everything, m.Book, m.PlainAuto):  # the sequences continue past the new keys
+        create_one(model, target)
+    extra = portadb.sync(source, target, chunk_size=CHUNK)  # rows written on the target go again
+    assert extra.ok and extra.deleted == 3 and not extra.inserted, portadb.render(extra, verbosity=2)
+    assert_equal(source, target)
+
+
+@pytest.mark.parametrize("direction", [d for d in DIRECTIONS if backend_of(d[1]).vendor == "sqlite"],
+                         ids=direction_id)
+def test_a_sync_with_nothing_to_do_writes_nothing(copied, direction):
+    """SQLite counts every write transaction in its file header: the count stays."""
+    source, target = copied(*direction)
+    path = Path(settings.DATABASES[target]["NAME"])
+    connections[target].close()
+    counter = path.read_bytes()[24:28]
+    report = portadb.sync(source, target)
+    connections[target].close()
+    assert report.ok and not report.changed_tables and report.inserted == report.deleted == 0
+    assert path.read_bytes()[24:28] == counter
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS[:3], ids=direction_id)
+def test_dry_run_names_the_changes_and_writes_nothing(copied, direction):
+    source, target = copied(*direction)
+    change(source, seed=1)
+    before = db.snapshot(target)
+    planned = portadb.sync(source, target, dry_run=True, chunk_size=CHUNK)
+    assert planned.ok and planned.dry_run
+    assert db.snapshot(target) == before
+    done = portadb.sync(source, target, chunk_size=CHUNK, jobs=1)  # the target read in a thread
+    by_table = {t.table: (t.inserted, t.updated, t.deleted) for t in done.tables}
+    assert {t.table: (t.inserted, t.updated, t.deleted) for t in planned.tables} == by_table
+    assert "would insert" in portadb.render(planned) and "nothing was written" in portadb.render(planned)
+
+
+@pytest.mark.parametrize("direction", [DIRECTIONS[1], DIRECTIONS[5]], ids=direction_id)
+def test_a_killed_sync_leaves_the_target_as_it_was_and_runs_again(copied, direction):
+    source, target = copied(*direction)
+    change(source, seed=2)
+    before = db.snapshot(target)
+    proc = processes.start("sync", f"--from={source}", f"--to={target}", f"--chunk-size={CHUNK}",
+                           stop="sync:4")
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+    assert db.snapshot(target) == before  # one transaction: nothing of it committed
+    report = portadb.sync(source, target, chunk_size=CHUNK)
+    assert report.ok, portadb.render(report, verbosity=2)
+    assert_equal(source, target)
+
+
+def test_refuses_a_target_no_copy_of_this_source_built(zoo_source, copied, empty):
+    target = empty("postgresql")
+    db.migrate(target)
+    with pytest.raises(PreconditionError, match="was not built by a portadb copy"):
+        portadb.sync(zoo_source, target)
+    source, target = copied("postgresql2", "mysql")
+    with pytest.raises(PreconditionError, match="was copied from .* not from"):
+        portadb.sync(zoo_source, target)
+
+
+def test_refuses_a_schema_changed_since_the_copy(copied):
+    source, target = copied("default", "postgresql")
+    with connections[target].cursor() as cursor:
+        cursor.execute('ALTER TABLE "zoo_tag" ADD COLUMN "extra" integer')
+    with pytest.raises(PreconditionError, match="schema changed since the copy.*zoo_tag"):
+        portadb.sync(source, target)
+
+
+def test_options_are_refused_before_any_work(zoo_source):
+    with pytest.raises(OptionError, match="--dry-run writes nothing"):
+        portadb.sync(zoo_source, "postgresql", dry_run=True, on_error="reject", reject_file="x.jsonl")
+    with pytest.raises(OptionError, match="chunk size"):
+        portadb.sync(zoo_source, "postgresql", chunk_size=0)
+
+
+@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+def test_a_value_the_target_refuses_stops_the_sync_or_is_rejected(copied, target, tmp_path):
+    """SQLite does not enforce max_length; the target's char(100) refuses 150 characters."""
+    source, target = copied("default", target)
+    with connections[source].cursor() as cursor:
+        cursor.execute("UPDATE zoo_everything SET char = %s WHERE id = (SELECT MIN(id) FROM zoo_everything)",
+                       ["x" * 150])
+        cursor.execute("UPDATE zoo_tag SET name = 'renamed' WHERE id = (SELECT MIN(id) FROM zoo_tag)")
+        cursor.execute("SELECT MIN(id) FROM zoo_everything")
+        (pk,) = cursor.fetchone()
+    before = db.snapshot(target)
+    with pytest.raises(ValueRefused) as refused:
+        portadb.sync(source, target, chunk_size=CHUNK)
+    assert refused.value.refusals[0].pk == pk and refused.value.refusals[0].field == "char"
+    assert db.snapshot(target) == before  # nothing of it committed, the renamed tag neither
+
+    path = tmp_path / "rejected.jsonl"
+    report = portadb.sync(source, target, chunk_size=CHUNK, on_error="reject", reject_file=str(path))
+    assert report.exit_code == 1 and report.rejected_rows == 1 and report.reject_file == str(path)
+    assert [(line["table"], line["pk"], line["field"]) for line in map(json.loads, path.open())] == [
+        ("zoo_everything", pk, "char")]
+    everything = {t.table: t for t in report.tables}["zoo_everything"]
+    assert everything.ok and everything.rejected == 1 and everything.updated == 0
+    after = db.snapshot(target)
+    assert after["zoo_tag"] == db.snapshot(source)["zoo_tag"]
+    assert pk not in {row[0] for row in after["zoo_everything"]}  # as a reject copy leaves it
+
+
+def test_the_command_writes_every_format_and_refuses_in_one_sentence(copied, tmp_path):
+    source, target = copied("default", "postgresql")
+    change(source, seed=3)
+    planned = processes.run("sync", f"--from={source}", f"--to={target}", "--dry-run", "--format=json")
+    assert planned.returncode == 0, planned.stderr
+    data = json.loads(planned.stdout)
+    assert data["kind"] == "sync" and data["dry_run"] and sum(t["inserted"] for t in data["tables"]) >= 12
+    for fmt in ("markdown", "junit", "text"):
+        done = processes.run("sync", f"--from={source}", f"--to={target}", f"--format={fmt}", "--jobs=1")
+        assert done.returncode == 0 and done.stdout and not done.stderr, done.stderr
+    assert "OK: 0 rows inserted, 0 updated, 0 deleted" in done.stdout
+    assert_equal(source, target)
+    refused = processes.run("sync", f"--from={target}", f"--to={source}")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().count("\n") == 0 and "not built by a portadb copy" in refused.stderr
