@@ -34,6 +34,8 @@ def test_demo_copies_the_shop_into_postgresql_and_can_be_rerun(tmp_path):
         assert "--from=sqlite --to=postgresql" in done.stdout
         assert "OK: " in done.stdout and "shop_orderline" in done.stdout
         assert "No PostgreSQL answers" not in done.stdout
+        assert "Meanwhile the shop goes on" in done.stdout and "portadb sync" in done.stdout
+        assert done.stdout.count("IDENTICAL") == 2  # after the copy, and after the sync
 
 
 def test_demo_falls_back_to_sqlite_in_one_line_without_postgresql(tmp_path):

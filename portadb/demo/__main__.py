@@ -5,7 +5,8 @@ The target is the local PostgreSQL (``PORTADB_DEMO_POSTGRESQL_URL``, default
 missing). Where no PostgreSQL answers, the demo says so in one line and copies
 into a second SQLite file instead, so it runs on any machine with Python.
 It runs the real commands -- a dry run, the copy (``--replace --noinput``, so
-it can be rerun) and a verification -- and prints their reports.
+it can be rerun) and a verification; then 1 % of the shop's rows change, as on
+a live site, and a sync and a second verification follow -- and prints their reports.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management.base import CommandError
     from django.db import connections
 
-    from .data import generate
+    from .data import change, generate
 
     source = connections["default"].settings_dict["NAME"]
     if os.path.exists(source):
@@ -62,7 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         ["portadb", "copy", *endpoints, "--dry-run", "--replace", fmt],
         ["portadb", "copy", *endpoints, "--replace", "--noinput", "-v", "2", fmt],
         ["portadb", "verify", *endpoints, fmt],
+        "change",
+        ["portadb", "sync", *endpoints, fmt],
+        ["portadb", "verify", *endpoints, fmt],
     ):
+        if command == "change":  # the site goes on writing after the copy
+            changed = change("default", 0.01)
+            connections["default"].close()
+            said = ", ".join(f"{n:,} rows {kind}" for kind, n in changed.items())
+            print(f"\nMeanwhile the shop goes on: {said} on the source.")
+            continue
         print("\n$ python manage.py " + " ".join(command))
         try:
             call_command(*command)

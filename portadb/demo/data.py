@@ -209,3 +209,41 @@ def _lines(rng: random.Random, count: int, orders: int, products: int) -> Iterat
             None if i % 3 else round(rng.choice([0.05, 0.1, 0.15, 0.2]) + rng.random() / 1000, 6),
             "" if i % 13 else "gift wrap ✓",
         )
+
+
+def change(alias: str = "default", fraction: float = 0.01, seed: int = SEED + 1) -> dict[str, int]:
+    """Change about ``fraction`` of the shop's rows on the SQLite ``alias`` as a live site would
+    between a copy and its cutover, spread across tables and keys: customers, products,
+    orders and order lines updated, order lines deleted and new ones added. Returns the
+    statements' rows per kind (an update may write the value a row already held)."""
+    from .shop import models as shop
+
+    rng = random.Random(seed)
+    connection = connections[alias]
+    q = adapter_for(connection).quote
+    done = {"updated": 0, "deleted": 0, "inserted": 0}
+    updates = [(shop.Customer, "loyalty_points", lambda: rng.randint(0, 10**6)),
+               (shop.Product, "stock", lambda: rng.randint(0, 10**6)),
+               (shop.Order, "note", lambda: _text(rng, 2, 9)),
+               (shop.OrderLine, "comment", lambda: _text(rng, 1, 4)[:200])]
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        last = {}
+        for model, column, value in updates:
+            table = model._meta.db_table
+            cursor.execute(f"SELECT MAX(id) FROM {q(table)}")
+            last[model] = cursor.fetchone()[0] or 0
+            ids = rng.sample(range(1, last[model] + 1), max(1, round(last[model] * fraction * 2 / 3)))
+            cursor.executemany(f"UPDATE {q(table)} SET {q(column)} = ? WHERE id = ?",
+                               [(value(), i) for i in ids])
+            done["updated"] += len(ids)
+        lines = last[shop.OrderLine]
+        k = max(1, round(lines * fraction / 6))
+        cursor.executemany(f"DELETE FROM {q(shop.OrderLine._meta.db_table)} WHERE id = ?",
+                           [(i,) for i in rng.sample(range(1, lines + 1), k)])
+        done["deleted"] = k
+        new = _lines(rng, k, last[shop.Order], last[shop.Product])
+        done["inserted"] = _insert(cursor, connection, shop.OrderLine,
+                                   ((lines + row[0], *row[1:]) for row in new))
+        cursor.execute("COMMIT")
+    return done

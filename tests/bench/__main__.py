@@ -5,9 +5,10 @@
 Generates the sample shop (``portadb.demo``) deterministically in SQLite, then
 times, in one run: ``portadb copy`` to PostgreSQL and to MariaDB with its
 default options and with ``--jobs 1`` (every value checked afterwards),
-``portadb verify`` and ``portadb copy --dry-run`` when those subcommands
-exist, Django's migrate then pgloader data-only, ``sqlite3 -csv | psql
-\\copy``, the physical limit (bare tables, two streams of ``COPY ... FREEZE``,
+``portadb verify``, ``portadb copy --dry-run`` and ``portadb sync`` (after a
+copy, 1 % of the rows changed; ``--changed``) when those subcommands exist,
+Django's migrate then pgloader data-only, ``sqlite3 -csv | psql \\copy``,
+the physical limit (bare tables, two streams of ``COPY ... FREEZE``,
 then ``pg_dump``'s post-data DDL), CSV + ``LOAD DATA LOCAL INFILE``, and
 dumpdata + loaddata at a smaller size. ``--shape one-big-table`` puts about
 93 % of the rows in one table instead of the shop's 64 %. The repeats go round by round (each
@@ -37,12 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per contestant; the median counts")
     parser.add_argument("--only", default="",
                         help="comma-separated contestants to run (default all): "
-                             "portadb-pg, portadb-mysql, verify, dry-run, pgloader, psql, limit, "
+                             "portadb-pg, portadb-mysql, verify, dry-run, sync, pgloader, psql, limit, "
                              "load-data, dumpdata")
     parser.add_argument("--output", help="write the results to this file too (.rst or .md)")
     parser.add_argument("--baseline", metavar="DIR",
                         help="also run the portadb contestants with the portadb package of DIR (another"
                              " checkout, e.g. a git worktree of an older commit), in the same rounds")
+    parser.add_argument("--changed", type=float, default=1.0, metavar="PERCENT",
+                        help="the share of rows the sync contestant changes after its copy (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the generated SQLite sources")
     args = parser.parse_args(argv)
     if args.baseline and sys.version_info < (3, 11):
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     pg, my = servers["postgresql"] is None, servers["mysql"] is None
     has_verify = "verify" in c.portadb_help()
     has_dry_run = "--dry-run" in c.portadb_help("copy")
+    has_sync = "sync" in c.portadb_help()
 
     versions = [("", None)] + ([(" [baseline]", os.path.abspath(args.baseline))] if args.baseline else [])
     copies = [("", ()), (" --jobs 1", ("--jobs", "1"))] + [(f" --jobs {n}", ("--jobs", str(n)))
@@ -120,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             if has_dry_run and chosen("dry-run"):
                 run(f"portadb copy --dry-run{tag}", "postgresql", rows,
                     lambda code=code: c.portadb_dry_run("default", "postgresql", code))
+            if has_sync and chosen("sync"):
+                run(f"portadb sync, {args.changed:g} % changed{tag}", "postgresql", rows,
+                    lambda code=code: c.portadb_sync("default", "postgresql", args.changed / 100, code),
+                    source="changed", check="each",
+                    note="after a copy, the source changed as a live site would; only the sync is timed")
     if pg and chosen("pgloader") and shutil.which("pgloader"):
         run("migrate + pgloader", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
             check="last", note="pgloader data only, into the schema Django's migrate built")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -170,6 +171,21 @@ def portadb_dry_run(source: str, target: str, code: str | None = None) -> Run:
 
 def portadb_subcommand(argv: list[str], source: str, code: str | None = None) -> Run:
     return measure(manage("portadb", *argv), env=django_env(source, code))
+
+
+def portadb_sync(source: str, target: str, fraction: float, code: str | None = None) -> Run:
+    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target``, change ``fraction`` of
+    its rows as a live site would (:func:`portadb.demo.data.change`), then time ``portadb sync``."""
+    from portadb.demo.data import change
+
+    connections["changed"].close()
+    shutil.copyfile(settings.DATABASES[source]["NAME"], settings.DATABASES["changed"]["NAME"])
+    first = portadb_copy("changed", target, code=code)
+    if first.returncode:
+        return first
+    change("changed", fraction)
+    connections["changed"].close()
+    return portadb_subcommand(["sync", "--from=changed", f"--to={target}", "-v", "0"], "changed", code)
 
 
 def dumpdata_loaddata(source: str, target: str) -> Run:

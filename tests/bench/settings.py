@@ -26,6 +26,11 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("PORTADB_BENCH_SMALL_SOURCE", os.path.join(WORK_DIR, "small.sqlite3")),
     },
+    # A copy of the source that the sync contestant changes after copying it.
+    "changed": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("PORTADB_BENCH_CHANGED", os.path.join(WORK_DIR, "changed.sqlite3")),
+    },
     "postgresql": dj_database_url.parse(POSTGRESQL_URL),
     "mysql": dj_database_url.parse(MYSQL_URL),
 }
