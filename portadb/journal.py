@@ -32,6 +32,7 @@ from django.db import DatabaseError, models
 from django.db.models import F
 from django.utils import timezone
 
+from . import fingerprints
 from .endpoints import Endpoint, identity
 from .exceptions import PreconditionError, TransferError, first_line
 from .keys import decode_key, encode_key
@@ -88,8 +89,7 @@ def _positions() -> type[models.Model]:
     return _models()[1]  # portadb_journal
 
 
-def __getattr__(name: str):
-    """``journal.RunRow`` and ``journal.TableRow``, the models of the two tables."""
+def __getattr__(name: str):  # journal.RunRow and journal.TableRow, the models of the two tables
     if name in ("RunRow", "TableRow"):
         return _models()[name == "TableRow"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -340,14 +340,14 @@ def summary(target: Endpoint) -> str | None:
 def interrupted(target: Endpoint) -> bool:
     """Whether ``target`` holds the journal of a copy that did not finish."""
     try:
-        run = _run(target)
+        return (run := _run(target)) is not None and run.state != COMPLETE
     except PreconditionError:  # an older portadb's: it may not have finished
         return True
-    return run is not None and run.state != COMPLETE
 
 
 def drop(target: Endpoint) -> None:
-    """Remove the journal tables from ``target`` if they are there."""
+    """Remove the journal tables, and the fingerprints of the last sync, from ``target``."""
+    fingerprints.drop(target)
     present = set(target.adapter.table_names())
     with target.connection.schema_editor() as editor:
         for model in (_positions(), _runs()):

@@ -2,7 +2,9 @@
 
 A live site keeps writing while it is copied. ``sync`` compares both sides
 table by table as ``verify`` does (chunk digests, narrowed to the rows of the
-chunks that differ: :mod:`portadb.verify.compare`) and moves only those rows.
+chunks that differ: :mod:`portadb.verify.compare`), or, where an earlier sync
+kept the source's fingerprints, only the key buckets whose fingerprint changed
+(:mod:`portadb.fingerprints`), and moves only the rows that differ.
 In one target transaction, the target's rows that the source lacks or holds
 with other values are deleted, children before parents, and the source's
 rows that the target lacks or holds otherwise are read by key and written
@@ -10,7 +12,8 @@ through the copy's own checks and conversions (:func:`~portadb.transfer.prepare_
 parents before children; foreign keys are checked at the commit where the
 backend can defer them. The whole sync commits or nothing of it does: a
 killed sync is run again. Sequences then continue past the keys, and every
-row the sync wrote or deleted is read back on both sides and compared.
+row the sync wrote or deleted is read back on both sides and compared. The
+sync's one transaction also keeps the fingerprints of what the target then holds.
 
 The source is read in one snapshot throughout: the target ends equal to the
 source as it was when the sync began.
@@ -24,11 +27,11 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, transaction
 
-from . import drift, guard, options
+from . import drift, fingerprints, guard, options
 from .convert import converts
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
-from .fields import foreign_keys, may_be_large
+from .fields import foreign_keys
 from .journal import Record, mark_synced, record, table_shapes
 from .plan import Plan, TableJob, make_plan
 from .processes import collector_paused
@@ -37,12 +40,12 @@ from .references import check_references
 from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .targetproject import children
-from .transfer import prepare_chunk, write_chunk
+from .transfer import large_values, prepare_chunk, write_chunk
 from .verify import check_sequences
 from .verify.canonical import row_digests
 from .verify.compare import ComparedTable
 from .verify.reading import KeyChunk
-from .verify.remote import target_reader
+from .verify.remote import LocalChunk, target_reader
 
 #: Keys shown per table whose rows still differ after a sync.
 SHOWN = 10
@@ -131,6 +134,9 @@ class TableDelta:
     missing: list = field(default_factory=list)
     changed: list = field(default_factory=list)
     extra: list = field(default_factory=list)
+    #: The fingerprints to keep (:mod:`portadb.fingerprints`): ``None`` none; ``"all"`` every
+    #: bucket's, as the source holds them now; else those of the buckets that changed.
+    buckets: list | str | None = None
 
     @property
     def touched(self) -> list:
@@ -177,9 +183,10 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
         report.tables = [d.report for d in deltas]
         report.compare_seconds = round(clock() - started, 3)
         changed = [d for d in deltas if d.touched]
-        if not dry_run and changed:
+        if not dry_run and (changed or any(d.buckets for d in deltas)):
+            fingerprints.create(tgt)
             with guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
-                apply(plan, changed, policy, chunk_size)
+                apply(plan, deltas, policy, chunk_size)
             report.findings += policy.findings()
             if policy.rejected:
                 report.reject_file = reject_file
@@ -209,20 +216,45 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
     with tgt.adapter.snapshot(), target_reader(tgt, models, counts_only=not forked) as remote:
         for job in plan.jobs:
             t0 = time.perf_counter()
-            bar = bars.table(job.table, job.source_rows)
+            table_bar = bars.table(job.table, job.source_rows)
+            bar = Tee(table_bar, bars.overall)
             pair = Differences(job.model, src, tgt, _fields(job))
             check = TableCheck(job.table, job.label, src.adapter.count(job.table),
                                tgt.adapter.count(job.table))
-            pair.compare(_counted(pair.chunks(chunk_size, remote), Tee(bar, bars.overall)), check)
-            if not pair.layout.by_range:
-                pair.find_extras(check, chunk_size)
-            bar.close()
-            result = SyncedTable(job.table, job.label, check.source_rows, check.target_rows, check.chunks,
-                                 check.chunks_different, len(pair.missing), len(pair.changed),
-                                 len(pair.extra), seconds=round(time.perf_counter() - t0, 3))
-            deltas.append(TableDelta(job, pair, result, pair.missing, pair.changed, pair.extra))
+            before = fingerprints.stored(tgt, job.table) if fingerprints.usable(job) else None
+            if before is not None:  # only the buckets whose fingerprint changed are read
+                buckets = list(fingerprints.changed(fingerprints.of_source(src, job), before))
+                compare_buckets(pair, [b for b, _ in buckets], check, bar)
+                bar.update(check.source_rows - check.compared_rows)
+            else:
+                pair.compare(_counted(pair.chunks(chunk_size, remote), bar), check)
+                if not pair.layout.by_range:
+                    pair.find_extras(check, chunk_size)
+                buckets = "all" if fingerprints.usable(job) and check.source_rows else None
+            table_bar.close()
+            result = SyncedTable(job.table, job.label, check.source_rows, check.target_rows,
+                                 chunks=check.chunks, chunks_different=check.chunks_different,
+                                 skipped_rows=check.source_rows - check.compared_rows,
+                                 inserted=len(pair.missing), updated=len(pair.changed),
+                                 deleted=len(pair.extra), seconds=round(time.perf_counter() - t0, 3))
+            deltas.append(TableDelta(job, pair, result, pair.missing, pair.changed, pair.extra, buckets))
     bars.close()
     return deltas
+
+
+def compare_buckets(pair: Differences, buckets: list[int], check: TableCheck, bar) -> None:
+    """Compare the rows of these buckets on both sides, by their keys, a query's worth at a time."""
+    per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
+    keys = [(k,) for bucket in buckets for k in fingerprints.keys(bucket)]
+    for i in range(0, len(keys), per):
+        request = KeyChunk(keys[i:i + per])
+        ours = pair.src.chunk(request)
+        found = len(pair.missing) + len(pair.changed) + len(pair.extra)
+        pair.narrow_chunk(ours, LocalChunk(pair.tgt.chunk(request)), check)
+        check.chunks += 1
+        check.compared_rows += len(ours)
+        check.chunks_different += found < len(pair.missing) + len(pair.changed) + len(pair.extra)
+        bar.update(len(ours))
 
 
 def _fields(job: TableJob) -> list | None:
@@ -246,7 +278,7 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
         tgt.adapter.defer_foreign_keys()
         for delta in reversed(deltas):
             delete(tgt, delta.job, delta.compared, delta.changed + delta.extra)
-        for delta in deltas:
+        for delta in (d for d in deltas if d.touched):
             table_guard = policy.table(delta.job)
             written = write(plan, delta, delta.changed, table_guard, chunk_size)
             delta.report.rejected += len(delta.changed) - written
@@ -255,7 +287,13 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
             delta.report.rejected += len(delta.missing) - written
             delta.report.inserted = written
         if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
-            check_references(tgt.connection, _related(plan, deltas))
+            check_references(tgt.connection, _related(plan, [d for d in deltas if d.touched]))
+        for delta in deltas:  # what the target now holds, as the source's fingerprints
+            if delta.buckets == "all":
+                fingerprints.save(tgt, delta.job.table, fingerprints.of_source(plan.source, delta.job))
+            elif delta.buckets:
+                fingerprints.save(tgt, delta.job.table, [fp for _, fp in delta.buckets if fp],
+                                  buckets=[bucket for bucket, _ in delta.buckets])
         mark_synced(tgt)
 
 
@@ -290,24 +328,36 @@ def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: in
 
 def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
                 chunk_size: int) -> Iterator[list]:
-    """The source's rows of these canonical keys, as the copy reads them, at most ``chunk_size``
-    and about :data:`~portadb.options.CHUNK_BYTES` of large values at a time."""
-    large = any(may_be_large(c.field, src.adapter.enforces_max_length) for c in job.columns)
-    per = 1 if large else min(chunk_size, pair.src.keys_per_query)
-    batch, size = [], 0
-    with src.adapter.read_cursor() as cursor:
+    """The source's rows of these canonical keys, as the copy reads them: at most ``chunk_size``
+    at a time, and where values may be large, about :data:`~portadb.options.CHUNK_BYTES` of them
+    (the database adds up the rows' sizes first, as the copy's keyset reads do)."""
+    adapter = src.adapter
+    sizes = large_values(adapter, [c.field for c in job.columns])
+    per = min(chunk_size, pair.src.keys_per_query)
+    with adapter.read_cursor() as cursor:
         for i in range(0, len(keys), per):
             prepared = [pair.src.prepare(k) for k in keys[i:i + per]]
-            cursor.execute(src.adapter.select_keys_sql(job.table, job.column_names, job.key, len(prepared)),
-                           [v for key in prepared for v in key])
-            for row in cursor.fetchall():
-                batch.append(row)
-                size += sum(len(v) for v in row if isinstance(v, (str, bytes, memoryview))) if large else 0
-                if len(batch) >= chunk_size or size >= options.CHUNK_BYTES:
-                    yield batch
-                    batch, size = [], 0
-    if batch:
-        yield batch
+            for group in _within_budget(cursor, adapter, job, sizes, prepared) if sizes else [prepared]:
+                cursor.execute(adapter.select_keys_sql(job.table, job.column_names, job.key, len(group)),
+                               [v for key in group for v in key])
+                rows = cursor.fetchall()
+                if rows:
+                    yield rows
+
+
+def _within_budget(cursor, adapter, job: TableJob, sizes: list[str], keys: list[list]) -> Iterator[list]:
+    """``keys`` in groups whose rows hold about :data:`~portadb.options.CHUNK_BYTES` (one row at least)."""
+    cursor.execute(adapter.key_sizes_sql(job.table, job.key, sizes, len(keys)),
+                   [v for key in keys for v in key])
+    group, total = [], 0
+    for *key, size in cursor.fetchall():
+        if group and total + (size or 0) > options.CHUNK_BYTES:
+            yield group
+            group, total = [], 0
+        group.append(key)
+        total += size or 0
+    if group:
+        yield group
 
 
 def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:

@@ -7,7 +7,7 @@ how to drop a project's tables, and the vendor's value limits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from django.core.management.color import no_style
@@ -183,6 +183,13 @@ class Adapter(Statements, Limits):
         with self.connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
             return cursor.fetchone()[0]
+
+    def fingerprints(self, table: str, columns: Sequence[str], key: str, width: int) -> Iterator[tuple]:
+        """``(bucket, rows, hash)`` per bucket of ``table`` (:meth:`fingerprint_sql`), in bucket order."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(self.fingerprint_sql(table, columns, key, width))
+            while batch := cursor.fetchmany(10_000):
+                yield from batch
 
     def key_at(self, table: str, key: Sequence[str], offset: int) -> tuple | None:
         """The key of the row ``offset`` rows after the first in key order, or ``None`` past the end."""

@@ -112,6 +112,11 @@ class Adapter(BaseAdapter):
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
+    def rows_hash_sql(self, columns: Sequence[str]) -> str:
+        # A row's text: floats shortest-exact, bytea in hex, timestamps in the session's zone.
+        row = ", ".join(self.quote(c) for c in columns)
+        return f"SUM(('x' || SUBSTR(MD5(ROW({row})::text), 1, 16))::bit(64)::bigint)"
+
     def defer_foreign_keys(self) -> None:
         with self.connection.cursor() as cursor:  # Django makes them DEFERRABLE; so does the copy
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")

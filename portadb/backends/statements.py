@@ -86,6 +86,27 @@ class Statements:
         cols = ", ".join(self.select_column(c) for c in columns)
         return f"SELECT {cols} FROM {self.quote(table)}{self._keys_in(key, n)}"
 
+    def fingerprint_sql(self, table: str, columns: Sequence[str], key: str, width: int) -> str:
+        """Per bucket of ``width`` consecutive values of the integer ``key`` (divided toward zero),
+        in bucket order: the bucket, its rows, and the sum of a hash of each row's ``columns``
+        as stored (:mod:`portadb.fingerprints`)."""
+        bucket = self.bucket_sql(self.quote(key), width)
+        return (f"SELECT {bucket}, COUNT(*), {self.rows_hash_sql(columns)} FROM {self.quote(table)}"
+                " GROUP BY 1 ORDER BY 1")
+
+    def bucket_sql(self, key: str, width: int) -> str:
+        return f"{key} / {width}"
+
+    def rows_hash_sql(self, columns: Sequence[str]) -> str:
+        """The SUM of a hash of each row's ``columns``: it must change when any stored value does."""
+        raise NotImplementedError(f"{type(self).__name__} has no row fingerprints")
+
+    def key_sizes_sql(self, table: str, key: Sequence[str], sizes: Sequence[str], n: int) -> str:
+        """SELECT the key and the size (``size_sql`` expressions, added up) of the rows whose key is
+        one of ``n`` keys given as parameters (flat)."""
+        keys = ", ".join(self.quote(c) for c in key)
+        return f"SELECT {keys}, {' + '.join(sizes)} FROM {self.quote(table)}{self._keys_in(key, n)}"
+
     def delete_keys_sql(self, table: str, key: Sequence[str], n: int) -> str:
         """DELETE the rows whose key is one of ``n`` keys given as parameters (flat)."""
         return f"DELETE FROM {self.quote(table)}{self._keys_in(key, n)}"

@@ -111,9 +111,11 @@ def workers(n: int) -> str:
 
 def sync_summary(report) -> str:
     """The one-line outcome of a sync (or what its dry run would do)."""
-    compared = sum(t.source_rows for t in report.tables)
+    total = sum(t.source_rows for t in report.tables)
+    skipped = sum(t.skipped_rows for t in report.tables)
+    unchanged = f", {skipped:,} unchanged by their fingerprints" if skipped else ""
     where = (f"in {len(report.changed_tables)} of {len(report.tables)} tables"
-             f" ({compared:,} source rows compared), {report.seconds:.1f} s")
+             f" ({total - skipped:,} of {total:,} source rows compared{unchanged}), {report.seconds:.1f} s")
     if report.dry_run:
         return (f"{'OK' if report.ok else 'FINDINGS'}: the sync would insert {report.inserted:,},"
                 f" update {report.updated:,} and delete {report.deleted:,} rows {where};"

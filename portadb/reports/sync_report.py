@@ -20,6 +20,8 @@ class SyncedTable:
     #: Chunks compared, and those whose digests differed (narrowed to their rows).
     chunks: int = 0
     chunks_different: int = 0
+    #: Source rows not read: their buckets' fingerprints are those the last sync kept.
+    skipped_rows: int = 0
     #: Rows the source holds and the target lacked; holds with other values; lacks.
     inserted: int = 0
     updated: int = 0

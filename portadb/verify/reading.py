@@ -158,6 +158,9 @@ class TableReader:
         return rows
 
     def prepare(self, key: tuple) -> list:
-        """A canonical key as this database's parameter values."""
+        """A canonical key as this database's parameter values (integers as they are: a sync asks
+        for every key of a bucket, 0 too, which Django's MySQL AutoField would refuse to prepare)."""
+        if self.layout.by_range:
+            return [int(v) for v in key]
         return [f.get_db_prep_value(python_value(f, v), self.connection)
                 for f, v in zip(self.key_fields, key)]

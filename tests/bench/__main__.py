@@ -125,10 +125,14 @@ def main(argv: list[str] | None = None) -> int:
                 run(f"portadb copy --dry-run{tag}", "postgresql", rows,
                     lambda code=code: c.portadb_dry_run("default", "postgresql", code))
             if has_sync and chosen("sync"):
-                run(f"portadb sync, {args.changed:g} % changed{tag}", "postgresql", rows,
-                    lambda code=code: c.portadb_sync("default", "postgresql", args.changed / 100, code),
-                    source="changed", check="each",
-                    note="after a copy, the source changed as a live site would; only the sync is timed")
+                for after, when in ((False, "a copy"), (True, "a copy and a sync")):
+                    run(f"portadb sync{' (next)' if after else ''}, {args.changed:g} % changed{tag}",
+                        "postgresql", rows,
+                        lambda code=code, after=after: c.portadb_sync("default", "postgresql",
+                                                                      args.changed / 100, code, after),
+                        source="changed", check="each",
+                        note=f"after {when}, the source changed as a live site would; only this sync"
+                             " is timed")
     if pg and chosen("pgloader") and shutil.which("pgloader"):
         run("migrate + pgloader", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),
             check="last", note="pgloader data only, into the schema Django's migrate built")

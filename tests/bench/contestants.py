@@ -173,19 +173,23 @@ def portadb_subcommand(argv: list[str], source: str, code: str | None = None) ->
     return measure(manage("portadb", *argv), env=django_env(source, code))
 
 
-def portadb_sync(source: str, target: str, fraction: float, code: str | None = None) -> Run:
-    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target``, change ``fraction`` of
-    its rows as a live site would (:func:`portadb.demo.data.change`), then time ``portadb sync``."""
+def portadb_sync(source: str, target: str, fraction: float, code: str | None = None,
+                 after_sync: bool = False) -> Run:
+    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target`` (and, ``after_sync``,
+    sync it once: it keeps the fingerprints), change ``fraction`` of its rows as a live site
+    would (:func:`portadb.demo.data.change`), then time ``portadb sync``."""
     from portadb.demo.data import change
 
     connections["changed"].close()
     shutil.copyfile(settings.DATABASES[source]["NAME"], settings.DATABASES["changed"]["NAME"])
-    first = portadb_copy("changed", target, code=code)
-    if first.returncode:
-        return first
+    sync = ["sync", "--from=changed", f"--to={target}", "-v", "0"]
+    for step in [portadb_copy("changed", target, code=code)] + (
+            [portadb_subcommand(sync, "changed", code)] if after_sync else []):
+        if step.returncode:
+            return step
     change("changed", fraction)
     connections["changed"].close()
-    return portadb_subcommand(["sync", "--from=changed", f"--to={target}", "-v", "0"], "changed", code)
+    return portadb_subcommand(sync, "changed", code)
 
 
 def dumpdata_loaddata(source: str, target: str) -> Run:
