@@ -23,32 +23,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from . import drift, fingerprints, guard, options
-from .convert import converts
+from .changes import TableDelta, apply, read_back, would_refuse
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
-from .fields import foreign_keys
-from .journal import Record, mark_synced, record, table_shapes
+from .journal import Record, record, table_shapes
 from .plan import Plan, TableJob, make_plan
 from .processes import collector_paused
 from .progress import Progress, Tee
-from .references import check_references
 from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .targetproject import children
-from .transfer import large_values, prepare_chunk, write_chunk
 from .verify import check_sequences
 from .verify.canonical import row_digests
 from .verify.compare import ComparedTable
 from .verify.reading import KeyChunk
 from .verify.remote import LocalChunk, target_reader
-
-#: Keys shown per table whose rows still differ after a sync.
-SHOWN = 10
 
 
 def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Sequence[str] = (),
@@ -71,7 +64,7 @@ def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Seque
         raise OptionError("--dry-run writes nothing; leave out --on-error and --reject-file.")
     src, tgt = open_endpoints(source, target, target_must_exist=True)
     try:
-        built = record(tgt)
+        built = check_built(src, tgt, record(tgt))
         with children(src, tgt) as (project, theirs):
             plan = make_plan(src, tgt, models or (), exclude or (), sizes=False, project=project,
                              source_project=theirs)
@@ -87,10 +80,9 @@ def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Seque
         close(src, tgt)
 
 
-def synced_jobs(plan: Plan, built: Record | None, explicit: bool) -> list[TableJob]:
-    """The jobs of the tables the copy that built the target copied; refuses a target that
-    is not such a copy of this source, or whose tables or schema changed since."""
-    src, tgt = plan.source, plan.target
+def check_built(src: Endpoint, tgt: Endpoint, built: Record | None) -> Record:
+    """What the journal says of the copy that built ``tgt``; refuses a target no complete
+    portadb copy from ``src`` built."""
     if built is None:
         raise PreconditionError(
             f"{tgt.display} was not built by a portadb copy (it holds no portadb_run);"
@@ -104,6 +96,13 @@ def synced_jobs(plan: Plan, built: Record | None, explicit: bool) -> list[TableJ
             f"{tgt.display} was copied from {built.source}, not from {src.display};"
             " sync it from there, or copy again with --replace."
         )
+    return built
+
+
+def synced_jobs(plan: Plan, built: Record, explicit: bool) -> list[TableJob]:
+    """The jobs of the tables the copy that built the target copied; refuses a target whose
+    tables or schema changed since."""
+    tgt = plan.target
     not_copied = [job.label for job in plan.jobs if job.table not in built.shape]
     if explicit and not_copied:
         raise PreconditionError(f"The copy that built {tgt.display} did not copy {', '.join(not_copied)};"
@@ -122,25 +121,6 @@ def synced_jobs(plan: Plan, built: Record | None, explicit: bool) -> list[TableJ
             " copy again with --replace."
         )
     return jobs
-
-
-@dataclass
-class TableDelta:
-    """What differs in one table: canonical keys the target lacks, holds otherwise, holds extra."""
-
-    job: TableJob
-    compared: Differences
-    report: SyncedTable
-    missing: list = field(default_factory=list)
-    changed: list = field(default_factory=list)
-    extra: list = field(default_factory=list)
-    #: The fingerprints to keep (:mod:`portadb.fingerprints`): ``None`` none; ``"all"`` every
-    #: bucket's, as the source holds them now; else those of the buckets that changed.
-    buckets: list | str | None = None
-
-    @property
-    def touched(self) -> list:
-        return self.missing + self.changed + self.extra
 
 
 class Differences(ComparedTable):
@@ -183,7 +163,9 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
         report.tables = [d.report for d in deltas]
         report.compare_seconds = round(clock() - started, 3)
         changed = [d for d in deltas if d.touched]
-        if not dry_run and (changed or any(d.buckets for d in deltas)):
+        if dry_run:
+            report.findings += would_refuse(plan, changed, chunk_size)
+        elif changed or any(d.buckets for d in deltas):
             fingerprints.create(tgt)
             with guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
                 apply(plan, deltas, policy, chunk_size)
@@ -268,117 +250,6 @@ def _counted(chunks: Iterator, bar) -> Iterator:
     for chunk in chunks:
         yield chunk
         bar.update(len(chunk[0]))
-
-
-def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None:
-    """In one target transaction: delete what differs, children first; write the source's rows
-    of those keys, parents first."""
-    tgt = plan.target
-    with tgt.adapter.sync_session(), transaction.atomic(using=tgt.alias):
-        tgt.adapter.defer_foreign_keys()
-        for delta in reversed(deltas):
-            delete(tgt, delta.job, delta.compared, delta.changed + delta.extra)
-        for delta in (d for d in deltas if d.touched):
-            table_guard = policy.table(delta.job)
-            written = write(plan, delta, delta.changed, table_guard, chunk_size)
-            delta.report.rejected += len(delta.changed) - written
-            delta.report.updated = written
-            written = write(plan, delta, delta.missing, table_guard, chunk_size)
-            delta.report.rejected += len(delta.missing) - written
-            delta.report.inserted = written
-        if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
-            check_references(tgt.connection, _related(plan, [d for d in deltas if d.touched]))
-        for delta in deltas:  # what the target now holds, as the source's fingerprints
-            if delta.buckets == "all":
-                fingerprints.save(tgt, delta.job.table, fingerprints.of_source(plan.source, delta.job))
-            elif delta.buckets:
-                fingerprints.save(tgt, delta.job.table, [fp for _, fp in delta.buckets if fp],
-                                  buckets=[bucket for bucket, _ in delta.buckets])
-        mark_synced(tgt)
-
-
-def _related(plan: Plan, deltas: list[TableDelta]) -> list[type]:
-    """The models whose rows changed, and those whose foreign keys point at them."""
-    touched = {delta.job.model for delta in deltas}
-    return [model for model in plan.models
-            if model in touched or any(f.related_model in touched for f in foreign_keys(model))]
-
-
-def delete(tgt: Endpoint, job: TableJob, pair: ComparedTable, keys: list) -> None:
-    """Delete the target's rows of these canonical keys."""
-    per = pair.tgt.keys_per_query
-    with tgt.connection.cursor() as cursor:
-        for i in range(0, len(keys), per):
-            batch = [pair.tgt.prepare(k) for k in keys[i:i + per]]
-            cursor.execute(tgt.adapter.delete_keys_sql(job.table, job.key, len(batch)),
-                           [v for key in batch for v in key])
-
-
-def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: int) -> int:
-    """Read the source's rows of these canonical keys and write them as the copy does; the rows written."""
-    written = 0
-    job, adapter = delta.job, plan.target.adapter
-    convert = converts(job.columns)
-    for read in source_rows(plan.source, job, delta.compared, keys, chunk_size):
-        rows, converted = prepare_chunk(read, job, plan.target, table_guard, convert)
-        write_chunk(adapter, job, rows, converted)
-        written += len(rows)
-    return written
-
-
-def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
-                chunk_size: int) -> Iterator[list]:
-    """The source's rows of these canonical keys, as the copy reads them: at most ``chunk_size``
-    at a time, and where values may be large, about :data:`~portadb.options.CHUNK_BYTES` of them
-    (the database adds up the rows' sizes first, as the copy's keyset reads do)."""
-    adapter = src.adapter
-    sizes = large_values(adapter, [c.field for c in job.columns])
-    per = min(chunk_size, pair.src.keys_per_query)
-    with adapter.read_cursor() as cursor:
-        for i in range(0, len(keys), per):
-            prepared = [pair.src.prepare(k) for k in keys[i:i + per]]
-            for group in _within_budget(cursor, adapter, job, sizes, prepared) if sizes else [prepared]:
-                cursor.execute(adapter.select_keys_sql(job.table, job.column_names, job.key, len(group)),
-                               [v for key in group for v in key])
-                rows = cursor.fetchall()
-                if rows:
-                    yield rows
-
-
-def _within_budget(cursor, adapter, job: TableJob, sizes: list[str], keys: list[list]) -> Iterator[list]:
-    """``keys`` in groups whose rows hold about :data:`~portadb.options.CHUNK_BYTES` (one row at least)."""
-    cursor.execute(adapter.key_sizes_sql(job.table, job.key, sizes, len(keys)),
-                   [v for key in keys for v in key])
-    group, total = [], 0
-    for *key, size in cursor.fetchall():
-        if group and total + (size or 0) > options.CHUNK_BYTES:
-            yield group
-            group, total = [], 0
-        group.append(key)
-        total += size or 0
-    if group:
-        yield group
-
-
-def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
-    """Read every row the sync touched on both sides and count those that still differ."""
-    pair, result = delta.compared, delta.report
-    keys = delta.touched
-    per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
-    missing = 0
-    for i in range(0, len(keys), per):
-        request = KeyChunk(keys[i:i + per])
-        ours = {pair.key_of(r): r for r in pair.src.chunk(request)}
-        theirs = {pair.key_of(r): r for r in pair.tgt.chunk(request)}
-        result.verified_rows += len(request.keys)
-        for key in request.keys:
-            a, b = ours.get(key), theirs.get(key)
-            if a is not None and b is None:
-                missing += 1  # rejected, or lost
-            elif a != b and repr(a) != repr(b):  # a decimal NaN is not equal to itself
-                result.still_different += 1
-                result.different_pks += [pair.show_key(key)][:SHOWN - len(result.different_pks)]
-    result.still_different += max(0, missing - result.rejected)
 
 
 def _still_different(report: SyncReport) -> list[Finding]:

@@ -98,17 +98,16 @@ def install(point: str, n: int) -> None:
 
         pipeline.copy_table = hooked_copy_table
     elif point == "sync":
-        import importlib
+        from portadb import changes
 
-        sync_module = importlib.import_module("portadb.sync")  # portadb.sync is the API function
-        write_chunk = sync_module.write_chunk
+        write_chunk = changes.write_chunk
 
         def hooked_write_chunk(*args):
             write_chunk(*args)
             if reached():
                 stop()
 
-        sync_module.write_chunk = hooked_write_chunk
+        changes.write_chunk = hooked_write_chunk
     elif point == "slow":
         import time
 

@@ -207,6 +207,9 @@ def test_a_value_the_target_refuses_stops_the_sync_or_is_rejected(copied, target
         cursor.execute("SELECT MIN(id) FROM zoo_everything")
         (pk,) = cursor.fetchone()
     before = db.snapshot(target)
+    planned = portadb.sync(source, target, dry_run=True)
+    assert not planned.ok and planned.exit_code == 1
+    assert [(f.table, f.pk, f.field) for f in planned.errors] == [("zoo_everything", pk, "char")]
     with pytest.raises(ValueRefused) as refused:
         portadb.sync(source, target, chunk_size=CHUNK)
     assert refused.value.refusals[0].pk == pk and refused.value.refusals[0].field == "char"

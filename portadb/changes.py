@@ -1,0 +1,177 @@
+"""The rows that differ, written to a target in one transaction, and read back (``portadb sync``).
+
+:mod:`portadb.sync` finds, table by table, the keys whose rows the target
+lacks, holds with other values, or holds and the source does not
+(:class:`TableDelta`). Here, in one target transaction, the target's rows of
+those keys are deleted, children first, and the source's rows of them written
+through the copy's checks and conversions, parents first; foreign keys are
+checked at the commit where the backend can defer them, else searched for
+before it. Then each touched row is read back on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from . import fingerprints, guard, options
+from .convert import converts
+from .endpoints import Endpoint
+from .fields import foreign_keys
+from .journal import mark_synced
+from .plan import Plan, TableJob
+from .references import check_references
+from .reports.model import Finding, Severity
+from .reports.sync_report import SyncedTable
+from .scan import ScanResult, TableChecks, dangling_rows
+from .transfer import large_values, prepare_chunk, write_chunk
+from .verify.compare import ComparedTable
+from .verify.reading import KeyChunk
+
+#: Keys shown per table whose rows still differ after a sync.
+SHOWN = 10
+
+
+@dataclass
+class TableDelta:
+    """What differs in one table: canonical keys the target lacks, holds otherwise, holds extra."""
+
+    job: TableJob
+    compared: ComparedTable
+    report: SyncedTable
+    missing: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    extra: list = field(default_factory=list)
+    #: The fingerprints to keep (:mod:`portadb.fingerprints`): ``None`` none; ``"all"`` every
+    #: bucket's, as the source holds them now; else those of the buckets that changed.
+    buckets: list | str | None = None
+
+    @property
+    def touched(self) -> list:
+        return self.missing + self.changed + self.extra
+
+
+def would_refuse(plan: Plan, deltas: list[TableDelta], chunk_size: int) -> list[Finding]:
+    """What a dry run says of the rows the sync would write: each value the target would refuse,
+    checked as the copy's dry run checks a whole source."""
+    found = ScanResult()
+    for delta in deltas:
+        if delta.missing or delta.changed:
+            checks = TableChecks(delta.job, plan.source, plan.target, dangling_rows(plan.source, delta.job))
+            for rows in source_rows(plan.source, delta.job, delta.compared, delta.missing + delta.changed,
+                                    chunk_size):
+                found.refusals += checks.check(rows)
+    return guard.summary_findings(found.summaries(), Severity.ERROR, "would be refused")
+
+
+def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None:
+    """In one target transaction: delete what differs, children first; write the source's rows
+    of those keys, parents first."""
+    tgt = plan.target
+    with tgt.adapter.sync_session(), transaction.atomic(using=tgt.alias):
+        tgt.adapter.defer_foreign_keys()
+        for delta in reversed(deltas):
+            delete(tgt, delta.job, delta.compared, delta.changed + delta.extra)
+        for delta in (d for d in deltas if d.touched):
+            table_guard = policy.table(delta.job)
+            written = write(plan, delta, delta.changed, table_guard, chunk_size)
+            delta.report.rejected += len(delta.changed) - written
+            delta.report.updated = written
+            written = write(plan, delta, delta.missing, table_guard, chunk_size)
+            delta.report.rejected += len(delta.missing) - written
+            delta.report.inserted = written
+        if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
+            check_references(tgt.connection, _related(plan, [d for d in deltas if d.touched]))
+        for delta in deltas:  # what the target now holds, as the source's fingerprints
+            if delta.buckets == "all":
+                fingerprints.save(tgt, delta.job.table, fingerprints.of_source(plan.source, delta.job))
+            elif delta.buckets:
+                fingerprints.save(tgt, delta.job.table, [fp for _, fp in delta.buckets if fp],
+                                  buckets=[bucket for bucket, _ in delta.buckets])
+        mark_synced(tgt)
+
+
+def _related(plan: Plan, deltas: list[TableDelta]) -> list[type]:
+    """The models whose rows changed, and those whose foreign keys point at them."""
+    touched = {delta.job.model for delta in deltas}
+    return [model for model in plan.models
+            if model in touched or any(f.related_model in touched for f in foreign_keys(model))]
+
+
+def delete(tgt: Endpoint, job: TableJob, pair: ComparedTable, keys: list) -> None:
+    """Delete the target's rows of these canonical keys."""
+    per = pair.tgt.keys_per_query
+    with tgt.connection.cursor() as cursor:
+        for i in range(0, len(keys), per):
+            batch = [pair.tgt.prepare(k) for k in keys[i:i + per]]
+            cursor.execute(tgt.adapter.delete_keys_sql(job.table, job.key, len(batch)),
+                           [v for key in batch for v in key])
+
+
+def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: int) -> int:
+    """Read the source's rows of these canonical keys and write them as the copy does; the rows written."""
+    written = 0
+    job, adapter = delta.job, plan.target.adapter
+    convert = converts(job.columns)
+    for read in source_rows(plan.source, job, delta.compared, keys, chunk_size):
+        rows, converted = prepare_chunk(read, job, plan.target, table_guard, convert)
+        write_chunk(adapter, job, rows, converted)
+        written += len(rows)
+    return written
+
+
+def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
+                chunk_size: int) -> Iterator[list]:
+    """The source's rows of these canonical keys, as the copy reads them: at most ``chunk_size``
+    at a time, and where values may be large, about :data:`~portadb.options.CHUNK_BYTES` of them
+    (the database adds up the rows' sizes first, as the copy's keyset reads do)."""
+    adapter = src.adapter
+    sizes = large_values(adapter, [c.field for c in job.columns])
+    per = min(chunk_size, pair.src.keys_per_query)
+    with adapter.read_cursor() as cursor:
+        for i in range(0, len(keys), per):
+            prepared = [pair.src.prepare(k) for k in keys[i:i + per]]
+            for group in _within_budget(cursor, adapter, job, sizes, prepared) if sizes else [prepared]:
+                cursor.execute(adapter.select_keys_sql(job.table, job.column_names, job.key, len(group)),
+                               [v for key in group for v in key])
+                rows = cursor.fetchall()
+                if rows:
+                    yield rows
+
+
+def _within_budget(cursor, adapter, job: TableJob, sizes: list[str], keys: list[list]) -> Iterator[list]:
+    """``keys`` in groups whose rows hold about :data:`~portadb.options.CHUNK_BYTES` (one row at least)."""
+    cursor.execute(adapter.key_sizes_sql(job.table, job.key, sizes, len(keys)),
+                   [v for key in keys for v in key])
+    group, total = [], 0
+    for *key, size in cursor.fetchall():
+        if group and total + (size or 0) > options.CHUNK_BYTES:
+            yield group
+            group, total = [], 0
+        group.append(key)
+        total += size or 0
+    if group:
+        yield group
+
+
+def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
+    """Read every row the sync touched on both sides and count those that still differ."""
+    pair, result = delta.compared, delta.report
+    keys = delta.touched
+    per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
+    missing = 0
+    for i in range(0, len(keys), per):
+        request = KeyChunk(keys[i:i + per])
+        ours = {pair.key_of(r): r for r in pair.src.chunk(request)}
+        theirs = {pair.key_of(r): r for r in pair.tgt.chunk(request)}
+        result.verified_rows += len(request.keys)
+        for key in request.keys:
+            a, b = ours.get(key), theirs.get(key)
+            if a is not None and b is None:
+                missing += 1  # rejected, or lost
+            elif a != b and repr(a) != repr(b):  # a decimal NaN is not equal to itself
+                result.still_different += 1
+                result.different_pks += [pair.show_key(key)][:SHOWN - len(result.different_pks)]
+    result.still_different += max(0, missing - result.rejected)
