@@ -12,7 +12,7 @@ before it. Then each touched row is read back on both sides.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -23,30 +23,69 @@ from .fields import foreign_keys
 from .journal import mark_synced
 from .plan import Plan, TableJob
 from .references import check_references
-from .reports.model import Finding, Severity
+from .reports.model import Finding, Severity, TableCheck
 from .reports.sync_report import SyncedTable
 from .scan import ScanResult, TableChecks, dangling_rows
 from .transfer import large_values, prepare_chunk, write_chunk
-from .verify.compare import ComparedTable
+from .verify.canonical import row_digests
+from .verify.compare import ComparedTable, same
 from .verify.reading import KeyChunk
 
 #: Keys shown per table whose rows still differ after a sync.
 SHOWN = 10
 
 
+class Differences(ComparedTable):
+    """One table compared on both sides, keeping the key of every row that differs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.missing: list = []
+        self.extra: list = []
+        self.changed: list = []
+
+    def found(self, missing: list, extra: list, different: list) -> None:
+        self.missing += missing
+        self.extra += extra
+        self.changed += different
+
+    def narrow_chunk(self, src_rows: list, tgt, check: TableCheck) -> None:
+        """By each row's digest: only keys are needed, and the target's process sends no rows."""
+        theirs = dict(tgt.row_digests(self.key_of))
+        ours = dict(row_digests(src_rows, self.key_of))
+        missing = [k for k in ours if k not in theirs]
+        extra = [k for k in theirs if k not in ours]
+        different = [k for k, d in ours.items() if k in theirs and theirs[k] != d]
+        self._note(check, "missing", missing)
+        self._note(check, "extra", extra)
+        self.extras_seen.update(extra)
+        check.different_rows += len(different)
+        self.found(missing, extra, different)
+
+
 @dataclass
 class TableDelta:
-    """What differs in one table: canonical keys the target lacks, holds otherwise, holds extra."""
+    """What differs in one table: the canonical keys the target lacks (``missing``), holds with
+    other values (``changed``) and holds while the source does not (``extra``)."""
 
     job: TableJob
-    compared: ComparedTable
+    compared: Differences
     report: SyncedTable
-    missing: list = field(default_factory=list)
-    changed: list = field(default_factory=list)
-    extra: list = field(default_factory=list)
     #: The fingerprints to keep (:mod:`portadb.fingerprints`): ``None`` none; ``"all"`` every
     #: bucket's, as the source holds them now; else those of the buckets that changed.
     buckets: list | str | None = None
+
+    @property
+    def missing(self) -> list:
+        return self.compared.missing
+
+    @property
+    def changed(self) -> list:
+        return self.compared.changed
+
+    @property
+    def extra(self) -> list:
+        return self.compared.extra
 
     @property
     def touched(self) -> list:
@@ -171,7 +210,7 @@ def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
             a, b = ours.get(key), theirs.get(key)
             if a is not None and b is None:
                 missing += 1  # rejected, or lost
-            elif a != b and repr(a) != repr(b):  # a decimal NaN is not equal to itself
+            elif not same(a, b):
                 result.still_different += 1
                 result.different_pks += [pair.show_key(key)][:SHOWN - len(result.different_pks)]
     result.still_different += max(0, missing - result.rejected)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from django.db import DatabaseError
 
 from . import drift, fingerprints, guard, options
-from .changes import TableDelta, apply, read_back, would_refuse
+from .changes import Differences, TableDelta, apply, read_back, would_refuse
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
 from .journal import Record, record, table_shapes
@@ -38,8 +38,6 @@ from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .targetproject import children
 from .verify import check_sequences
-from .verify.canonical import row_digests
-from .verify.compare import ComparedTable
 from .verify.reading import KeyChunk
 from .verify.remote import LocalChunk, target_reader
 
@@ -123,34 +121,6 @@ def synced_jobs(plan: Plan, built: Record, explicit: bool) -> list[TableJob]:
     return jobs
 
 
-class Differences(ComparedTable):
-    """One table compared on both sides, keeping the key of every row that differs."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.missing: list = []
-        self.extra: list = []
-        self.changed: list = []
-
-    def found(self, missing: list, extra: list, different: list) -> None:
-        self.missing += missing
-        self.extra += extra
-        self.changed += different
-
-    def narrow_chunk(self, src_rows: list, tgt, check: TableCheck) -> None:
-        """By each row's digest: only keys are needed, and the target's process sends no rows."""
-        theirs = dict(tgt.row_digests(self.key_of))
-        ours = dict(row_digests(src_rows, self.key_of))
-        missing = [k for k in ours if k not in theirs]
-        extra = [k for k in theirs if k not in ours]
-        different = [k for k, d in ours.items() if k in theirs and theirs[k] != d]
-        self._note(check, "missing", missing)
-        self._note(check, "extra", extra)
-        self.extras_seen.update(extra)
-        check.different_rows += len(different)
-        self.found(missing, extra, different)
-
-
 def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
         progress: bool = False, on_error: str = "abort", reject_file: str | None = None,
         forked: bool = True, clock: Callable[[], float] = time.perf_counter) -> SyncReport:
@@ -219,7 +189,7 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
                                  skipped_rows=check.source_rows - check.compared_rows,
                                  inserted=len(pair.missing), updated=len(pair.changed),
                                  deleted=len(pair.extra), seconds=round(time.perf_counter() - t0, 3))
-            deltas.append(TableDelta(job, pair, result, pair.missing, pair.changed, pair.extra, buckets))
+            deltas.append(TableDelta(job, pair, result, buckets))
     bars.close()
     return deltas
 

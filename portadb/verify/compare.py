@@ -195,7 +195,7 @@ class ComparedTable:
         tgt_by_key = {self.key_of(r): r for r in tgt_rows}
         missing = [k for k in src_by_key if k not in tgt_by_key]
         extra = [k for k in tgt_by_key if k not in src_by_key]
-        different = [k for k, row in src_by_key.items() if k in tgt_by_key and not _same(tgt_by_key[k], row)]
+        different = [k for k, row in src_by_key.items() if k in tgt_by_key and not same(tgt_by_key[k], row)]
         self._note(check, "missing", missing)
         self._note(check, "extra", extra)
         self.extras_seen.update(extra)
@@ -206,7 +206,7 @@ class ComparedTable:
                 row, other = src_by_key[key], tgt_by_key[key]
                 check.differences += [
                     RowDifference(self.show_key(key), f.column, shown(f, a), shown(f, b))
-                    for f, a, b in zip(self.src.fields, row, other) if not _same(a, b)
+                    for f, a, b in zip(self.src.fields, row, other) if not same(a, b)
                 ]
 
     def found(self, missing: list, extra: list, different: list) -> None:
@@ -233,6 +233,6 @@ class ComparedTable:
         return values[0] if len(values) == 1 else values
 
 
-def _same(a, b) -> bool:
+def same(a, b) -> bool:
     """Canonical values are the same where their reprs are: a decimal NaN is not equal to itself."""
     return a == b or repr(a) == repr(b)
