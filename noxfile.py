@@ -16,12 +16,12 @@ nox.options.sessions = ["lint", "tests", "realworld"]
 nox.options.reuse_existing_virtualenvs = True
 
 # (Python, Django) pairs that Django supports; nox runs those whose Python is installed.
+# Each Python and each Django once: the oldest pair, the LTS on the default Python, the newest
+# two. Every pair more is eight minutes more of CI.
 MATRIX = [
     ("3.10", "4.2"),
-    ("3.11", "4.2"),
     ("3.11", "5.2"),
     ("3.12", "6.0"),
-    ("3.13", "5.2"),
     ("3.13", "6.1"),
 ]
 # jsonschema: the tests validate every JSON report they produce against the
