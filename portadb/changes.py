@@ -98,7 +98,9 @@ def would_refuse(plan: Plan, deltas: list[TableDelta], chunk_size: int) -> list[
     found = ScanResult()
     for delta in deltas:
         if delta.missing or delta.changed:
-            checks = TableChecks(delta.job, plan.source, plan.target, dangling_rows(plan.source, delta.job))
+            keys = [delta.compared.src.prepare(k) for k in delta.missing + delta.changed]
+            checks = TableChecks(delta.job, plan.source, plan.target, dangling_rows(plan.source, delta.job,
+                                                                                    keys=keys))
             for rows in source_rows(plan.source, delta.job, delta.compared, delta.missing + delta.changed,
                                     chunk_size):
                 found.refusals += checks.check(rows)
@@ -114,7 +116,8 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
         for delta in reversed(deltas):
             delete(tgt, delta.job, delta.compared, delta.changed + delta.extra)
         for delta in (d for d in deltas if d.touched):
-            table_guard = policy.table(delta.job)
+            keys = [delta.compared.src.prepare(k) for k in delta.missing + delta.changed]
+            table_guard = policy.table(delta.job, keys=keys)
             written = write(plan, delta, delta.changed, table_guard, chunk_size)
             delta.report.rejected += len(delta.changed) - written
             delta.report.updated = written

@@ -19,6 +19,7 @@ target alone: the cutover ends with ``verify`` for that.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from functools import cache
 
@@ -26,16 +27,20 @@ from django.apps.registry import Apps
 from django.db import models
 
 from .endpoints import Endpoint
+from .exceptions import TransferError
 from .parts import splittable
 from .plan import TableJob
+from .processes import Forked, forking
 
 #: Consecutive keys per bucket: small, so that changes spread over a table leave most buckets alone.
 WIDTH = 8
 #: Of the hashes and :data:`WIDTH`; fingerprints stored by another version are not used.
-VERSION = 1
+VERSION = 2
 TABLE = "portadb_fingerprint"
 #: A stored fingerprint: ``(bucket, rows, hash)``.
 Fingerprint = tuple[int, int, str]
+#: Rows from which a table's fingerprints are computed in two processes at once, half each.
+SPLIT_ROWS = 50_000
 
 
 @cache
@@ -59,20 +64,84 @@ def usable(job: TableJob) -> bool:
     return splittable(job)
 
 
-def of_source(source: Endpoint, job: TableJob) -> Iterator[Fingerprint]:
-    """The source's fingerprints of ``job``'s table now (in the caller's snapshot), in bucket order."""
-    for bucket, rows, total in source.adapter.fingerprints(job.table, job.column_names, job.key[0], WIDTH):
+def of_source(source: Endpoint, job: TableJob, start: int | None = None,
+              stop: int | None = None) -> Iterator[Fingerprint]:
+    """The source's fingerprints of ``job``'s table now (in the caller's snapshot), in bucket order;
+    of the buckets from ``start`` (at least 1) and before ``stop`` (at least 1) where given."""
+    above = None if start is None else start * WIDTH - 1
+    through = None if stop is None else stop * WIDTH - 1
+    for bucket, rows, total in source.adapter.fingerprints(job.table, job.column_names, job.key[0], WIDTH,
+                                                           above, through):
         yield int(bucket), int(rows), str(int(total or 0))
 
 
-def stored(target: Endpoint, table: str) -> Iterator[Fingerprint] | None:
-    """The fingerprints a sync kept of ``table`` on ``target``, in bucket order; ``None`` without any."""
-    if TABLE not in target.adapter.table_names():
-        return None
-    rows = model().objects.using(target.alias).filter(table_name=table, version=VERSION)
-    if not rows.exists():
-        return None
+def kept(target: Endpoint, table: str) -> bool:
+    """Whether a sync kept fingerprints of ``table`` on ``target``."""
+    return TABLE in target.adapter.table_names() and _stored(target, table).exists()
+
+
+def stored(target: Endpoint, table: str, start: int | None = None,
+           stop: int | None = None) -> Iterator[Fingerprint]:
+    """The fingerprints a sync kept of ``table`` on ``target``, in bucket order (as :func:`of_source`)."""
+    rows = _stored(target, table)
+    rows = rows if start is None else rows.filter(bucket__gte=start)
+    rows = rows if stop is None else rows.filter(bucket__lt=stop)
     return (tuple(r) for r in rows.order_by("bucket").values_list("bucket", "rows", "hash").iterator(10_000))
+
+
+def _stored(target: Endpoint, table: str):
+    return model().objects.using(target.alias).filter(table_name=table, version=VERSION)
+
+
+def changes(source: Endpoint, target: Endpoint, job: TableJob, start: int | None = None,
+            stop: int | None = None) -> list[tuple[int, Fingerprint | None]]:
+    """:func:`changed` of the source's fingerprints now and those kept (buckets as :func:`of_source`)."""
+    return list(changed(of_source(source, job, start, stop), stored(target, job.table, start, stop)))
+
+
+class Finder:
+    """Finds the buckets that changed since the last sync, table by table.
+
+    Where the source's snapshot can be shared (:meth:`~portadb.backends.base.Adapter.shares_snapshot`),
+    a big table's lower half is fingerprinted in a forked process while this
+    one does the upper half: both cores hash, and both see the same rows.
+    """
+
+    def __init__(self, source: Endpoint, target: Endpoint, jobs: Iterable[TableJob], forked: bool):
+        self.source, self.target = source, target
+        self.jobs = {job.table: job for job in jobs}  # reach the child with the fork
+        self.worker: Forked | None = None  # started for the first big table
+        # Forking a process that runs threads can deadlock the child (see verify.remote).
+        self.parallel = (forked and forking() and threading.active_count() == 1
+                         and source.adapter.shares_snapshot())
+
+    def changes(self, job: TableJob, rows: int) -> list[tuple[int, Fingerprint | None]]:
+        """The changed buckets of ``job``'s table, which holds ``rows`` rows, in bucket order.
+        Call inside the source's snapshot, after a first read in it."""
+        middle = self._middle(job, rows) if self.parallel else None
+        if middle is None:
+            return changes(self.source, self.target, job)
+        if self.worker is None:
+            self.worker = Forked(self._lower, self.source.adapter.snapshot, TransferError)
+        self.worker.send((job.table, middle))
+        upper = changes(self.source, self.target, job, start=middle)
+        return self.worker.receive() + upper
+
+    def _middle(self, job: TableJob, rows: int) -> int | None:
+        """A bucket (at least 1) near the middle key of a table big enough to split."""
+        if rows < SPLIT_ROWS:
+            return None
+        key = self.source.adapter.key_at(job.table, job.key, rows // 2)
+        middle = None if key is None else int(key[0]) // WIDTH
+        return middle if middle and middle >= 1 else None
+
+    def _lower(self, request: tuple[str, int]) -> list[tuple[int, Fingerprint | None]]:
+        table, middle = request
+        return changes(self.source, self.target, self.jobs[table], stop=middle)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
 
 
 def changed(now: Iterable[Fingerprint],

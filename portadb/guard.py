@@ -65,10 +65,11 @@ class Abort(_Policy):
         self.plan = plan
         self.rejected: Counter = Counter()
 
-    def table(self, job: TableJob, part: Part | None = None) -> ChunkGuard:
-        """The guard of ``job``'s chunks (of ``part``'s, where the table is cut)."""
+    def table(self, job: TableJob, part: Part | None = None, keys: list | None = None) -> ChunkGuard:
+        """The guard of ``job``'s chunks (of ``part``'s, where the table is cut; of the rows of
+        ``keys`` alone, each a list of the key's values, where only those are written)."""
         checks = TableChecks(job, self.plan.source, self.plan.target,
-                             dangling_rows(self.plan.source, job, part))
+                             dangling_rows(self.plan.source, job, part, keys))
 
         def guard(rows, by_column=None):
             refused = checks.check(rows, by_column)
@@ -100,7 +101,7 @@ class Reject(_Policy):
         self.file = file
         self.rejected: Counter = Counter(table for table, _ in self.file.written)
 
-    def table(self, job: TableJob, part: Part | None = None) -> ChunkGuard:
+    def table(self, job: TableJob, part: Part | None = None, keys: list | None = None) -> ChunkGuard:
         refused = self.refused.get(job.table)
         if not refused:
             return _identity

@@ -147,23 +147,28 @@ def _unique_sets(job: TableJob, target: Endpoint) -> list[list[int]]:
 # -- references ------------------------------------------------------------------
 
 
-def dangling_rows(source: Endpoint, job: TableJob, part: Part | None = None) -> dict[object, list[tuple]]:
-    """Rows of ``job``'s table (of ``part`` of it) whose foreign keys point at no row:
-    ``{pk: [(field, value, reason)]}``."""
-    if K.DANGLING_REFERENCE in source.adapter.enforced_checks:
+def dangling_rows(source: Endpoint, job: TableJob, part: Part | None = None,
+                  keys: Sequence[Sequence] | None = None) -> dict[object, list[tuple]]:
+    """Rows of ``job``'s table (of ``part`` of it; of the rows of ``keys``, each a list of the
+    key's values, where given) whose foreign keys point at no row: ``{pk: [(field, value, reason)]}``."""
+    if K.DANGLING_REFERENCE in source.adapter.enforced_checks or keys == []:
         return {}
     found: dict[object, list[tuple]] = defaultdict(list)
     bounds = [] if part is None else [*(part.after or ()), *(part.through or ())]
     lower, upper = part is not None and part.after is not None, part is not None and part.through is not None
+    per = max(1, min(2_000, source.connection.features.max_query_params or 2_000) // len(job.key))
+    batches = [None] if keys is None else list(batched(keys, per))
     with source.connection.cursor() as cursor:
         for f in foreign_keys(job.model):
             parent = f.related_model._meta
-            cursor.execute(source.adapter.dangling_sql(job.table, job.key, f.column, parent.db_table,
-                                                       f.target_field.column, lower, upper), bounds or None)
-            for row in cursor.fetchall():
-                pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
-                reason = f"points at {parent.label}({f.target_field.name}={row[-1]!r}), which does not exist"
-                found[pk].append((f.name, row[-1], reason))
+            for batch in batches:
+                sql = source.adapter.dangling_sql(job.table, job.key, f.column, parent.db_table,
+                                                  f.target_field.column, lower, upper, len(batch or ()))
+                cursor.execute(sql, [*bounds, *(v for key in batch or () for v in key)] or None)
+                for row in cursor.fetchall():
+                    pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
+                    found[pk].append((f.name, row[-1], f"points at {parent.label}({f.target_field.name}"
+                                                       f"={row[-1]!r}), which does not exist"))
     return dict(found)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import DatabaseError
 
@@ -165,7 +166,8 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
     deltas = []
     models = [job.model for job in plan.jobs]
     # Without ``forked`` the target is read in a thread of this process (``counts_only`` forks none).
-    with tgt.adapter.snapshot(), target_reader(tgt, models, counts_only=not forked) as remote:
+    with tgt.adapter.snapshot(), target_reader(tgt, models, counts_only=not forked) as remote, \
+            _finder(plan, forked) as finder:
         for job in plan.jobs:
             t0 = time.perf_counter()
             table_bar = bars.table(job.table, job.source_rows)
@@ -173,9 +175,9 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
             pair = Differences(job.model, src, tgt, _fields(job))
             check = TableCheck(job.table, job.label, src.adapter.count(job.table),
                                tgt.adapter.count(job.table))
-            before = fingerprints.stored(tgt, job.table) if fingerprints.usable(job) else None
-            if before is not None:  # only the buckets whose fingerprint changed are read
-                buckets = list(fingerprints.changed(fingerprints.of_source(src, job), before))
+            if fingerprints.usable(job) and fingerprints.kept(tgt, job.table):
+                # Only the buckets whose fingerprint changed are read.
+                buckets = finder.changes(job, check.source_rows)
                 compare_buckets(pair, [b for b, _ in buckets], check, bar)
                 bar.update(check.source_rows - check.compared_rows)
             else:
@@ -192,6 +194,15 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
             deltas.append(TableDelta(job, pair, result, buckets))
     bars.close()
     return deltas
+
+
+@contextmanager
+def _finder(plan: Plan, forked: bool) -> Iterator[fingerprints.Finder]:
+    finder = fingerprints.Finder(plan.source, plan.target, plan.jobs, forked)
+    try:
+        yield finder
+    finally:
+        finder.close()
 
 
 def compare_buckets(pair: Differences, buckets: list[int], check: TableCheck, bar) -> None:

@@ -123,6 +123,7 @@ def test_every_statement_keeps_a_hostile_name_one_identifier(empty, alias):
             (adapter.key_at_sql(name, key), [0]),
             (adapter.dangling_sql(name, key, name, name, "id"), []),
             (adapter.dangling_sql(name, key, name, name, "id", lower=True, upper=True), [0, 9]),
+            (adapter.dangling_sql(name, key, name, name, "id", keys=2), [1, 2]),
             (adapter.any_value_sql(name, name), []),
         ]
         for sql, params in statements:
@@ -131,6 +132,7 @@ def test_every_statement_keeps_a_hostile_name_one_identifier(empty, alias):
                 cursor.execute(sql, params)
                 cursor.fetchall()
         assert adapter.count(name) == 1 and adapter.max_value(name, name) == 2
+        assert len(list(adapter.fingerprints(name, columns, "id", 8, 0, 9))) == 1
         assert adapter.holds_values(name, name)
         assert adapter.quote(name) == raw_quote(vendor, name)
     assert canary_alive(alias)

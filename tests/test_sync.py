@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,48 @@ def test_fingerprints_see_the_smallest_change_and_nothing_else_is_read(copied, d
     assert everything.updated == len(edits) and not everything.inserted and not everything.deleted
     assert everything.source_rows - everything.skipped_rows <= len(edits) * 2 * fingerprints.WIDTH
     assert_equal(source, target)
+
+
+@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+def test_a_big_table_is_fingerprinted_in_two_processes_and_nothing_at_the_split_is_missed(
+        copied, target, monkeypatch):
+    """SQLite without WAL shares its snapshot: a table's lower half is fingerprinted in a forked
+    process. A change on each side of the split, at it, and at both ends is found."""
+    source, target = copied("default", target)
+    assert portadb.sync(source, target).ok
+    monkeypatch.setattr(fingerprints, "SPLIT_ROWS", 2)
+    starts, changes = [], fingerprints.changes
+
+    def watched(*args, **kwargs):  # this process does the upper half, from the split
+        starts.append(kwargs.get("start"))
+        return changes(*args, **kwargs)
+
+    monkeypatch.setattr(fingerprints, "changes", watched)
+    rows = list(m.Everything.objects.using(source).order_by("pk"))
+    split = rows[len(rows) // 2].pk // fingerprints.WIDTH * fingerprints.WIDTH  # first key of the upper half
+    edited = {r.pk for r in rows if split - 2 <= r.pk <= split + 1} | {rows[0].pk, rows[-1].pk}
+    m.Everything.objects.using(source).filter(pk__in=edited).update(text="edited near the split")
+    report = portadb.sync(source, target)
+    assert report.ok, portadb.render(report, verbosity=2)
+    assert split // fingerprints.WIDTH in starts
+    everything = {t.table: t for t in report.tables}["zoo_everything"]
+    assert everything.updated == len(edited) and not everything.inserted and not everything.deleted
+    assert_equal(source, target)
+
+
+@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+def test_a_row_written_whose_parent_the_source_lacks_is_refused_by_name(copied, target):
+    """Only the rows the sync writes are searched for foreign keys that point at no row."""
+    source, target = copied("default", target)
+    raw = sqlite3.connect(settings.DATABASES[source]["NAME"], isolation_level=None)
+    try:
+        raw.execute("PRAGMA foreign_keys = OFF")
+        orphan = raw.execute("INSERT INTO zoo_book (title, author_id) VALUES ('Orphan', 999)").lastrowid
+    finally:
+        raw.close()
+    planned = portadb.sync(source, target, dry_run=True)
+    assert [(f.table, f.pk, f.field) for f in planned.errors] == [("zoo_book", orphan, "author")]
+    with pytest.raises(ValueRefused) as refused:
+        portadb.sync(source, target)
+    assert [(r.table, r.pk, r.field) for r in refused.value.refusals] == [("zoo_book", orphan, "author")]
+    assert "999" in str(refused.value)

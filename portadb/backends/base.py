@@ -118,6 +118,10 @@ class Adapter(Statements, Limits):
 
     # -- reading -----------------------------------------------------------
 
+    def shares_snapshot(self) -> bool:
+        """Whether, inside :meth:`snapshot`, a snapshot another process opens now sees the same rows."""
+        return False
+
     @contextmanager
     def snapshot(self):
         """Read inside one read-only transaction that sees a consistent state."""
@@ -184,10 +188,14 @@ class Adapter(Statements, Limits):
             cursor.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
             return cursor.fetchone()[0]
 
-    def fingerprints(self, table: str, columns: Sequence[str], key: str, width: int) -> Iterator[tuple]:
-        """``(bucket, rows, hash)`` per bucket of ``table`` (:meth:`fingerprint_sql`), in bucket order."""
+    def fingerprints(self, table: str, columns: Sequence[str], key: str, width: int,
+                     above: int | None = None, through: int | None = None) -> Iterator[tuple]:
+        """``(bucket, rows, hash)`` per bucket of ``table`` (:meth:`fingerprint_sql`), in bucket order;
+        of the rows whose key is above ``above`` and at most ``through`` where given."""
+        bounds = [b for b in (above, through) if b is not None]
         with self.connection.cursor() as cursor:
-            cursor.execute(self.fingerprint_sql(table, columns, key, width))
+            cursor.execute(self.fingerprint_sql(table, columns, key, width, above is not None,
+                                                through is not None), bounds or None)
             while batch := cursor.fetchmany(10_000):
                 yield from batch
 

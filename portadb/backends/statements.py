@@ -86,13 +86,15 @@ class Statements:
         cols = ", ".join(self.select_column(c) for c in columns)
         return f"SELECT {cols} FROM {self.quote(table)}{self._keys_in(key, n)}"
 
-    def fingerprint_sql(self, table: str, columns: Sequence[str], key: str, width: int) -> str:
+    def fingerprint_sql(self, table: str, columns: Sequence[str], key: str, width: int,
+                        lower: bool = False, upper: bool = False) -> str:
         """Per bucket of ``width`` consecutive values of the integer ``key`` (divided toward zero),
         in bucket order: the bucket, its rows, and the sum of a hash of each row's ``columns``
-        as stored (:mod:`portadb.fingerprints`)."""
+        as stored (:mod:`portadb.fingerprints`); with ``lower`` and ``upper``, of the rows in a
+        key range (parameters as :meth:`select_range_sql`)."""
         bucket = self.bucket_sql(self.quote(key), width)
         return (f"SELECT {bucket}, COUNT(*), {self.rows_hash_sql(columns)} FROM {self.quote(table)}"
-                " GROUP BY 1 ORDER BY 1")
+                f"{self._range([key], lower, upper)} GROUP BY 1 ORDER BY 1")
 
     def bucket_sql(self, key: str, width: int) -> str:
         return f"{key} / {width}"
@@ -111,12 +113,12 @@ class Statements:
         """DELETE the rows whose key is one of ``n`` keys given as parameters (flat)."""
         return f"DELETE FROM {self.quote(table)}{self._keys_in(key, n)}"
 
-    def _keys_in(self, key: Sequence[str], n: int) -> str:
+    def _keys_in(self, key: Sequence[str], n: int, alias: str = "") -> str:
         q = self.quote
         if len(key) == 1:
-            lhs, mark = q(key[0]), "%s"
+            lhs, mark = alias + q(key[0]), "%s"
         else:
-            lhs = f"({', '.join(q(c) for c in key)})"
+            lhs = f"({', '.join(alias + q(c) for c in key)})"
             mark = f"({', '.join(['%s'] * len(key))})"
         return f" WHERE {lhs} IN ({', '.join([mark] * n)})"
 
@@ -140,14 +142,16 @@ class Statements:
         return f" WHERE {' AND '.join(where)}" if where else ""
 
     def dangling_sql(self, table: str, key: Sequence[str], column: str, parent: str,
-                     parent_column: str, lower: bool = False, upper: bool = False) -> str:
+                     parent_column: str, lower: bool = False, upper: bool = False, keys: int = 0) -> str:
         """SELECT the key columns and ``column``'s value of the rows of ``table`` whose
         foreign key ``column`` points at no row of ``parent``, in key order; with ``lower``
-        and ``upper``, of the rows in a key range (parameters as :meth:`select_range_sql`)."""
+        and ``upper``, of the rows in a key range (parameters as :meth:`select_range_sql`);
+        with ``keys``, of the rows whose key is one of that many given as parameters (flat)."""
         q = self.quote
+        within = self._range(key, lower, upper, alias="c.").replace(" WHERE ", " AND ", 1)
+        within += self._keys_in(key, keys, alias="c.").replace(" WHERE ", " AND ", 1) if keys else ""
         keys = ", ".join(f"c.{q(k)}" for k in key)
         ref, target = q(column), q(parent_column)
-        within = self._range(key, lower, upper, alias="c.").replace(" WHERE ", " AND ", 1)
         return (
             f"SELECT {keys}, c.{ref} FROM {q(table)} c"
             f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
