@@ -39,8 +39,7 @@ from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .targetproject import children
 from .verify import check_sequences
-from .verify.reading import KeyChunk
-from .verify.remote import LocalChunk, target_reader
+from .verify.remote import target_reader
 
 
 def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Sequence[str] = (),
@@ -177,8 +176,11 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
                                tgt.adapter.count(job.table))
             if fingerprints.usable(job) and fingerprints.kept(tgt, job.table):
                 # Only the buckets whose fingerprint changed are read.
+                _t = time.perf_counter()
                 buckets = finder.changes(job, check.source_rows)
-                compare_buckets(pair, [b for b, _ in buckets], check, bar)
+                print("FP", job.table, round(time.perf_counter() - _t, 3), len(buckets))
+                keys = [(k,) for bucket, _ in buckets for k in fingerprints.keys(bucket)]
+                pair.compare(_counted(pair.key_chunks(keys, remote), bar), check)
                 bar.update(check.source_rows - check.compared_rows)
             else:
                 pair.compare(_counted(pair.chunks(chunk_size, remote), bar), check)
@@ -203,21 +205,6 @@ def _finder(plan: Plan, forked: bool) -> Iterator[fingerprints.Finder]:
         yield finder
     finally:
         finder.close()
-
-
-def compare_buckets(pair: Differences, buckets: list[int], check: TableCheck, bar) -> None:
-    """Compare the rows of these buckets on both sides, by their keys, a query's worth at a time."""
-    per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
-    keys = [(k,) for bucket in buckets for k in fingerprints.keys(bucket)]
-    for i in range(0, len(keys), per):
-        request = KeyChunk(keys[i:i + per])
-        ours = pair.src.chunk(request)
-        found = len(pair.missing) + len(pair.changed) + len(pair.extra)
-        pair.narrow_chunk(ours, LocalChunk(pair.tgt.chunk(request)), check)
-        check.chunks += 1
-        check.compared_rows += len(ours)
-        check.chunks_different += found < len(pair.missing) + len(pair.changed) + len(pair.extra)
-        bar.update(len(ours))
 
 
 def _fields(job: TableJob) -> list | None:

@@ -109,6 +109,17 @@ class ComparedTable:
         remote.ask(OpenTable(self.model._meta.db_table, [f.column for f in self.src.fields]))
         return self._pipelined(requests, remote)
 
+    def key_chunks(self, keys: list[tuple], remote: Forked | None = None) -> Iterator[tuple[list, object]]:
+        """The canonical rows of these canonical keys on both sides, a query's worth at a time,
+        the target's read as :meth:`chunks` reads them."""
+        per = min(self.src.keys_per_query, self.tgt.keys_per_query)
+        requests = ((self.src.fetch_keys(keys[i:i + per]), KeyChunk(keys[i:i + per]))
+                    for i in range(0, len(keys), per))
+        if remote is None:
+            return self._threaded(requests)
+        remote.ask(OpenTable(self.model._meta.db_table, [f.column for f in self.src.fields]))
+        return self._pipelined(requests, remote)
+
     def sampled_chunks(self, fraction: float, chunk_size: int) -> Iterator[tuple[list, object]]:
         """A random ``fraction`` of the source's key chunks, both sides read by those keys."""
         rng = random.Random()
@@ -121,7 +132,7 @@ class ComparedTable:
                 else:
                     raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
                 request = self._request(raw, low, high)
-                yield self._source_rows(raw), LocalChunk(self.tgt.chunk(request))
+                yield self._source_rows(raw, request), LocalChunk(self.tgt.chunk(request))
             low = high
 
     def _requests(self, chunk_size: int) -> Iterator[tuple[list, RangeChunk | KeyChunk]]:
@@ -142,9 +153,9 @@ class ComparedTable:
         # same string; matching in Python then counts it as extra.
         return KeyChunk(self.src.rows([self.key_of(r) for r in raw], self.src.key_canon))
 
-    def _source_rows(self, raw: list) -> list[tuple]:
+    def _source_rows(self, raw: list, request: RangeChunk | KeyChunk) -> list[tuple]:
         rows = self.src.rows(raw)
-        if not self.layout.by_range:
+        if isinstance(request, KeyChunk):
             rows.sort(key=self.layout.sort_key)  # code point order, as the target's chunk
         return rows
 
@@ -154,16 +165,16 @@ class ComparedTable:
         for raw, request in requests:
             remote.send(request)
             if pending is not None:
-                yield self._source_rows(pending), RemoteChunk(remote, *remote.receive())
-            pending = raw
+                yield self._source_rows(*pending), RemoteChunk(remote, *remote.receive())
+            pending = raw, request
         if pending is not None:
-            yield self._source_rows(pending), RemoteChunk(remote, *remote.receive())
+            yield self._source_rows(*pending), RemoteChunk(remote, *remote.receive())
 
     def _threaded(self, requests) -> Iterator[tuple[list, LocalChunk]]:
         with self.tgt.prefetching() as pool:
             for raw, request in requests:
                 future = pool.submit(self.tgt.chunk, request)
-                rows = self._source_rows(raw)
+                rows = self._source_rows(raw, request)
                 yield rows, LocalChunk(future.result())
 
     # -- comparing ---------------------------------------------------------------
