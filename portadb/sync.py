@@ -176,9 +176,7 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
                                tgt.adapter.count(job.table))
             if fingerprints.usable(job) and fingerprints.kept(tgt, job.table):
                 # Only the buckets whose fingerprint changed are read.
-                _t = time.perf_counter()
                 buckets = finder.changes(job, check.source_rows)
-                print("FP", job.table, round(time.perf_counter() - _t, 3), len(buckets))
                 keys = [(k,) for bucket, _ in buckets for k in fingerprints.keys(bucket)]
                 pair.compare(_counted(pair.key_chunks(keys, remote), bar), check)
                 bar.update(check.source_rows - check.compared_rows)
