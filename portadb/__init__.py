@@ -45,7 +45,9 @@ def copy(source: str, target: str, **options):
     (``"abort"``, the default: stop before writing a chunk that holds a value
     the target would refuse, raising :class:`portadb.exceptions.ValueRefused`;
     ``"reject"``: copy everything else and write the refused rows, and the rows
-    depending on them, to ``reject_file`` as JSON Lines).
+    depending on them, to ``reject_file`` as JSON Lines), ``for_sync`` (keep the
+    source's fingerprints on the target, one more pass over the source's rows, so
+    that the first :func:`sync` reads only the rows that changed; see :mod:`portadb.fingerprints`).
     Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy

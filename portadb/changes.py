@@ -127,7 +127,9 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
         if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
             check_references(tgt.connection, _related(plan, [d for d in deltas if d.touched]))
         for delta in deltas:  # what the target now holds, as the source's fingerprints
-            if delta.buckets == "all":
+            if delta.report.rejected:  # none: the next sync compares the rows the target lacks again
+                fingerprints.save(tgt, delta.job.table, [])
+            elif delta.buckets == "all":
                 fingerprints.save(tgt, delta.job.table, fingerprints.of_source(plan.source, delta.job))
             elif delta.buckets:
                 fingerprints.save(tgt, delta.job.table, [fp for _, fp in delta.buckets if fp],

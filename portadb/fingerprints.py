@@ -24,11 +24,11 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 from django.apps.registry import Apps
-from django.db import models
+from django.db import models, transaction
 
 from .endpoints import Endpoint
 from .exceptions import TransferError
-from .parts import splittable
+from .parts import Part, splittable
 from .plan import TableJob
 from .processes import Forked, forking
 
@@ -70,6 +70,12 @@ def of_source(source: Endpoint, job: TableJob, start: int | None = None,
     of the buckets from ``start`` (at least 1) and before ``stop`` (at least 1) where given."""
     above = None if start is None else start * WIDTH - 1
     through = None if stop is None else stop * WIDTH - 1
+    return _of_keys(source, job, above, through)
+
+
+def _of_keys(source: Endpoint, job: TableJob, above: int | None,
+             through: int | None) -> Iterator[Fingerprint]:
+    """Of the rows whose key is above ``above`` and at most ``through`` (where given)."""
     for bucket, rows, total in source.adapter.fingerprints(job.table, job.column_names, job.key[0], WIDTH,
                                                            above, through):
         yield int(bucket), int(rows), str(int(total or 0))
@@ -82,11 +88,25 @@ def kept(target: Endpoint, table: str) -> bool:
 
 def stored(target: Endpoint, table: str, start: int | None = None,
            stop: int | None = None) -> Iterator[Fingerprint]:
-    """The fingerprints a sync kept of ``table`` on ``target``, in bucket order (as :func:`of_source`)."""
+    """The fingerprints kept of ``table`` on ``target``, in bucket order (as :func:`of_source`)."""
     rows = _stored(target, table)
     rows = rows if start is None else rows.filter(bucket__gte=start)
     rows = rows if stop is None else rows.filter(bucket__lt=stop)
-    return (tuple(r) for r in rows.order_by("bucket").values_list("bucket", "rows", "hash").iterator(10_000))
+    return _merged(rows.order_by("bucket").values_list("bucket", "rows", "hash").iterator(10_000))
+
+
+def _merged(rows: Iterable[tuple]) -> Iterator[Fingerprint]:
+    """One fingerprint per bucket: a copy keeps a bucket its parts cut in pieces, which add up."""
+    last = None
+    for bucket, n, total in rows:
+        if last is not None and last[0] == bucket:
+            last = (bucket, last[1] + n, str(int(last[2]) + int(total)))
+            continue
+        if last is not None:
+            yield last
+        last = (bucket, n, total)
+    if last is not None:
+        yield last
 
 
 def _stored(target: Endpoint, table: str):
@@ -179,6 +199,18 @@ def create(target: Endpoint) -> None:
             editor.create_model(model())
 
 
+def keep_part(source: Endpoint, target: Endpoint, job: TableJob, part: Part) -> None:
+    """Keep the fingerprints of ``part`` of ``job``'s table (``copy --for-sync``), computed in the
+    snapshot the copy read its rows in, once they are committed. A bucket that the part's ends
+    cut is kept in pieces (:func:`stored` adds them up)."""
+    if not usable(job):
+        return
+    above = part.after[0] if part.after is not None else None
+    through = part.through[0] if part.through is not None else None
+    with transaction.atomic(using=target.alias):
+        _write(target, job.table, _of_keys(source, job, above, through))
+
+
 def save(target: Endpoint, table: str, fingerprints: Iterable[Fingerprint],
          buckets: Iterable[int] | None = None, batch: int = 5_000) -> None:
     """Keep ``fingerprints`` of ``table`` on ``target``: instead of those of ``buckets``, or (``None``)
@@ -190,6 +222,10 @@ def save(target: Endpoint, table: str, fingerprints: Iterable[Fingerprint],
         buckets = list(buckets)
         for i in range(0, len(buckets), batch):
             rows.filter(table_name=table, bucket__in=buckets[i:i + batch]).delete()
+    _write(target, table, fingerprints, batch)
+
+
+def _write(target: Endpoint, table: str, fingerprints: Iterable[Fingerprint], batch: int = 5_000) -> None:
     columns = ["table_name", "bucket", "rows", "hash", "version"]
     pending = []
     for bucket, n, total in fingerprints:

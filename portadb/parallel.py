@@ -32,7 +32,7 @@ def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
 
 def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], parts: Sequence[Part],
                 chunk_size: int, workers: int, bar, guard_for: Callable | None = None,
-                journal=None) -> dict[str, tuple[float, int]]:
+                journal=None, keep: Callable | None = None) -> dict[str, tuple[float, int]]:
     """Copy every part of ``jobs``' tables in ``workers`` processes; per table, the seconds from
     its first part's start to its last part's end and its source rows (each part counted in the
     snapshot a worker read it in).
@@ -40,14 +40,16 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
     ``bar`` (the overall progress bar) is fed from the workers' chunks. Each
     worker builds a part's chunk guard with ``guard_for(job, part)`` (see
     :mod:`portadb.guard`) and records its chunks in ``journal``, as a copy in
-    one process does. A worker's error is raised here with its type and data.
+    one process does, with ``keep`` (see :func:`~portadb.transfer.copy_table`). A worker's
+    error is raised here with its type and data.
     """
     context = fork_context()
     tasks, results = context.Queue(), context.Queue()
     by_table = {job.table: job for job in jobs}
     processes = [
         context.Process(target=_work, daemon=True,
-                        args=(source, target, by_table, chunk_size, tasks, results, guard_for, journal))
+                        args=(source, target, by_table, chunk_size, tasks, results, guard_for, journal,
+                              keep))
         for _ in range(workers)
     ]
     # Forked before the first put(), which starts the queue's feeder thread:
@@ -93,7 +95,7 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
     return {table: (end - start, rows) for table, (start, end, rows) in spans.items()}
 
 
-def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journal) -> None:
+def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journal, keep) -> None:
     start_child()
     try:
         with source.adapter.snapshot(), target.adapter.load_session(), collector_paused():
@@ -102,7 +104,7 @@ def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journ
                 job = by_table[part.table]
                 guard = guard_for(job, part) if guard_for else None
                 rows = count(source.adapter, part, job.key)
-                copy_table(source, target, job, chunk_size, _QueueBar(results), guard, journal, part)
+                copy_table(source, target, job, chunk_size, _QueueBar(results), guard, journal, part, keep)
                 results.put(("done", part.table, started, time.monotonic(), rows))
     except Exception as e:  # reported to the parent, which raises it
         results.put(("error", transportable(e, TransferError)))

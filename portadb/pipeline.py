@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError
 
-from . import drift, guard, options, parallel, schema
+from . import drift, fingerprints, guard, options, parallel, schema
 from .endpoints import close, open_endpoints
 from .exceptions import PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, schema_drift
@@ -33,10 +33,13 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
          confirm: Callable[[Plan], bool] | None = None,
          models: Sequence[str] = (), exclude: Sequence[str] = (),
          verify: bool = False, on_error: str = "abort",
-         reject_file: str | None = None, jobs: int | None = None) -> CopyReport:
+         reject_file: str | None = None, jobs: int | None = None, for_sync: bool = False) -> CopyReport:
     """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``.
 
-    ``verify`` proves the copy afterwards (:func:`portadb.verify`).
+    ``verify`` proves the copy afterwards (:func:`portadb.verify`). ``for_sync`` keeps the
+    source's fingerprints on the target (:mod:`portadb.fingerprints`; one more pass over the
+    source's rows), so that the first :func:`portadb.sync` reads only the rows that changed
+    (a resumed copy keeps none of the parts the interruption cut).
     """
     options.check_chunk_size(chunk_size)
     options.check_resume(resume, replace)
@@ -58,7 +61,8 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
             if plan.target_tables and not resume and confirm is not None and not confirm(plan):
                 raise PreconditionError("Copy cancelled; nothing was written.")
             report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
-                         on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs)
+                         on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
+                         for_sync=for_sync)
         if verify:
             report.verification = verify_endpoints(src, tgt, plan.models, progress=progress)
         return report
@@ -74,7 +78,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
         progress: bool = False, clock: Callable[[], float] = time.perf_counter,
         on_error: str = "abort", reject_file: str | None = None,
-        journal: Journal | None = None, jobs: int | None = None) -> CopyReport:
+        journal: Journal | None = None, jobs: int | None = None, for_sync: bool = False) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts.
 
     Pass the :class:`~portadb.journal.Journal` of an interrupted copy to
@@ -95,7 +99,10 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
         report.workers = jobs if policy.parallel_safe and parallel.usable(src, tgt, jobs) else 1
         journal = journal or Journal.begin(plan, cut(src, plan.jobs, report.workers, chunk_size))
         deferred = _prepare_target(plan, journal, drop=replace or report.resumed)
-        loaded = _load(plan, journal, policy, chunk_size, progress, report.workers, clock)
+        keep = fingerprints.keep_part if for_sync else None
+        if keep:
+            fingerprints.create(tgt)
+        loaded = _load(plan, journal, policy, chunk_size, progress, report.workers, clock, keep)
     report.findings += policy.findings()
     if policy.rejected:
         report.reject_file = reject_file
@@ -159,17 +166,17 @@ def _migrate_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.Bui
 
 
 def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool, workers: int,
-          clock: Callable[[], float]) -> dict[str, tuple[float, int]]:
+          clock: Callable[[], float], keep: Callable | None = None) -> dict[str, tuple[float, int]]:
     """Stream every table's rows into the target; per table, the seconds it took and its source
     rows, counted in the snapshot its rows were read in (a source being written meanwhile changes
-    neither)."""
+    neither). ``keep`` as :func:`~portadb.transfer.copy_table` takes it."""
     src, tgt = plan.source, plan.target
     bars = Progress(progress, sum(j.source_rows for j in plan.jobs))
     loaded: dict[str, tuple[float, int]] = {}
     with tgt.adapter.load_session(), collector_paused():
         if workers > 1:
             loaded = parallel.copy_tables(src, tgt, plan.jobs, journal.parts, chunk_size, workers,
-                                          bars.overall, policy.table, journal)
+                                          bars.overall, policy.table, journal, keep)
         for job in plan.jobs:
             if job.table in loaded:
                 continue  # copied by the workers
@@ -179,7 +186,7 @@ def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool,
             t0, rows = clock(), 0
             for part in (p for p in journal.parts if p.table == job.table):
                 rows += count(src.adapter, part, job.key)
-                copy_table(src, tgt, job, chunk_size, both, policy.table(job, part), journal, part)
+                copy_table(src, tgt, job, chunk_size, both, policy.table(job, part), journal, part, keep)
             loaded[job.table] = (clock() - t0, rows)
             bar.close()
     bars.close()

@@ -87,19 +87,22 @@ def _rows_within(cursor, adapter, table: str, key: Sequence[str], sizes: Sequenc
 
 
 def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: int, bar,
-               guard=None, journal=None, part: Part | None = None) -> int:
+               guard=None, journal=None, part: Part | None = None, keep=None) -> int:
     """Copy one table, or ``part`` of it; each chunk commits on its own. Returns the rows written.
 
     ``guard`` (see :mod:`portadb.guard`) sees each chunk before anything of it
     is converted or written: it raises, or returns the rows to write. With a
     :class:`~portadb.journal.Journal`, reading starts after the part's last
     committed key and each chunk commits together with its journal entry.
+    ``keep(source, target, job, part)`` follows a part read whole in this
+    snapshot and written whole (``copy --for-sync``: :func:`portadb.fingerprints.keep_part`).
     """
     written = 0
     adapter = target.adapter
     key_index = job.key_index
     part = part or Part(job.table)
     after = journal.after(part) if journal else part.after
+    whole = journal is None or journal.positions[part].key is None
     convert = converts(job.columns)
     for read in read_chunks(source, job, chunk_size, after, part.through):
         rows, converted = prepare_chunk(read, job, target, guard, convert)
@@ -116,7 +119,10 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
                 f"{first_line(e)}; run the same copy with --resume to continue."
             ) from e
         written += len(rows)
+        whole = whole and len(rows) == len(read)
         bar.update(len(read))
+    if keep is not None and whole:
+        keep(source, target, job, part)
     return written
 
 

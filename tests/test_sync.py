@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.db.models import Count
 from django.test import override_settings
 
 import portadb
-from portadb import fingerprints
+from portadb import fingerprints, journal
+from portadb.backends import adapter_for
 from portadb.exceptions import OptionError, PreconditionError, ValueRefused
 
 from . import databases as db
@@ -32,6 +34,8 @@ from .zoo import models as m
 CHUNK = 3
 #: Models only PostgreSQL holds: not on a target of another vendor.
 LEFT_BEHIND = {"pgzoo_arrays", "pgzoo_ranges", "pgzoo_texts"}
+#: Tables whose key is not one integer column: always compared whole.
+NOT_FINGERPRINTED = {"zoo_ticket", "zoo_code", "zoo_cache"}
 #: A writable source per vendor: SQLite's zoo file, a server's second target.
 WRITABLE = {b.vendor: b.source if not b.server else b.second_target for b in BACKENDS}
 DIRECTIONS = [(WRITABLE[s.vendor], t.target) for s in BACKENDS for t in BACKENDS]
@@ -226,6 +230,10 @@ def test_a_value_the_target_refuses_stops_the_sync_or_is_rejected(copied, target
     after = db.snapshot(target)
     assert after["zoo_tag"] == db.snapshot(source)["zoo_tag"]
     assert pk not in {row[0] for row in after["zoo_everything"]}  # as a reject copy leaves it
+    # No fingerprints of a table the target lacks rows of: the next sync finds the row again.
+    assert not fingerprints.model().objects.using(target).filter(table_name="zoo_everything").exists()
+    again = portadb.sync(source, target, chunk_size=CHUNK, on_error="reject", reject_file=str(path))
+    assert {t.table: t for t in again.tables}["zoo_everything"].rejected == 1
 
 
 def test_the_command_writes_every_format_and_refuses_in_one_sentence(copied, tmp_path):
@@ -313,3 +321,50 @@ def test_a_row_written_whose_parent_the_source_lacks_is_refused_by_name(copied, 
         portadb.sync(source, target)
     assert [(r.table, r.pk, r.field) for r in refused.value.refusals] == [("zoo_book", orphan, "author")]
     assert "999" in str(refused.value)
+
+
+@pytest.mark.parametrize("direction", [DIRECTIONS[1], DIRECTIONS[5], DIRECTIONS[6]], ids=direction_id)
+def test_a_copy_for_sync_keeps_fingerprints_and_the_first_sync_reads_only_what_changed(
+        zoo_source, empty, direction):
+    """Each part the copy's workers read keeps its fingerprints; a bucket two parts cut is kept
+    in pieces that add up to the whole bucket's."""
+    source, target = direction
+    empty(target)
+    if source != zoo_source:
+        portadb.copy(zoo_source, empty(source))
+    copied = portadb.copy(source, target, chunk_size=CHUNK, jobs=4, for_sync=True)
+    assert copied.ok, portadb.render(copied)
+    kept = fingerprints.model().objects.using(target)
+    assert {r.table_name for r in kept.all()} >= {"zoo_everything", "zoo_book", "zoo_author"}
+    if copied.workers > 1:  # cut in parts: a bucket at their edge is kept in two pieces
+        pieces = kept.values("table_name", "bucket").annotate(n=Count("id")).filter(n__gt=1)
+        assert pieces.exists()
+    last = m.Everything.objects.using(source).order_by("pk").last()
+    m.Everything.objects.using(source).filter(pk=last.pk).update(text="changed after the copy")
+    report = portadb.sync(source, target, chunk_size=CHUNK)
+    assert report.ok, portadb.render(report, verbosity=2)
+    everything = {t.table: t for t in report.tables}["zoo_everything"]
+    assert everything.updated == 1 and everything.source_rows - everything.skipped_rows <= fingerprints.WIDTH
+    read = {t.table for t in report.tables if t.source_rows > t.skipped_rows}
+    assert read <= {"zoo_everything", *NOT_FINGERPRINTED}
+    change(source, seed=7)
+    assert portadb.sync(source, target, chunk_size=CHUNK).ok
+    assert_equal(source, target)
+
+
+def test_a_copy_for_sync_killed_and_resumed_keeps_no_fingerprint_of_the_part_it_cut(zoo_source, empty):
+    target = empty("postgresql")
+    proc = processes.start("copy", f"--from={zoo_source}", f"--to={target}", "--chunk-size=3", "--for-sync",
+                           stop="chunk:40")
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+    committed = dict(journal.TableRow.objects.using(target).values_list("table", "rows"))
+    source = adapter_for(connections[zoo_source])
+    cut = {table for table, rows in committed.items() if 0 < rows < source.count(table)}
+    assert portadb.copy(zoo_source, target, resume=True, chunk_size=CHUNK, for_sync=True).ok
+    kept = {r.table_name for r in fingerprints.model().objects.using(target).all()}
+    assert cut and not cut & kept and "zoo_everything" in kept | cut
+    change(zoo_source, seed=8)
+    report = portadb.sync(zoo_source, target, chunk_size=CHUNK)
+    assert report.ok, portadb.render(report, verbosity=2)
+    assert_equal(zoo_source, target)

@@ -125,13 +125,17 @@ def main(argv: list[str] | None = None) -> int:
                 run(f"portadb copy --dry-run{tag}", "postgresql", rows,
                     lambda code=code: c.portadb_dry_run("default", "postgresql", code))
             if has_sync and chosen("sync"):
-                for after, when in ((False, "a copy"), (True, "a copy and a sync")):
-                    run(f"portadb sync{' (next)' if after else ''}, {args.changed:g} % changed{tag}",
-                        "postgresql", rows,
-                        lambda code=code, after=after: c.portadb_sync("default", "postgresql",
-                                                                      args.changed / 100, code, after),
+                for_sync = "--for-sync" in c.portadb_help("copy")
+                if for_sync:
+                    run(f"portadb copy --for-sync{tag}", "postgresql", rows,
+                        lambda code=code: c.portadb_copy("default", "postgresql", ("--for-sync",), code),
+                        check="each", note="keeps the source's fingerprints for the first sync")
+                for kept, when in ((True, "copy --for-sync"), (False, "a copy"))[not for_sync:]:
+                    run(f"portadb sync after {when}, {args.changed:g} % changed{tag}", "postgresql", rows,
+                        lambda code=code, kept=kept: c.portadb_sync("default", "postgresql",
+                                                                    args.changed / 100, code, kept),
                         source="changed", check="each",
-                        note=f"after {when}, the source changed as a live site would; only this sync"
+                        note=f"after {when}, the source changed as a live site would; only the sync"
                              " is timed")
     if pg and chosen("pgloader") and shutil.which("pgloader"):
         run("migrate + pgloader", "postgresql", rows, lambda: c.pgloader("default", "postgresql"),

@@ -174,19 +174,18 @@ def portadb_subcommand(argv: list[str], source: str, code: str | None = None) ->
 
 
 def portadb_sync(source: str, target: str, fraction: float, code: str | None = None,
-                 after_sync: bool = False) -> Run:
-    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target`` (and, ``after_sync``,
-    sync it once: it keeps the fingerprints), change ``fraction`` of its rows as a live site
+                 for_sync: bool = False) -> Run:
+    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target`` (``for_sync``: with
+    ``--for-sync``, which keeps the fingerprints), change ``fraction`` of its rows as a live site
     would (:func:`portadb.demo.data.change`), then time ``portadb sync``."""
     from portadb.demo.data import change
 
     connections["changed"].close()
     shutil.copyfile(settings.DATABASES[source]["NAME"], settings.DATABASES["changed"]["NAME"])
     sync = ["sync", "--from=changed", f"--to={target}", "-v", "0"]
-    for step in [portadb_copy("changed", target, code=code)] + (
-            [portadb_subcommand(sync, "changed", code)] if after_sync else []):
-        if step.returncode:
-            return step
+    copied = portadb_copy("changed", target, ("--for-sync",) if for_sync else (), code=code)
+    if copied.returncode:
+        return copied
     change("changed", fraction)
     connections["changed"].close()
     return portadb_subcommand(sync, "changed", code)

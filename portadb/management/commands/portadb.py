@@ -51,6 +51,9 @@ class Command(BaseCommand):
         _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
+        copy.add_argument("--for-sync", action="store_true",
+                          help="Keep the source's fingerprints on the target (one more pass over the"
+                               " source), so that the first 'portadb sync' reads only what changed.")
         copy.add_argument("--dry-run", action="store_true",
                           help="Write nothing; report the schema steps, the copy order and every "
                                "value the target would refuse.")
@@ -148,7 +151,7 @@ class Command(BaseCommand):
 
     def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
                 models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
-                jobs=None, **_):
+                jobs=None, for_sync=False, **_):
         import portadb
 
         if dry_run:
@@ -162,7 +165,7 @@ class Command(BaseCommand):
             jobs=jobs,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive else None,
-            on_error=on_error, reject_file=reject_file,
+            on_error=on_error, reject_file=reject_file, for_sync=for_sync,
         )
 
     def do_sync(self, *, source, target, models, exclude, dry_run, chunk_size, jobs, on_error,
