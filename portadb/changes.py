@@ -151,7 +151,7 @@ def delete(tgt: Endpoint, job: TableJob, pair: ComparedTable, keys: list) -> Non
         for i in range(0, len(keys), per):
             batch = [pair.tgt.prepare(k) for k in keys[i:i + per]]
             cursor.execute(tgt.adapter.delete_keys_sql(job.table, job.key, len(batch)),
-                           [v for key in batch for v in key])
+                           tgt.adapter.key_params(batch))
 
 
 def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: int) -> int:
@@ -179,7 +179,7 @@ def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
             prepared = [pair.src.prepare(k) for k in keys[i:i + per]]
             for group in _within_budget(cursor, adapter, job, sizes, prepared) if sizes else [prepared]:
                 cursor.execute(adapter.select_keys_sql(job.table, job.column_names, job.key, len(group)),
-                               [v for key in group for v in key])
+                               adapter.key_params(group))
                 rows = cursor.fetchall()
                 if rows:
                     yield rows
@@ -187,8 +187,7 @@ def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
 
 def _within_budget(cursor, adapter, job: TableJob, sizes: list[str], keys: list[list]) -> Iterator[list]:
     """``keys`` in groups whose rows hold about :data:`~portadb.options.CHUNK_BYTES` (one row at least)."""
-    cursor.execute(adapter.key_sizes_sql(job.table, job.key, sizes, len(keys)),
-                   [v for key in keys for v in key])
+    cursor.execute(adapter.key_sizes_sql(job.table, job.key, sizes, len(keys)), adapter.key_params(keys))
     group, total = [], 0
     for *key, size in cursor.fetchall():
         if group and total + (size or 0) > options.CHUNK_BYTES:

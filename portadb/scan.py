@@ -164,7 +164,7 @@ def dangling_rows(source: Endpoint, job: TableJob, part: Part | None = None,
             for batch in batches:
                 sql = source.adapter.dangling_sql(job.table, job.key, f.column, parent.db_table,
                                                   f.target_field.column, lower, upper, len(batch or ()))
-                cursor.execute(sql, [*bounds, *(v for key in batch or () for v in key)] or None)
+                cursor.execute(sql, [*bounds, *source.adapter.key_params(batch or [])] or None)
                 for row in cursor.fetchall():
                     pk = row[0] if len(job.key) == 1 else tuple(row[:-1])
                     found[pk].append((f.name, row[-1], f"points at {parent.label}({f.target_field.name}"

@@ -82,7 +82,7 @@ class Statements:
         return f"SELECT {cols} FROM {q(table)}{clause} ORDER BY {order}"
 
     def select_keys_sql(self, table: str, columns: Sequence[str], key: Sequence[str], n: int) -> str:
-        """SELECT the rows whose key is one of ``n`` keys given as parameters (flat)."""
+        """SELECT the rows whose key is one of ``n`` keys given as parameters (:meth:`key_params`)."""
         cols = ", ".join(self.select_column(c) for c in columns)
         return f"SELECT {cols} FROM {self.quote(table)}{self._keys_in(key, n)}"
 
@@ -105,13 +105,18 @@ class Statements:
 
     def key_sizes_sql(self, table: str, key: Sequence[str], sizes: Sequence[str], n: int) -> str:
         """SELECT the key and the size (``size_sql`` expressions, added up) of the rows whose key is
-        one of ``n`` keys given as parameters (flat)."""
+        one of ``n`` keys given as parameters (:meth:`key_params`)."""
         keys = ", ".join(self.quote(c) for c in key)
         return f"SELECT {keys}, {' + '.join(sizes)} FROM {self.quote(table)}{self._keys_in(key, n)}"
 
     def delete_keys_sql(self, table: str, key: Sequence[str], n: int) -> str:
-        """DELETE the rows whose key is one of ``n`` keys given as parameters (flat)."""
+        """DELETE the rows whose key is one of ``n`` keys given as parameters (:meth:`key_params`)."""
         return f"DELETE FROM {self.quote(table)}{self._keys_in(key, n)}"
+
+    def key_params(self, keys: Sequence[Sequence]) -> list:
+        """The parameters of the keys given to :meth:`select_keys_sql` and its kin (each key a
+        sequence of its columns' values)."""
+        return [v for key in keys for v in key]
 
     def _keys_in(self, key: Sequence[str], n: int, alias: str = "") -> str:
         q = self.quote
@@ -146,7 +151,8 @@ class Statements:
         """SELECT the key columns and ``column``'s value of the rows of ``table`` whose
         foreign key ``column`` points at no row of ``parent``, in key order; with ``lower``
         and ``upper``, of the rows in a key range (parameters as :meth:`select_range_sql`);
-        with ``keys``, of the rows whose key is one of that many given as parameters (flat)."""
+        with ``keys``, of the rows whose key is one of that many given as parameters after the
+        bounds (:meth:`key_params`)."""
         q = self.quote
         within = self._range(key, lower, upper, alias="c.").replace(" WHERE ", " AND ", 1)
         within += self._keys_in(key, keys, alias="c.").replace(" WHERE ", " AND ", 1) if keys else ""

@@ -153,7 +153,7 @@ class TableReader:
             for i in range(0, len(prepared), self.keys_per_query):
                 batch = prepared[i:i + self.keys_per_query]
                 sql = self.adapter.select_keys_sql(self.table, self.names, self.key_columns, len(batch))
-                cursor.execute(sql, [v for key in batch for v in key])
+                cursor.execute(sql, self.adapter.key_params(batch))
                 rows += cursor.fetchall()
         return rows
 
