@@ -6,9 +6,11 @@ the columns the copy copies, each bucket's row count and the sum of a hash of
 each of its rows as stored (:meth:`~portadb.backends.base.Adapter.fingerprints`).
 A sync keeps them on the target, in ``portadb_fingerprint``, in the same
 transaction that makes the target hold what the source held in the snapshot
-they were computed in. The next sync computes them again on the source alone:
-a bucket whose fingerprint is unchanged holds what the target holds and is
-not read; the rows of the others are compared one by one.
+they were computed in; ``copy --for-sync`` keeps them part by part, each in
+the snapshot the part's rows were read in (a bucket two parts cut is kept in
+two pieces, which add up). The next sync computes them again on the source
+alone: a bucket whose fingerprint is unchanged holds what the target holds
+and is not read; the rows of the others are compared one by one.
 
 Both fingerprints of a bucket come from the same backend, so no form shared
 by engines is needed: the hash only has to change when a stored value does.
