@@ -81,8 +81,9 @@ def test_a_resume_or_replace_right_after_a_kill_makes_an_exact_copy(zoo_source, 
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"])
 def test_ctrl_c_and_sigterm_stop_the_copy_in_one_sentence_and_it_resumes(zoo_source, empty, signum, status):
     target = empty(target_of("postgresql"))
+    # Slow enough that a loaded machine cannot finish the copy before the signal arrives.
     proc = processes.start("copy", f"--from={zoo_source}", f"--to={target}", "--chunk-size=2", "--jobs=2",
-                           stop="slow:40")
+                           stop="slow:200")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -93,7 +94,7 @@ def test_ctrl_c_and_sigterm_stop_the_copy_in_one_sentence_and_it_resumes(zoo_sou
         time.sleep(0.05)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)  # returns only once the workers are gone too
-    assert proc.returncode == status
+    assert proc.returncode == status, (out, err)
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "run the same copy with --resume to continue" in err
     report = portadb.copy(zoo_source, target, resume=True)
