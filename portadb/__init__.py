@@ -34,8 +34,9 @@ def copy(source: str, target: str, **options):
     (``"sqlite"``, ``"postgresql"``, ``"mysql"``) or database URLs. Options:
     ``replace`` (drop the project's tables already on the target),
     ``chunk_size`` (rows per read and per commit), ``jobs`` (worker processes
-    copying tables, and key ranges of big tables, at once, each in its own snapshot of the
-    source; default: one per CPU, at most 8, see :func:`portadb.options.auto_jobs`),
+    copying tables, and key ranges of big tables, at once, in the copy's snapshot of the
+    source where it can be shared (PostgreSQL, SQLite without WAL), else each in its own;
+    default: one per CPU, at most 8, see :func:`portadb.options.auto_jobs`),
     ``progress`` (tqdm bars on a terminal), ``confirm`` (a callable asked before replacing tables),
     ``resume`` (continue an interrupted copy after its last committed chunk;
     see :mod:`portadb.journal`),

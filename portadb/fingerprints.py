@@ -124,9 +124,10 @@ def changes(source: Endpoint, target: Endpoint, job: TableJob, start: int | None
 class Finder:
     """Finds the buckets that changed since the last sync, table by table.
 
-    Where the source's snapshot can be shared (:meth:`~portadb.backends.base.Adapter.shares_snapshot`),
-    a big table's lower half is fingerprinted in a forked process while this
-    one does the upper half: both cores hash, and both see the same rows.
+    Where the source's snapshot can be shared (:meth:`~portadb.backends.base.Adapter.share_snapshot`:
+    SQLite without WAL, PostgreSQL), a big table's lower half is fingerprinted
+    in a forked process while this one does the upper half: both cores (or
+    both server processes) hash, and both see the same rows.
     """
 
     def __init__(self, source: Endpoint, target: Endpoint, jobs: Iterable[TableJob], forked: bool):
@@ -134,17 +135,18 @@ class Finder:
         self.jobs = {job.table: job for job in jobs}  # reach the child with the fork
         self.worker: Forked | None = None  # started for the first big table
         # Forking a process that runs threads can deadlock the child (see verify.remote).
-        self.parallel = (forked and forking() and threading.active_count() == 1
-                         and source.adapter.shares_snapshot())
+        parallel = forked and forking() and threading.active_count() == 1
+        self.shared = source.adapter.share_snapshot() if parallel else None
 
     def changes(self, job: TableJob, rows: int) -> list[tuple[int, Fingerprint | None]]:
         """The changed buckets of ``job``'s table, which holds ``rows`` rows, in bucket order.
         Call inside the source's snapshot, after a first read in it."""
-        middle = self._middle(job, rows) if self.parallel else None
+        middle = self._middle(job, rows) if self.shared is not None else None
         if middle is None:
             return changes(self.source, self.target, job)
-        if self.worker is None:
-            self.worker = Forked(self._lower, self.source.adapter.snapshot, TransferError)
+        if self.worker is None:  # the child's own connection, not this one's: resolved there
+            self.worker = Forked(self._lower, lambda: self.source.adapter.snapshot(self.shared),
+                                 TransferError)
         self.worker.send((job.table, middle))
         upper = changes(self.source, self.target, job, start=middle)
         return self.worker.receive() + upper

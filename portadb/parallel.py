@@ -4,8 +4,10 @@ A copy is bound by the client's CPU (reading, converting, encoding rows) long
 before the target's ingest rate, so a second process on a second core nearly
 halves the transfer. The work is dealt out in parts (:mod:`portadb.parts`): a
 big table is cut into key ranges, so that its rows do not all go through one
-worker. Each worker (forked, see :mod:`portadb.processes`) reads in its own
-snapshot of the source and commits each chunk as
+worker. Each worker (forked, see :mod:`portadb.processes`) reads in a
+snapshot of the source -- the copy's own where the backend can share it
+(PostgreSQL exports it; on SQLite without WAL the copy's shared lock holds
+writers off), else its own -- and commits each chunk as
 :func:`portadb.transfer.copy_table` does, so the per-chunk guarantees hold.
 """
 
@@ -32,7 +34,8 @@ def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
 
 def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], parts: Sequence[Part],
                 chunk_size: int, workers: int, bar, guard_for: Callable | None = None,
-                journal=None, keep: Callable | None = None) -> dict[str, tuple[float, int]]:
+                journal=None, keep: Callable | None = None,
+                shared: str | None = None) -> dict[str, tuple[float, int]]:
     """Copy every part of ``jobs``' tables in ``workers`` processes; per table, the seconds from
     its first part's start to its last part's end and its source rows (each part counted in the
     snapshot a worker read it in).
@@ -40,8 +43,9 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
     ``bar`` (the overall progress bar) is fed from the workers' chunks. Each
     worker builds a part's chunk guard with ``guard_for(job, part)`` (see
     :mod:`portadb.guard`) and records its chunks in ``journal``, as a copy in
-    one process does, with ``keep`` (see :func:`~portadb.transfer.copy_table`). A worker's
-    error is raised here with its type and data.
+    one process does, with ``keep`` (see :func:`~portadb.transfer.copy_table`), in the snapshot
+    ``shared`` names (:meth:`~portadb.backends.base.Adapter.share_snapshot`) or, without one, its
+    own. A worker's error is raised here with its type and data.
     """
     context = fork_context()
     tasks, results = context.Queue(), context.Queue()
@@ -49,7 +53,7 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
     processes = [
         context.Process(target=_work, daemon=True,
                         args=(source, target, by_table, chunk_size, tasks, results, guard_for, journal,
-                              keep))
+                              keep, shared))
         for _ in range(workers)
     ]
     # Forked before the first put(), which starts the queue's feeder thread:
@@ -95,10 +99,10 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
     return {table: (end - start, rows) for table, (start, end, rows) in spans.items()}
 
 
-def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journal, keep) -> None:
+def _work(source, target, by_table, chunk_size, tasks, results, guard_for, journal, keep, shared) -> None:
     start_child()
     try:
-        with source.adapter.snapshot(), target.adapter.load_session(), collector_paused():
+        with source.adapter.snapshot(shared), target.adapter.load_session(), collector_paused():
             while (part := tasks.get()) is not None:
                 started = time.monotonic()  # one clock for all processes
                 job = by_table[part.table]

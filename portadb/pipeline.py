@@ -176,7 +176,8 @@ def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool,
     with tgt.adapter.load_session(), collector_paused():
         if workers > 1:
             loaded = parallel.copy_tables(src, tgt, plan.jobs, journal.parts, chunk_size, workers,
-                                          bars.overall, policy.table, journal, keep)
+                                          bars.overall, policy.table, journal, keep,
+                                          shared=src.adapter.share_snapshot())
         for job in plan.jobs:
             if job.table in loaded:
                 continue  # copied by the workers

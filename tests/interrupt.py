@@ -132,6 +132,9 @@ def install(point: str, n: int) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C as a terminal sends it: a test run started in the background (a shell's `cmd &`
+    # starts it with SIGINT ignored, and every child inherits that) would otherwise hide it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     for name in filter(None, os.environ.get("PORTADB_TEST_HIDE_MODULES", "").split(",")):
         sys.modules[name] = None  # "import name" now raises ImportError

@@ -81,9 +81,8 @@ def test_a_resume_or_replace_right_after_a_kill_makes_an_exact_copy(zoo_source, 
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"])
 def test_ctrl_c_and_sigterm_stop_the_copy_in_one_sentence_and_it_resumes(zoo_source, empty, signum, status):
     target = empty(target_of("postgresql"))
-    # Slow enough that a loaded machine cannot finish the copy before the signal arrives.
     proc = processes.start("copy", f"--from={zoo_source}", f"--to={target}", "--chunk-size=2", "--jobs=2",
-                           stop="slow:200")
+                           stop="slow:40")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

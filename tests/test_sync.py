@@ -278,12 +278,13 @@ def test_fingerprints_see_the_smallest_change_and_nothing_else_is_read(copied, d
     assert_equal(source, target)
 
 
-@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+@pytest.mark.parametrize("direction", [DIRECTIONS[1], DIRECTIONS[2], DIRECTIONS[5]], ids=direction_id)
 def test_a_big_table_is_fingerprinted_in_two_processes_and_nothing_at_the_split_is_missed(
-        copied, target, monkeypatch):
-    """SQLite without WAL shares its snapshot: a table's lower half is fingerprinted in a forked
-    process. A change on each side of the split, at it, and at both ends is found."""
-    source, target = copied("default", target)
+        copied, direction, monkeypatch):
+    """SQLite without WAL and PostgreSQL share their snapshot: a table's lower half is
+    fingerprinted in a forked process. A change on each side of the split, at it, and at both
+    ends is found."""
+    source, target = copied(*direction)
     assert portadb.sync(source, target).ok
     monkeypatch.setattr(fingerprints, "SPLIT_ROWS", 2)
     starts, changes = [], fingerprints.changes

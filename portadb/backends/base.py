@@ -118,18 +118,22 @@ class Adapter(Statements, Limits):
 
     # -- reading -----------------------------------------------------------
 
-    def shares_snapshot(self) -> bool:
-        """Whether, inside :meth:`snapshot`, a snapshot another process opens now sees the same rows."""
-        return False
+    def share_snapshot(self) -> str | None:
+        """Inside :meth:`snapshot`, after a first read in it: a token with which another process's
+        ``snapshot(shared=token)`` sees the same rows, or ``None`` where none can."""
+        return None
 
     @contextmanager
-    def snapshot(self):
-        """Read inside one read-only transaction that sees a consistent state."""
+    def snapshot(self, shared: str | None = None):
+        """Read inside one read-only transaction that sees a consistent state (that of another
+        process's snapshot, given its :meth:`share_snapshot` token)."""
         from django.db import transaction
 
         with transaction.atomic(using=self.connection.alias):
             with self.connection.cursor() as cursor:
                 self.begin_read_only(cursor)
+                if shared is not None:
+                    self.import_snapshot(cursor, shared)
             try:
                 yield
             finally:
@@ -138,6 +142,9 @@ class Adapter(Statements, Limits):
 
     def begin_read_only(self, cursor) -> None:
         """Make the current transaction refuse writes."""
+
+    def import_snapshot(self, cursor, shared: str) -> None:
+        """Make the current transaction, read-only so far, see what ``shared`` names."""
 
     def end_read_only(self, cursor) -> None:
         """Undo :meth:`begin_read_only` for the rest of the session."""

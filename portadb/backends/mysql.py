@@ -170,7 +170,7 @@ class Adapter(BaseAdapter):
             return cursor.fetchone() is not None
 
     @contextmanager
-    def snapshot(self):
+    def snapshot(self, shared: str | None = None):  # MySQL exports no snapshot: never shared
         from django.db import transaction
 
         with self.connection.cursor() as cursor:

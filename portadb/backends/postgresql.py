@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
@@ -111,6 +112,22 @@ class Adapter(BaseAdapter):
 
     def begin_read_only(self, cursor) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    def share_snapshot(self) -> str | None:
+        # Not from a savepoint (PostgreSQL refuses), so what would refuse is asked first:
+        # a standby exports no snapshot.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_is_in_recovery()")
+            if cursor.fetchone()[0]:
+                return None
+            cursor.execute("SELECT pg_export_snapshot()")
+            return cursor.fetchone()[0]
+
+    def import_snapshot(self, cursor, shared: str) -> None:
+        # A utility statement takes no parameter; the name is PostgreSQL's own (hex and dashes).
+        if not re.fullmatch(r"[0-9A-Fa-f-]+", shared):
+            raise ValueError(f"not a snapshot name: {shared!r}")
+        cursor.execute(f"SET TRANSACTION SNAPSHOT '{shared}'")
 
     def rows_hash_sql(self, columns: Sequence[str]) -> str:
         # A row's text: floats shortest-exact, bytea in hex, timestamps in the session's zone.

@@ -85,13 +85,13 @@ class Adapter(BaseAdapter):
         return reason
 
     @contextmanager
-    def snapshot(self):
+    def snapshot(self, shared: str | None = None):
         self.connection.ensure_connection()
         raw = self.connection.connection
         previous = raw.text_factory
         raw.text_factory = _lenient_text
         try:
-            with super().snapshot():
+            with super().snapshot(shared):
                 yield
         finally:
             raw.text_factory = previous
@@ -172,14 +172,15 @@ class Adapter(BaseAdapter):
         self.connection.connection.create_function("portadb_row_hash", -1, _row_hash, deterministic=True)
         return super().fingerprints(table, columns, key, width, above, through)
 
-    def shares_snapshot(self) -> bool:
-        # Without WAL, the shared lock this snapshot holds keeps every writer from committing
-        # until it ends: a reader that starts now sees what it sees. With WAL, writers commit.
+    def share_snapshot(self) -> str | None:
+        # Without WAL, the shared lock this snapshot holds since its first read keeps every
+        # writer from committing until it ends: a reader that starts meanwhile sees what it
+        # sees, and has nothing to import. With WAL, writers commit.
         if not self.parallel_reads:
-            return False
+            return None
         with self.connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
-            return cursor.fetchone()[0].lower() != "wal"
+            return None if cursor.fetchone()[0].lower() == "wal" else "shared lock"
 
     def defer_foreign_keys(self) -> None:
         with self.connection.cursor() as cursor:  # until the transaction ends
