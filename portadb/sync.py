@@ -177,7 +177,7 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
             if fingerprints.usable(job) and fingerprints.kept(tgt, job.table):
                 # Only the buckets whose fingerprint changed are read.
                 buckets = finder.changes(job, check.source_rows)
-                keys = [(k,) for bucket, _ in buckets for k in fingerprints.keys(bucket)]
+                keys = ((k,) for bucket, _ in buckets for k in fingerprints.keys(bucket))
                 pair.compare(_counted(pair.key_chunks(keys, remote), bar), check)
                 bar.update(check.source_rows - check.compared_rows)
             else:

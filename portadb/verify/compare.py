@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
+from ..compat import batched
 from ..endpoints import Endpoint
 from ..models import label
 from ..processes import Forked
@@ -109,12 +110,12 @@ class ComparedTable:
         remote.ask(OpenTable(self.model._meta.db_table, [f.column for f in self.src.fields]))
         return self._pipelined(requests, remote)
 
-    def key_chunks(self, keys: list[tuple], remote: Forked | None = None) -> Iterator[tuple[list, object]]:
+    def key_chunks(self, keys: Iterable[tuple],
+                   remote: Forked | None = None) -> Iterator[tuple[list, object]]:
         """The canonical rows of these canonical keys on both sides, a query's worth at a time,
         the target's read as :meth:`chunks` reads them."""
         per = min(self.src.keys_per_query, self.tgt.keys_per_query)
-        requests = ((self.src.fetch_keys(keys[i:i + per]), KeyChunk(keys[i:i + per]))
-                    for i in range(0, len(keys), per))
+        requests = ((self.src.fetch_keys(batch), KeyChunk(batch)) for batch in batched(keys, per))
         if remote is None:
             return self._threaded(requests)
         remote.ask(OpenTable(self.model._meta.db_table, [f.column for f in self.src.fields]))
