@@ -84,7 +84,7 @@ def _of_keys(source: Endpoint, job: TableJob, above: int | None,
 
 
 def kept(target: Endpoint, table: str) -> bool:
-    """Whether a sync kept fingerprints of ``table`` on ``target``."""
+    """Whether a sync, or a ``copy --for-sync``, kept fingerprints of ``table`` on ``target``."""
     return TABLE in target.adapter.table_names() and _stored(target, table).exists()
 
 
