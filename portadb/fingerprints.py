@@ -83,11 +83,6 @@ def _of_keys(source: Endpoint, job: TableJob, above: int | None,
         yield int(bucket), int(rows), str(int(total or 0))
 
 
-def kept(target: Endpoint, table: str) -> bool:
-    """Whether a sync, or a ``copy --for-sync``, kept fingerprints of ``table`` on ``target``."""
-    return TABLE in target.adapter.table_names() and _stored(target, table).exists()
-
-
 def stored(target: Endpoint, table: str, start: int | None = None,
            stop: int | None = None) -> Iterator[Fingerprint]:
     """The fingerprints kept of ``table`` on ``target``, in bucket order (as :func:`of_source`)."""
@@ -137,10 +132,15 @@ class Finder:
         # Forking a process that runs threads can deadlock the child (see verify.remote).
         parallel = forked and forking() and threading.active_count() == 1
         self.shared = source.adapter.share_snapshot() if parallel else None
+        self.present = TABLE in target.adapter.table_names()
+
+    def kept(self, job: TableJob) -> bool:
+        """Whether a sync, or a ``copy --for-sync``, kept fingerprints of ``job``'s table."""
+        return self.present and usable(job) and _stored(self.target, job.table).exists()
 
     def changes(self, job: TableJob, rows: int) -> list[tuple[int, Fingerprint | None]]:
         """The changed buckets of ``job``'s table, which holds ``rows`` rows, in bucket order.
-        Call inside the source's snapshot, after a first read in it."""
+        Call inside the source's snapshot."""
         middle = self._middle(job, rows) if self.shared is not None else None
         if middle is None:
             return changes(self.source, self.target, job)

@@ -156,8 +156,7 @@ def dangling_rows(source: Endpoint, job: TableJob, part: Part | None = None,
     found: dict[object, list[tuple]] = defaultdict(list)
     bounds = [] if part is None else [*(part.after or ()), *(part.through or ())]
     lower, upper = part is not None and part.after is not None, part is not None and part.through is not None
-    per = max(1, min(2_000, source.connection.features.max_query_params or 2_000) // len(job.key))
-    batches = [None] if keys is None else list(batched(keys, per))
+    batches = [None] if keys is None else list(batched(keys, source.adapter.keys_per_query(len(job.key))))
     with source.connection.cursor() as cursor:
         for f in foreign_keys(job.model):
             parent = f.related_model._meta

@@ -174,7 +174,7 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
             pair = Differences(job.model, src, tgt, _fields(job))
             check = TableCheck(job.table, job.label, src.adapter.count(job.table),
                                tgt.adapter.count(job.table))
-            if fingerprints.usable(job) and fingerprints.kept(tgt, job.table):
+            if finder.kept(job):
                 # Only the buckets whose fingerprint changed are read.
                 buckets = finder.changes(job, check.source_rows)
                 keys = ((k,) for bucket, _ in buckets for k in fingerprints.keys(bucket))

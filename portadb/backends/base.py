@@ -119,8 +119,8 @@ class Adapter(Statements, Limits):
     # -- reading -----------------------------------------------------------
 
     def share_snapshot(self) -> str | None:
-        """Inside :meth:`snapshot`, after a first read in it: a token with which another process's
-        ``snapshot(shared=token)`` sees the same rows, or ``None`` where none can."""
+        """Inside :meth:`snapshot`: a token with which another process's ``snapshot(shared=token)``
+        sees the same rows as this one from now on, or ``None`` where none can."""
         return None
 
     @contextmanager

@@ -173,14 +173,18 @@ class Adapter(BaseAdapter):
         return super().fingerprints(table, columns, key, width, above, through)
 
     def share_snapshot(self) -> str | None:
-        # Without WAL, the shared lock this snapshot holds since its first read keeps every
+        # Without WAL, the shared lock this snapshot takes at its first read keeps every
         # writer from committing until it ends: a reader that starts meanwhile sees what it
         # sees, and has nothing to import. With WAL, writers commit.
         if not self.parallel_reads:
             return None
         with self.connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
-            return None if cursor.fetchone()[0].lower() == "wal" else "shared lock"
+            if cursor.fetchone()[0].lower() == "wal":
+                return None
+            cursor.execute("SELECT COUNT(*) FROM sqlite_master")  # a read: the lock is held from here
+            cursor.fetchone()
+        return "shared lock"
 
     def defer_foreign_keys(self) -> None:
         with self.connection.cursor() as cursor:  # until the transaction ends

@@ -113,6 +113,12 @@ class Statements:
         """DELETE the rows whose key is one of ``n`` keys given as parameters (:meth:`key_params`)."""
         return f"DELETE FROM {self.quote(table)}{self._keys_in(key, n)}"
 
+    def keys_per_query(self, columns: int, most: int = 2_000) -> int:
+        """How many keys of ``columns`` columns one of :meth:`select_keys_sql` and its kin takes:
+        ``most``, or fewer where the backend limits a query's parameters."""
+        limit = self.connection.features.max_query_params or most
+        return max(1, min(most, limit // columns))
+
     def key_params(self, keys: Sequence[Sequence]) -> list:
         """The parameters of the keys given to :meth:`select_keys_sql` and its kin (each key a
         sequence of its columns' values)."""
@@ -156,12 +162,12 @@ class Statements:
         q = self.quote
         within = self._range(key, lower, upper, alias="c.").replace(" WHERE ", " AND ", 1)
         within += self._keys_in(key, keys, alias="c.").replace(" WHERE ", " AND ", 1) if keys else ""
-        keys = ", ".join(f"c.{q(k)}" for k in key)
+        columns = ", ".join(f"c.{q(k)}" for k in key)
         ref, target = q(column), q(parent_column)
         return (
-            f"SELECT {keys}, c.{ref} FROM {q(table)} c"
+            f"SELECT {columns}, c.{ref} FROM {q(table)} c"
             f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
-            f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL{within} ORDER BY {keys}"
+            f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL{within} ORDER BY {columns}"
         )
 
     def any_value_sql(self, table: str, column: str) -> str:

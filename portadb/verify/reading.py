@@ -88,8 +88,7 @@ class TableReader:
         self.canon = [canonicaliser(f, self.connection) for f in self.fields]
         self.key_fields = [self.fields[self.names.index(k)] for k in self.key_columns]
         self.key_canon = [canonicaliser(f, self.connection) for f in self.key_fields]
-        per_query = self.connection.features.max_query_params or KEYS_PER_QUERY
-        self.keys_per_query = max(1, min(KEYS_PER_QUERY, per_query // len(self.key_columns)))
+        self.keys_per_query = self.adapter.keys_per_query(len(self.key_columns), KEYS_PER_QUERY)
 
     @contextmanager
     def prefetching(self):
