@@ -103,7 +103,8 @@ def plan(source: str, target: str, **options):
     inventory, the target's state and schema differences, the DDL that would
     run, the copy order and conversions, and every source value the target
     would refuse (model, primary key, field, reason). ``replace``,
-    ``chunk_size`` and ``progress`` mean what they mean for :func:`copy`.
+    ``chunk_size``, ``progress``, ``models``/``exclude`` and ``jobs`` (processes
+    that scan the rows) mean what they mean for :func:`copy`.
     """
     from .dryrun import dry_run
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from django.core import checks as django_checks
 
-from . import options, schema
+from . import options, parallel, pool, schema
 from .endpoints import close, open_endpoints, resolve
 from .exceptions import PreconditionError
 from .plan import MIGRATE, Plan, make_plan
@@ -32,10 +32,15 @@ from .targetproject import children
 
 def dry_run(source: str, target: str, *, replace: bool = False,
             chunk_size: int = options.DEFAULT_CHUNK_SIZE, progress: bool = False,
-            models: Sequence[str] = (), exclude: Sequence[str] = (),
+            models: Sequence[str] = (), exclude: Sequence[str] = (), jobs: int | None = None,
             clock: Callable[[], float] = time.perf_counter) -> PlanReport:
-    """What copying ``source`` to ``target`` would do, without writing anything."""
+    """What copying ``source`` to ``target`` would do, without writing anything.
+
+    ``jobs`` worker processes scan the source's rows, as many as would copy
+    them (default: :func:`~portadb.options.auto_jobs`).
+    """
     options.check_chunk_size(chunk_size)
+    options.check_jobs(jobs)
     probe = resolve(target)
     try:
         new = probe.adapter.missing()  # connecting would create it: remove it afterwards
@@ -45,7 +50,8 @@ def dry_run(source: str, target: str, *, replace: bool = False,
     try:
         with children(src, tgt) as (project, theirs):  # they only describe: a dry run never migrates
             plan = make_plan(src, tgt, models or (), exclude or (), project=project, source_project=theirs)
-            return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress, clock=clock)
+            return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                               jobs=jobs, clock=clock)
     finally:
         if new:
             tgt.adapter.remove_created()
@@ -53,8 +59,9 @@ def dry_run(source: str, target: str, *, replace: bool = False,
 
 
 def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = False,
-                clock: Callable[[], float] = time.perf_counter) -> PlanReport:
-    """The :class:`PlanReport` of ``plan``: schema steps, copy order, value scan."""
+                jobs: int | None = None, clock: Callable[[], float] = time.perf_counter) -> PlanReport:
+    """The :class:`PlanReport` of ``plan``: schema steps, copy order, value scan (in ``jobs``
+    processes where the source allows)."""
     src, tgt = plan.source, plan.target
     report = PlanReport(source=src.display, target=tgt.display,
                         source_inventory=plan.source_inventory,
@@ -69,15 +76,20 @@ def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = 
     report.schema_steps, report.deferred_steps = ddl(plan, replace)
     report.tables = copy_order(plan)
     report.findings += unholdable_fields(plan)
+    rows = sum(job.source_rows for job in plan.jobs)
+    jobs = jobs or options.auto_jobs(rows, chunk_size)
+    report.workers = jobs if pool.readable(src, jobs) else 1
     with src.adapter.snapshot():
-        scan = scan_values(plan, chunk_size, clock, progress)
+        scan = scan_values(plan, chunk_size, clock, progress, workers=report.workers,
+                           shared=src.adapter.share_snapshot() if report.workers > 1 else None)
     report.values = scan.summaries()
     report.refused_rows = len({(r.table, r.pk) for r in scan.refusals})
     report.rows_scanned = scan.rows_read
     report.scan_seconds = round(scan.seconds, 3)
-    # The copy reads and checks as the scan did, then writes every value.
+    # The copy reads and checks as the scan did, then writes every value, in as many workers.
     values = sum(job.source_rows * len(job.columns) for job in plan.jobs)
-    report.estimated_seconds = round(scan.seconds + values / tgt.adapter.write_rate, 1)
+    writers = jobs if parallel.usable(src, tgt, jobs) else 1
+    report.estimated_seconds = round(scan.seconds + values / tgt.adapter.write_rate / writers, 1)
     return report
 
 

@@ -26,16 +26,20 @@ ChunkGuard = Callable[[Sequence[Sequence], Callable[[], list]], Sequence[Sequenc
 
 
 def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int,
-             earlier: Mapping[str, int] | None = None) -> Abort | Reject:
+             earlier: Mapping[str, int] | None = None, workers: int = 1) -> Abort | Reject:
     """The policy object of one copy; call inside the source's snapshot.
 
     ``earlier``: the copy continues an interrupted one, which rejected this
     many rows per table; its reject file is kept (and must hold them).
+    ``workers``: processes that may share reject's scan, where they can read
+    the copy's own snapshot (what they refuse is what the copy reads).
     """
     if on_error == "reject":
         file = RejectFile(reject_file, earlier)  # a file that lacks rows is refused before the scan
         try:
-            return Reject(plan, file, scan_values(plan, chunk_size))
+            shared = plan.source.adapter.share_snapshot() if workers > 1 else None
+            return Reject(plan, file, scan_values(plan, chunk_size, workers=workers if shared else 1,
+                                                  shared=shared))
         except BaseException:
             file.close()
             raise

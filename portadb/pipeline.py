@@ -95,7 +95,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
     jobs = jobs or options.auto_jobs(sum(j.source_rows for j in plan.jobs), chunk_size)
     with src.adapter.snapshot(), \
             guard.for_copy(plan, on_error, reject_file, chunk_size,
-                           earlier=journal.rejected() if journal is not None else None) as policy:
+                           earlier=journal.rejected() if journal is not None else None,
+                           workers=jobs) as policy:
         report.workers = jobs if policy.parallel_safe and parallel.usable(src, tgt, jobs) else 1
         journal = journal or Journal.begin(plan, cut(src, plan.jobs, report.workers, chunk_size))
         deferred = _prepare_target(plan, journal, drop=replace or report.resumed)

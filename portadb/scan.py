@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 
+from . import pool
 from .checks import Refusal, column_checks, size_check
 from .compat import batched
 from .endpoints import Endpoint
 from .fields import TEXT_TYPES, base_field, foreign_keys
-from .parts import Part
+from .parts import Part, cut, whole_tables
 from .plan import Plan, TableJob
-from .progress import Progress
+from .progress import Progress, Tee
 from .reports.model import FIRST_PKS, ValueSummary
 from .reports.model import FindingKind as K
 from .transfer import read_chunks
@@ -201,24 +202,62 @@ class ScanResult:
 
 
 def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.perf_counter,
-                progress: bool = False) -> ScanResult:
-    """Check every source row the plan copies; call inside the source's snapshot."""
+                progress: bool = False, workers: int = 1, shared: str | None = None) -> ScanResult:
+    """Check every source row the plan copies; call inside the source's snapshot.
+
+    With ``workers`` above one, where the source can be read by several
+    processes (:func:`portadb.pool.readable`), tables and key ranges of big
+    tables are scanned by that many forked processes, as a copy deals them
+    out, each in the snapshot ``shared`` names
+    (:meth:`~portadb.backends.base.Adapter.share_snapshot`) or its own. A table
+    whose unique values the target's collation may fold together is scanned
+    whole by one worker: its collisions are found across all its rows.
+    """
     started = clock()
     result = ScanResult()
     bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
-    for job in plan.jobs:
-        bar = bars.table(job.table, job.source_rows)
-        checks = TableChecks(job, plan.source, plan.target, dangling_rows(plan.source, job))
-        for rows in read_chunks(plan.source, job, chunk_size):
-            result.refusals += checks.check(rows)
-            result.rows_read += len(rows)
-            bar.update(len(rows))
-            bars.overall.update(len(rows))
-        bar.close()
+    by_table = {job.table: job for job in plan.jobs}
+    if pool.readable(plan.source, workers):
+        def work(part: Part, bar) -> tuple[list[Refusal], int]:
+            return scan_part(plan, by_table[part.table], part, chunk_size, bar)
+
+        found = {part: done for part, _, _, done in
+                 pool.run_parts(plan.source, scan_parts(plan, workers, chunk_size), work, workers,
+                                bars.overall, shared)}
+        order = {table: i for i, table in enumerate(by_table)}
+        for part in sorted(found, key=lambda p: (order[p.table], p.index)):  # as one process finds them
+            result.refusals += found[part][0]
+            result.rows_read += found[part][1]
+    else:
+        for job in plan.jobs:
+            bar = bars.table(job.table, job.source_rows)
+            refusals, rows = scan_part(plan, job, Part(job.table), chunk_size, Tee(bar, bars.overall))
+            result.refusals += refusals
+            result.rows_read += rows
+            bar.close()
     bars.close()
     result.refusals += dependents(plan.source, plan.jobs, result.refusals)
     result.seconds = clock() - started
     return result
+
+
+def scan_part(plan: Plan, job: TableJob, part: Part, chunk_size: int, bar) -> tuple[list[Refusal], int]:
+    """The refused values of ``part`` of ``job``'s table, and the rows read."""
+    checks = TableChecks(job, plan.source, plan.target, dangling_rows(plan.source, job, part))
+    refusals, rows_read = [], 0
+    for rows in read_chunks(plan.source, job, chunk_size, part.after, part.through):
+        refusals += checks.check(rows)
+        rows_read += len(rows)
+        bar.update(len(rows))
+    return refusals, rows_read
+
+
+def scan_parts(plan: Plan, workers: int, chunk_size: int) -> list[Part]:
+    """The parts ``workers`` processes scan: big tables cut as a copy cuts them, except those
+    with unique values that the target's collation may fold together."""
+    folded = [job for job in plan.jobs if _unique_sets(job, plan.target)]
+    cuttable = [job for job in plan.jobs if job not in folded]
+    return cut(plan.source, cuttable, workers, chunk_size) + whole_tables(folded)
 
 
 def dependents(source: Endpoint, jobs: Sequence[TableJob], refusals: Sequence[Refusal]) -> list[Refusal]:

@@ -15,9 +15,12 @@ from django.db import connections
 import portadb
 from portadb.backends import adapter_for
 from portadb.checks import VALUE_KINDS
+from portadb.endpoints import close, open_endpoints
 from portadb.exceptions import PreconditionError, ValueRefused
 from portadb.models import project_models, shared_models
+from portadb.plan import make_plan
 from portadb.reports import FindingKind as K
+from portadb.scan import scan_parts
 
 from . import databases as db
 from .backends import SERVER_TARGETS, direction_id, source_of, target_of
@@ -75,12 +78,33 @@ def test_the_fixture_covers_every_kind_on_each_target(bad_source):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_reject_refuses_exactly_what_the_dry_run_flags(bad_source, empty, target, tmp_path):
+def test_a_scan_in_two_processes_finds_what_one_finds(bad_source, empty, target):
+    source, expected = bad_source
+    target = empty(target)
+    src, tgt = open_endpoints(source, target)
+    try:  # chunks of 3 rows: the biggest tables are cut into key ranges, bad rows in several
+        parts = scan_parts(make_plan(src, tgt), workers=2, chunk_size=3)
+    finally:
+        close(src, tgt)
+    assert len(parts) > len({p.table for p in parts})
+
+    one = portadb.plan(source, target, jobs=1, chunk_size=3)
+    two = portadb.plan(source, target, jobs=2, chunk_size=3)
+    assert (one.workers, two.workers) == (1, 2)
+    assert flagged(two) == expected[db.vendor_of(target)]
+    assert two.values == one.values  # in the same order, with the same first keys
+    assert (two.rows_scanned, two.refused_rows) == (one.rows_scanned, one.refused_rows)
+    assert two.rows_scanned == sum(t.rows for t in two.tables)  # every row once
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("workers", [{}, {"jobs": 2, "chunk_size": 3}], ids=["default", "two-scanners"])
+def test_reject_refuses_exactly_what_the_dry_run_flags(bad_source, empty, target, tmp_path, workers):
     source, _ = bad_source
     target = empty(target)
-    dry = flagged(portadb.plan(source, target))
+    dry = flagged(portadb.plan(source, target, **workers))
     path = tmp_path / "rejects.jsonl"
-    report = portadb.copy(source, target, on_error="reject", reject_file=str(path))
+    report = portadb.copy(source, target, on_error="reject", reject_file=str(path), **workers)
     lines = reject_lines(path)
     assert dry - refused(lines) == set(), "flagged by the dry-run but copied"
     assert refused(lines) - dry == set(), "refused by the copy but not flagged by the dry-run"

@@ -119,6 +119,7 @@ def _(report: PlanReport) -> str:
         f"- **{_bold_label(schema_line(report.schema_path, report.schema_reason, would=True))}",
         f"- **Result:** {'OK: the copy would succeed' if report.ok else 'FINDINGS: the copy would stop'}",
         f"- **Scan:** {report.rows_scanned:,} rows in {report.scan_seconds:.1f} s,"
+        f" {workers(report.workers)},"
         f" {report.refused_rows:,} rows refused",
         f"- **Estimated copy time:** {report.estimated_seconds:.0f} s",
     ]

@@ -273,6 +273,8 @@ class PlanReport(HasFindings):
     findings: list[Finding] = field(default_factory=list)
     rows_scanned: int = 0
     scan_seconds: float = 0.0
+    #: Worker processes that scanned the rows (1: the command's own process alone).
+    workers: int = 1
     #: A rough duration of the real copy: the scan's read time plus the target's
     #: typical write rate.
     estimated_seconds: float = 0.0

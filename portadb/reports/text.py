@@ -107,7 +107,7 @@ def _(report: PlanReport, verbosity: int = 1) -> str:
         f" {inv.applied_migrations} migrations applied, {len(inv.pending_migrations)} pending.",
         f"Target: {report.target_state}.",
         schema_line(report.schema_path, report.schema_reason, would=True),
-        f"Scan: {report.rows_scanned:,} rows in {report.scan_seconds:.1f} s;"
+        f"Scan: {report.rows_scanned:,} rows in {report.scan_seconds:.1f} s, {workers(report.workers)};"
         f" {report.refused_rows:,} rows would be refused.",
         f"Estimated copy time: {report.estimated_seconds:.0f} s.",
     ]

@@ -47,7 +47,8 @@ class Command(BaseCommand):
                           help=f"Rows per read and per commit (default {DEFAULT_CHUNK_SIZE}).")
         copy.add_argument("--jobs", type=int, default=None, metavar="N",
                           help="Copy in N processes at once, big tables cut into key ranges (default:"
-                               f" one per CPU, at most {MAX_AUTO_JOBS}; 1 where the target is SQLite).")
+                               f" one per CPU, at most {MAX_AUTO_JOBS}; 1 where the target is SQLite);"
+                               " with --dry-run, N processes scan the rows.")
         _selection(copy)
         copy.add_argument("--verify", action="store_true",
                           help="After the copy, verify every row as 'portadb verify' does.")
@@ -159,7 +160,7 @@ class Command(BaseCommand):
                 raise OptionError("--dry-run writes nothing; leave out --on-error and --reject-file.")
             return portadb.plan(source, target, replace=replace, chunk_size=chunk_size,
                                 progress=verbosity >= 1, models=_labels(models),
-                                exclude=_labels(exclude))
+                                exclude=_labels(exclude), jobs=jobs)
         return portadb.copy(
             source, target, replace=replace, resume=resume, chunk_size=chunk_size, verify=verify,
             jobs=jobs,
