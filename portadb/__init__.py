@@ -57,7 +57,8 @@ def copy(source: str, target: str, **options):
 
 
 def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
-           counts_only: bool = False, chunk_size: int | None = None, progress: bool = False):
+           counts_only: bool = False, chunk_size: int | None = None, progress: bool = False,
+           jobs: int | None = None):
     """Prove that ``target`` holds the same data as ``source``, or show where it does not.
 
     Compares the row count of every table, the content of every row (both
@@ -66,7 +67,9 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     the applied migrations. ``models``/``exclude``: app or ``app.Model`` labels;
     ``sample``: compare only this fraction of key chunks (0 < sample <= 1);
     ``counts_only``: skip the content; ``progress``: tqdm bars on a terminal,
-    as :func:`copy` shows them. Writes nothing on either side.
+    as :func:`copy` shows them; ``jobs``: processes comparing tables and key
+    ranges of big tables at once (default one per CPU, as :func:`copy`).
+    Writes nothing on either side.
     Returns a :class:`portadb.reports.VerifyReport`; its ``exit_code`` is 0
     when the data is the same, 1 otherwise.
     """
@@ -76,7 +79,7 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     if chunk_size is None:
         chunk_size = DEFAULT_CHUNK_SIZE
     return _verify(source, target, models=models, exclude=exclude, sample=sample,
-                   counts_only=counts_only, chunk_size=chunk_size, progress=progress)
+                   counts_only=counts_only, chunk_size=chunk_size, progress=progress, jobs=jobs)
 
 
 def sync(source: str, target: str, **options):

@@ -60,13 +60,17 @@ def cut(source: Endpoint, jobs: Sequence[TableJob], workers: int, chunk_size: in
         if pieces < 2 or not splittable(job):
             parts.append(Part(job.table, rows=job.source_rows))
             continue
-        bounds = [source.adapter.key_at(job.table, job.key, job.source_rows * i // pieces)
-                  for i in range(1, pieces)]
-        bounds = sorted({b for b in bounds if b is not None})  # a table that shrank since it was counted
-        edges = [None, *bounds, None]
-        parts += [Part(job.table, i, edges[i], edges[i + 1], job.source_rows // (len(edges) - 1))
-                  for i in range(len(edges) - 1)]
+        parts += ranges(source, job.table, job.key, job.source_rows, pieces)
     return parts
+
+
+def ranges(source: Endpoint, table: str, key: Sequence[str], rows: int, pieces: int) -> list[Part]:
+    """``table`` (of about ``rows`` rows, keyed by one integer column) cut into ``pieces`` key
+    ranges of about as many rows each, the first open below and the last open above."""
+    bounds = [source.adapter.key_at(table, key, rows * i // pieces) for i in range(1, pieces)]
+    bounds = sorted({b for b in bounds if b is not None})  # a table that shrank since it was counted
+    edges = [None, *bounds, None]
+    return [Part(table, i, edges[i], edges[i + 1], rows // (len(edges) - 1)) for i in range(len(edges) - 1)]
 
 
 def splittable(job: TableJob) -> bool:

@@ -64,7 +64,7 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
                          on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
                          for_sync=for_sync)
         if verify:
-            report.verification = verify_endpoints(src, tgt, plan.models, progress=progress)
+            report.verification = verify_endpoints(src, tgt, plan.models, progress=progress, jobs=jobs)
         return report
     except DatabaseError as e:  # a server gone away, a full disk, a missing privilege
         raise TransferError(

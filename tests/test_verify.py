@@ -199,6 +199,46 @@ def test_each_breakage_is_found_and_named(copy_of, pair, breakage):
     assert bad <= {expect.table}, bad  # nothing else is flagged
 
 
+@pytest.mark.parametrize("pair", DIRECTIONS, ids=direction_id)
+def test_workers_find_what_one_process_finds(copy_of, pair):
+    """Eight workers, big tables cut into key ranges: every difference as one process finds it."""
+    from django.contrib.auth.models import Permission
+
+    source, target = copy_of(*pair)
+    for breakage in (delete_row, add_row, change_text, move_datetime, repoint_foreign_key):
+        breakage(target)
+    permissions = Permission.objects.using(target).order_by("pk")
+    permissions.filter(pk=permissions[40].pk).delete()
+    permissions.filter(pk=permissions[80].pk).update(name="renamed on the target")
+    last = m.Everything.objects.using(target).order_by("pk").last()
+    last.pk, last.slug = last.pk + 1000, "past-the-end"
+    last.save(using=target, force_insert=True)
+    m.Code.objects.using(target).create(code="only-on-the-target", meaning="extra")
+
+    one = portadb.verify(source, target, chunk_size=3, jobs=1)
+    many = portadb.verify(source, target, chunk_size=3, jobs=8)
+
+    assert (one.workers, many.workers) == (1, 8) and not many.ok
+    assert _table(many, "zoo_everything").chunks > _table(one, "zoo_everything").chunks  # cut in ranges
+    assert _found(many) == _found(one)
+    assert [f.message for f in many.findings] == [f.message for f in one.findings]
+    assert {t.table for t in many.tables if not t.ok} == {
+        "zoo_everything", "zoo_tag", "zoo_book", "auth_permission", "zoo_code"}
+    assert _table(many, "zoo_everything").extra_pks == [last.pk]
+    for t in many.tables:  # the parts' digests add up alike on both sides
+        assert (t.source_checksum == t.target_checksum) is (t.chunks_different == 0), t.table
+
+
+def _table(report, table):
+    return next(t for t in report.tables if t.table == table)
+
+
+def _found(report) -> list[tuple]:
+    return [(t.table, t.source_rows, t.target_rows, t.compared_rows, t.missing_count, t.missing_pks,
+             t.extra_count, t.extra_pks, t.different_rows, t.differences, t.chunks_different, t.ok)
+            for t in report.tables]
+
+
 @pytest.mark.parametrize("breakage", [delete_row, add_row, change_text, move_datetime])
 def test_breakages_are_found_without_a_second_process(copy_of, monkeypatch, breakage):
     """Where no process can be forked, a thread reads the target: the same findings."""
@@ -206,7 +246,8 @@ def test_breakages_are_found_without_a_second_process(copy_of, monkeypatch, brea
 
     source, target = copy_of(SQLITE_SOURCE, POSTGRESQL)
     expect = breakage(target)
-    monkeypatch.setattr(importlib.import_module("portadb.verify.remote"), "forking", lambda: False)
+    for module in ("portadb.verify.remote", "portadb.pool"):
+        monkeypatch.setattr(importlib.import_module(module), "forking", lambda: False)
     report = portadb.verify(source, target, chunk_size=10)
     assert report.exit_code == 1
     assert _finding(report, expect.kind, expect.table, expect.pk, expect.field), portadb.render(report)

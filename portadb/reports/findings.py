@@ -58,7 +58,8 @@ def verify_summary(report) -> str:
     return (
         f"{verdict}: {total:,} rows in {len(report.tables)} tables, {how};"
         f" {sum(s.ok for s in report.sequences)} of {len(report.sequences)} sequences past their keys;"
-        f" {report.migrations_compared} migrations compared; {report.seconds:.1f} s"
+        f" {report.migrations_compared} migrations compared;"
+        f" {report.seconds:.1f} s, {workers(report.workers)}"
     )
 
 

@@ -186,6 +186,9 @@ class VerifyReport(HasFindings):
     sample: float | None = None
     chunk_size: int = 0
     seconds: float = 0.0
+    #: Worker processes that compared the content (1: the command's own process, which reads the
+    #: target's side in a second one where it can).
+    workers: int = 1
     kind: str = "verify"
     schema_version: int = SCHEMA_VERSION
 

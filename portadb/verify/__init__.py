@@ -2,14 +2,17 @@
 
 Both sides are read in primary-key order, chunk by chunk, through the same
 normalising path (:mod:`.canonical`), and compared table by table
-(:mod:`.compare`); the target's side is read in a forked process on the
-second core (:mod:`.remote`). Then the target's sequences are checked against
+(:mod:`.compare`): by worker processes that each compare both sides of whole
+tables and key ranges of big ones (:mod:`.parallel`), or, in one process, with
+the target's side read in a forked process on the second core
+(:mod:`.remote`). Then the target's sequences are checked against
 its keys and the applied migrations of both sides compared; :mod:`.findings`
 turns what differs into the report's findings.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -25,6 +28,7 @@ from ..processes import collector_paused
 from ..progress import Progress, Tee
 from ..reports.model import Finding, FindingKind, SequenceCheck, Severity, VerifyReport
 from ..selection import select_models
+from . import parallel
 from .compare import check_table
 from .findings import findings
 from .remote import target_reader
@@ -33,24 +37,27 @@ from .remote import target_reader
 def verify(source: str, target: str, *, models: Sequence[str] | None = None,
            exclude: Sequence[str] | None = None, sample: float | None = None,
            counts_only: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
-           progress: bool = False) -> VerifyReport:
+           progress: bool = False, jobs: int | None = None) -> VerifyReport:
     """Compare ``target`` with ``source``: counts, content, sequences, migrations.
 
     ``models``/``exclude`` are app labels or ``app_label.Model`` labels;
     ``sample`` (between 0 and 1) compares that fraction of key chunks only;
     ``counts_only`` skips the content; ``progress``: tqdm bars on a terminal, as
-    the copy shows. Nothing is written on either side.
+    the copy shows; ``jobs``: worker processes comparing tables and key ranges of
+    big tables at once (default: one per CPU, as :func:`portadb.copy`). Nothing
+    is written on either side.
     Returns a :class:`portadb.reports.VerifyReport`; ``report.ok`` is true
     when the two hold the same data.
     """
     options.check_sample(sample)
     options.check_chunk_size(chunk_size)
+    options.check_jobs(jobs)
     select_models(project_models(), models or (), exclude or ())  # unknown labels: refuse early
     src, tgt = open_endpoints(source, target, target_must_exist=True)
     try:
         chosen = select_models(shared_models(src.alias, tgt.alias), models or (), exclude or ())
         return verify_endpoints(src, tgt, chosen, sample=sample, counts_only=counts_only,
-                                chunk_size=chunk_size, progress=progress)
+                                chunk_size=chunk_size, progress=progress, jobs=jobs)
     finally:
         close(src, tgt)
 
@@ -58,35 +65,38 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
 def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
                      sample: float | None = None, counts_only: bool = False,
                      chunk_size: int = options.DEFAULT_CHUNK_SIZE, progress: bool = False,
+                     jobs: int | None = None,
                      clock: Callable[[], float] = time.perf_counter) -> VerifyReport:
     """:func:`verify` over two open endpoints and a list of models."""
     started = clock()
     report = VerifyReport(source=src.display, target=tgt.display, counts_only=counts_only,
                           sample=sample, chunk_size=chunk_size)
     try:
-        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused(), \
-                target_reader(tgt, chosen, counts_only) as remote:
+        with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused():
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
+            fields = {m._meta.db_table: _compared_fields(tgt, m, present[1], report) for m in chosen}
+            rows = _source_rows(src, chosen, present[0])
+            report.workers = _workers(src, tgt, jobs, sum(rows.values()), chunk_size, sample, counts_only)
             bars = Progress(progress and not counts_only)
-            rows = _source_rows(src, chosen, present[0]) if bars.enabled else {}
             bars.set_total(sum(rows.values()))
-            for model in chosen:
-                t0 = clock()
-                fields = _compared_fields(tgt, model, present[1], report)
-                bar = bars.table(model._meta.db_table, rows.get(model._meta.db_table, 0))
-                try:
-                    check = check_table(src, tgt, model, present, sample, counts_only, chunk_size, remote,
-                                        fields, Tee(bar, bars.overall))
-                except (ValueError, TypeError, ArithmeticError) as e:  # a value Django cannot read
-                    raise VerificationError(
-                        f"Could not read the rows of {model._meta.db_table} ({label(model)}) while"
-                        f" verifying: {first_line(e)}; 'portadb copy --dry-run' names the rows whose"
-                        " values cannot be read."
-                    ) from e
-                finally:
-                    bar.close()
-                check.seconds = round(clock() - t0, 3)
-                report.tables.append(check)
+            both = [m for m in chosen if m._meta.db_table in present[0] & present[1]]
+            checked = (parallel.check_tables(src, tgt, both, fields, chunk_size, report.workers, bars.overall)
+                       if report.workers > 1 else {})
+            with target_reader(tgt, chosen, counts_only or report.workers > 1) as remote:
+                for model in chosen:
+                    table, t0 = model._meta.db_table, clock()
+                    if table in checked:
+                        report.tables.append(checked[table])
+                        continue
+                    bar = bars.table(table, rows.get(table, 0))
+                    try:
+                        with parallel.read_errors(model):
+                            check = check_table(src, tgt, model, present, sample, counts_only, chunk_size,
+                                                remote, fields[table], Tee(bar, bars.overall))
+                    finally:
+                        bar.close()
+                    check.seconds = round(clock() - t0, 3)
+                    report.tables.append(check)
             bars.close()
             report.sequences = check_sequences(tgt, chosen, present[1])
             _compare_migrations(src, tgt, present, report)
@@ -96,6 +106,17 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     report.findings = findings(report) + report.findings
     report.seconds = round(clock() - started, 3)
     return report
+
+
+def _workers(src: Endpoint, tgt: Endpoint, jobs: int | None, rows: int, chunk_size: int,
+             sample: float | None, counts_only: bool) -> int:
+    """The processes that compare the content: ``jobs`` (default one per CPU, as a copy), where
+    both sides can be read by several and every row is compared (not a sample, not counts only);
+    a caller running other threads gets one (forking it could deadlock the workers)."""
+    jobs = jobs or options.auto_jobs(rows, chunk_size)
+    if counts_only or sample is not None or threading.active_count() > 1:
+        return 1
+    return jobs if parallel.usable(src, tgt, jobs) else 1
 
 
 def _compared_fields(tgt: Endpoint, model, present: set[str], report: VerifyReport) -> list | None:

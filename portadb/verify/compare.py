@@ -53,13 +53,13 @@ def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | No
         chunks = pair.sampled_chunks(sample, step)
     else:  # small tables are compared whole: cheaper than sampling them
         chunks = pair.chunks(chunk_size, remote)
-    pair.compare(_counted(chunks, bar or NullBar()), check)
+    pair.compare(counted(chunks, bar or NullBar()), check)
     if not pair.layout.by_range and sample is None:
         pair.find_extras(check, chunk_size)
     return check
 
 
-def _counted(chunks: Iterator[tuple[list, object]], bar) -> Iterator[tuple[list, object]]:
+def counted(chunks: Iterator[tuple[list, object]], bar) -> Iterator[tuple[list, object]]:
     for chunk in chunks:
         yield chunk
         bar.update(len(chunk[0]))

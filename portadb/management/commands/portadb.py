@@ -103,6 +103,9 @@ class Command(BaseCommand):
                             help="Compare row counts, sequences and migrations, not the content.")
         verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
                             help=f"Rows per compared chunk (default {DEFAULT_CHUNK_SIZE}).")
+        verify.add_argument("--jobs", type=int, default=None, metavar="N",
+                            help="Compare in N processes at once, big tables cut into key ranges"
+                                 f" (default: one per CPU, at most {MAX_AUTO_JOBS}).")
         _output(verify)
         _common(verify, parser)
 
@@ -178,12 +181,12 @@ class Command(BaseCommand):
                             reject_file=reject_file, progress=verbosity >= 1)
 
     def do_verify(self, *, source, target, models, exclude, sample, counts_only, chunk_size,
-                  verbosity, **_):
+                  verbosity, jobs=None, **_):
         import portadb
 
         return portadb.verify(source, target, models=_labels(models), exclude=_labels(exclude),
                               sample=sample, counts_only=counts_only, chunk_size=chunk_size,
-                              progress=verbosity >= 1)
+                              progress=verbosity >= 1, jobs=jobs)
 
     def do_inspect(self, *, database, forget=False, **_):
         import portadb
