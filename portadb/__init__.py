@@ -73,11 +73,11 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     Returns a :class:`portadb.reports.VerifyReport`; its ``exit_code`` is 0
     when the data is the same, 1 otherwise.
     """
-    from .options import DEFAULT_CHUNK_SIZE
+    from .options import VERIFY_CHUNK_SIZE
     from .verify import verify as _verify
 
     if chunk_size is None:
-        chunk_size = DEFAULT_CHUNK_SIZE
+        chunk_size = VERIFY_CHUNK_SIZE
     return _verify(source, target, models=models, exclude=exclude, sample=sample,
                    counts_only=counts_only, chunk_size=chunk_size, progress=progress, jobs=jobs)
 

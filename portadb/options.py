@@ -12,6 +12,9 @@ from .exceptions import OptionError
 
 #: Rows per read, per commit and per compared chunk when the caller gives none.
 DEFAULT_CHUNK_SIZE = 20_000
+#: Rows per chunk that ``verify`` compares when the caller gives none: a worker holds both
+#: sides' rows of a chunk at once, so half a copy's chunk keeps its memory as low.
+VERIFY_CHUNK_SIZE = 10_000
 #: Bytes of large values (text, binary, JSON) a chunk holds at most: fewer rows than the
 #: chunk size where values are large, at least one row (memory stays flat with 50 MB values).
 CHUNK_BYTES = 32 * 2**20

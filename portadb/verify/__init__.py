@@ -36,7 +36,7 @@ from .remote import target_reader
 
 def verify(source: str, target: str, *, models: Sequence[str] | None = None,
            exclude: Sequence[str] | None = None, sample: float | None = None,
-           counts_only: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
+           counts_only: bool = False, chunk_size: int = options.VERIFY_CHUNK_SIZE,
            progress: bool = False, jobs: int | None = None) -> VerifyReport:
     """Compare ``target`` with ``source``: counts, content, sequences, migrations.
 
@@ -64,7 +64,7 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
 
 def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
                      sample: float | None = None, counts_only: bool = False,
-                     chunk_size: int = options.DEFAULT_CHUNK_SIZE, progress: bool = False,
+                     chunk_size: int = options.VERIFY_CHUNK_SIZE, progress: bool = False,
                      jobs: int | None = None,
                      clock: Callable[[], float] = time.perf_counter) -> VerifyReport:
     """:func:`verify` over two open endpoints and a list of models."""

@@ -13,7 +13,14 @@ from django.core.management.base import BaseCommand, CommandError
 from portadb import __version__
 from portadb.endpoints import mask
 from portadb.exceptions import Interrupted, OptionError, PortadbError, first_line
-from portadb.options import DEFAULT_CHUNK_SIZE, MAX_AUTO_JOBS, ON_ERROR, check_confirmable, check_writable
+from portadb.options import (
+    DEFAULT_CHUNK_SIZE,
+    MAX_AUTO_JOBS,
+    ON_ERROR,
+    VERIFY_CHUNK_SIZE,
+    check_confirmable,
+    check_writable,
+)
 from portadb.reports import FORMATS, ErrorReport, render
 
 #: Django's options of every command that a user may type after the subcommand too.
@@ -102,7 +109,7 @@ class Command(BaseCommand):
         verify.add_argument("--counts-only", action="store_true",
                             help="Compare row counts, sequences and migrations, not the content.")
         verify.add_argument("--chunk-size", type=int, default=None, metavar="ROWS",
-                            help=f"Rows per compared chunk (default {DEFAULT_CHUNK_SIZE}).")
+                            help=f"Rows per compared chunk (default {VERIFY_CHUNK_SIZE}).")
         verify.add_argument("--jobs", type=int, default=None, metavar="N",
                             help="Compare in N processes at once, big tables cut into key ranges"
                                  f" (default: one per CPU, at most {MAX_AUTO_JOBS}).")
