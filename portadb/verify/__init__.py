@@ -75,13 +75,14 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
         with src.adapter.snapshot(), tgt.adapter.snapshot(), collector_paused():
             present = (set(src.adapter.table_names()), set(tgt.adapter.table_names()))
             fields = {m._meta.db_table: _compared_fields(tgt, m, present[1], report) for m in chosen}
-            rows = _source_rows(src, chosen, present[0])
-            report.workers = _workers(src, tgt, jobs, sum(rows.values()), chunk_size, sample, counts_only)
             bars = Progress(progress and not counts_only)
+            whole = not counts_only and sample is None  # every row compared: workers may share it
+            rows = _source_rows(src, chosen, present[0]) if bars.enabled or whole else {}
+            report.workers = _workers(src, tgt, jobs, sum(rows.values()), chunk_size) if whole else 1
             bars.set_total(sum(rows.values()))
             both = [m for m in chosen if m._meta.db_table in present[0] & present[1]]
-            checked = (parallel.check_tables(src, tgt, both, fields, chunk_size, report.workers, bars.overall)
-                       if report.workers > 1 else {})
+            checked = (parallel.check_tables(src, tgt, both, fields, rows, chunk_size, report.workers,
+                                             bars.overall) if report.workers > 1 else {})
             with target_reader(tgt, chosen, counts_only or report.workers > 1) as remote:
                 for model in chosen:
                     table, t0 = model._meta.db_table, clock()
@@ -108,13 +109,12 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
     return report
 
 
-def _workers(src: Endpoint, tgt: Endpoint, jobs: int | None, rows: int, chunk_size: int,
-             sample: float | None, counts_only: bool) -> int:
-    """The processes that compare the content: ``jobs`` (default one per CPU, as a copy), where
-    both sides can be read by several and every row is compared (not a sample, not counts only);
-    a caller running other threads gets one (forking it could deadlock the workers)."""
+def _workers(src: Endpoint, tgt: Endpoint, jobs: int | None, rows: int, chunk_size: int) -> int:
+    """The processes that compare every row: ``jobs`` (default one per CPU, as a copy), where
+    both sides can be read by several; a caller running other threads gets one (forking it
+    could deadlock the workers)."""
     jobs = jobs or options.auto_jobs(rows, chunk_size)
-    if counts_only or sample is not None or threading.active_count() > 1:
+    if threading.active_count() > 1:
         return 1
     return jobs if parallel.usable(src, tgt, jobs) else 1
 

@@ -35,11 +35,13 @@ def usable(src: Endpoint, tgt: Endpoint, workers: int) -> bool:
 
 
 def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: dict[str, list | None],
-                 chunk_size: int, workers: int, bar) -> dict[str, TableCheck]:
+                 source_rows: dict[str, int], chunk_size: int, workers: int, bar) -> dict[str, TableCheck]:
     """Count and compare ``models``' tables (each on both sides) in ``workers`` processes; call
-    inside both sides' snapshots. ``fields``: by table, the fields compared (``None``: all)."""
+    inside both sides' snapshots. ``fields``: by table, the fields compared (``None``: all);
+    ``source_rows``: by table, the source's rows, counted in this snapshot."""
     by_table = {m._meta.db_table: m for m in models}
-    checks = {t: _counted_check(src, tgt, m) for t, m in by_table.items()}
+    checks = {t: TableCheck(table=t, model=label(m), source_rows=source_rows[t],
+                            target_rows=tgt.adapter.count(t)) for t, m in by_table.items()}
     parts = _parts(src, models, checks, workers, chunk_size)
 
     def work(part: Part, part_bar) -> TableCheck:
@@ -60,12 +62,6 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
         add_up(checks[table], [p[3] for p in pieces])
         checks[table].seconds = round(max(p[2] for p in pieces) - min(p[1] for p in pieces), 3)
     return checks
-
-
-def _counted_check(src: Endpoint, tgt: Endpoint, model) -> TableCheck:
-    table = model._meta.db_table
-    return TableCheck(table=table, model=label(model), source_rows=src.adapter.count(table),
-                      target_rows=tgt.adapter.count(table))
 
 
 def _parts(src: Endpoint, models: Sequence[type], checks: dict[str, TableCheck], workers: int,
