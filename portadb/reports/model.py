@@ -130,7 +130,8 @@ class TableCheck:
     compared_rows: int = 0
     chunks: int = 0
     chunks_different: int = 0
-    #: Digest of the canonical rows, chunk by chunk, on each side (equal when identical).
+    #: Digest of the canonical rows, chunk by chunk, on each side (equal when identical; it
+    #: depends on the chunk size and on the key ranges that workers compared).
     source_checksum: str = ""
     target_checksum: str = ""
     missing_count: int = 0
