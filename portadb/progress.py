@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 
@@ -35,13 +36,23 @@ class Progress:
     def _bar(self, total: int, desc: str, **kwargs):
         if not self.enabled:
             return NullBar()
-        from tqdm import tqdm
-
-        return tqdm(total=total, desc=desc, unit="rows", unit_scale=True, file=self.stream,
-                    dynamic_ncols=True, **kwargs)
+        return _bar_type()(total=total, desc=desc, unit="rows", unit_scale=True, file=self.stream,
+                           dynamic_ncols=True, **kwargs)
 
     def close(self) -> None:
         self.overall.close()
+
+
+@functools.cache
+def _bar_type() -> type:
+    """tqdm's bar without its monitor thread: workers are forked while bars show, and where
+    another thread runs portadb does not fork (the child could inherit a lock held forever)."""
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0
+
+    return Bar
 
 
 def _isatty(stream) -> bool:

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -301,6 +302,19 @@ def test_8_verify_shows_progress_bars_on_a_terminal(zoo_source, empty, monkeypat
     monkeypatch.setattr(sys, "stderr", quiet)
     portadb_command("verify", f"--from={zoo_source}", f"--to={target}", "-v", "0")
     assert quiet.getvalue() == ""
+
+
+def test_8_bars_on_a_terminal_leave_verify_its_workers(zoo_source, empty, monkeypatch):
+    """A bar starts no thread: where another thread runs, verify would not fork its workers."""
+    target = empty(POSTGRESQL)
+    assert portadb.copy(zoo_source, target).ok
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    threads = threading.active_count()
+    status, out, _ = portadb_command("verify", f"--from={zoo_source}", f"--to={target}", "--jobs=2",
+                                     "--chunk-size=5", "--format=json")
+    assert status == 0 and json.loads(out)["workers"] == 2
+    assert "all tables" in sys.stderr.getvalue()
+    assert threading.active_count() == threads
 
 
 # -- 9. the small ones -----------------------------------------------------------------------------
