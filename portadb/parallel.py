@@ -1,4 +1,4 @@
-"""``--jobs N``: copy (or scan) tables in N worker processes, the largest parts first.
+"""``--jobs N``: copy tables in N worker processes, the largest parts first.
 
 A copy is bound by the client's CPU (reading, converting, encoding rows) long
 before the target's ingest rate, so a second process on a second core nearly
