@@ -93,7 +93,8 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
                     try:
                         with parallel.read_errors(model):
                             check = check_table(src, tgt, model, present, sample, counts_only, chunk_size,
-                                                remote, fields[table], Tee(bar, bars.overall))
+                                                remote, fields[table], Tee(bar, bars.overall),
+                                                rows.get(table))
                     finally:
                         bar.close()
                     check.seconds = round(clock() - t0, 3)

@@ -33,16 +33,17 @@ SHOWN = 10
 
 def check_table(src: Endpoint, tgt: Endpoint, model, present, sample: float | None, counts_only: bool,
                 chunk_size: int, remote: Forked | None = None, fields: list | None = None,
-                bar=None) -> TableCheck:
+                bar=None, source_rows: int | None = None) -> TableCheck:
     """Count one table on both sides and, unless ``counts_only``, compare its content.
 
     ``fields``: those whose columns both sides have (a model that differs by vendor).
     ``bar`` (:mod:`portadb.progress`) moves by the source rows of each chunk compared.
+    ``source_rows``: the source's rows, where the caller counted them in this snapshot.
     """
     table = model._meta.db_table
     check = TableCheck(table=table, model=label(model), source_rows=None, target_rows=None)
     if table in present[0]:
-        check.source_rows = src.adapter.count(table)
+        check.source_rows = src.adapter.count(table) if source_rows is None else source_rows
     if table in present[1]:
         check.target_rows = tgt.adapter.count(table)
     if counts_only or check.source_rows is None or check.target_rows is None:
