@@ -192,6 +192,9 @@ def test_command_copy_exit_status_on_bad_values(zoo_source, empty, tmp_path):
     (["--on-error=reject"], "needs --reject-file"),
     (["--reject-file=x.jsonl"], "only used with --on-error=reject"),
     (["--dry-run", "--on-error=reject", "--reject-file=x.jsonl"], "--dry-run writes nothing"),
+    (["--dry-run", "--verify"], "nothing to verify; leave out --verify"),
+    (["--dry-run", "--resume"], "nothing to resume; leave out --resume"),
+    (["--dry-run", "--for-sync", "--verify"], "leave out --verify and --for-sync"),
     (["--on-error=reject", "--reject-file=/nonexistent/r.jsonl"], "not a writable directory"),
 ])
 def test_command_refuses_conflicting_options(zoo_source, empty, args, message):

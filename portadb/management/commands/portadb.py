@@ -23,6 +23,9 @@ from portadb.options import (
 )
 from portadb.reports import FORMATS, ErrorReport, render
 
+#: What each copy option would do that a dry run cannot.
+_DRY = {"--resume": "resume", "--verify": "verify", "--for-sync": "keep fingerprints of"}
+
 #: Django's options of every command that a user may type after the subcommand too.
 DJANGO_COMMON = ("--settings", "--pythonpath", "--traceback", "--no-color", "--force-color", "--skip-checks")
 
@@ -168,6 +171,11 @@ class Command(BaseCommand):
         if dry_run:
             if reject_file or on_error != "abort":
                 raise OptionError("--dry-run writes nothing; leave out --on-error and --reject-file.")
+            ignored = [name for name, given in (("--resume", resume), ("--verify", verify),
+                                                ("--for-sync", for_sync)) if given]
+            if ignored:  # each acts on a copy's writes, which a dry run has not
+                why = f", so it has nothing to {_DRY[ignored[0]]}" if len(ignored) == 1 else ""
+                raise OptionError(f"--dry-run copies nothing{why}; leave out {' and '.join(ignored)}.")
             return portadb.plan(source, target, replace=replace, chunk_size=chunk_size,
                                 progress=verbosity >= 1, models=_labels(models),
                                 exclude=_labels(exclude), jobs=jobs)
