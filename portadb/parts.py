@@ -44,27 +44,35 @@ def whole_tables(jobs: Sequence[TableJob]) -> list[Part]:
 
 
 def cut(source: Endpoint, jobs: Sequence[TableJob], workers: int, chunk_size: int) -> list[Part]:
-    """The parts ``workers`` processes copy ``jobs`` in.
+    """The parts ``workers`` processes copy ``jobs`` in (see :func:`cut_tables`)."""
+    return cut_tables(source, [(job.table, job.key, job.source_rows, splittable(job)) for job in jobs],
+                      workers, chunk_size)
+
+
+def cut_tables(source: Endpoint, tables: Sequence[tuple[str, Sequence[str], int, bool]], workers: int,
+               chunk_size: int) -> list[Part]:
+    """The parts ``workers`` processes share ``tables`` in, each given as (name, key columns,
+    rows, whether it can be cut: its key is one integer column).
 
     A table is cut into ranges of about half a worker's share of all rows (so
     that the parts of the largest tables can be dealt out evenly), never
     smaller than two chunks.
     """
-    total = sum(job.source_rows for job in jobs)
+    total = sum(rows for _, _, rows, _ in tables)
     if workers < 2 or not total:
-        return whole_tables(jobs)
+        return [Part(table, rows=rows) for table, _, rows, _ in tables]
     size = max(total // (2 * workers), 2 * chunk_size)
     parts = []
-    for job in jobs:
-        pieces = math.ceil(job.source_rows / size)
-        if pieces < 2 or not splittable(job):
-            parts.append(Part(job.table, rows=job.source_rows))
+    for table, key, rows, cuttable in tables:
+        pieces = math.ceil(rows / size)
+        if pieces < 2 or not cuttable:
+            parts.append(Part(table, rows=rows))
             continue
-        parts += ranges(source, job.table, job.key, job.source_rows, pieces)
+        parts += _ranges(source, table, key, rows, pieces)
     return parts
 
 
-def ranges(source: Endpoint, table: str, key: Sequence[str], rows: int, pieces: int) -> list[Part]:
+def _ranges(source: Endpoint, table: str, key: Sequence[str], rows: int, pieces: int) -> list[Part]:
     """``table`` (of about ``rows`` rows, keyed by one integer column) cut into ``pieces`` key
     ranges of about as many rows each, the first open below and the last open above."""
     bounds = [source.adapter.key_at(table, key, rows * i // pieces) for i in range(1, pieces)]

@@ -13,7 +13,6 @@ add up to one :class:`~portadb.reports.model.TableCheck` per table.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from contextlib import contextmanager
 
@@ -23,7 +22,7 @@ from .. import pool
 from ..endpoints import Endpoint
 from ..exceptions import VerificationError, first_line
 from ..models import label
-from ..parts import Part, ranges
+from ..parts import Part, cut_tables
 from ..reports.model import TableCheck
 from .compare import SHOWN, ComparedTable, counted
 from .reading import KeyLayout
@@ -67,18 +66,12 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
 def _parts(src: Endpoint, models: Sequence[type], checks: dict[str, TableCheck], workers: int,
            chunk_size: int) -> list[Part]:
     """Every table as one part, a big one keyed by one integer column as key ranges."""
-    total = sum(c.source_rows for c in checks.values())
-    size = max(total // (2 * workers), 2 * chunk_size)
-    parts = []
+    tables = []
     for model in models:
-        table, rows = model._meta.db_table, checks[model._meta.db_table].source_rows
         layout = KeyLayout.of(model)
-        pieces = math.ceil(rows / size)
-        if pieces < 2 or not layout.by_range or len(layout.columns) != 1:
-            parts.append(Part(table, rows=rows))
-        else:
-            parts += ranges(src, table, layout.columns, rows, pieces)
-    return parts
+        tables.append((model._meta.db_table, layout.columns, checks[model._meta.db_table].source_rows,
+                       layout.by_range and len(layout.columns) == 1))
+    return cut_tables(src, tables, workers, chunk_size)
 
 
 def compare_part(src: Endpoint, tgt: Endpoint, model, part: Part, fields: list | None, chunk_size: int,
