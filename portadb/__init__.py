@@ -48,7 +48,9 @@ def copy(source: str, target: str, **options):
     ``"reject"``: copy everything else and write the refused rows, and the rows
     depending on them, to ``reject_file`` as JSON Lines), ``for_sync`` (keep the
     source's fingerprints on the target, one more pass over the source's rows, so
-    that the first :func:`sync` reads only the rows that changed; see :mod:`portadb.fingerprints`).
+    that the first :func:`sync` reads only the rows that changed; see :mod:`portadb.fingerprints`),
+    ``track_changes`` (first install triggers on the source that log the key of every row
+    written, so that each :func:`sync` reads only those rows; see :mod:`portadb.tracking`).
     Returns a :class:`portadb.reports.CopyReport`.
     """
     from .pipeline import copy as _copy
@@ -114,16 +116,19 @@ def plan(source: str, target: str, **options):
     return dry_run(source, target, **options)
 
 
-def inspect(database: str = "default", forget: bool = False):
+def inspect(database: str = "default", forget: bool = False, untrack: bool = False):
     """The :class:`portadb.reports.Inventory` of one database: tables, rows, migrations, and
     the copy that built it (portadb's journal, ``portadb_run``).
 
     ``forget``: remove that journal (the project never reads it; a copy that did
     not finish can then no longer be resumed, and ``sync`` no longer knows the target).
+    ``untrack``: remove the change log that ``copy(track_changes=True)`` installed on this
+    database as a source (its triggers, ``portadb_change`` and ``portadb_tracking``).
     """
     from .endpoints import close, connect, resolve
     from .inspect import inventory
     from .journal import drop, summary
+    from .tracking import installed, remove
 
     endpoint = resolve(database)
     try:
@@ -133,6 +138,9 @@ def inspect(database: str = "default", forget: bool = False):
         if forget and found.copy is not None:
             drop(endpoint)
             found.forgotten = True
+        found.change_log = installed(endpoint)
+        if untrack and found.change_log is not None:
+            found.untracked = remove(endpoint)
         return found
     finally:
         close(endpoint)

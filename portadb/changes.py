@@ -72,7 +72,8 @@ class TableDelta:
     compared: Differences
     report: SyncedTable
     #: The fingerprints to keep (:mod:`portadb.fingerprints`): ``None`` none; ``"all"`` every
-    #: bucket's, as the source holds them now; else those of the buckets that changed.
+    #: bucket's, as the source holds them now; ``"drop"`` remove those kept (a sync by the
+    #: change log wrote rows they describe); else those of the buckets that changed.
     buckets: list | str | None = None
 
     @property
@@ -127,7 +128,7 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
         if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
             check_references(tgt.connection, _related(plan, [d for d in deltas if d.touched]))
         for delta in deltas:  # what the target now holds, as the source's fingerprints
-            if delta.report.rejected:  # none: the next sync compares the rows the target lacks again
+            if delta.report.rejected or delta.buckets == "drop":  # none: the next sync compares in full
                 fingerprints.save(tgt, delta.job.table, [])
             elif delta.buckets == "all":
                 fingerprints.save(tgt, delta.job.table, fingerprints.of_source(plan.source, delta.job))

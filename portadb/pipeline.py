@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError
 
-from . import drift, fingerprints, guard, options, parallel, schema
+from . import drift, fingerprints, guard, options, parallel, schema, tracking
 from .endpoints import close, open_endpoints
-from .exceptions import PreconditionError, TransferError, first_line
+from .exceptions import OptionError, PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, schema_drift
 from .journal import PORTADB_TABLES, SCHEMA, Journal
 from .parts import count, cut
@@ -22,7 +22,7 @@ from .plan import MIGRATE, Plan, make_plan
 from .preconditions import check_committed, check_preconditions, check_unchanged
 from .processes import collector_paused
 from .progress import Progress, Tee
-from .reports.model import CopyReport
+from .reports.model import CopyReport, Finding, FindingKind, Severity
 from .targetproject import children
 from .transfer import copy_table
 from .verify import verify_endpoints
@@ -33,13 +33,16 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
          confirm: Callable[[Plan], bool] | None = None,
          models: Sequence[str] = (), exclude: Sequence[str] = (),
          verify: bool = False, on_error: str = "abort",
-         reject_file: str | None = None, jobs: int | None = None, for_sync: bool = False) -> CopyReport:
+         reject_file: str | None = None, jobs: int | None = None, for_sync: bool = False,
+         track_changes: bool = False) -> CopyReport:
     """Copy every table of the project (or of ``models`` minus ``exclude``) from ``source`` to ``target``.
 
     ``verify`` proves the copy afterwards (:func:`portadb.verify`). ``for_sync`` keeps the
     source's fingerprints on the target (:mod:`portadb.fingerprints`; one more pass over the
     source's rows), so that the first :func:`portadb.sync` reads only the rows that changed
-    (a resumed copy keeps none of the parts the interruption cut).
+    (a resumed copy keeps none of the parts the interruption cut). ``track_changes`` first
+    installs the change log on the source (:mod:`portadb.tracking`): every later sync reads
+    only the rows written since.
     """
     options.check_chunk_size(chunk_size)
     options.check_resume(resume, replace)
@@ -60,9 +63,10 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
                     plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
             if plan.target_tables and not resume and confirm is not None and not confirm(plan):
                 raise PreconditionError("Copy cancelled; nothing was written.")
+            tracked = _track(plan, journal) if track_changes else None
             report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
                          on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
-                         for_sync=for_sync)
+                         for_sync=for_sync, tracked=tracked)
         if verify:
             report.verification = verify_endpoints(src, tgt, plan.models, progress=progress, jobs=jobs)
         return report
@@ -78,13 +82,16 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
         progress: bool = False, clock: Callable[[], float] = time.perf_counter,
         on_error: str = "abort", reject_file: str | None = None,
-        journal: Journal | None = None, jobs: int | None = None, for_sync: bool = False) -> CopyReport:
+        journal: Journal | None = None, jobs: int | None = None, for_sync: bool = False,
+        tracked: tuple[str, dict[str, str]] | None = None) -> CopyReport:
     """Carry out ``plan``: schema, rows, constraints, sequences, counts.
 
     Pass the :class:`~portadb.journal.Journal` of an interrupted copy to
     resume it; without one a fresh journal is started on the target.
     ``jobs`` worker processes copy tables, and parts of big tables, side by
     side where both backends allow (default: :func:`~portadb.options.auto_jobs`).
+    ``tracked``: the token of the change log installed on the source, and the tables it
+    leaves out with why (:func:`portadb.tracking.install`).
     """
     started = clock()
     src, tgt = plan.source, plan.target
@@ -99,6 +106,9 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
                            workers=jobs) as policy:
         report.workers = jobs if policy.parallel_safe and parallel.usable(src, tgt, jobs) else 1
         journal = journal or Journal.begin(plan, cut(src, plan.jobs, report.workers, chunk_size))
+        if tracked is not None and not report.resumed:
+            journal.note_schema(tracking=tracked[0])
+            report.findings += _tracking_findings(plan, tracked[1])
         deferred = _prepare_target(plan, journal, drop=replace or report.resumed)
         keep = fingerprints.keep_part if for_sync else None
         if keep:
@@ -116,6 +126,29 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
     journal.complete()
     report.seconds = round(clock() - started, 3)
     return report
+
+
+def _track(plan: Plan, journal: Journal | None) -> tuple[str, dict[str, str]]:
+    """The change log's token: installed now, or (a resumed copy) the one the first run installed."""
+    if journal is None:
+        return tracking.install(plan.source, plan.jobs)
+    if not journal.schema.get("tracking"):
+        raise OptionError("The interrupted copy was started without --track-changes; resume it without,"
+                          " or copy again with --replace --track-changes.")
+    return journal.schema["tracking"], {}
+
+
+def _tracking_findings(plan: Plan, untracked: dict[str, str]) -> list[Finding]:
+    """What the report says of the change log: where it is, and the tables left out of it."""
+    tracked = len(plan.jobs) - len(untracked)
+    findings = [Finding(FindingKind.CHANGE_LOG, Severity.WARNING,
+                        f"{plan.source.display} now logs every write to {tracked} tables for portadb sync"
+                        " (--track-changes); after the cutover remove the log with portadb inspect"
+                        f" --database={plan.source.alias} --untrack.")]
+    findings += [Finding(FindingKind.CHANGE_LOG, Severity.INFO,
+                         f"{label} is not in the change log: {why}; portadb sync compares it in full.",
+                         model=label) for label, why in untracked.items()]
+    return findings
 
 
 def _prepare_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.BuildStep]:

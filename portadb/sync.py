@@ -4,7 +4,8 @@ A live site keeps writing while it is copied. ``sync`` compares both sides
 table by table as ``verify`` does (chunk digests, narrowed to the rows of the
 chunks that differ: :mod:`portadb.verify.compare`), or, where an earlier sync
 kept the source's fingerprints, only the key buckets whose fingerprint changed
-(:mod:`portadb.fingerprints`), and moves only the rows that differ.
+(:mod:`portadb.fingerprints`), or, after ``copy --track-changes``, only the keys the
+source's change log names (:mod:`portadb.tracking`), and moves only the rows that differ.
 In one target transaction, the target's rows that the source lacks or holds
 with other values are deleted, children before parents, and the source's
 rows that the target lacks or holds otherwise are read by key and written
@@ -13,7 +14,8 @@ parents before children; foreign keys are checked at the commit where the
 backend can defer them. The whole sync commits or nothing of it does: a
 killed sync is run again. Sequences then continue past the keys, and every
 row the sync wrote or deleted is read back on both sides and compared. The
-sync's one transaction also keeps the fingerprints of what the target then holds.
+sync's one transaction also keeps the fingerprints of what the target then holds;
+after it commits, the change log's entries it read are deleted from the source.
 
 The source is read in one snapshot throughout: the target ends equal to the
 source as it was when the sync began.
@@ -27,7 +29,7 @@ from contextlib import contextmanager
 
 from django.db import DatabaseError
 
-from . import drift, fingerprints, guard, options
+from . import drift, fingerprints, guard, options, tracking
 from .changes import Differences, TableDelta, apply, read_back, would_refuse
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
@@ -68,7 +70,7 @@ def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Seque
                              source_project=theirs)
         plan.jobs = synced_jobs(plan, built, explicit=bool(models or exclude))
         return run(plan, dry_run=dry_run, chunk_size=chunk_size, progress=progress, on_error=on_error,
-                   reject_file=reject_file, forked=jobs != 1)
+                   reject_file=reject_file, forked=jobs != 1, token=built.schema.get("tracking"))
     except DatabaseError as e:
         raise TransferError(
             f"The sync of {tgt.display} stopped: {first_line(e)}; nothing of it was committed:"
@@ -123,13 +125,16 @@ def synced_jobs(plan: Plan, built: Record, explicit: bool) -> list[TableJob]:
 
 def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
         progress: bool = False, on_error: str = "abort", reject_file: str | None = None,
-        forked: bool = True, clock: Callable[[], float] = time.perf_counter) -> SyncReport:
-    """Compare, then (unless ``dry_run``) write what differs, reset sequences, read it back."""
+        forked: bool = True, clock: Callable[[], float] = time.perf_counter,
+        token: str | None = None) -> SyncReport:
+    """Compare, then (unless ``dry_run``) write what differs, reset sequences, read it back.
+    ``token``: the change log the copy that built the target installed on the source, if any."""
     started = clock()
     src, tgt = plan.source, plan.target
     report = SyncReport(source=src.display, target=tgt.display, dry_run=dry_run)
     with src.adapter.snapshot(), collector_paused():
-        deltas = compare(plan, chunk_size, progress, forked)
+        log = tracking.read(src, token, plan.jobs)
+        deltas = compare(plan, chunk_size, progress, forked, log)
         report.tables = [d.report for d in deltas]
         report.compare_seconds = round(clock() - started, 3)
         changed = [d for d in deltas if d.touched]
@@ -149,17 +154,21 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
             report.sequences = check_sequences(tgt, touched, set(tgt.adapter.table_names()))
             for delta in changed:
                 delta.report.target_rows = tgt.adapter.count(delta.job.table)
-    report.findings += _still_different(report) + [
+    report.findings += _log_findings(src, token, log) + _still_different(report) + [
         Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR,
                 f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",
                 table=s.table) for s in report.sequences if not s.ok]
+    if log is not None and not dry_run:  # what the target now holds: the entries read are done
+        tracking.consume(src, log, [t.table for t in report.tables if not (t.rejected or t.still_different)])
     report.apply_seconds = round(clock() - started - report.compare_seconds, 3)
     report.seconds = round(clock() - started, 3)
     return report
 
 
-def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[TableDelta]:
-    """Every table's differences, both sides read in key order (the target in a forked reader)."""
+def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,
+            log: tracking.Log | None = None) -> list[TableDelta]:
+    """Every table's differences, both sides read in key order (the target in a forked reader);
+    of a table the change log ``log`` can speak for, only the rows of the keys it names."""
     src, tgt = plan.source, plan.target
     bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
     deltas = []
@@ -171,29 +180,64 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool) -> list[T
             t0 = time.perf_counter()
             table_bar = bars.table(job.table, job.source_rows)
             bar = Tee(table_bar, bars.overall)
+            counts = src.adapter.count(job.table), tgt.adapter.count(job.table)
             pair = Differences(job.model, src, tgt, _fields(job))
-            check = TableCheck(job.table, job.label, src.adapter.count(job.table),
-                               tgt.adapter.count(job.table))
-            if finder.kept(job):
+            check = TableCheck(job.table, job.label, *counts)
+            found_by, buckets = "", None
+            if (logged := _logged(log, job, check)) is not None:
+                pair.compare(_counted(pair.key_chunks(((k,) for k in logged), remote), bar), check)
+                if check.source_rows == check.target_rows + len(pair.missing) - len(pair.extra):
+                    found_by = "change log"
+                    # Kept fingerprints no longer hold for what the sync writes: the next sync
+                    # without a log compares the table in full.
+                    buckets = "drop" if pair.missing or pair.changed or pair.extra else None
+                else:  # a write the log missed: the table is compared in full below
+                    log.distrusted[job.table] = "its rows do not add up to what it logged"
+                    pair = Differences(job.model, src, tgt, _fields(job))
+                    check = TableCheck(job.table, job.label, *counts)
+            if not found_by and finder.kept(job):
                 # Only the buckets whose fingerprint changed are read.
                 buckets = finder.changes(job, check.source_rows)
                 keys = ((k,) for bucket, _ in buckets for k in fingerprints.keys(bucket))
                 pair.compare(_counted(pair.key_chunks(keys, remote), bar), check)
-                bar.update(check.source_rows - check.compared_rows)
-            else:
+                found_by = "fingerprints"
+            elif not found_by:
                 pair.compare(_counted(pair.chunks(chunk_size, remote), bar), check)
                 if not pair.layout.by_range:
                     pair.find_extras(check, chunk_size)
                 buckets = "all" if fingerprints.usable(job) and check.source_rows else None
+            bar.update(max(0, check.source_rows - check.compared_rows))
             table_bar.close()
             result = SyncedTable(job.table, job.label, check.source_rows, check.target_rows,
                                  chunks=check.chunks, chunks_different=check.chunks_different,
                                  skipped_rows=check.source_rows - check.compared_rows,
                                  inserted=len(pair.missing), updated=len(pair.changed),
-                                 deleted=len(pair.extra), seconds=round(time.perf_counter() - t0, 3))
+                                 deleted=len(pair.extra), seconds=round(time.perf_counter() - t0, 3),
+                                 found_by=found_by)
             deltas.append(TableDelta(job, pair, result, buckets))
     bars.close()
     return deltas
+
+
+def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> list | None:
+    """The keys of ``job``'s table that the change log names, where it can speak for the table
+    and they are few enough that reading them one by one beats reading the table in order."""
+    keys = log.keys.get(job.table) if log is not None else None
+    rows = max(check.source_rows, check.target_rows)
+    if keys is None or (rows > tracking.BIG and len(keys) > tracking.MOST * rows):
+        return None
+    return keys
+
+
+def _log_findings(src: Endpoint, token: str | None, log: tracking.Log | None) -> list[Finding]:
+    """Where the change log the copy installed could not be used, and why."""
+    if token and log is None:
+        return [Finding(FindingKind.CHANGE_LOG, Severity.WARNING,
+                        f"The change log that the copy installed on {src.display} is gone or was replaced;"
+                        " every table was compared as without one.")]
+    return [Finding(FindingKind.CHANGE_LOG, Severity.INFO,
+                    f"{table}: the change log was not used ({why}); the table was compared in full.",
+                    table=table) for table, why in (log.distrusted.items() if log else ())]
 
 
 @contextmanager

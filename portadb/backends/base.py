@@ -343,6 +343,30 @@ class Adapter(Statements, Limits):
                 cursor.execute(sql)
         return statements
 
+    # -- the change log (copy --track-changes) ---------------------------------
+
+    def tracking_triggers(self, table_id: int) -> list[str]:
+        """The names of the triggers that :meth:`track_sql` makes for ``table_id``."""
+        return [f"portadb_{table_id}_{event}" for event in ("i", "u", "d")]
+
+    def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
+        """Statements that make each insert, update and delete on ``table`` write ``table_id`` and
+        the ``key`` of every row it touches (before and after) into ``log``'s ``table_id`` and
+        ``row_key``, in the writing transaction. No ``%s`` parameters: run them without any."""
+        raise NotImplementedError
+
+    def untrack_sql(self, table: str, table_id: int) -> list[str]:
+        """Statements that remove what :meth:`track_sql` made (those already gone are skipped)."""
+        return [f"DROP TRIGGER IF EXISTS {self.quote(name)}" for name in self.tracking_triggers(table_id)]
+
+    def enabled_triggers(self) -> set[tuple[str, str]]:
+        """``(table, trigger)`` of each trigger named ``portadb_...`` that fires on writes."""
+        raise NotImplementedError
+
+    def untrackable(self, table: str) -> str | None:
+        """Why triggers cannot see every change to ``table`` here, or ``None``."""
+        return None
+
     def missing(self) -> bool:
         """True when connecting would create the database (a new SQLite file)."""
         return False

@@ -181,6 +181,39 @@ class Adapter(BaseAdapter):
                 cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             yield
 
+    def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
+        q, k = self.quote, self.quote(key)
+        insert = f"INSERT INTO {q(log)} ({q('table_id')}, {q('row_key')})"
+        on_insert, on_update, on_delete = map(q, self.tracking_triggers(table_id))
+        return [
+            f"CREATE TRIGGER {on_insert} AFTER INSERT ON {q(table)} FOR EACH ROW"
+            f" {insert} VALUES ({table_id}, NEW.{k})",
+            f"CREATE TRIGGER {on_update} AFTER UPDATE ON {q(table)} FOR EACH ROW BEGIN"
+            f" {insert} VALUES ({table_id}, OLD.{k});"
+            f" IF NOT (NEW.{k} <=> OLD.{k}) THEN {insert} VALUES ({table_id}, NEW.{k}); END IF; END",
+            f"CREATE TRIGGER {on_delete} AFTER DELETE ON {q(table)} FOR EACH ROW"
+            f" {insert} VALUES ({table_id}, OLD.{k})",
+        ]
+
+    def enabled_triggers(self) -> set[tuple[str, str]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT event_object_table, trigger_name FROM information_schema.triggers"
+                           " WHERE trigger_schema = DATABASE()")
+            return {(table, name) for table, name in cursor.fetchall() if name.startswith("portadb_")}
+
+    def untrackable(self, table: str) -> str | None:
+        # InnoDB fires no trigger for the rows a foreign key's action changes.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT constraint_name FROM information_schema.referential_constraints"
+                           " WHERE constraint_schema = DATABASE() AND table_name = %s"
+                           " AND (delete_rule NOT IN ('RESTRICT', 'NO ACTION')"
+                           " OR update_rule NOT IN ('RESTRICT', 'NO ACTION'))", [table])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return (f"its foreign key {row[0]} changes rows by itself (ON DELETE or ON UPDATE), and"
+                f" {self.display_name} fires no trigger for those")
+
     def bucket_sql(self, key: str, width: int) -> str:
         return f"{key} DIV {width}"
 

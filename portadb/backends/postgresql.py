@@ -146,6 +146,50 @@ class Adapter(BaseAdapter):
             return f" WHERE {alias}{self.quote(key[0])} = ANY(%s)"
         return super()._keys_in(key, n, alias)
 
+    def tracking_triggers(self, table_id: int) -> list[str]:
+        return [f"portadb_{table_id}_row", f"portadb_{table_id}_truncate"]
+
+    def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
+        # One function per table, run as its owner (SECURITY DEFINER): the site's own database
+        # user need not be allowed to write the log. TRUNCATE logs a NULL key: the whole table.
+        q, k = self.quote, self.quote(key)
+        schema = self._current_schema()
+        insert = f"INSERT INTO {q(schema)}.{q(log)} ({q('table_id')}, {q('row_key')}) VALUES ({table_id},"
+        body = (f"BEGIN IF TG_OP = 'TRUNCATE' THEN {insert} NULL); RETURN NULL; END IF;"
+                f" IF TG_OP <> 'INSERT' THEN {insert} OLD.{k}); END IF;"
+                f" IF TG_OP = 'INSERT' THEN {insert} NEW.{k});"
+                f" ELSIF TG_OP = 'UPDATE' THEN IF NEW.{k} IS DISTINCT FROM OLD.{k} THEN {insert} NEW.{k});"
+                f" END IF; END IF; RETURN NULL; END")
+        tag = next(t for n in range(len(body) + 1) if (t := f"$portadb{n or ''}$") not in body)
+        function = f"{q(schema)}.{q(f'portadb_{table_id}_log')}"
+        on_rows, on_truncate = map(q, self.tracking_triggers(table_id))
+        return [
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+            f" SET search_path = pg_catalog, pg_temp AS {tag}{body}{tag}",
+            f"CREATE TRIGGER {on_rows} AFTER INSERT OR UPDATE OR DELETE ON {q(table)} FOR EACH ROW"
+            f" EXECUTE FUNCTION {function}()",
+            f"CREATE TRIGGER {on_truncate} AFTER TRUNCATE ON {q(table)} FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {function}()",
+        ]
+
+    def untrack_sql(self, table: str, table_id: int) -> list[str]:
+        # Dropping the function drops its triggers with it.
+        function = f"{self.quote(self._current_schema())}.{self.quote(f'portadb_{table_id}_log')}"
+        return [f"DROP FUNCTION IF EXISTS {function}() CASCADE"]
+
+    def enabled_triggers(self) -> set[tuple[str, str]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT c.relname, t.tgname FROM pg_trigger t"
+                           " JOIN pg_class c ON c.oid = t.tgrelid"
+                           " WHERE c.relnamespace = current_schema()::regnamespace"
+                           " AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')")
+            return {(table, name) for table, name in cursor.fetchall() if name.startswith("portadb_")}
+
+    def _current_schema(self) -> str:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            return cursor.fetchone()[0]
+
     def defer_foreign_keys(self) -> None:
         with self.connection.cursor() as cursor:  # Django makes them DEFERRABLE; so does the copy
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -114,7 +114,10 @@ def sync_summary(report) -> str:
     """The one-line outcome of a sync (or what its dry run would do)."""
     total = sum(t.source_rows for t in report.tables)
     skipped = sum(t.skipped_rows for t in report.tables)
-    unchanged = f", {skipped:,} unchanged by their fingerprints" if skipped else ""
+    unchanged = "".join(
+        f", {n:,} {how}" for by, how in (("change log", "not in the change log"),
+                                         ("fingerprints", "unchanged by their fingerprints"))
+        if (n := sum(t.skipped_rows for t in report.tables if t.found_by == by)))
     where = (f"in {len(report.changed_tables)} of {len(report.tables)} tables"
              f" ({total - skipped:,} of {total:,} source rows compared{unchanged}), {report.seconds:.1f} s")
     if report.dry_run:

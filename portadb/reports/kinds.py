@@ -61,6 +61,9 @@ class FindingKind(str, enum.Enum):
     # Plan-level findings (the dry-run).
     UNHOLDABLE_FIELD = "unholdable_field"
     PRECONDITION = "precondition"
+    #: The source's change log (``copy --track-changes``): where it is, what it leaves out,
+    #: and a table a sync could not trust it for.
+    CHANGE_LOG = "change_log"
 
 
 class Severity(str, enum.Enum):

@@ -162,6 +162,9 @@ def _(inv: Inventory) -> str:
         lines.append(f"| `{t.name}` | {t.rows:,} | {size} | {t.model or '(no model)'} |")
     if inv.copy:
         lines += ["", f"**portadb journal:** {inv.copy}" + (" (removed)" if inv.forgotten else "")]
+    if inv.change_log is not None:
+        lines += ["", f"**portadb change log:** the writes to {inv.change_log} tables"
+                  + (" (removed)" if inv.untracked else "")]
     for title, items in (("Pending migrations", inv.pending_migrations),
                          ("Tables no model owns", inv.unowned_tables),
                          ("Unmanaged models", inv.unmanaged_models)):

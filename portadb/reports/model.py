@@ -325,6 +325,10 @@ class Inventory:
     copy: str | None = None
     #: Whether ``--forget`` removed that journal.
     forgotten: bool = False
+    #: Tables whose writes this database logs for ``portadb sync`` (``copy --track-changes``),
+    #: or ``None`` without a change log; and whether ``--untrack`` removed it.
+    change_log: int | None = None
+    untracked: bool = False
     kind: str = "inspect"
     schema_version: int = SCHEMA_VERSION
 

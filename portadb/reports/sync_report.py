@@ -20,7 +20,8 @@ class SyncedTable:
     #: Chunks compared, and those whose digests differed (narrowed to their rows).
     chunks: int = 0
     chunks_different: int = 0
-    #: Source rows not read: their buckets' fingerprints are those the last sync kept.
+    #: Source rows not read: the change log names none of their keys, or their buckets'
+    #: fingerprints are those the last sync kept (see ``found_by``).
     skipped_rows: int = 0
     #: Rows the source holds and the target lacked; holds with other values; lacks.
     inserted: int = 0
@@ -35,6 +36,9 @@ class SyncedTable:
     #: The first keys that still differ.
     different_pks: list = field(default_factory=list)
     seconds: float = 0.0
+    #: How the rows to compare were found: ``"change log"`` (``copy --track-changes``),
+    #: ``"fingerprints"``, or ``""``: every row was compared.
+    found_by: str = ""
 
     @property
     def changed_rows(self) -> int:

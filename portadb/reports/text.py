@@ -149,6 +149,10 @@ def _(inv: Inventory, verbosity: int = 1) -> str:
     if inv.copy:
         lines.append(f"portadb journal: {inv.copy}" + ("; removed (--forget)." if inv.forgotten else
                      "; 'portadb inspect --forget' removes it (the project never reads it)."))
+    if inv.change_log is not None:
+        lines.append(f"portadb change log: the writes to {inv.change_log} tables (copy --track-changes)"
+                     + ("; removed (--untrack)." if inv.untracked else
+                        "; 'portadb inspect --untrack' removes its triggers and tables."))
     lines += [f"pending migration: {m}" for m in inv.pending_migrations]
     lines += [f"table no model owns: {t}" for t in inv.unowned_tables]
     lines += [f"unmanaged model: {m}" for m in inv.unmanaged_models]

@@ -24,7 +24,8 @@ from portadb.options import (
 from portadb.reports import FORMATS, ErrorReport, render
 
 #: What each copy option would do that a dry run cannot.
-_DRY = {"--resume": "resume", "--verify": "verify", "--for-sync": "keep fingerprints of"}
+_DRY = {"--resume": "resume", "--verify": "verify", "--for-sync": "keep fingerprints of",
+        "--track-changes": "track changes after"}
 
 #: Django's options of every command that a user may type after the subcommand too.
 DJANGO_COMMON = ("--settings", "--pythonpath", "--traceback", "--no-color", "--force-color", "--skip-checks")
@@ -65,6 +66,10 @@ class Command(BaseCommand):
         copy.add_argument("--for-sync", action="store_true",
                           help="Keep the source's fingerprints on the target (one more pass over the"
                                " source), so that the first 'portadb sync' reads only what changed.")
+        copy.add_argument("--track-changes", action="store_true",
+                          help="First install triggers on the source that log the key of every row"
+                               " written to it (portadb_change), so that each 'portadb sync' reads only"
+                               " those rows; 'portadb inspect --untrack' removes them.")
         copy.add_argument("--dry-run", action="store_true",
                           help="Write nothing; report the schema steps, the copy order and every "
                                "value the target would refuse.")
@@ -82,6 +87,9 @@ class Command(BaseCommand):
         inspect.add_argument("--forget", action="store_true",
                              help="Remove portadb's journal of the copy that built this database"
                                   " (portadb_run; the project never reads it).")
+        inspect.add_argument("--untrack", action="store_true",
+                             help="Remove the change log that 'copy --track-changes' installed on this"
+                                  " database (its triggers, portadb_change and portadb_tracking).")
         _output(inspect)
         _common(inspect, parser)
 
@@ -165,14 +173,15 @@ class Command(BaseCommand):
 
     def do_copy(self, *, source, target, replace, resume, interactive, chunk_size, verbosity,
                 models, exclude, verify, dry_run=False, on_error="abort", reject_file=None,
-                jobs=None, for_sync=False, **_):
+                jobs=None, for_sync=False, track_changes=False, **_):
         import portadb
 
         if dry_run:
             if reject_file or on_error != "abort":
                 raise OptionError("--dry-run writes nothing; leave out --on-error and --reject-file.")
             ignored = [name for name, given in (("--resume", resume), ("--verify", verify),
-                                                ("--for-sync", for_sync)) if given]
+                                                ("--for-sync", for_sync),
+                                                ("--track-changes", track_changes)) if given]
             if ignored:  # each acts on a copy's writes, which a dry run has not
                 why = f", so it has nothing to {_DRY[ignored[0]]}" if len(ignored) == 1 else ""
                 raise OptionError(f"--dry-run copies nothing{why}; leave out {' and '.join(ignored)}.")
@@ -184,7 +193,7 @@ class Command(BaseCommand):
             jobs=jobs,
             progress=verbosity >= 1, models=_labels(models), exclude=_labels(exclude),
             confirm=self.confirm_replace if interactive else None,
-            on_error=on_error, reject_file=reject_file, for_sync=for_sync,
+            on_error=on_error, reject_file=reject_file, for_sync=for_sync, track_changes=track_changes,
         )
 
     def do_sync(self, *, source, target, models, exclude, dry_run, chunk_size, jobs, on_error,
@@ -203,10 +212,10 @@ class Command(BaseCommand):
                               sample=sample, counts_only=counts_only, chunk_size=chunk_size,
                               progress=verbosity >= 1, jobs=jobs)
 
-    def do_inspect(self, *, database, forget=False, **_):
+    def do_inspect(self, *, database, forget=False, untrack=False, **_):
         import portadb
 
-        return portadb.inspect(database, forget=forget)
+        return portadb.inspect(database, forget=forget, untrack=untrack)
 
     @contextmanager
     def sql_echo(self, enabled: bool):
