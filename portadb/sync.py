@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from . import drift, fingerprints, guard, options, tracking
 from .changes import Differences, TableDelta, apply, read_back, would_refuse
@@ -65,9 +65,7 @@ def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Seque
     src, tgt = open_endpoints(source, target, target_must_exist=True)
     try:
         built = check_built(src, tgt, record(tgt))
-        with children(src, tgt) as (project, theirs):
-            plan = make_plan(src, tgt, models or (), exclude or (), sizes=False, project=project,
-                             source_project=theirs)
+        plan = _copied_plan(src, tgt, built, models or (), exclude or ())
         plan.jobs = synced_jobs(plan, built, explicit=bool(models or exclude))
         return run(plan, dry_run=dry_run, chunk_size=chunk_size, progress=progress, on_error=on_error,
                    reject_file=reject_file, forked=jobs != 1, token=built.schema.get("tracking"))
@@ -97,6 +95,25 @@ def check_built(src: Endpoint, tgt: Endpoint, built: Record | None) -> Record:
             " sync it from there, or copy again with --replace."
         )
     return built
+
+
+def _copied_plan(src: Endpoint, tgt: Endpoint, built: Record, models: Sequence[str],
+                 exclude: Sequence[str]) -> Plan:
+    """The plan of the copy that built ``tgt``, for the tables selected.
+
+    Planned with this process's models first: where every table is one the copy copied, with
+    the columns and key it recorded, that is the copy's plan, and the target's project (a
+    second Python process, which costs a Django start-up) need not be asked. Else it is
+    planned as the copy planned it (:mod:`portadb.targetproject`); :func:`synced_jobs` then
+    says what changed.
+    """
+    if connections[DEFAULT_DB_ALIAS].vendor == src.vendor:  # else the source's models need a child
+        plan = make_plan(src, tgt, models, exclude, sizes=False)
+        if all(built.shape.get(job.table) == shape for job, shape in
+               zip(plan.jobs, table_shapes(plan.jobs).values(), strict=True)):
+            return plan
+    with children(src, tgt) as (project, theirs):
+        return make_plan(src, tgt, models, exclude, sizes=False, project=project, source_project=theirs)
 
 
 def synced_jobs(plan: Plan, built: Record, explicit: bool) -> list[TableJob]:

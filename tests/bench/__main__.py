@@ -6,7 +6,8 @@ Generates the sample shop (``portadb.demo``) deterministically in SQLite, then
 times, in one run: ``portadb copy`` to PostgreSQL and to MariaDB with its
 default options and with ``--jobs 1`` (every value checked afterwards),
 ``portadb verify``, ``portadb copy --dry-run`` and ``portadb sync`` (after a
-copy, 1 % of the rows changed; ``--changed``) when those subcommands exist,
+copy, with ``--track-changes``, with ``--for-sync`` and with neither, 1 % of the rows
+changed; ``--changed``) when those subcommands and options exist,
 Django's migrate then pgloader data-only, ``sqlite3 -csv | psql \\copy``,
 the physical limit (bare tables, two streams of ``COPY ... FREEZE``,
 then ``pg_dump``'s post-data DDL), CSV + ``LOAD DATA LOCAL INFILE``, and
@@ -130,10 +131,13 @@ def main(argv: list[str] | None = None) -> int:
                     run(f"portadb copy --for-sync{tag}", "postgresql", rows,
                         lambda code=code: c.portadb_copy("default", "postgresql", ("--for-sync",), code),
                         check="each", note="keeps the source's fingerprints for the first sync")
-                for kept, when in ((True, "copy --for-sync"), (False, "a copy"))[not for_sync:]:
+                befores = [("--track-changes",)] if "--track-changes" in c.portadb_help("copy") else []
+                befores += [("--for-sync",)] if for_sync else []
+                for before in befores + [()]:
+                    when = f"copy {before[0]}" if before else "a copy"
                     run(f"portadb sync after {when}, {args.changed:g} % changed{tag}", "postgresql", rows,
-                        lambda code=code, kept=kept: c.portadb_sync("default", "postgresql",
-                                                                    args.changed / 100, code, kept),
+                        lambda code=code, before=before: c.portadb_sync("default", "postgresql",
+                                                                        args.changed / 100, code, before),
                         source="changed", check="each",
                         note=f"after {when}, the source changed as a live site would; only the sync"
                              " is timed")

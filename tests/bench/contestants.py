@@ -174,16 +174,17 @@ def portadb_subcommand(argv: list[str], source: str, code: str | None = None) ->
 
 
 def portadb_sync(source: str, target: str, fraction: float, code: str | None = None,
-                 for_sync: bool = False) -> Run:
-    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target`` (``for_sync``: with
-    ``--for-sync``, which keeps the fingerprints), change ``fraction`` of its rows as a live site
-    would (:func:`portadb.demo.data.change`), then time ``portadb sync``."""
+                 copy_options: tuple[str, ...] = ()) -> Run:
+    """Copy a fresh copy of ``source`` (the alias ``changed``) to ``target`` with ``copy_options``
+    (``--for-sync`` keeps the fingerprints, ``--track-changes`` installs the change log), change
+    ``fraction`` of its rows as a live site would (:func:`portadb.demo.data.change`), then time
+    ``portadb sync``."""
     from portadb.demo.data import change
 
     connections["changed"].close()
     shutil.copyfile(settings.DATABASES[source]["NAME"], settings.DATABASES["changed"]["NAME"])
     sync = ["sync", "--from=changed", f"--to={target}", "-v", "0"]
-    copied = portadb_copy("changed", target, ("--for-sync",) if for_sync else (), code=code)
+    copied = portadb_copy("changed", target, copy_options, code=code)
     if copied.returncode:
         return copied
     change("changed", fraction)
