@@ -142,3 +142,25 @@ def test_values_a_model_of_the_other_backend_cannot_take_are_refused_with_the_wa
     assert done.returncode == 2 and "notes.Note (notes_note) differs" in done.stderr, done.stderr
     assert "search holds values the target has no column for" in done.stderr
     assert "--exclude notes.Note" in done.stderr
+
+
+@pytest.mark.parametrize("source, target", [(b, o) for b in BACKENDS for o in BACKENDS
+                                            if {b.vendor, o.vendor} == {"postgresql", "sqlite"}],
+                         ids=lambda b: b.vendor)
+def test_a_sync_plans_as_the_copy_did_and_the_change_arrives(source, target):
+    """The sync finds, as the copy did, that the target's Note has no search column (or has one):
+    the columns it compares and writes are those the target's own models have."""
+    source_url = fresh(source, "syncsource")
+    tool(source_url, "build")
+    target_url = fresh(target, "target")
+    exclude = ("--exclude", "notes.NoteIndex") if source.vendor == "sqlite" else ()
+    assert json.loads(copy(source_url, target_url, "--track-changes", *exclude).stdout)["ok"]
+    run(source_url, "-c", "import django; django.setup(); from tests.vendorproject.notes.models import Note;"
+                          " Note.objects.filter(pk=Note.objects.order_by('pk')[0].pk).update(title='synced')")
+    done = run(source_url, "-m", "django", "portadb", "sync", "--from=default", f"--to={target_url}",
+               "--format=json", *exclude)
+    report = json.loads(done.stdout)
+    notes = {t["table"]: t for t in report["tables"]}["notes_note"]
+    assert report["ok"] and notes["updated"] == 1 and notes["found_by"] == "change log", done.stdout
+    after = json.loads(tool(target_url, "examine"))
+    assert "synced" in {row["title"] for row in after["rows"]["notes_note"]}
