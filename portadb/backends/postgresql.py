@@ -11,6 +11,7 @@ from django.db import models, transaction
 
 from ..columns import ScaledIntegers, UuidBytes, as_values
 from ..reports.model import FindingKind as K
+from . import postgresql_triggers as triggers
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
 from .limits import SizeLimit
@@ -150,27 +151,8 @@ class Adapter(BaseAdapter):
         return [f"portadb_{table_id}_row", f"portadb_{table_id}_truncate"]
 
     def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
-        # One function per table, run as its owner (SECURITY DEFINER): the site's own database
-        # user need not be allowed to write the log. TRUNCATE logs a NULL key: the whole table.
-        q, k = self.quote, self.quote(key)
-        schema = self._current_schema()
-        insert = f"INSERT INTO {q(schema)}.{q(log)} ({q('table_id')}, {q('row_key')}) VALUES ({table_id},"
-        body = (f"BEGIN IF TG_OP = 'TRUNCATE' THEN {insert} NULL); RETURN NULL; END IF;"
-                f" IF TG_OP <> 'INSERT' THEN {insert} OLD.{k}); END IF;"
-                f" IF TG_OP = 'INSERT' THEN {insert} NEW.{k});"
-                f" ELSIF TG_OP = 'UPDATE' THEN IF NEW.{k} IS DISTINCT FROM OLD.{k} THEN {insert} NEW.{k});"
-                f" END IF; END IF; RETURN NULL; END")
-        tag = next(t for n in range(len(body) + 1) if (t := f"$portadb{n or ''}$") not in body)
-        function = f"{q(schema)}.{q(f'portadb_{table_id}_log')}"
-        on_rows, on_truncate = map(q, self.tracking_triggers(table_id))
-        return [
-            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
-            f" SET search_path = pg_catalog, pg_temp AS {tag}{body}{tag}",
-            f"CREATE TRIGGER {on_rows} AFTER INSERT OR UPDATE OR DELETE ON {q(table)} FOR EACH ROW"
-            f" EXECUTE FUNCTION {function}()",
-            f"CREATE TRIGGER {on_truncate} AFTER TRUNCATE ON {q(table)} FOR EACH STATEMENT"
-            f" EXECUTE FUNCTION {function}()",
-        ]
+        return triggers.track_sql(self.quote, self._current_schema(), table, key, table_id, log,
+                                  self.tracking_triggers(table_id))
 
     def untrack_sql(self, table: str, table_id: int) -> list[str]:
         # Dropping the function drops its triggers with it.
