@@ -141,10 +141,11 @@ def _track(plan: Plan, journal: Journal | None) -> tuple[str, dict[str, str]]:
 def _tracking_findings(plan: Plan, untracked: dict[str, str]) -> list[Finding]:
     """What the report says of the change log: where it is, and the tables left out of it."""
     tracked = len(plan.jobs) - len(untracked)
+    database = "<its URL>" if plan.source.temporary else plan.source.alias
     findings = [Finding(FindingKind.CHANGE_LOG, Severity.WARNING,
                         f"{plan.source.display} now logs every write to {tracked} tables for portadb sync"
                         " (--track-changes); after the cutover remove the log with portadb inspect"
-                        f" --database={plan.source.alias} --untrack.")]
+                        f" --database={database} --untrack.")]
     findings += [Finding(FindingKind.CHANGE_LOG, Severity.INFO,
                          f"{label} is not in the change log: {why}; portadb sync compares it in full.",
                          model=label) for label, why in untracked.items()]

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     fmt = f"--format={args.format}"
     for command in (
         ["portadb", "copy", *endpoints, "--dry-run", "--replace", fmt],
-        ["portadb", "copy", *endpoints, "--replace", "--noinput", "--for-sync", "-v", "2", fmt],
+        ["portadb", "copy", *endpoints, "--replace", "--noinput", "--track-changes", "-v", "2", fmt],
         ["portadb", "verify", *endpoints, fmt],
         "change",
         ["portadb", "sync", *endpoints, fmt],
