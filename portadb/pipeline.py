@@ -67,6 +67,8 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
             report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
                          on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
                          for_sync=for_sync, tracked=tracked)
+            if tracked is None and (left := tracking.lingering(src)):
+                report.findings.append(Finding(FindingKind.CHANGE_LOG, Severity.WARNING, left))
         if verify:
             report.verification = verify_endpoints(src, tgt, plan.models, progress=progress, jobs=jobs)
         return report
@@ -141,11 +143,10 @@ def _track(plan: Plan, journal: Journal | None) -> tuple[str, dict[str, str]]:
 def _tracking_findings(plan: Plan, untracked: dict[str, str]) -> list[Finding]:
     """What the report says of the change log: where it is, and the tables left out of it."""
     tracked = len(plan.jobs) - len(untracked)
-    database = "<its URL>" if plan.source.temporary else plan.source.alias
     findings = [Finding(FindingKind.CHANGE_LOG, Severity.WARNING,
                         f"{plan.source.display} now logs every write to {tracked} tables for portadb sync"
-                        " (--track-changes); after the cutover remove the log with portadb inspect"
-                        f" --database={database} --untrack.")]
+                        " (--track-changes); after the cutover remove the log with"
+                        f" {tracking.untrack_hint(plan.source)}.")]
     findings += [Finding(FindingKind.CHANGE_LOG, Severity.INFO,
                          f"{label} is not in the change log: {why}; portadb sync compares it in full.",
                          model=label) for label, why in untracked.items()]

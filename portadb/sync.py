@@ -236,7 +236,7 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,
     return deltas
 
 
-def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> list | None:
+def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> Sequence[int] | None:
     """The keys of ``job``'s table that the change log names, where it can speak for the table
     and they are few enough that reading them one by one beats reading the table in order."""
     keys = log.keys.get(job.table) if log is not None else None
@@ -247,7 +247,10 @@ def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> list 
 
 
 def _log_findings(src: Endpoint, token: str | None, log: tracking.Log | None) -> list[Finding]:
-    """Where the change log the copy installed could not be used, and why."""
+    """Where the change log the copy installed could not be used, and why; a log no copy of
+    this target installed, that the site goes on paying for."""
+    if not token and (left := tracking.lingering(src)):
+        return [Finding(FindingKind.CHANGE_LOG, Severity.WARNING, left)]
     if token and log is None:
         return [Finding(FindingKind.CHANGE_LOG, Severity.WARNING,
                         f"The change log that the copy installed on {src.display} is gone or was replaced;"

@@ -139,12 +139,28 @@ def installed(source: Endpoint) -> int | None:
     return tables_model().objects.using(source.alias).count()
 
 
+def untrack_hint(source: Endpoint) -> str:
+    """How a user removes the change log from ``source``."""
+    return f"portadb inspect --database={'<its URL>' if source.temporary else source.alias} --untrack"
+
+
+def lingering(source: Endpoint) -> str | None:
+    """A sentence on a change log left on ``source`` that this run does not use, or ``None``."""
+    tables = installed(source)
+    if tables is None:
+        return None
+    return (f"{source.display} still logs every write to {tables} tables for portadb sync (the change log"
+            " of an earlier copy --track-changes); if no target syncs from it any more, remove it with"
+            f" {untrack_hint(source)}.")
+
+
 @dataclass
 class Log:
     """What the change log says, read in a sync's snapshot of the source."""
 
-    #: Per table whose log is trusted: the distinct keys written since the last sync, in order.
-    keys: dict[str, list[int]] = field(default_factory=dict)
+    #: Per table whose log is trusted: the distinct keys written since the last sync, in order
+    #: (eight bytes a key, as the entries: a long log costs no Python object per entry).
+    keys: dict[str, array] = field(default_factory=dict)
     #: Per table whose log is not trusted: why (it is compared as without a log).
     distrusted: dict[str, str] = field(default_factory=dict)
     #: Per table of the sync: the log entries read, deleted once the sync has committed.
@@ -167,18 +183,17 @@ def read(source: Endpoint, token: str | None, jobs: Sequence[TableJob]) -> Log |
         if not expected <= enabled:
             log.distrusted[table] = "its triggers are gone or disabled"
         log.entries[table] = array("q")
-    keys: dict[str, set] = {table: set() for table in tables.values()}
+    keys = {table: array("q") for table in tables.values()}
     rows = log_model().objects.using(source.alias).filter(table_id__in=list(tables))
-    for entry, table_id, key in rows.values_list("id", "table_id", "row_key").iterator(10_000):
+    for entry, table_id, key in (rows.order_by("table_id", "row_key")  # a key's entries side by side
+                                 .values_list("id", "table_id", "row_key").iterator(10_000)):
         table = tables[table_id]
         log.entries[table].append(entry)
         if key is None:
             log.distrusted.setdefault(table, "it was truncated")
-        else:
-            keys[table].add(key)
-    for job in jobs:
-        if job.table in ids and job.table not in log.distrusted:
-            log.keys[job.table] = sorted(keys[job.table])
+        elif not keys[table] or keys[table][-1] != key:
+            keys[table].append(key)
+    log.keys = {table: keys[table] for table in tables.values() if table not in log.distrusted}
     return log
 
 

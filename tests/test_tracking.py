@@ -145,6 +145,8 @@ def test_a_log_replaced_by_another_copy_or_removed_is_not_used(tracked, empty):
     assert portadb.sync(source, other).ok and log_entries(source) == 0  # its own log works
     assert_equal(source, other)
 
+    plain = portadb.copy(source, empty(target_of("sqlite")))  # a copy that does not use the log
+    assert plain.ok and any("still logs every write" in f.message for f in plain.findings)
     found = portadb.inspect(source)
     assert found.change_log and "--untrack" in portadb.render(found)
     removed = portadb.inspect(source, untrack=True)
