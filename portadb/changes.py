@@ -43,6 +43,8 @@ class Differences(ComparedTable):
         self.missing: list = []
         self.extra: list = []
         self.changed: list = []
+        #: The source row's digest of each key missing or changed: what the read-back expects.
+        self.digests: dict = {}
 
     def found(self, missing: list, extra: list, different: list) -> None:
         self.missing += missing
@@ -61,6 +63,7 @@ class Differences(ComparedTable):
         self.extras_seen.update(extra)
         check.different_rows += len(different)
         self.found(missing, extra, different)
+        self.digests.update((k, ours[k]) for k in missing + different)
 
 
 @dataclass
@@ -201,21 +204,28 @@ def _within_budget(cursor, adapter, job: TableJob, sizes: list[str], keys: list[
 
 
 def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
-    """Read every row the sync touched on both sides and count those that still differ."""
+    """Read every row the sync touched back from the target and count those that still differ
+    from the source's: by the digests the comparison made of the source's rows (read in this
+    snapshot, they have not changed), and where those differ, by the source's rows read again."""
     pair, result = delta.compared, delta.report
     keys = delta.touched
     per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
     missing = 0
     for i in range(0, len(keys), per):
         request = KeyChunk(keys[i:i + per])
-        ours = {pair.key_of(r): r for r in pair.src.chunk(request)}
         theirs = {pair.key_of(r): r for r in pair.tgt.chunk(request)}
+        digests = dict(row_digests(list(theirs.values()), pair.key_of))
         result.verified_rows += len(request.keys)
+        unsure = []
         for key in request.keys:
-            a, b = ours.get(key), theirs.get(key)
-            if a is not None and b is None:
+            expected = pair.digests.get(key)  # None: the source lacks the row
+            if expected is not None and key not in theirs:
                 missing += 1  # rejected, or lost
-            elif not same(a, b):
+            elif expected != digests.get(key):
+                unsure.append(key)
+        ours = {pair.key_of(r): r for r in pair.src.chunk(KeyChunk(unsure))} if unsure else {}
+        for key in unsure:
+            if not same(ours.get(key), theirs.get(key)):
                 result.still_different += 1
                 result.different_pks += [pair.show_key(key)][:SHOWN - len(result.different_pks)]
     result.still_different += max(0, missing - result.rejected)

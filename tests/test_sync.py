@@ -369,3 +369,30 @@ def test_a_copy_for_sync_killed_and_resumed_keeps_no_fingerprint_of_the_part_it_
     report = portadb.sync(zoo_source, target, chunk_size=CHUNK)
     assert report.ok, portadb.render(report, verbosity=2)
     assert_equal(zoo_source, target)
+
+
+@pytest.mark.parametrize("corruption", ["changed", "lost"])
+def test_a_row_the_sync_wrote_wrong_is_caught_by_the_read_back(copied, monkeypatch, corruption):
+    """A defect that writes a row wrongly, or loses it, inside the sync's own transaction: the
+    read-back names the key and the report fails."""
+    from portadb import changes
+
+    source, target = copied("default", "postgresql")
+    tags = [create_one(m.Tag, source) for _ in range(2)]  # new rows, which no row refers to
+    write_chunk = changes.write_chunk
+
+    def corrupting(adapter, job, rows, converted):
+        write_chunk(adapter, job, rows, converted)
+        if job.table == "zoo_tag":
+            with adapter.connection.cursor() as cursor:
+                sql = ("UPDATE zoo_tag SET name = 'corrupted' WHERE id = %s" if corruption == "changed"
+                       else "DELETE FROM zoo_tag WHERE id = %s")
+                cursor.execute(sql, [tags[1].pk])
+
+    monkeypatch.setattr(changes, "write_chunk", corrupting)
+    report = portadb.sync(source, target)
+    tag = {t.table: t for t in report.tables}["zoo_tag"]
+    assert not report.ok and report.exit_code == 1 and tag.still_different == 1
+    if corruption == "changed":
+        assert tag.different_pks == [tags[1].pk]
+    assert [f.table for f in report.errors] == ["zoo_tag"]
