@@ -250,3 +250,26 @@ def test_mysql_tables_whose_foreign_keys_act_on_their_own_are_left_out(zoo_sourc
     assert synced.ok and by_table(synced)["zoo_reading"].found_by == ""
     assert_equal(source, target)
     assert backend_of(source).vendor == "mysql"
+
+
+@pytest.mark.parametrize("source", ["default", "mysql2"])
+def test_a_log_that_cannot_be_installed_is_refused_and_leaves_nothing(zoo_source, empty, monkeypatch, source):
+    """A trigger the source refuses (here, one on a table that does not exist) stops the copy
+    before its first write, in one sentence; the triggers already made are taken back (MySQL
+    commits each CREATE TRIGGER)."""
+    from portadb.exceptions import PreconditionError
+
+    if source != zoo_source:
+        portadb.copy(zoo_source, empty(source))
+    target = empty("postgresql")
+    adapter = type(adapter_for(connections[source]))
+    track_sql = adapter.track_sql
+
+    def refused(self, table, key, table_id, log):
+        return track_sql(self, "zoo_no_such_table" if table == "zoo_book" else table, key, table_id, log)
+
+    monkeypatch.setattr(adapter, "track_sql", refused)
+    with pytest.raises(PreconditionError, match="Could not install the change log on .*--track-changes"):
+        portadb.copy(source, target, track_changes=True)
+    assert log_entries_absent(source) and not adapter_for(connections[source]).enabled_triggers()
+    assert not adapter_for(connections[target]).table_names()
