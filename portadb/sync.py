@@ -41,7 +41,7 @@ from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .targetproject import children
 from .verify import check_sequences
-from .verify.remote import target_reader
+from .verify.remote import CountRows, target_reader
 
 
 def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Sequence[str] = (),
@@ -193,11 +193,12 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,
     # Without ``forked`` the target is read in a thread of this process (``counts_only`` forks none).
     with tgt.adapter.snapshot(), target_reader(tgt, models, counts_only=not forked) as remote, \
             _finder(plan, forked) as finder:
+        source_rows, target_rows = _counts(plan, remote)
         for job in plan.jobs:
             t0 = time.perf_counter()
             table_bar = bars.table(job.table, job.source_rows)
             bar = Tee(table_bar, bars.overall)
-            counts = src.adapter.count(job.table), tgt.adapter.count(job.table)
+            counts = source_rows[job.table], target_rows[job.table]
             pair = Differences(job.model, src, tgt, _fields(job))
             check = TableCheck(job.table, job.label, *counts)
             found_by, buckets = "", None
@@ -234,6 +235,18 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,
             deltas.append(TableDelta(job, pair, result, buckets))
     bars.close()
     return deltas
+
+
+def _counts(plan: Plan, remote) -> tuple[dict[str, int], dict[str, int]]:
+    """Every table's rows on both sides, each in its snapshot: the target's in the forked reader,
+    where there is one, while this process counts the source's."""
+    tables = [job.table for job in plan.jobs]
+    if remote is not None:
+        remote.send(CountRows(tables))
+    source = {table: plan.source.adapter.count(table) for table in tables}
+    if remote is not None:
+        return source, remote.receive()
+    return source, {table: plan.target.adapter.count(table) for table in tables}
 
 
 def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> Sequence[int] | None:

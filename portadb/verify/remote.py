@@ -48,6 +48,13 @@ class ChunkRowDigests:
     number: int
 
 
+@dataclass(frozen=True)
+class CountRows:
+    """The rows of each of these tables (in the process's snapshot)."""
+
+    tables: list[str]
+
+
 @contextmanager
 def target_reader(tgt: Endpoint, chosen: Sequence[type], counts_only: bool):
     """The forked process that reads the target's side, or ``None`` where there is none."""
@@ -76,7 +83,7 @@ class TargetServer:
         self.kept: dict[int, list] = {}
         self.count = 0
 
-    def __call__(self, request: OpenTable | RangeChunk | KeyChunk | ChunkRows):
+    def __call__(self, request: OpenTable | RangeChunk | KeyChunk | ChunkRows | CountRows):
         try:
             if isinstance(request, OpenTable):
                 model = self.models[request.table]
@@ -85,6 +92,8 @@ class TargetServer:
                 return None
             if isinstance(request, ChunkRows):
                 return self.kept[request.number]
+            if isinstance(request, CountRows):
+                return {table: self.endpoint.adapter.count(table) for table in request.tables}
             if isinstance(request, ChunkRowDigests):
                 return row_digests(self.kept[request.number], self.reader.layout.key_of)
             self.count += 1
