@@ -131,6 +131,10 @@ def ratios(results) -> list[str]:
         ("portadb copy (default options) / --jobs 1, PostgreSQL", default, one,
          "below 1; on one big table at most 0.625, i.e. 1.6x the rows/s"),
     ]
+    syncs = [r for r in results
+             if r.name.startswith("portadb sync after") and r.target == "postgresql" and r.ok]
+    pairs += [(f"{r.name} / portadb copy (default options)", r, default, "at most 0.2, stretch 0.1")
+              for r in syncs]
     for text, a, b, goal in pairs:
         if a is not None and b is not None:
             out.append(f"{text}: {a.seconds / b.seconds:.2f}x in time" + (f" (goal: {goal})" if goal else ""))
