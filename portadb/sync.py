@@ -176,7 +176,8 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
                 f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",
                 table=s.table) for s in report.sequences if not s.ok]
     if log is not None and not dry_run:  # what the target now holds: the entries read are done
-        tracking.consume(src, log, [t.table for t in report.tables if not (t.rejected or t.still_different)])
+        report.findings += _consume(src, log, [t.table for t in report.tables
+                                               if not (t.rejected or t.still_different)])
     report.apply_seconds = round(clock() - started - report.compare_seconds, 3)
     report.seconds = round(clock() - started, 3)
     return report
@@ -247,6 +248,18 @@ def _counts(plan: Plan, remote) -> tuple[dict[str, int], dict[str, int]]:
     if remote is not None:
         return source, remote.receive()
     return source, {table: plan.target.adapter.count(table) for table in tables}
+
+
+def _consume(src: Endpoint, log: tracking.Log, tables: list[str]) -> list[Finding]:
+    """Delete the log entries the sync read; the sync has committed, so a failure here only
+    leaves them for the next sync, which compares those rows again."""
+    try:
+        tracking.consume(src, log, tables)
+    except DatabaseError as e:
+        return [Finding(FindingKind.CHANGE_LOG, Severity.WARNING,
+                        f"The sync committed, but the change log's entries it read could not be deleted from"
+                        f" {src.display} ({first_line(e)}); the next sync compares those rows again.")]
+    return []
 
 
 def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> Sequence[int] | None:

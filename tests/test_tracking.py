@@ -273,3 +273,27 @@ def test_a_log_that_cannot_be_installed_is_refused_and_leaves_nothing(zoo_source
         portadb.copy(source, target, track_changes=True)
     assert log_entries_absent(source) and not adapter_for(connections[source]).enabled_triggers()
     assert not adapter_for(connections[target]).table_names()
+
+
+def test_log_entries_that_cannot_be_deleted_after_the_commit_are_compared_again(tracked, monkeypatch):
+    """The sync has committed: a source that refuses the deletion (a site holding its write lock too
+    long) costs a warning and a second look next time, never a report that says nothing was written."""
+    from django.db import OperationalError
+
+    source, target = tracked("default", "postgresql")
+    change(source, seed=4, relations=False)
+    consume = tracking.consume
+
+    def locked(*args):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(tracking, "consume", locked)
+    report = portadb.sync(source, target, chunk_size=CHUNK)
+    assert report.ok and report.changed_tables, portadb.render(report, verbosity=2)
+    assert any("could not be deleted" in f.message and "database is locked" in f.message
+               for f in report.findings)
+    assert_equal(source, target)
+    assert log_entries(source) > 0
+    monkeypatch.setattr(tracking, "consume", consume)
+    again = portadb.sync(source, target, chunk_size=CHUNK)
+    assert again.ok and not again.changed_tables and log_entries(source) == 0
