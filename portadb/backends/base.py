@@ -349,11 +349,22 @@ class Adapter(Statements, Limits):
         """The names of the triggers that :meth:`track_sql` makes for ``table_id``."""
         return [f"portadb_{table_id}_{event}" for event in ("i", "u", "d")]
 
+    #: What a SELECT with a WHERE and no table reads from (MySQL: ``FROM DUAL``).
+    from_nothing: str = ""
+
     def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
-        """Statements that make each insert, update and delete on ``table`` write ``table_id`` and
-        the ``key`` of every row it touches (before and after) into ``log``'s ``table_id`` and
-        ``row_key``, in the writing transaction. No ``%s`` parameters: run them without any."""
-        raise NotImplementedError
+        """Statements (run without parameters) that make each insert, update and delete on ``table``
+        log ``table_id`` and the old and new ``key`` of each row into ``log``, in its transaction.
+        Here three row triggers; a key is never NULL, so ``<>`` tells an update that moved it."""
+        q, k = self.quote, self.quote(key)
+        insert = f"INSERT INTO {q(log)} ({q('table_id')}, {q('row_key')})"
+        moved = f"{insert} SELECT {table_id}, NEW.{k}{self.from_nothing} WHERE NEW.{k} <> OLD.{k}"
+        bodies = {"INSERT": [f"{insert} VALUES ({table_id}, NEW.{k})"],
+                  "UPDATE": [f"{insert} VALUES ({table_id}, OLD.{k})", moved],
+                  "DELETE": [f"{insert} VALUES ({table_id}, OLD.{k})"]}
+        return [f"CREATE TRIGGER {q(name)} AFTER {event} ON {q(table)} FOR EACH ROW"
+                f" BEGIN {'; '.join(statements)}; END"
+                for name, (event, statements) in zip(self.tracking_triggers(table_id), bodies.items())]
 
     def untrack_sql(self, table: str, table_id: int) -> list[str]:
         """Statements that remove what :meth:`track_sql` made (those already gone are skipped)."""
@@ -377,6 +388,7 @@ class Adapter(Statements, Limits):
     def table_sizes(self) -> dict[str, int]:
         """Bytes on disk per table (data and indexes), where the database tells."""
         return {}
+
 
 def owning_vendor(thing) -> str | None:
     """The one vendor a field or migration operation belongs to (``"postgresql"`` for an

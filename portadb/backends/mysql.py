@@ -71,6 +71,7 @@ class Adapter(BaseAdapter):
     defers_foreign_keys = False
     write_rate = 350_000
     quote_character = "`"
+    from_nothing = " FROM DUAL"
 
     def cannot_name(self, name: str, table: bool = True) -> str | None:
         reason = super().cannot_name(name, table)
@@ -180,20 +181,6 @@ class Adapter(BaseAdapter):
                 # The snapshot starts here, not at the first read; writes are refused.
                 cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             yield
-
-    def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
-        q, k = self.quote, self.quote(key)
-        insert = f"INSERT INTO {q(log)} ({q('table_id')}, {q('row_key')})"
-        on_insert, on_update, on_delete = map(q, self.tracking_triggers(table_id))
-        return [
-            f"CREATE TRIGGER {on_insert} AFTER INSERT ON {q(table)} FOR EACH ROW"
-            f" {insert} VALUES ({table_id}, NEW.{k})",
-            f"CREATE TRIGGER {on_update} AFTER UPDATE ON {q(table)} FOR EACH ROW BEGIN"
-            f" {insert} VALUES ({table_id}, OLD.{k});"
-            f" IF NOT (NEW.{k} <=> OLD.{k}) THEN {insert} VALUES ({table_id}, NEW.{k}); END IF; END",
-            f"CREATE TRIGGER {on_delete} AFTER DELETE ON {q(table)} FOR EACH ROW"
-            f" {insert} VALUES ({table_id}, OLD.{k})",
-        ]
 
     def enabled_triggers(self) -> set[tuple[str, str]]:
         with self.connection.cursor() as cursor:

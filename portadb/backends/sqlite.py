@@ -172,20 +172,6 @@ class Adapter(BaseAdapter):
         self.connection.connection.create_function("portadb_row_hash", -1, _row_hash, deterministic=True)
         return super().fingerprints(table, columns, key, width, above, through)
 
-    def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
-        q, k = self.quote, self.quote(key)
-        insert = f"INSERT INTO {q(log)} ({q('table_id')}, {q('row_key')})"
-        on_insert, on_update, on_delete = map(q, self.tracking_triggers(table_id))
-        return [
-            f"CREATE TRIGGER {on_insert} AFTER INSERT ON {q(table)} BEGIN"
-            f" {insert} VALUES ({table_id}, NEW.{k}); END",
-            f"CREATE TRIGGER {on_update} AFTER UPDATE ON {q(table)} BEGIN"
-            f" {insert} VALUES ({table_id}, OLD.{k});"
-            f" {insert} SELECT {table_id}, NEW.{k} WHERE NEW.{k} IS NOT OLD.{k}; END",
-            f"CREATE TRIGGER {on_delete} AFTER DELETE ON {q(table)} BEGIN"
-            f" {insert} VALUES ({table_id}, OLD.{k}); END",
-        ]
-
     def enabled_triggers(self) -> set[tuple[str, str]]:
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
