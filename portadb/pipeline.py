@@ -63,7 +63,9 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
                     plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
             if plan.target_tables and not resume and confirm is not None and not confirm(plan):
                 raise PreconditionError("Copy cancelled; nothing was written.")
-            tracked = _track(plan, journal) if track_changes else None
+            # A resumed copy goes on with the change log its first run installed, asked or not.
+            resumed_log = journal is not None and bool(journal.schema.get("tracking"))
+            tracked = _track(plan, journal) if track_changes or resumed_log else None
             report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
                          on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
                          for_sync=for_sync, tracked=tracked)

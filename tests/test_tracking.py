@@ -297,3 +297,21 @@ def test_log_entries_that_cannot_be_deleted_after_the_commit_are_compared_again(
     monkeypatch.setattr(tracking, "consume", consume)
     again = portadb.sync(source, target, chunk_size=CHUNK)
     assert again.ok and not again.changed_tables and log_entries(source) == 0
+
+
+def test_a_copy_killed_and_resumed_goes_on_with_its_change_log(zoo_source, empty):
+    """Writes between the interruption and the resume are in the log; the resumed run, with the
+    flag or without it, keeps the first run's log and does not call it a stray."""
+    target = empty("postgresql")
+    proc = processes.start("copy", f"--from={zoo_source}", f"--to={target}", "--chunk-size=3",
+                           "--track-changes", stop="chunk:20")
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+    m.Everything.objects.using(zoo_source).filter(pk=m.Everything.objects.using(zoo_source).order_by("pk")[0].pk
+                                                  ).update(text="written while the copy stood still")
+    resumed = portadb.copy(zoo_source, target, resume=True, chunk_size=CHUNK)
+    assert resumed.ok and not [f for f in resumed.findings if f.kind == FindingKind.CHANGE_LOG]
+    change(zoo_source, seed=6)
+    report = portadb.sync(zoo_source, target, chunk_size=CHUNK)
+    assert report.ok and by_table(report)["zoo_everything"].found_by == "change log"
+    assert_equal(zoo_source, target)
