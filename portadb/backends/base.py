@@ -349,22 +349,22 @@ class Adapter(Statements, Limits):
         """The names of the triggers that :meth:`track_sql` makes for ``table_id``."""
         return [f"portadb_{table_id}_{event}" for event in ("i", "u", "d")]
 
-    #: What a SELECT with a WHERE and no table reads from (MySQL: ``FROM DUAL``).
-    from_nothing: str = ""
-
     def track_sql(self, table: str, key: str, table_id: int, log: str) -> list[str]:
         """Statements (run without parameters) that make each insert, update and delete on ``table``
         log ``table_id`` and the old and new ``key`` of each row into ``log``, in its transaction.
         Here three row triggers; a key is never NULL, so ``<>`` tells an update that moved it."""
         q, k = self.quote, self.quote(key)
         insert = f"INSERT INTO {q(log)} ({q('table_id')}, {q('row_key')})"
-        moved = f"{insert} SELECT {table_id}, NEW.{k}{self.from_nothing} WHERE NEW.{k} <> OLD.{k}"
-        bodies = {"INSERT": [f"{insert} VALUES ({table_id}, NEW.{k})"],
-                  "UPDATE": [f"{insert} VALUES ({table_id}, OLD.{k})", moved],
-                  "DELETE": [f"{insert} VALUES ({table_id}, OLD.{k})"]}
+        moved = self.insert_if_sql(insert, f"{table_id}, NEW.{k}", f"NEW.{k} <> OLD.{k}")
+        old, new = (f"{insert} VALUES ({table_id}, {row}.{k})" for row in ("OLD", "NEW"))
+        bodies = {"INSERT": [new], "UPDATE": [old, moved], "DELETE": [old]}
         return [f"CREATE TRIGGER {q(name)} AFTER {event} ON {q(table)} FOR EACH ROW"
                 f" BEGIN {'; '.join(statements)}; END"
                 for name, (event, statements) in zip(self.tracking_triggers(table_id), bodies.items())]
+
+    def insert_if_sql(self, insert: str, values: str, condition: str) -> str:
+        """In a trigger body: ``insert`` these ``values`` where ``condition`` holds (SQLite: no IF)."""
+        return f"{insert} SELECT {values} WHERE {condition}"
 
     def untrack_sql(self, table: str, table_id: int) -> list[str]:
         """Statements that remove what :meth:`track_sql` made (those already gone are skipped)."""
