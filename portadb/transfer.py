@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from . import options
 from .columns import Transposed
@@ -17,6 +17,9 @@ from .exceptions import DataError, TransferError, first_line
 from .fields import base_field, may_be_large
 from .parts import Part
 from .plan import TableJob
+
+#: Times a chunk the server rolled back (``retry_codes``) is written again before the copy stops.
+RETRIES = 3
 
 
 def read_chunks(endpoint: Endpoint, job: TableJob, chunk_size: int,
@@ -107,12 +110,18 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
     for read in read_chunks(source, job, chunk_size, after, part.through):
         rows, converted = prepare_chunk(read, job, target, guard, convert)
         try:
-            with transaction.atomic(using=target.alias):
-                write_chunk(adapter, job, rows, converted)
-                if journal:
-                    # The last key *read*: a resumed copy must not read rejected rows again.
-                    journal.advance(part, [read[-1][i] for i in key_index], len(rows),
-                                    len(read) - len(rows))
+            for attempt in range(RETRIES + 1):
+                try:
+                    with transaction.atomic(using=target.alias):
+                        write_chunk(adapter, job, rows, converted)
+                        if journal:
+                            # The last key *read*: a resumed copy must not read rejected rows again.
+                            journal.advance(part, [read[-1][i] for i in key_index], len(rows),
+                                            len(read) - len(rows))
+                    break
+                except DatabaseError as e:  # rolled back whole by the server: the chunk runs again
+                    if attempt == RETRIES or _code(e) not in adapter.retry_codes:
+                        raise
         except Exception as e:
             raise TransferError(
                 f"Could not write {job.label} rows {_pk_range(read, job)} to {target.display}: "
@@ -124,6 +133,12 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
     if keep is not None and whole:
         keep(source, target, job, part)
     return written
+
+
+def _code(error: DatabaseError) -> object:
+    """The driver's error code behind Django's ``error`` (MySQLdb's first argument)."""
+    cause = error.__cause__
+    return cause.args[0] if cause is not None and cause.args else None
 
 
 def prepare_chunk(read: list, job: TableJob, target: Endpoint, guard=None,

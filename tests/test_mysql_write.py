@@ -110,3 +110,29 @@ def test_a_load_the_server_refuses_before_reading_does_not_hang(empty):
     with adapter.load_session(), pytest.raises(Exception, match="no_such_table|doesn't exist"):
         with transaction.atomic(using=target):
             adapter.write_rows("no_such_table", ["id"], [(i,) for i in range(50_000)])
+
+
+def test_a_chunk_the_server_rolls_back_as_a_deadlock_victim_is_written_again(zoo_source, empty, monkeypatch):
+    """InnoDB rolls the whole transaction of a deadlock's victim back (workers loading side by
+    side): the chunk and its journal entry are written again, and the copy is exact. Any other
+    error still stops the copy."""
+    import MySQLdb
+    from django.db import OperationalError
+
+    from portadb import transfer
+
+    target = empty(target_of("mysql"))
+    write_chunk, victims = transfer.write_chunk, []
+
+    def once_a_victim(adapter, job, rows, converted):
+        write_chunk(adapter, job, rows, converted)
+        if job.table == "zoo_everything" and not victims:
+            victims.append(job.table)
+            try:
+                raise MySQLdb.OperationalError(1213, "Deadlock found when trying to get lock")
+            except MySQLdb.OperationalError as e:
+                raise OperationalError(*e.args) from e
+
+    monkeypatch.setattr(transfer, "write_chunk", once_a_victim)
+    report = portadb.copy(zoo_source, target, chunk_size=5, jobs=1, verify=True)
+    assert victims and report.ok and report.verification.ok, portadb.render(report)

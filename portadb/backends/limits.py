@@ -25,6 +25,9 @@ class SizeLimit:
 class Limits:
     """Portable limits; the adapter of a vendor overrides what differs."""
 
+    #: Driver error codes after which the server rolled a whole transaction back and it may
+    #: simply run again: InnoDB's deadlock victim, when workers load side by side.
+    retry_codes: frozenset = frozenset()
     #: Text columns refuse the NUL character (U+0000).
     refuses_nul: bool = False
     #: Float columns refuse infinities and NaN.
