@@ -120,7 +120,7 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
                                             len(read) - len(rows))
                     break
                 except DatabaseError as e:  # rolled back whole by the server: the chunk runs again
-                    if attempt == RETRIES or _code(e) not in adapter.retry_codes:
+                    if attempt == RETRIES or not adapter.rolled_back(e):
                         raise
         except Exception as e:
             raise TransferError(
@@ -133,12 +133,6 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
     if keep is not None and whole:
         keep(source, target, job, part)
     return written
-
-
-def _code(error: DatabaseError) -> object:
-    """The driver's error code behind Django's ``error`` (MySQLdb's first argument)."""
-    cause = error.__cause__
-    return cause.args[0] if cause is not None and cause.args else None
 
 
 def prepare_chunk(read: list, job: TableJob, target: Endpoint, guard=None,

@@ -28,6 +28,11 @@ class Limits:
     #: Driver error codes after which the server rolled a whole transaction back and it may
     #: simply run again: InnoDB's deadlock victim, when workers load side by side.
     retry_codes: frozenset = frozenset()
+
+    def rolled_back(self, error: Exception) -> bool:
+        """Whether the server rolled ``error``'s whole transaction back (:attr:`retry_codes`)."""
+        cause = error.__cause__  # the driver's error behind Django's; MySQLdb's code comes first
+        return bool(cause is not None and cause.args and cause.args[0] in self.retry_codes)
     #: Text columns refuse the NUL character (U+0000).
     refuses_nul: bool = False
     #: Float columns refuse infinities and NaN.
