@@ -11,10 +11,11 @@ before it. Then each touched row is read back on both sides.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from . import fingerprints, guard, options
 from .convert import converts
@@ -115,14 +116,18 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
     """In one target transaction: delete what differs, children first; write the source's rows
     of those keys, parents first."""
     tgt = plan.target
+    in_place = tgt.adapter.updates_in_place
     with tgt.adapter.sync_session(), transaction.atomic(using=tgt.alias):
         tgt.adapter.defer_foreign_keys()
         for delta in reversed(deltas):
-            delete(tgt, delta.job, delta.compared, delta.changed + delta.extra)
+            delete(tgt, delta.job, delta.compared, delta.extra if in_place else delta.changed + delta.extra)
         for delta in (d for d in deltas if d.touched):
             keys = [delta.compared.src.prepare(k) for k in delta.missing + delta.changed]
             table_guard = policy.table(delta.job, keys=keys)
-            written = write(plan, delta, delta.changed, table_guard, chunk_size)
+            if in_place and delta.changed:
+                written = update(plan, delta, table_guard, chunk_size)
+            else:
+                written = write(plan, delta, delta.changed, table_guard, chunk_size)
             delta.report.rejected += len(delta.changed) - written
             delta.report.updated = written
             written = write(plan, delta, delta.missing, table_guard, chunk_size)
@@ -158,16 +163,57 @@ def delete(tgt: Endpoint, job: TableJob, pair: ComparedTable, keys: list) -> Non
                            tgt.adapter.key_params(batch))
 
 
-def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: int) -> int:
-    """Read the source's rows of these canonical keys and write them as the copy does; the rows written."""
+def write(plan: Plan, delta: TableDelta, keys: list, table_guard, chunk_size: int,
+          into: str | None = None) -> int:
+    """Read the source's rows of these canonical keys and write them as the copy does (into the
+    table ``into``, where given); the rows written."""
     written = 0
     job, adapter = delta.job, plan.target.adapter
     convert = converts(job.columns)
     for read in source_rows(plan.source, job, delta.compared, keys, chunk_size):
         rows, converted = prepare_chunk(read, job, plan.target, table_guard, convert)
-        write_chunk(adapter, job, rows, converted)
+        write_chunk(adapter, job, rows, converted, table=into)
         written += len(rows)
     return written
+
+
+def update(plan: Plan, delta: TableDelta, table_guard, chunk_size: int) -> int:
+    """Write the source's rows of the changed keys over the target's in place: written as the copy
+    writes into a temporary table, then one UPDATE from it. Where some were refused, or the UPDATE
+    trips over a unique value that rows swap, the target's rows are deleted and the staged ones
+    inserted instead, as where the backend cannot update in place. The rows written."""
+    tgt, job = plan.target, delta.job
+    adapter, stage = tgt.adapter, _stage_name(job.table)
+    with tgt.connection.cursor() as cursor:
+        if not _run(tgt, cursor, adapter.stage_sql(job.table, stage, job.column_names), DatabaseError):
+            # No right to create a temporary table: as where the backend cannot update in place.
+            delete(tgt, job, delta.compared, delta.changed)
+            return write(plan, delta, delta.changed, table_guard, chunk_size)
+        written = write(plan, delta, delta.changed, table_guard, chunk_size, into=stage)
+        update = adapter.update_from_sql(job.table, stage, job.column_names, job.key)
+        if written < len(delta.changed) or not _run(tgt, cursor, update, IntegrityError, rows=written):
+            delete(tgt, job, delta.compared, delta.changed)
+            cursor.execute(adapter.insert_from_sql(job.table, stage, job.column_names))
+    adapter.drop_tables([stage])
+    return written
+
+
+def _run(tgt: Endpoint, cursor, sql: str, error: type[Exception], rows: int | None = None) -> bool:
+    """Run ``sql`` in a savepoint; whether it ran without ``error`` (and changed ``rows`` rows,
+    where given); if not, it is rolled back."""
+    try:
+        with transaction.atomic(using=tgt.alias):
+            cursor.execute(sql)
+            if rows is not None and cursor.rowcount != rows:
+                raise error(f"{cursor.rowcount} rows changed, not {rows}")
+    except error:
+        return False
+    return True
+
+
+def _stage_name(table: str) -> str:
+    """The temporary table of ``table``'s staged rows: a name of ours, whatever the table's."""
+    return f"portadb_stage_{hashlib.sha1(table.encode()).hexdigest()[:16]}"
 
 
 def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,

@@ -147,12 +147,14 @@ def prepare_chunk(read: list, job: TableJob, target: Endpoint, guard=None,
     return rows, (_converted(by_column(), job, read, target) if rows and convert else None)
 
 
-def write_chunk(adapter, job: TableJob, rows: Sequence, converted: list | None) -> None:
-    """Write what :func:`prepare_chunk` returned, in the caller's transaction."""
+def write_chunk(adapter, job: TableJob, rows: Sequence, converted: list | None,
+                table: str | None = None) -> None:
+    """Write what :func:`prepare_chunk` returned, in the caller's transaction (into ``table``, where
+    given: a table of the same columns)."""
     if converted is not None:
-        adapter.write_columns(job.table, job.column_names, converted)
+        adapter.write_columns(table or job.table, job.column_names, converted)
     elif rows:
-        adapter.write_rows(job.table, job.column_names, rows)
+        adapter.write_rows(table or job.table, job.column_names, rows)
 
 
 def _converted(by_column: list, job: TableJob, read: list, target: Endpoint) -> list:

@@ -102,8 +102,8 @@ def install(point: str, n: int) -> None:
 
         write_chunk = changes.write_chunk
 
-        def hooked_write_chunk(*args):
-            write_chunk(*args)
+        def hooked_write_chunk(*args, **kwargs):
+            write_chunk(*args, **kwargs)
             if reached():
                 stop()
 

@@ -371,6 +371,46 @@ def test_a_copy_for_sync_killed_and_resumed_keeps_no_fingerprint_of_the_part_it_
     assert_equal(zoo_source, target)
 
 
+@pytest.mark.parametrize("target", ["postgresql", "mysql"])
+def test_rows_that_swap_a_unique_value_arrive(copied, target):
+    """PostgreSQL's in-place UPDATE checks a unique value row by row: a swap trips it midway,
+    and the rows are deleted and inserted instead."""
+    source, target = copied("default", target)
+    first, second = m.Tag.objects.using(source).order_by("pk")[:2]
+    with connections[source].cursor() as cursor:
+        for pk, name in [(first.pk, "swapping"), (second.pk, first.name), (first.pk, second.name)]:
+            cursor.execute("UPDATE zoo_tag SET name = %s WHERE id = %s", [name, pk])
+    report = portadb.sync(source, target)
+    assert report.ok, portadb.render(report, verbosity=2)
+    assert {t.table: t for t in report.tables}["zoo_tag"].updated == 2
+    assert_equal(source, target)
+
+
+def test_changed_rows_are_updated_in_place_on_postgresql(copied):
+    """Not deleted and inserted again: an UPDATE that keeps the keys costs PostgreSQL no foreign
+    key checks (the target's own trigger says which writes it saw)."""
+    source, target = copied("default", "postgresql")
+    with connections[target].cursor() as cursor:
+        cursor.execute("CREATE TABLE seen (op text)")
+        cursor.execute("CREATE FUNCTION see() RETURNS trigger LANGUAGE plpgsql AS"
+                       " $$ BEGIN INSERT INTO seen VALUES (TG_OP); RETURN NULL; END $$")
+        cursor.execute("CREATE TRIGGER see AFTER INSERT OR UPDATE OR DELETE ON zoo_tag"
+                       " FOR EACH ROW EXECUTE FUNCTION see()")
+    try:
+        tag = m.Tag.objects.using(source).order_by("pk").first()
+        m.Tag.objects.using(source).filter(pk=tag.pk).update(name="renamed")
+        create_one(m.Tag, source)
+        report = portadb.sync(source, target)
+        assert report.ok, portadb.render(report, verbosity=2)
+        with connections[target].cursor() as cursor:
+            cursor.execute("SELECT op FROM seen ORDER BY op")
+            assert [op for (op,) in cursor.fetchall()] == ["INSERT", "UPDATE"]
+        assert_equal(source, target)
+    finally:
+        with connections[target].cursor() as cursor:
+            cursor.execute("DROP TABLE seen; DROP TRIGGER see ON zoo_tag; DROP FUNCTION see()")
+
+
 @pytest.mark.parametrize("corruption", ["changed", "lost"])
 def test_a_row_the_sync_wrote_wrong_is_caught_by_the_read_back(copied, monkeypatch, corruption):
     """A defect that writes a row wrongly, or loses it, inside the sync's own transaction: the
@@ -381,9 +421,9 @@ def test_a_row_the_sync_wrote_wrong_is_caught_by_the_read_back(copied, monkeypat
     tags = [create_one(m.Tag, source) for _ in range(2)]  # new rows, which no row refers to
     write_chunk = changes.write_chunk
 
-    def corrupting(adapter, job, rows, converted):
-        write_chunk(adapter, job, rows, converted)
-        if job.table == "zoo_tag":
+    def corrupting(adapter, job, rows, converted, table=None):
+        write_chunk(adapter, job, rows, converted, table)
+        if (table or job.table) == "zoo_tag":
             with adapter.connection.cursor() as cursor:
                 sql = ("UPDATE zoo_tag SET name = 'corrupted' WHERE id = %s" if corruption == "changed"
                        else "DELETE FROM zoo_tag WHERE id = %s")

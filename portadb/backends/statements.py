@@ -1,4 +1,4 @@
-"""SQL text for reading in key order: statements only, run elsewhere.
+"""SQL text for reading in key order and for a sync's writes: statements only, run elsewhere.
 
 Portable SQL that every vendor so far understands; a backend overrides a
 statement where its dialect differs. Identifiers go through :meth:`quote`.
@@ -14,6 +14,9 @@ class Statements:
 
     #: The character that quotes an identifier in this database's SQL.
     quote_character: str = '"'
+    #: Whether a sync writes changed rows over the target's in place (:meth:`update_from_sql`,
+    #: which :meth:`stage_sql` feeds), not deleted and inserted again.
+    updates_in_place: bool = False
 
     def quote(self, name: str) -> str:
         """``name`` as one SQL identifier: in :attr:`quote_character`, any inside it doubled.
@@ -112,6 +115,25 @@ class Statements:
     def delete_keys_sql(self, table: str, key: Sequence[str], n: int) -> str:
         """DELETE the rows whose key is one of ``n`` keys given as parameters (:meth:`key_params`)."""
         return f"DELETE FROM {self.quote(table)}{self._keys_in(key, n)}"
+
+    def stage_sql(self, table: str, stage: str, columns: Sequence[str]) -> str:
+        """CREATE the temporary table ``stage``: ``table``'s ``columns``, their types, no rows and no
+        constraints (the rows a sync writes over others in place, :meth:`update_from_sql`)."""
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        return f"CREATE TEMPORARY TABLE {q(stage)} AS SELECT {cols} FROM {q(table)} WHERE 1 = 0"
+
+    def update_from_sql(self, table: str, stage: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        """UPDATE the rows of ``table`` whose key a row of ``stage`` holds to that row's ``columns``."""
+        q = self.quote
+        values = ", ".join(f"{q(c)} = s.{q(c)}" for c in columns if c not in key)
+        on = " AND ".join(f"{q(table)}.{q(c)} = s.{q(c)}" for c in key)
+        return f"UPDATE {q(table)} SET {values} FROM {q(stage)} AS s WHERE {on}"
+
+    def insert_from_sql(self, table: str, stage: str, columns: Sequence[str]) -> str:
+        """INSERT the rows of ``stage`` into ``table``."""
+        cols = ", ".join(self.quote(c) for c in columns)
+        return f"INSERT INTO {self.quote(table)} ({cols}) SELECT {cols} FROM {self.quote(stage)}"
 
     def keys_per_query(self, columns: int, most: int = 2_000) -> int:
         """How many keys of ``columns`` columns one of :meth:`select_keys_sql` and its kin takes:
