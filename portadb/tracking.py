@@ -25,15 +25,17 @@ be the source's rows; else the table is compared in full.
 
 from __future__ import annotations
 
+import operator
 import re
 import uuid
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, reduce
 
 from django.apps.registry import Apps
 from django.db import DatabaseError, models, transaction
+from django.db.models import Q
 
 from .endpoints import Endpoint
 from .exceptions import PreconditionError, first_line
@@ -44,6 +46,8 @@ LOG = "portadb_change"
 TABLES = "portadb_tracking"
 #: Log entries deleted per statement once a sync has committed.
 BATCH = 1_000
+#: Ranges of consecutive entries deleted per statement (one OR each: SQLite caps the depth).
+RANGES = 100
 #: A table of more than :data:`BIG` rows whose logged keys are more than this share of them
 #: is compared in full: reading it in key order is then cheaper than reading keys one by one.
 MOST = 0.25
@@ -200,8 +204,23 @@ def read(source: Endpoint, token: str | None, jobs: Sequence[TableJob]) -> Log |
 def consume(source: Endpoint, log: Log, tables: Iterable[str]) -> None:
     """Delete the entries of ``tables`` that ``log`` read (a sync committed what they name)."""
     rows = log_model().objects.using(source.alias)
+    runs = _runs(sorted(entry for table in tables for entry in log.entries.get(table, ())))
+    single = [low for low, high in runs if low == high]
+    ranges = [(low, high) for low, high in runs if low != high]
     with transaction.atomic(using=source.alias):
-        for table in tables:
-            entries = log.entries.get(table, ())
-            for i in range(0, len(entries), BATCH):
-                rows.filter(id__in=list(entries[i:i + BATCH])).delete()
+        for i in range(0, len(single), BATCH):
+            rows.filter(id__in=single[i:i + BATCH]).delete()
+        for i in range(0, len(ranges), RANGES):
+            rows.filter(reduce(operator.or_, (Q(id__range=r) for r in ranges[i:i + RANGES]))).delete()
+
+
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Sorted ``ids`` as ranges of consecutive ones: a range holds no entry the sync did not read
+    (a concurrent writer's), however the ids were handed out."""
+    runs: list[tuple[int, int]] = []
+    for n in ids:
+        if runs and runs[-1][1] + 1 == n:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs

@@ -12,6 +12,8 @@ the sync notices, compares in full, and still ends equal.
 
 from __future__ import annotations
 
+from array import array
+
 import pytest
 from django.db import connections
 
@@ -314,3 +316,18 @@ def test_a_copy_killed_and_resumed_goes_on_with_its_change_log(zoo_source, empty
     report = portadb.sync(zoo_source, target, chunk_size=CHUNK)
     assert report.ok and by_table(report)["zoo_everything"].found_by == "change log"
     assert_equal(zoo_source, target)
+
+
+@pytest.mark.parametrize("source", ["default", "postgresql2", "mysql2"])
+def test_a_sync_deletes_the_log_entries_it_read_and_no_other(tracked, source):
+    """Entries are deleted by ranges of consecutive ids: an id between two read ones that the sync
+    did not read (a writer's that committed after its snapshot) stays."""
+    source, _ = tracked(source, "postgresql")
+    for _ in range(12):
+        create_one(m.Tag, source)
+    ids = list(tracking.log_model().objects.using(source).order_by("id").values_list("id", flat=True))
+    read = [i for n, i in enumerate(ids) if n not in (3, 7, 8)]
+    log = tracking.Log(entries={"zoo_tag": array("q", read)})
+    tracking.consume(resolve(source), log, ["zoo_tag"])
+    left = list(tracking.log_model().objects.using(source).order_by("id").values_list("id", flat=True))
+    assert left == [ids[3], ids[7], ids[8]]
