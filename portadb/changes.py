@@ -4,9 +4,11 @@
 lacks, holds with other values, or holds and the source does not
 (:class:`TableDelta`). Here, in one target transaction, the target's rows of
 those keys are deleted, children first, and the source's rows of them written
-through the copy's checks and conversions, parents first; foreign keys are
-checked at the commit where the backend can defer them, else searched for
-before it. Then each touched row is read back on both sides.
+through the copy's checks and conversions, parents first (where the backend
+:attr:`~portadb.backends.statements.Statements.updates_in_place`, a changed
+row is written over the target's instead); foreign keys are checked at the
+commit where the backend can defer them, else searched for before it. Then
+each touched row is read back on both sides.
 """
 
 from __future__ import annotations
