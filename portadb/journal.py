@@ -43,8 +43,8 @@ SCHEMA, LOADING, COMPLETE = "schema", "loading", "complete"
 _RUN_ID = 1
 
 
-def _model(name: str, table: str, fields: dict) -> type[models.Model]:
-    meta = type("Meta", (), {"apps": Apps(), "app_label": "portadb_journal", "db_table": table})
+def _model(name: str, table: str, fields: dict, **options) -> type[models.Model]:
+    meta = type("Meta", (), {"apps": Apps(), "app_label": "portadb_journal", "db_table": table, **options})
     return type(name, (models.Model,), {"__module__": __name__, "Meta": meta, **fields})
 
 
@@ -77,7 +77,7 @@ def _models() -> tuple[type[models.Model], type[models.Model]]:
         #: The run that writes the table: a resumed run takes the table over, and a
         #: writer of an earlier run that is still alive can commit nothing more.
         "run": models.CharField(max_length=32, default=""),
-    })
+    }, unique_together=[("table", "part")])  # by index: InnoDB locks each row an UPDATE scans
     return run, table
 
 
