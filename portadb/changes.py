@@ -192,8 +192,8 @@ def update(plan: Plan, delta: TableDelta, table_guard, chunk_size: int) -> int:
             delete(tgt, job, delta.compared, delta.changed)
             return write(plan, delta, delta.changed, table_guard, chunk_size)
         written = write(plan, delta, delta.changed, table_guard, chunk_size, into=stage)
-        update = adapter.update_from_sql(job.table, stage, job.column_names, job.key)
-        if written < len(delta.changed) or not _run(tgt, cursor, update, IntegrityError, rows=written):
+        sql = adapter.update_from_sql(job.table, stage, job.column_names, job.key)
+        if written < len(delta.changed) or not _run(tgt, cursor, sql, IntegrityError, rows=written):
             delete(tgt, job, delta.compared, delta.changed)
             cursor.execute(adapter.insert_from_sql(job.table, stage, job.column_names))
     adapter.drop_tables([stage])
