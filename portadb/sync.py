@@ -169,9 +169,8 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
             for delta in changed:
                 read_back(src, tgt, delta)
             report.sequences = check_sequences(tgt, touched, set(tgt.adapter.table_names()))
-            for delta in changed:  # rows written over others' keys, all of them, leave the count
-                if delta.missing or delta.extra or delta.report.rejected:
-                    delta.report.target_rows = tgt.adapter.count(delta.job.table)
+            for delta in changed:
+                delta.report.target_rows = tgt.adapter.count(delta.job.table)
     report.findings += _log_findings(src, token, log) + _still_different(report) + [
         Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR,
                 f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",
