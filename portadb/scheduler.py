@@ -6,13 +6,15 @@ the table it changes and the one it references. :func:`in_sessions` runs a
 list of :class:`Work` items in threads, one session each, and starts an item
 only when no running one holds a table it needs: the items behind it go first.
 Two foreign keys pointing opposite ways (a cycle) would otherwise deadlock.
+:func:`meanwhile` runs one call in a second session while the caller goes on.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections
@@ -88,3 +90,37 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
         thread.join()
     if errors:
         raise errors[0]
+
+
+@contextmanager
+def meanwhile(alias: str, call: Callable, side_by_side: bool = True) -> Iterator[list]:
+    """Call ``call`` with a second session of ``alias`` in a thread while the block runs.
+
+    The yielded list holds its result once the block has ended; its error is
+    raised there. Where not ``side_by_side`` (a database in this process's
+    memory has no second session), it is called after the block, with this
+    thread's connection.
+    """
+    result: list = []
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            result.append(call(connections[alias]))
+        except Exception as e:  # re-raised in the calling thread
+            errors.append(e)
+        finally:
+            connections[alias].close()
+
+    thread = threading.Thread(target=run) if side_by_side else None
+    if thread:
+        thread.start()
+    try:
+        yield result
+    finally:
+        if thread:
+            thread.join()
+    if errors:
+        raise errors[0]
+    if not thread:
+        result.append(call(connections[alias]))

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from . import drift, fingerprints, guard, options, tracking
+from .backends import adapter_for
 from .changes import Differences, TableDelta, apply, read_back, would_refuse
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
@@ -39,6 +40,7 @@ from .processes import collector_paused
 from .progress import Progress, Tee
 from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
+from .scheduler import meanwhile
 from .targetproject import children
 from .verify import check_sequences
 from .verify.remote import CountRows, target_reader
@@ -166,11 +168,15 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
                 report.reject_file = reject_file
             touched = [d.job.model for d in changed]
             tgt.adapter.reset_sequences([d.job.model for d in changed if d.missing or d.changed])
+            # The tables written are counted again in a second session while this one reads back.
+            tables = [delta.job.table for delta in changed]
+            with meanwhile(tgt.alias, lambda c: {t: adapter_for(c).count(t) for t in tables},
+                           side_by_side=tgt.adapter.parallel_reads) as counted:
+                for delta in changed:
+                    read_back(src, tgt, delta)
+                report.sequences = check_sequences(tgt, touched, set(tgt.adapter.table_names()))
             for delta in changed:
-                read_back(src, tgt, delta)
-            report.sequences = check_sequences(tgt, touched, set(tgt.adapter.table_names()))
-            for delta in changed:
-                delta.report.target_rows = tgt.adapter.count(delta.job.table)
+                delta.report.target_rows = counted[0][delta.job.table]
     report.findings += _log_findings(src, token, log) + _still_different(report) + [
         Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR,
                 f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",

@@ -113,6 +113,9 @@ def test_every_change_arrives_and_nothing_else_is_written(copied, direction):
     report = portadb.sync(source, target, chunk_size=CHUNK)
     assert report.ok and report.exit_code == 0, portadb.render(report, verbosity=2)
     assert_equal(source, target)
+    held = db.snapshot(target)  # the rows the report says the target holds are those it holds
+    assert {t.table: t.target_rows for t in report.tables} == {t.table: len(held[t.table])
+                                                               for t in report.tables}
     assert report.inserted >= 12 and report.updated >= 7 and report.deleted >= 4
     assert sum(t.verified_rows for t in report.tables) == report.inserted + report.updated + report.deleted
     assert {t.table for t in report.changed_tables} >= {"zoo_everything", "zoo_book", "zoo_author"}
