@@ -12,6 +12,7 @@ import json
 import math
 import random
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -389,29 +390,54 @@ def test_rows_that_swap_a_unique_value_arrive(copied, target):
     assert_equal(source, target)
 
 
+@contextmanager
+def writes_seen(alias: str, table: str, what: str):
+    """Yield a function that returns ``what`` (SQL) as the target's own trigger saw it, for each row
+    written into ``table`` of PostgreSQL database ``alias`` meanwhile, in order."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE seen (n serial, what text)")
+        cursor.execute("CREATE FUNCTION see() RETURNS trigger LANGUAGE plpgsql AS"
+                       f" $$ BEGIN INSERT INTO seen (what) VALUES ({what}); RETURN NULL; END $$")
+        cursor.execute(f"CREATE TRIGGER see AFTER INSERT OR UPDATE OR DELETE ON {table}"
+                       " FOR EACH ROW EXECUTE FUNCTION see()")
+
+    def seen() -> list[str]:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT what FROM seen ORDER BY n")
+            return [what for (what,) in cursor.fetchall()]
+
+    try:
+        yield seen
+    finally:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"DROP TABLE seen; DROP TRIGGER see ON {table}; DROP FUNCTION see()")
+
+
 def test_changed_rows_are_updated_in_place_on_postgresql(copied):
     """Not deleted and inserted again: an UPDATE that keeps the keys costs PostgreSQL no foreign
     key checks (the target's own trigger says which writes it saw)."""
     source, target = copied("default", "postgresql")
-    with connections[target].cursor() as cursor:
-        cursor.execute("CREATE TABLE seen (op text)")
-        cursor.execute("CREATE FUNCTION see() RETURNS trigger LANGUAGE plpgsql AS"
-                       " $$ BEGIN INSERT INTO seen VALUES (TG_OP); RETURN NULL; END $$")
-        cursor.execute("CREATE TRIGGER see AFTER INSERT OR UPDATE OR DELETE ON zoo_tag"
-                       " FOR EACH ROW EXECUTE FUNCTION see()")
-    try:
+    with writes_seen(target, "zoo_tag", "TG_OP") as seen:
         tag = m.Tag.objects.using(source).order_by("pk").first()
         m.Tag.objects.using(source).filter(pk=tag.pk).update(name="renamed")
         create_one(m.Tag, source)
         report = portadb.sync(source, target)
         assert report.ok, portadb.render(report, verbosity=2)
+        assert sorted(seen()) == ["INSERT", "UPDATE"]
+    assert_equal(source, target)
+
+
+def test_a_sync_waits_for_its_commit_to_be_on_disk(copied):
+    """The source's change log is cleared once the sync has committed: a server crash just after
+    must not lose the sync (a copy's loads commit without waiting; a sync's must not)."""
+    source, target = copied("default", "postgresql")
+    with writes_seen(target, "zoo_tag", "current_setting('synchronous_commit')") as seen:
+        create_one(m.Tag, source)
+        report = portadb.sync(source, target)
+        assert report.ok, portadb.render(report, verbosity=2)
         with connections[target].cursor() as cursor:
-            cursor.execute("SELECT op FROM seen ORDER BY op")
-            assert [op for (op,) in cursor.fetchall()] == ["INSERT", "UPDATE"]
-        assert_equal(source, target)
-    finally:
-        with connections[target].cursor() as cursor:
-            cursor.execute("DROP TABLE seen; DROP TRIGGER see ON zoo_tag; DROP FUNCTION see()")
+            cursor.execute("SHOW synchronous_commit")
+            assert seen() == [cursor.fetchone()[0]] and seen() != ["off"]
 
 
 @pytest.mark.parametrize("corruption", ["changed", "lost"])

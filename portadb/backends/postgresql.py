@@ -193,6 +193,13 @@ class Adapter(BaseAdapter):
                 cursor.execute("RESET synchronous_commit")
 
     @contextmanager
+    def sync_session(self):
+        with super().sync_session():  # a load's, but durable: the source's change log is cleared after it
+            with self.connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+            yield
+
+    @contextmanager
     def build_session(self, side_by_side: bool = False):
         if not side_by_side:
             yield  # an index build may use the idle cores for parallel workers
