@@ -38,7 +38,7 @@ from .journal import Record, record, table_shapes
 from .plan import Plan, TableJob, make_plan
 from .processes import collector_paused
 from .progress import Progress, Tee
-from .reports.model import Finding, FindingKind, Severity, TableCheck
+from .reports.model import Finding, FindingKind, SequenceCheck, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .scheduler import meanwhile
 from .targetproject import children
@@ -159,24 +159,24 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
         changed = [d for d in deltas if d.touched]
         if dry_run:
             report.findings += would_refuse(plan, changed, chunk_size)
-        elif changed or any(d.buckets for d in deltas):
-            fingerprints.create(tgt)
-            with guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
-                apply(plan, deltas, policy, chunk_size)
-            report.findings += policy.findings()
-            if policy.rejected:
-                report.reject_file = reject_file
-            touched = [d.job.model for d in changed]
-            tgt.adapter.reset_sequences([d.job.model for d in changed if d.missing or d.changed])
-            # The tables written are counted again in a second session while this one reads back.
-            tables = [delta.job.table for delta in changed]
-            with meanwhile(tgt.alias, lambda c: {t: adapter_for(c).count(t) for t in tables},
-                           side_by_side=tgt.adapter.parallel_reads) as counted:
-                for delta in changed:
-                    read_back(src, tgt, delta)
-                report.sequences = check_sequences(tgt, touched, set(tgt.adapter.table_names()))
-            for delta in changed:
-                delta.report.target_rows = counted[0][delta.job.table]
+        else:
+            wrote = bool(changed or any(d.buckets for d in deltas))
+            if wrote:
+                fingerprints.create(tgt)
+                with guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
+                    apply(plan, deltas, policy, chunk_size)
+                report.findings += policy.findings()
+                if policy.rejected:
+                    report.reject_file = reject_file
+            try:
+                _finish(plan, report, changed)
+            except DatabaseError as e:
+                if not wrote:
+                    raise
+                raise TransferError(
+                    f"The sync of {tgt.display} committed, then stopped before it had checked what it"
+                    f" wrote: {first_line(e)}; run the same sync again to finish it, then portadb verify."
+                ) from e
     report.findings += _log_findings(src, token, log) + _still_different(report) + [
         Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR,
                 f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",
@@ -187,6 +187,34 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
     report.apply_seconds = round(clock() - started - report.compare_seconds, 3)
     report.seconds = round(clock() - started, 3)
     return report
+
+
+def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
+    """After the sync's commit: sequences past the keys; every row written or deleted read back
+    on both sides; the tables written counted again."""
+    src, tgt = plan.source, plan.target
+    tgt.adapter.reset_sequences([d.job.model for d in changed if d.missing or d.changed])
+    # The tables written are counted again in a second session while this one reads back.
+    tables = [delta.job.table for delta in changed]
+    with meanwhile(tgt.alias, lambda c: {t: adapter_for(c).count(t) for t in tables},
+                   side_by_side=tgt.adapter.parallel_reads) as counted:
+        for delta in changed:
+            read_back(src, tgt, delta)
+        report.sequences = _sequences(tgt, [job.model for job in plan.jobs])
+    for delta in changed:
+        delta.report.target_rows = counted[0][delta.job.table]
+
+
+def _sequences(tgt: Endpoint, models: list[type]) -> list[SequenceCheck]:
+    """Every table's sequence against its largest key; one left behind (a sync stopped after its
+    commit, before this step) is reset, so that running the sync again finishes it."""
+    present = set(tgt.adapter.table_names())
+    checks = check_sequences(tgt, models, present)
+    behind = {check.table for check in checks if not check.ok}
+    if behind:
+        tgt.adapter.reset_sequences([model for model in models if model._meta.db_table in behind])
+        checks = check_sequences(tgt, models, present)
+    return checks
 
 
 def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,

@@ -12,6 +12,7 @@ cuts its database connection and lets it continue. Points:
 ``table``     after the n-th table is copied, before the next one starts
 ``deferred``  after the first n indexes and foreign keys are built
 ``sync``      inside a sync's one transaction, after its n-th chunk of rows is written
+``synced``    once a sync has committed, before it resets sequences and reads back (n: 1)
 ``slow``      no stop: each chunk waits n milliseconds before it commits (workers included)
 
 ``PORTADB_TEST_HIDE_MODULES=a,b`` makes those modules impossible to import,
@@ -108,6 +109,18 @@ def install(point: str, n: int) -> None:
                 stop()
 
         changes.write_chunk = hooked_write_chunk
+    elif point == "synced":
+        import importlib
+
+        synced = importlib.import_module("portadb.sync")  # ``portadb.sync`` is also the function
+        finish = synced._finish
+
+        def hooked_finish(*args, **kwargs):
+            if reached():
+                stop()
+            finish(*args, **kwargs)
+
+        synced._finish = hooked_finish
     elif point == "slow":
         import time
 

@@ -8,6 +8,7 @@ key relations), then ``sync``; the two sides are then read independently
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import random
@@ -17,14 +18,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.models import Count
 from django.test import override_settings
 
 import portadb
 from portadb import fingerprints, journal
 from portadb.backends import adapter_for
-from portadb.exceptions import OptionError, PreconditionError, ValueRefused
+from portadb.exceptions import OptionError, PreconditionError, TransferError, ValueRefused
 
 from . import databases as db
 from . import processes
@@ -178,6 +179,41 @@ def test_a_killed_sync_leaves_the_target_as_it_was_and_runs_again(copied, direct
     report = portadb.sync(source, target, chunk_size=CHUNK)
     assert report.ok, portadb.render(report, verbosity=2)
     assert_equal(source, target)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS[:3], ids=direction_id)
+def test_a_sync_killed_after_its_commit_is_finished_by_the_next(copied, direction):
+    """Killed once its writes committed, before it moved the sequences past the new keys: the next
+    sync finds no row to write, and still leaves every sequence past its keys."""
+    source, target = copied(*direction)
+    change(source, seed=3)
+    proc = processes.start("sync", f"--from={source}", f"--to={target}", stop="synced:1")
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+    assert_equal(source, target)  # the rows are there: the sync had committed
+    report = portadb.sync(source, target)
+    assert report.ok and not report.changed_tables, portadb.render(report, verbosity=2)
+    assert {"zoo_everything", "zoo_book"} <= {s.table for s in report.sequences if s.ok}
+    for model in (m.Everything, m.Book, m.PlainAuto):  # new rows get new keys
+        create_one(model, target)
+
+
+def test_a_failure_after_the_commit_says_the_sync_committed(copied, monkeypatch):
+    """A database error while reading back must not say that nothing was committed."""
+    synced = importlib.import_module("portadb.sync")  # ``portadb.sync`` is also the function
+    source, target = copied("default", "postgresql")
+    create_one(m.Tag, source)
+
+    def lost(*args):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(synced, "read_back", lost)
+    with pytest.raises(TransferError, match="committed, then stopped .* run the same sync again"):
+        portadb.sync(source, target)
+    assert_equal(source, target)
+    monkeypatch.undo()
+    report = portadb.sync(source, target)
+    assert report.ok and not report.changed_tables, portadb.render(report, verbosity=2)
 
 
 def test_refuses_a_target_no_copy_of_this_source_built(zoo_source, copied, empty):
