@@ -137,6 +137,8 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
             delta.report.inserted = written
         if not tgt.adapter.defers_foreign_keys:  # checked before the commit, here
             check_references(tgt.connection, _related(plan, [d for d in deltas if d.touched]))
+        # Before the commit: a sync stopped just after it leaves no sequence behind the new keys.
+        tgt.adapter.reset_sequences([d.job.model for d in deltas if d.missing or d.changed])
         for delta in deltas:  # what the target now holds, as the source's fingerprints
             if delta.report.rejected or delta.buckets == "drop":  # none: the next sync compares in full
                 fingerprints.save(tgt, delta.job.table, [])

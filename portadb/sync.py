@@ -38,7 +38,7 @@ from .journal import Record, record, table_shapes
 from .plan import Plan, TableJob, make_plan
 from .processes import collector_paused
 from .progress import Progress, Tee
-from .reports.model import Finding, FindingKind, SequenceCheck, Severity, TableCheck
+from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .scheduler import meanwhile
 from .targetproject import children
@@ -190,31 +190,19 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
 
 
 def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
-    """After the sync's commit: sequences past the keys; every row written or deleted read back
-    on both sides; the tables written counted again."""
+    """After the sync's commit: every row written or deleted read back on both sides, the
+    sequences checked, the tables written counted again."""
     src, tgt = plan.source, plan.target
-    tgt.adapter.reset_sequences([d.job.model for d in changed if d.missing or d.changed])
     # The tables written are counted again in a second session while this one reads back.
     tables = [delta.job.table for delta in changed]
     with meanwhile(tgt.alias, lambda c: {t: adapter_for(c).count(t) for t in tables},
                    side_by_side=tgt.adapter.parallel_reads) as counted:
         for delta in changed:
             read_back(src, tgt, delta)
-        report.sequences = _sequences(tgt, [job.model for job in plan.jobs])
+        present = set(tgt.adapter.table_names())
+        report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present)
     for delta in changed:
         delta.report.target_rows = counted[0][delta.job.table]
-
-
-def _sequences(tgt: Endpoint, models: list[type]) -> list[SequenceCheck]:
-    """Every table's sequence against its largest key; one left behind (a sync stopped after its
-    commit, before this step) is reset, so that running the sync again finishes it."""
-    present = set(tgt.adapter.table_names())
-    checks = check_sequences(tgt, models, present)
-    behind = {check.table for check in checks if not check.ok}
-    if behind:
-        tgt.adapter.reset_sequences([model for model in models if model._meta.db_table in behind])
-        checks = check_sequences(tgt, models, present)
-    return checks
 
 
 def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,

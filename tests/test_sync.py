@@ -182,9 +182,9 @@ def test_a_killed_sync_leaves_the_target_as_it_was_and_runs_again(copied, direct
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS[:3], ids=direction_id)
-def test_a_sync_killed_after_its_commit_is_finished_by_the_next(copied, direction):
-    """Killed once its writes committed, before it moved the sequences past the new keys: the next
-    sync finds no row to write, and still leaves every sequence past its keys."""
+def test_a_sync_killed_after_its_commit_leaves_no_sequence_behind(copied, direction):
+    """Killed once its writes committed, before it read them back: the sequences are past the new
+    keys already (reset inside the sync's transaction), and the next sync finds nothing to write."""
     source, target = copied(*direction)
     change(source, seed=3)
     proc = processes.start("sync", f"--from={source}", f"--to={target}", stop="synced:1")
@@ -193,7 +193,6 @@ def test_a_sync_killed_after_its_commit_is_finished_by_the_next(copied, directio
     assert_equal(source, target)  # the rows are there: the sync had committed
     report = portadb.sync(source, target)
     assert report.ok and not report.changed_tables, portadb.render(report, verbosity=2)
-    assert {"zoo_everything", "zoo_book"} <= {s.table for s in report.sequences if s.ok}
     for model in (m.Everything, m.Book, m.PlainAuto):  # new rows get new keys
         create_one(model, target)
 

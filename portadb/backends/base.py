@@ -336,7 +336,7 @@ class Adapter(Statements, Limits):
                     cursor.execute(f"DROP TABLE {self.quote(table)}")
 
     def reset_sequences(self, models: Sequence) -> list[str]:
-        """Move every auto primary key's sequence past the copied rows; return the SQL."""
+        """Move every auto key's sequence past the rows; return the SQL (not committing: a sync's runs)."""
         statements = self.connection.ops.sequence_reset_sql(no_style(), list(models))
         with self.connection.cursor() as cursor:
             for sql in statements:
