@@ -32,6 +32,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from . import drift, fingerprints, guard, options, tracking
 from .backends import adapter_for
 from .changes import Differences, TableDelta, apply, read_back, would_refuse
+from .counts import Counts, counted
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
 from .journal import Record, record, table_shapes
@@ -43,7 +44,7 @@ from .reports.sync_report import SyncedTable, SyncReport
 from .scheduler import meanwhile
 from .targetproject import children
 from .verify import check_sequences
-from .verify.remote import CountRows, target_reader
+from .verify.remote import target_reader
 
 
 def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Sequence[str] = (),
@@ -209,67 +210,66 @@ def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,
             log: tracking.Log | None = None) -> list[TableDelta]:
     """Every table's differences, both sides read in key order (the target in a forked reader);
     of a table the change log ``log`` can speak for, only the rows of the keys it names."""
-    src, tgt = plan.source, plan.target
+    tgt = plan.target
     bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
-    deltas = []
     models = [job.model for job in plan.jobs]
-    # Without ``forked`` the target is read in a thread of this process (``counts_only`` forks none).
-    with tgt.adapter.snapshot(), target_reader(tgt, models, counts_only=not forked) as remote, \
-            _finder(plan, forked) as finder:
-        source_rows, target_rows = _counts(plan, remote)
-        for job in plan.jobs:
-            t0 = time.perf_counter()
-            table_bar = bars.table(job.table, job.source_rows)
-            bar = Tee(table_bar, bars.overall)
-            counts = source_rows[job.table], target_rows[job.table]
-            pair = Differences(job.model, src, tgt, _fields(job))
-            check = TableCheck(job.table, job.label, *counts)
-            found_by, buckets = "", None
-            if (logged := _logged(log, job, check)) is not None:
-                pair.compare(_counted(pair.key_chunks(((k,) for k in logged), remote), bar), check)
-                if check.source_rows == check.target_rows + len(pair.missing) - len(pair.extra):
-                    found_by = "change log"
-                    # Kept fingerprints no longer hold for what the sync writes: the next sync
-                    # without a log compares the table in full.
-                    buckets = "drop" if pair.missing or pair.changed or pair.extra else None
-                else:  # a write the log missed: the table is compared in full below
-                    log.distrusted[job.table] = "its rows do not add up to what it logged"
-                    pair = Differences(job.model, src, tgt, _fields(job))
-                    check = TableCheck(job.table, job.label, *counts)
-            if not found_by and finder.kept(job):
-                # Only the buckets whose fingerprint changed are read.
-                buckets = finder.changes(job, check.source_rows)
-                keys = ((k,) for bucket, _ in buckets for k in fingerprints.keys(bucket))
-                pair.compare(_counted(pair.key_chunks(keys, remote), bar), check)
-                found_by = "fingerprints"
-            elif not found_by:
-                pair.compare(_counted(pair.chunks(chunk_size, remote), bar), check)
-                if not pair.layout.by_range:
-                    pair.find_extras(check, chunk_size)
-                buckets = "all" if fingerprints.usable(job) and check.source_rows else None
-            bar.update(max(0, check.source_rows - check.compared_rows))
-            table_bar.close()
-            result = SyncedTable(job.table, job.label, check.source_rows, check.target_rows,
-                                 chunks=check.chunks, chunks_different=check.chunks_different,
-                                 skipped_rows=check.source_rows - check.compared_rows,
-                                 inserted=len(pair.missing), updated=len(pair.changed),
-                                 deleted=len(pair.extra), seconds=round(time.perf_counter() - t0, 3),
-                                 found_by=found_by)
-            deltas.append(TableDelta(job, pair, result, buckets))
+    with tgt.adapter.snapshot():
+        # Where the forked reader reads in this snapshot, this process counts the target's rows.
+        shared = tgt.adapter.share_snapshot() if forked else None
+        # Without ``forked`` the target is read in a thread of this process (``counts_only`` forks none).
+        with target_reader(tgt, models, counts_only=not forked, shared=shared) as remote, \
+                _finder(plan, forked) as finder, counted(plan, remote, shared is not None) as counts:
+            deltas = [_compared(plan, job, chunk_size, bars, log, remote, finder, counts)
+                      for job in plan.jobs]
     bars.close()
     return deltas
 
 
-def _counts(plan: Plan, remote) -> tuple[dict[str, int], dict[str, int]]:
-    """Every table's rows on both sides, each in its snapshot: the target's in the forked reader,
-    where there is one, while this process counts the source's."""
-    tables = [job.table for job in plan.jobs]
-    if remote is not None:
-        remote.send(CountRows(tables))
-    source = {table: plan.source.adapter.count(table) for table in tables}
-    if remote is not None:
-        return source, remote.receive()
-    return source, {table: plan.target.adapter.count(table) for table in tables}
+def _compared(plan: Plan, job: TableJob, chunk_size: int, bars: Progress, log: tracking.Log | None,
+              remote, finder: fingerprints.Finder, counts: Counts) -> TableDelta:
+    """One table's differences: by the change log, by the fingerprints kept, or in full."""
+    src, tgt = plan.source, plan.target
+    t0 = time.perf_counter()
+    table_bar = bars.table(job.table, job.source_rows)
+    bar = Tee(table_bar, bars.overall)
+    pair = Differences(job.model, src, tgt, _fields(job))
+    check = TableCheck(job.table, job.label, counts.source[job.table], 0)
+    found_by, buckets = "", None
+    if (logged := _logged(log, job, check.source_rows, lambda: counts.target(job.table))) is not None:
+        pair.compare(_counted(pair.key_chunks(((k,) for k in logged), remote), bar), check)
+        check.target_rows = counts.target(job.table)
+        if check.source_rows == check.target_rows + len(pair.missing) - len(pair.extra):
+            found_by = "change log"
+            # Kept fingerprints no longer hold for what the sync writes: the next sync
+            # without a log compares the table in full.
+            buckets = "drop" if pair.missing or pair.changed or pair.extra else None
+        else:  # a write the log missed: the table is compared in full below
+            log.distrusted[job.table] = "its rows do not add up to what it logged"
+            pair = Differences(job.model, src, tgt, _fields(job))
+            check = TableCheck(job.table, job.label, check.source_rows, check.target_rows)
+    if not found_by:
+        counts.settle()  # no thread may run while the finder forks, or this connection reads
+        check.target_rows = counts.target(job.table)
+    if not found_by and finder.kept(job):
+        # Only the buckets whose fingerprint changed are read.
+        buckets = finder.changes(job, check.source_rows)
+        keys = ((k,) for bucket, _ in buckets for k in fingerprints.keys(bucket))
+        pair.compare(_counted(pair.key_chunks(keys, remote), bar), check)
+        found_by = "fingerprints"
+    elif not found_by:
+        pair.compare(_counted(pair.chunks(chunk_size, remote), bar), check)
+        if not pair.layout.by_range:
+            pair.find_extras(check, chunk_size)
+        buckets = "all" if fingerprints.usable(job) and check.source_rows else None
+    bar.update(max(0, check.source_rows - check.compared_rows))
+    table_bar.close()
+    result = SyncedTable(job.table, job.label, check.source_rows, check.target_rows,
+                         chunks=check.chunks, chunks_different=check.chunks_different,
+                         skipped_rows=check.source_rows - check.compared_rows,
+                         inserted=len(pair.missing), updated=len(pair.changed),
+                         deleted=len(pair.extra), seconds=round(time.perf_counter() - t0, 3),
+                         found_by=found_by)
+    return TableDelta(job, pair, result, buckets)
 
 
 def _consume(src: Endpoint, log: tracking.Log, tables: list[str]) -> list[Finding]:
@@ -284,12 +284,15 @@ def _consume(src: Endpoint, log: tracking.Log, tables: list[str]) -> list[Findin
     return []
 
 
-def _logged(log: tracking.Log | None, job: TableJob, check: TableCheck) -> Sequence[int] | None:
+def _logged(log: tracking.Log | None, job: TableJob, source_rows: int,
+            target_rows: Callable[[], int]) -> Sequence[int] | None:
     """The keys of ``job``'s table that the change log names, where it can speak for the table
     and they are few enough that reading them one by one beats reading the table in order."""
     keys = log.keys.get(job.table) if log is not None else None
-    rows = max(check.source_rows, check.target_rows)
-    if keys is None or (rows > tracking.BIG and len(keys) > tracking.MOST * rows):
+    if keys is None or len(keys) <= tracking.MOST * source_rows:  # the target's rows change nothing
+        return keys
+    rows = max(source_rows, target_rows())
+    if rows > tracking.BIG and len(keys) > tracking.MOST * rows:
         return None
     return keys
 

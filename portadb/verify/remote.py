@@ -56,15 +56,16 @@ class CountRows:
 
 
 @contextmanager
-def target_reader(tgt: Endpoint, chosen: Sequence[type], counts_only: bool):
-    """The forked process that reads the target's side, or ``None`` where there is none."""
+def target_reader(tgt: Endpoint, chosen: Sequence[type], counts_only: bool, shared: str | None = None):
+    """The forked process that reads the target's side, or ``None`` where there is none; in the
+    snapshot ``shared`` names (:meth:`~portadb.backends.base.Adapter.share_snapshot`), where given."""
     # Forking a process that runs other threads can deadlock the child (a
     # lock held by another thread is never released there): a thread then.
     if counts_only or not forking() or threading.active_count() > 1 or not tgt.adapter.parallel_reads:
         yield None
         return
     # The child's own connection, not this one's: resolved there, after the fork.
-    remote = Forked(TargetServer(tgt, chosen), lambda: tgt.adapter.snapshot(), VerificationError)
+    remote = Forked(TargetServer(tgt, chosen), lambda: tgt.adapter.snapshot(shared), VerificationError)
     try:
         yield remote
     finally:
