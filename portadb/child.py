@@ -16,6 +16,7 @@ that models cannot express; ``migrate`` runs the project's migrations (and
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import json
 import os
@@ -153,4 +154,6 @@ def _sentence(error: BaseException) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    gc.freeze()  # the process ends: its last collections need not walk all it loaded (see the command)
+    sys.exit(status)

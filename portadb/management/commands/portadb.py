@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -36,6 +37,14 @@ class Command(BaseCommand):
 
     def get_version(self) -> str:
         return __version__
+
+    def run_from_argv(self, argv):
+        try:
+            super().run_from_argv(argv)
+        finally:
+            # The process ends next (call_command does not come here): Python's last collections
+            # need not walk every object Django and the drivers loaded (0.06-0.09 s a command).
+            gc.freeze()
 
     def get_check_kwargs(self, options):
         # Django 6.1 checks every model against every database alias unless told which: a
