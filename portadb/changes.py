@@ -116,7 +116,21 @@ def would_refuse(plan: Plan, deltas: list[TableDelta], chunk_size: int) -> list[
 
 def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None:
     """In one target transaction: delete what differs, children first; write the source's rows
-    of those keys, parents first."""
+    of those keys, parents first.
+
+    Where the target checks foreign keys at the commit and a refused value stops the sync
+    (``--on-error=abort``), the rows are not searched for keys that point at no row first: the
+    commit refuses one, and the sync is then written again with the search, which names it.
+    """
+    if plan.target.adapter.defers_foreign_keys and isinstance(policy, guard.Abort):
+        try:
+            return _apply(plan, deltas, policy, chunk_size, references=False)
+        except IntegrityError:
+            pass  # rolled back: written again, searched, for the row to name
+    _apply(plan, deltas, policy, chunk_size)
+
+
+def _apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int, references: bool = True) -> None:
     tgt = plan.target
     in_place = tgt.adapter.updates_in_place
     with tgt.adapter.sync_session(), transaction.atomic(using=tgt.alias):
@@ -125,7 +139,7 @@ def apply(plan: Plan, deltas: list[TableDelta], policy, chunk_size: int) -> None
             delete(tgt, delta.job, delta.compared, delta.extra if in_place else delta.changed + delta.extra)
         for delta in (d for d in deltas if d.touched):
             keys = [delta.compared.src.prepare(k) for k in delta.missing + delta.changed]
-            table_guard = policy.table(delta.job, keys=keys)
+            table_guard = policy.table(delta.job, keys=keys, references=references)
             if in_place and delta.changed:
                 written = update(plan, delta, table_guard, chunk_size)
             else:

@@ -69,11 +69,13 @@ class Abort(_Policy):
         self.plan = plan
         self.rejected: Counter = Counter()
 
-    def table(self, job: TableJob, part: Part | None = None, keys: list | None = None) -> ChunkGuard:
+    def table(self, job: TableJob, part: Part | None = None, keys: list | None = None,
+              references: bool = True) -> ChunkGuard:
         """The guard of ``job``'s chunks (of ``part``'s, where the table is cut; of the rows of
-        ``keys`` alone, each a list of the key's values, where only those are written)."""
-        checks = TableChecks(job, self.plan.source, self.plan.target,
-                             dangling_rows(self.plan.source, job, part, keys))
+        ``keys`` alone, each a list of the key's values, where only those are written); without
+        ``references``, foreign keys that point at no row are left to the target to refuse."""
+        dangling = dangling_rows(self.plan.source, job, part, keys) if references else {}
+        checks = TableChecks(job, self.plan.source, self.plan.target, dangling)
 
         def guard(rows, by_column=None):
             refused = checks.check(rows, by_column)
@@ -105,8 +107,9 @@ class Reject(_Policy):
         self.file = file
         self.rejected: Counter = Counter(table for table, _ in self.file.written)
 
-    def table(self, job: TableJob, part: Part | None = None, keys: list | None = None) -> ChunkGuard:
-        refused = self.refused.get(job.table)
+    def table(self, job: TableJob, part: Part | None = None, keys: list | None = None,
+              references: bool = True) -> ChunkGuard:
+        refused = self.refused.get(job.table)  # the scan searched every foreign key
         if not refused:
             return _identity
         names = job.column_names
