@@ -14,7 +14,7 @@ each touched row is read back on both sides.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -29,7 +29,7 @@ from .references import check_references
 from .reports.model import Finding, Severity, TableCheck
 from .reports.sync_report import SyncedTable
 from .scan import ScanResult, TableChecks, dangling_rows
-from .transfer import large_values, prepare_chunk, write_chunk
+from .transfer import prepare_chunk, write_chunk
 from .verify.canonical import row_digests
 from .verify.compare import ComparedTable, same
 from .verify.reading import KeyChunk
@@ -48,6 +48,8 @@ class Differences(ComparedTable):
         self.changed: list = []
         #: The source row's digest of each key missing or changed: what the read-back expects.
         self.digests: dict = {}
+        #: The bytes of each such row's values, about: how many of them a read may hold.
+        self.sizes: dict = {}
 
     def found(self, missing: list, extra: list, different: list) -> None:
         self.missing += missing
@@ -67,6 +69,27 @@ class Differences(ComparedTable):
         check.different_rows += len(different)
         self.found(missing, extra, different)
         self.digests.update((k, ours[k]) for k in missing + different)
+        wanted = set(missing + different)
+        self.sizes.update((k, _bytes(row)) for row in src_rows if (k := self.key_of(row)) in wanted)
+
+
+def _bytes(row: tuple) -> int:
+    return sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row)
+
+
+def by_bytes(keys: Iterable, sizes: dict, most: int) -> Iterator[list]:
+    """``keys`` in groups of at most ``most`` whose rows hold about
+    :data:`~portadb.options.CHUNK_BYTES` by ``sizes`` (one row at least; an unknown size is none)."""
+    group, total = [], 0
+    for key in keys:
+        size = sizes.get(key, 0)
+        if group and (len(group) == most or total + size > options.CHUNK_BYTES):
+            yield group
+            group, total = [], 0
+        group.append(key)
+        total += size
+    if group:
+        yield group
 
 
 @dataclass
@@ -234,37 +257,19 @@ def _stage_name(table: str) -> str:
     return f"portadb_stage_{hashlib.sha1(table.encode()).hexdigest()[:16]}"
 
 
-def source_rows(src: Endpoint, job: TableJob, pair: ComparedTable, keys: list,
+def source_rows(src: Endpoint, job: TableJob, pair: Differences, keys: list,
                 chunk_size: int) -> Iterator[list]:
-    """The source's rows of these canonical keys, as the copy reads them: at most ``chunk_size``
-    at a time, and where values may be large, about :data:`~portadb.options.CHUNK_BYTES` of them
-    (the database adds up the rows' sizes first, as the copy's keyset reads do)."""
+    """The source's rows of these canonical keys (missing or changed ones), as the copy reads
+    them: at most ``chunk_size`` at a time, and where values are large, about
+    :data:`~portadb.options.CHUNK_BYTES` of them (by the sizes the comparison measured)."""
     adapter = src.adapter
-    sizes = large_values(adapter, [c.field for c in job.columns])
-    per = min(chunk_size, pair.src.keys_per_query)
     with adapter.read_cursor() as cursor:
-        for i in range(0, len(keys), per):
-            prepared = [pair.src.prepare(k) for k in keys[i:i + per]]
-            for group in _within_budget(cursor, adapter, job, sizes, prepared) if sizes else [prepared]:
-                cursor.execute(adapter.select_keys_sql(job.table, job.column_names, job.key, len(group)),
-                               adapter.key_params(group))
-                rows = cursor.fetchall()
-                if rows:
-                    yield rows
-
-
-def _within_budget(cursor, adapter, job: TableJob, sizes: list[str], keys: list[list]) -> Iterator[list]:
-    """``keys`` in groups whose rows hold about :data:`~portadb.options.CHUNK_BYTES` (one row at least)."""
-    cursor.execute(adapter.key_sizes_sql(job.table, job.key, sizes, len(keys)), adapter.key_params(keys))
-    group, total = [], 0
-    for *key, size in cursor.fetchall():
-        if group and total + (size or 0) > options.CHUNK_BYTES:
-            yield group
-            group, total = [], 0
-        group.append(key)
-        total += size or 0
-    if group:
-        yield group
+        for group in by_bytes(keys, pair.sizes, min(chunk_size, pair.src.keys_per_query)):
+            cursor.execute(adapter.select_keys_sql(job.table, job.column_names, job.key, len(group)),
+                           adapter.key_params([pair.src.prepare(k) for k in group]))
+            rows = cursor.fetchall()
+            if rows:
+                yield rows
 
 
 def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
@@ -272,11 +277,10 @@ def read_back(src: Endpoint, tgt: Endpoint, delta: TableDelta) -> None:
     from the source's: by the digests the comparison made of the source's rows (read in this
     snapshot, they have not changed), and where those differ, by the source's rows read again."""
     pair, result = delta.compared, delta.report
-    keys = delta.touched
     per = min(pair.src.keys_per_query, pair.tgt.keys_per_query)
     missing = 0
-    for i in range(0, len(keys), per):
-        request = KeyChunk(keys[i:i + per])
+    for batch in by_bytes(delta.touched, pair.sizes, per):  # the target's rows are the source's now
+        request = KeyChunk(batch)
         theirs = {pair.key_of(r): r for r in pair.tgt.chunk(request)}
         digests = dict(row_digests(list(theirs.values()), pair.key_of))
         result.verified_rows += len(request.keys)

@@ -15,7 +15,6 @@ import hashlib
 import random
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..compat import batched
 from ..endpoints import Endpoint
 from ..models import label
 from ..processes import Forked
@@ -116,7 +115,8 @@ class ComparedTable:
         """The canonical rows of these canonical keys on both sides, a query's worth at a time,
         the target's read as :meth:`chunks` reads them."""
         per = min(self.src.keys_per_query, self.tgt.keys_per_query)
-        requests = ((self.src.fetch_keys(batch), KeyChunk(batch)) for batch in batched(keys, per))
+        batches = self.src.key_batches(keys, per)  # where values are large, by their bytes
+        requests = ((self.src.fetch_keys(batch), KeyChunk(batch)) for batch in batches)
         if remote is None:
             return self._threaded(requests)
         remote.ask(OpenTable(self.model._meta.db_table, [f.column for f in self.src.fields]))

@@ -9,14 +9,16 @@ here in code point order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 
+from ..compat import batched
 from ..endpoints import Endpoint
 from ..fields import INTEGER_TYPES, base_field, key_fields
+from ..options import CHUNK_BYTES
 from ..transfer import keyset, large_values
 from .canonical import canonicaliser, python_value
 
@@ -155,6 +157,29 @@ class TableReader:
                 cursor.execute(sql, self.adapter.key_params(batch))
                 rows += cursor.fetchall()
         return rows
+
+    def key_batches(self, keys: Iterable[tuple], most: int) -> Iterator[list[tuple]]:
+        """Canonical ``keys`` in batches of at most ``most``, and where values may be large, of
+        rows that hold about :data:`~portadb.options.CHUNK_BYTES` here (one row at least)."""
+        sizes = large_values(self.adapter, self.fields)
+        for batch in batched(keys, most):
+            if not sizes:
+                yield list(batch)
+                continue
+            with self.adapter.read_cursor() as cursor:
+                cursor.execute(self.adapter.key_sizes_sql(self.table, self.key_columns, sizes, len(batch)),
+                               self.adapter.key_params([self.prepare(k) for k in batch]))
+                found = cursor.fetchall()
+            size_of = dict(zip(self.rows([row[:-1] for row in found], self.key_canon),
+                               (row[-1] or 0 for row in found)))
+            group, total = [], 0
+            for key in batch:
+                if group and total + size_of.get(key, 0) > CHUNK_BYTES:
+                    yield group
+                    group, total = [], 0
+                group.append(key)
+                total += size_of.get(key, 0)
+            yield group
 
     def prepare(self, key: tuple) -> list:
         """A canonical key as this database's parameter values (integers as they are: a sync asks
