@@ -22,10 +22,11 @@ from .verify.remote import CountRows
 class Counts:
     """The rows of each table of a plan: the source's at once, the target's when asked."""
 
-    def __init__(self, source: dict[str, int], target: dict[str, int] | dict[str, Future]):
+    def __init__(self, source: dict[str, int], target: dict[str, int] | dict[str, Future],
+                 pool: ThreadPoolExecutor | None = None):
         self.source = source
         self._target = target
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = pool  # the thread that counts the target's, where one does
 
     def target(self, table: str) -> int:
         """The target's rows of ``table`` (waits for its count)."""
@@ -60,8 +61,6 @@ def counted(plan: Plan, remote, shared: bool) -> Iterator[Counts]:
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portadb-count") as pool:
             target = {table: pool.submit(adapter.count, table) for table in tables}
-            counts = Counts({table: plan.source.adapter.count(table) for table in tables}, target)
-            counts._pool = pool
-            yield counts
+            yield Counts({table: plan.source.adapter.count(table) for table in tables}, target, pool)
     finally:
         adapter.connection.dec_thread_sharing()
