@@ -4,9 +4,10 @@ A sync trusts a change log only where the counts add up (:mod:`portadb.tracking`
 it counts every table on both sides before it compares. The source's are counted
 here, in the sync's snapshot. The target's are read where the target's rows are:
 by the forked reader (:mod:`portadb.verify.remote`) before the rows it reads; or,
-where that reader reads in this process's snapshot of the target (PostgreSQL
-shares one), by a thread of this process through its own connection while the
-reader reads rows, which then need not wait for a count of every table.
+where that reader reads in this process's snapshot of the target
+(:meth:`~portadb.backends.base.Adapter.share_snapshot`: PostgreSQL, SQLite
+without WAL), by a thread of this process through its own connection while
+the reader reads rows, which then need not wait for a count of every table.
 """
 
 from __future__ import annotations
