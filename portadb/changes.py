@@ -14,12 +14,12 @@ each touched row is read back on both sides.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import DatabaseError, IntegrityError, transaction
 
-from . import fingerprints, guard, options
+from . import fingerprints, guard
 from .convert import converts
 from .endpoints import Endpoint
 from .fields import foreign_keys
@@ -32,7 +32,7 @@ from .scan import ScanResult, TableChecks, dangling_rows
 from .transfer import prepare_chunk, write_chunk
 from .verify.canonical import row_digests
 from .verify.compare import ComparedTable, same
-from .verify.reading import KeyChunk
+from .verify.reading import KeyChunk, by_bytes
 
 #: Keys shown per table whose rows still differ after a sync.
 SHOWN = 10
@@ -75,21 +75,6 @@ class Differences(ComparedTable):
 
 def _bytes(row: tuple) -> int:
     return sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row)
-
-
-def by_bytes(keys: Iterable, sizes: dict, most: int) -> Iterator[list]:
-    """``keys`` in groups of at most ``most`` whose rows hold about
-    :data:`~portadb.options.CHUNK_BYTES` by ``sizes`` (one row at least; an unknown size is none)."""
-    group, total = [], 0
-    for key in keys:
-        size = sizes.get(key, 0)
-        if group and (len(group) == most or total + size > options.CHUNK_BYTES):
-            yield group
-            group, total = [], 0
-        group.append(key)
-        total += size
-    if group:
-        yield group
 
 
 @dataclass

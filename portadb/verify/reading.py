@@ -170,16 +170,8 @@ class TableReader:
                 cursor.execute(self.adapter.key_sizes_sql(self.table, self.key_columns, sizes, len(batch)),
                                self.adapter.key_params([self.prepare(k) for k in batch]))
                 found = cursor.fetchall()
-            size_of = dict(zip(self.rows([row[:-1] for row in found], self.key_canon),
-                               (row[-1] or 0 for row in found)))
-            group, total = [], 0
-            for key in batch:
-                if group and total + size_of.get(key, 0) > CHUNK_BYTES:
-                    yield group
-                    group, total = [], 0
-                group.append(key)
-                total += size_of.get(key, 0)
-            yield group
+            yield from by_bytes(batch, dict(zip(self.rows([row[:-1] for row in found], self.key_canon),
+                                                (row[-1] or 0 for row in found))), most)
 
     def prepare(self, key: tuple) -> list:
         """A canonical key as this database's parameter values (integers as they are: a sync asks
@@ -188,3 +180,18 @@ class TableReader:
             return [int(v) for v in key]
         return [f.get_db_prep_value(python_value(f, v), self.connection)
                 for f, v in zip(self.key_fields, key)]
+
+
+def by_bytes(keys: Iterable, sizes: dict, most: int) -> Iterator[list]:
+    """``keys`` in groups of at most ``most`` whose rows hold about
+    :data:`~portadb.options.CHUNK_BYTES` by ``sizes`` (one row at least; an unknown size is none)."""
+    group, total = [], 0
+    for key in keys:
+        size = sizes.get(key, 0)
+        if group and (len(group) == most or total + size > CHUNK_BYTES):
+            yield group
+            group, total = [], 0
+        group.append(key)
+        total += size
+    if group:
+        yield group
