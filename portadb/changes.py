@@ -30,8 +30,8 @@ from .reports.model import Finding, Severity, TableCheck
 from .reports.sync_report import SyncedTable
 from .scan import ScanResult, TableChecks, dangling_rows
 from .transfer import prepare_chunk, write_chunk
-from .verify.canonical import row_digests
 from .verify.compare import ComparedTable, same
+from .verify.digests import row_digests
 from .verify.reading import KeyChunk, by_bytes
 
 #: Keys shown per table whose rows still differ after a sync.

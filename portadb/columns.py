@@ -91,7 +91,9 @@ def non_null(fast: Callable[[Sequence], list], values: Sequence) -> list:
     For converters that take a whole column in one C-level pass; whatever
     ``fast`` raises reaches the caller, which then converts value by value.
     """
-    present = [v for v in values if v is not None] if None in values else values
+    # By identity: ``None in values`` asks each Decimal's __eq__, which consults numbers.Rational.
+    has_null = any(map(operator.is_, values, repeat(None)))
+    present = [v for v in values if v is not None] if has_null else values
     done = fast(present)
     if present is values:
         return done

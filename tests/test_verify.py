@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import io
 import json
+import operator
 import os
 import uuid
 from dataclasses import dataclass
@@ -433,3 +435,58 @@ def test_uuid_columns_take_the_canonical_form_of_each_value(column):
     from portadb.verify.canonical import canonical_uuid, canonical_uuids
 
     assert canonical_uuids(tuple(column)) == [None if v is None else canonical_uuid(v) for v in column]
+
+
+@pytest.mark.parametrize("column", [
+    [decimal.Decimal("12.50"), None, decimal.Decimal("-0.01"), decimal.Decimal("1E-7"),
+     decimal.Decimal("NaN")],
+    [decimal.Decimal("1.00"), "<unreadable 'x': ValueError>", 3],
+    [None],
+])
+def test_decimal_columns_take_the_canonical_form_of_each_value(column):
+    from portadb.verify.canonical import decimal_text, decimal_texts
+
+    assert decimal_texts(tuple(column)) == [None if v is None else decimal_text(v) for v in column]
+    assert decimal_text(decimal.Decimal("12.50")) == "12.50"  # the scale is kept: 12.5 is not 12.50
+
+
+@pytest.mark.parametrize("column", [
+    [dt.date(2024, 2, 29), None, dt.date(1, 1, 1), dt.date(9999, 12, 31)],
+    [dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 5), "2024-01-01"],
+    [None, None],
+])
+def test_date_columns_take_the_canonical_form_of_each_value(column):
+    from portadb.verify.canonical import date_text, date_texts
+
+    assert date_texts(tuple(column)) == [None if v is None else date_text(v) for v in column]
+
+
+def _fresh(text: str) -> str:
+    return "".join(list(text))  # an equal string that is another object, never interned
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    (1, True), (0, False), ("1", 1), (b"a", "a"), (None, "None"), ("0.0", 0.0), ((1, 2), [1, 2]),
+    ("12.5", "12.50"), (2**70, 2**70 + 1), ("\ud800", "\ufffd"), (dt.date(2024, 1, 1), "2024-01-01"),
+    (decimal.Decimal("1.0"), decimal.Decimal("1.00")), ("x", type("Text", (str,), {})("x")),
+])
+def test_digests_tell_apart_what_repr_tells_apart(a, b):
+    """The bytes hashed differ wherever the values or their types do, marshalled or not."""
+    from portadb.verify.digests import digest, serialized
+
+    assert serialized((a,)) != serialized((b,))
+    assert digest([(1, a)]) != digest([(1, b)])
+
+
+def test_equal_rows_have_equal_digests_whatever_the_objects():
+    """marshal's version 2 writes no back-references, so object identity never shows."""
+    from portadb.verify.digests import digest, row_digests
+
+    shared = "shared text"
+    ours = [(i, shared, shared, "0.0", 2**70, None, True, b"\x00", "é\ud800", dt.date(2024, 1, 1))
+            for i in range(300)]
+    theirs = [(i, _fresh("shared text"), _fresh(shared), _fresh("0.0"), 2**70, None, True, b"\x00",
+               _fresh("é\ud800"), dt.date(2024, 1, 1)) for i in range(300)]
+    assert digest(ours) == digest(theirs)
+    key = operator.itemgetter(0)
+    assert row_digests(ours, key) == row_digests(theirs, key)

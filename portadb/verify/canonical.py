@@ -6,8 +6,8 @@ canonical form, so that a float, a timestamp, a decimal or a collation never
 raises a false alarm:
 
 * an aware datetime as whole microseconds since the epoch (the same instant
-  whatever the session time zone), dates, times and durations as they are;
-* a ``DecimalField`` value at the field's scale, a float by ``repr``
+  whatever the session time zone), a date as its ISO text, times and durations as they are;
+* a ``DecimalField`` value as the text of its number at the field's scale, a float by ``repr``
   (``-0.0`` is ``0.0``, NaN equals NaN);
 * JSON parsed from the stored text, keys sorted, numbers compared by value
   (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -33,22 +32,24 @@ from django.db import models
 from ..backends import adapter_for
 from ..columns import each_value, non_null, then_each
 from ..compat import c_json_encoder
-from ..fields import INTEGER_TYPES, base_field
+from ..fields import INTEGER_TYPES
 
 # A canonical value is a Python value whose equality and repr() are the same
-# whichever engine it was read from: text, integers, booleans, dates, times,
-# durations and bytes as they are; an aware datetime as whole microseconds
+# whichever engine it was read from: text, integers, booleans, times,
+# durations and bytes as they are; a date as its ISO text; an aware datetime as whole microseconds
 # since 1970-01-01 UTC; a UUID as its 128-bit number; a float as its repr; a
-# DecimalField value at the field's scale; JSON as sorted, compact text.
-# Reports show them readably again (see shown()).
+# DecimalField value as the text of its number at the field's scale (text, not
+# Decimal: digests marshal text, and fall back to repr() for a Decimal); JSON
+# as sorted, compact text.
+# Reports show them readably again (see shown.py).
 
 UTC = dt.timezone.utc
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
 _WIDE = decimal.Context(prec=1000)
 _PLAIN_KINDS = INTEGER_TYPES | {
     "CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField",
-    "DateField", "TimeField", "DurationField",
+    "TimeField", "DurationField",
 }
 
 
@@ -131,7 +132,7 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
 def _for_field(field, adapter):
     kind = field.get_internal_type()
     if kind == "DecimalField" and field.decimal_places is not None:
-        return None if adapter.decimals_at_scale else _decimal_at(field.decimal_places)
+        return decimal_text if adapter.decimals_at_scale else _decimal_at(field.decimal_places)
     if kind in _BY_KIND:
         return _BY_KIND[kind]
     if kind in _PLAIN_KINDS and not hasattr(field, "from_db_value"):
@@ -179,7 +180,7 @@ def _instant(value: dt.datetime):
     """Microseconds since the epoch for an aware datetime; a naive one keeps its ISO text."""
     if value.tzinfo is None or value.utcoffset() is None:
         return value.isoformat(timespec="microseconds")
-    return (value - _EPOCH) // _MICROSECOND
+    return (value - EPOCH) // MICROSECOND
 
 
 def canonical_uuid(value):
@@ -204,11 +205,49 @@ def _decimal_at(places: int):
         if not isinstance(value, decimal.Decimal):
             return canonical(value)
         try:
-            return value.quantize(exponent, context=_WIDE)
+            return str(value.quantize(exponent, context=_WIDE))
         except decimal.InvalidOperation:
             return str(value)
 
     return convert
+
+
+def decimal_text(value):
+    """A decimal the driver read at the field's scale: the text of its number (``'12.50'``)."""
+    return str(value) if type(value) is decimal.Decimal else canonical(value)
+
+
+def decimal_texts(values: Sequence) -> list:
+    """:func:`decimal_text` over a column: ``str`` in a C loop where every value is a Decimal."""
+    try:
+        return non_null(_texts_of_decimals, values)
+    except TypeError:
+        return list(map(decimal_text, values))
+
+
+def date_text(value):
+    """A date as its ISO text, which marshal writes (and which sorts as the dates do)."""
+    return value.isoformat() if type(value) is dt.date else canonical(value)
+
+
+def date_texts(values: Sequence) -> list:
+    """:func:`date_text` over a column: in a C loop where every value is a date."""
+    try:
+        return non_null(_texts_of_dates, values)
+    except TypeError:
+        return list(map(date_text, values))
+
+
+def _texts_of_dates(values: Sequence) -> list:
+    if set(map(type, values)) - {dt.date}:
+        raise TypeError("not only dates")
+    return list(map(dt.date.isoformat, values))
+
+
+def _texts_of_decimals(values: Sequence) -> list:
+    if set(map(type, values)) - {decimal.Decimal}:
+        raise TypeError("not only Decimals")
+    return list(map(str, values))
 
 
 def _sequence(value) -> str:
@@ -244,6 +283,7 @@ _BY_KIND: dict[str, Callable] = {
     "DateTimeField": canonical_datetime,
     "BinaryField": _bytes,
     "UUIDField": canonical_uuid,
+    "DateField": date_text,
 }
 
 
@@ -262,7 +302,7 @@ def canonical_datetimes(values: Sequence) -> list:
 def _aware_instants(values: Sequence) -> list:
     if set(map(type, values)) - {dt.datetime}:
         raise TypeError("not only datetimes")
-    return list(map(floordiv, map(sub, values, repeat(_EPOCH)), repeat(_MICROSECOND)))
+    return list(map(floordiv, map(sub, values, repeat(EPOCH)), repeat(MICROSECOND)))
 
 
 _number_of = attrgetter("int")
@@ -286,6 +326,8 @@ def _numbers_of(uuids: Sequence) -> list:
 _BY_COLUMN: dict[Callable, Callable] = {
     canonical_datetime: canonical_datetimes,
     canonical_uuid: canonical_uuids,
+    decimal_text: decimal_texts,
+    date_text: date_texts,
 }
 
 
@@ -342,57 +384,3 @@ _JSON_DECODER = json.JSONDecoder(parse_float=_json_float)
 _JSON_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 # The C encoder _JSON_ENCODER.encode() builds on each call, built once (None without the C module).
 _ENCODE_C = c_json_encoder(_JSON_ENCODER)
-
-
-def shown(field: models.Field, value):
-    """A canonical value as a report shows it: JSON-ready, readable, binary hashed."""
-    if _is_instant(field, value):
-        return _from_instant(value).isoformat(timespec="microseconds")
-    if _is_uuid(field, value):
-        return str(uuid.UUID(int=value))
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, bytes):
-        digest = hashlib.blake2b(value, digest_size=12).hexdigest()
-        return f"<{len(value)} bytes blake2b:{digest}>"
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _is_instant(field, value) -> bool:
-    return type(value) is int and base_field(field).get_internal_type() == "DateTimeField"
-
-
-def _is_uuid(field, value) -> bool:
-    return type(value) is int and base_field(field).get_internal_type() == "UUIDField"
-
-
-def _from_instant(value: int) -> dt.datetime:
-    return _EPOCH + value * _MICROSECOND
-
-
-def python_value(field: models.Field, value):
-    """A canonical value back as the field's Python value (to look a key up)."""
-    return field.to_python(_from_instant(value) if _is_instant(field, value) else value)
-
-
-def digest(rows: list) -> bytes:
-    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine.
-
-    Hashed a few rows at a time: the text of a whole chunk of large values is never made.
-    """
-    hashed = hashlib.blake2b(digest_size=16)
-    for i in range(0, len(rows), _ROWS_PER_HASH):
-        hashed.update(repr(rows[i:i + _ROWS_PER_HASH]).encode("utf-8", "surrogatepass"))
-    return hashed.digest()
-
-
-def row_digests(rows: list, key_of) -> list[tuple]:
-    """``(key, digest)`` of each canonical row: equal rows, equal digests, as :func:`digest`."""
-    return [(key_of(row), hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"),
-                                          digest_size=16).digest()) for row in rows]
-
-
-#: Rows whose text is hashed at once.
-_ROWS_PER_HASH = 256

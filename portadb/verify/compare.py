@@ -20,9 +20,10 @@ from ..models import label
 from ..processes import Forked
 from ..progress import NullBar
 from ..reports.model import RowDifference, TableCheck
-from .canonical import digest, shown
+from .digests import digest
 from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
 from .remote import LocalChunk, OpenTable, RemoteChunk
+from .shown import shown
 
 #: Keys per chunk (at most) when only a sample of chunks is compared.
 SAMPLE_CHUNK_SIZE = 1_000

@@ -20,7 +20,8 @@ from ..endpoints import Endpoint
 from ..fields import INTEGER_TYPES, base_field, key_fields
 from ..options import CHUNK_BYTES
 from ..transfer import keyset, large_values
-from .canonical import canonicaliser, python_value
+from .canonical import canonicaliser
+from .shown import python_value
 
 #: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
 KEYS_PER_QUERY = 2_000

@@ -22,7 +22,7 @@ from django.db import DatabaseError
 from ..endpoints import Endpoint
 from ..exceptions import VerificationError, first_line
 from ..processes import Forked, forking
-from .canonical import digest, row_digests
+from .digests import digest, row_digests
 from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
 
 
