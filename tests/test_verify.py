@@ -407,7 +407,7 @@ def _sha256(path: str) -> str:
 ])
 def test_a_json_column_has_the_canonical_form_of_each_value(column):
     """The whole-column path (C scanner and encoder) gives what value by value gives."""
-    from portadb.verify.canonical import canonical_json, canonical_jsons
+    from portadb.verify.jsontext import canonical_json, canonical_jsons
 
     assert canonical_jsons(column) == [canonical_json(v) for v in column]
 
@@ -490,3 +490,25 @@ def test_equal_rows_have_equal_digests_whatever_the_objects():
     assert digest(ours) == digest(theirs)
     key = operator.itemgetter(0)
     assert row_digests(ours, key) == row_digests(theirs, key)
+
+
+@pytest.mark.parametrize("scale", [0, 1, 2, 6, 7, 10])
+def test_scaled_integers_have_the_text_of_their_decimals(scale):
+    """A SQLite decimal column read as exact integers takes the same canonical text as its Decimals."""
+    from portadb.columns import ScaledIntegers
+    from portadb.verify.canonical import decimal_text, decimal_texts
+
+    numbers = [0, 1, -1, None, 7 * 10**scale, -(10**scale), 10**scale - 1, 123456789012345, -99]
+    column = ScaledIntegers(numbers, scale)
+    assert decimal_texts(column) == [None if v is None else decimal_text(v) for v in column.values()]
+
+
+@pytest.mark.parametrize("column", [
+    [1.5, None, -0.0, 0.0, float("nan"), float("-inf"), 1e300, 5e-324],
+    [1.5, 2, "3.5", None],  # an integer, a text: value by value
+    [None],
+])
+def test_float_columns_take_the_canonical_form_of_each_value(column):
+    from portadb.verify.canonical import _float, canonical_floats
+
+    assert canonical_floats(tuple(column)) == [None if v is None else _float(v) for v in column]

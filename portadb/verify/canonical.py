@@ -9,7 +9,7 @@ raises a false alarm:
   whatever the session time zone), a date as its ISO text, times and durations as they are;
 * a ``DecimalField`` value as the text of its number at the field's scale, a float by ``repr``
   (``-0.0`` is ``0.0``, NaN equals NaN);
-* JSON parsed from the stored text, keys sorted, numbers compared by value
+* JSON parsed from the stored text (:mod:`.jsontext`), keys sorted, numbers compared by value
   (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
   ``null`` stays distinct from SQL ``NULL``;
 * UUIDs as their number, booleans as booleans, binary values as bytes (hashed
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -30,9 +29,9 @@ from operator import attrgetter, floordiv, sub
 from django.db import models
 
 from ..backends import adapter_for
-from ..columns import each_value, non_null, then_each
-from ..compat import c_json_encoder
+from ..columns import ScaledIntegers, each_value, non_null, then_each
 from ..fields import INTEGER_TYPES
+from .jsontext import canonical_json, canonical_jsons
 
 # A canonical value is a Python value whose equality and repr() are the same
 # whichever engine it was read from: text, integers, booleans, times,
@@ -112,7 +111,9 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
         # The copy's fast readers (SQLite datetimes, dates, UUIDs, decimals): the same values, sooner.
         (reader,) = readers
         adapter = adapter_for(connection)
-        many = adapter.column_reader(reader, expression)
+        # A decimal column may come as ScaledIntegers, whose text needs no Decimal.
+        many = adapter.column_reader(reader, expression,
+                                     forms=_SCALED if column is decimal_texts else frozenset())
         if many is not None:
             if column is not None:
                 return partial(_then_column, many, column)
@@ -162,6 +163,21 @@ def _float(value):
         return None
     value = float(value)
     return "0.0" if value == 0 else repr(value)
+
+
+def canonical_floats(values: Sequence) -> list:
+    """:func:`_float` over a column: ``repr`` in a C loop where every value is a float."""
+    try:
+        return non_null(_texts_of_floats, values)
+    except TypeError:
+        return list(map(_float, values))
+
+
+def _texts_of_floats(values: Sequence) -> list:
+    if set(map(type, values)) - {float}:
+        raise TypeError("not only floats")
+    texts = list(map(repr, values))
+    return [_float(0.0) if t == "-0.0" else t for t in texts] if "-0.0" in texts else texts
 
 
 def _boolean(value):
@@ -219,6 +235,8 @@ def decimal_text(value):
 
 def decimal_texts(values: Sequence) -> list:
     """:func:`decimal_text` over a column: ``str`` in a C loop where every value is a Decimal."""
+    if isinstance(values, ScaledIntegers):
+        return values.texts()
     try:
         return non_null(_texts_of_decimals, values)
     except TypeError:
@@ -277,6 +295,8 @@ _BY_TYPE: dict[type, Callable] = {
     dict: _mapping,
 }
 
+_SCALED = frozenset({ScaledIntegers})
+
 _BY_KIND: dict[str, Callable] = {
     "FloatField": _float,
     "BooleanField": _boolean,
@@ -327,60 +347,6 @@ _BY_COLUMN: dict[Callable, Callable] = {
     canonical_datetime: canonical_datetimes,
     canonical_uuid: canonical_uuids,
     decimal_text: decimal_texts,
+    _float: canonical_floats,
     date_text: date_texts,
 }
-
-
-def canonical_json(value):
-    """Stored JSON text in canonical form; SQL NULL stays ``None``, JSON null is ``'null'``.
-
-    Keys sorted, no spaces, numbers by value: PostgreSQL's ``jsonb`` reorders
-    keys and writes the float ``1e+16`` as ``10000000000000000``, MySQL's JSON
-    type stores numbers as doubles.
-    """
-    if value is None:
-        return None
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        value = bytes(value).decode("utf-8")
-    try:
-        parsed = _JSON_DECODER.decode(value) if isinstance(value, str) else value
-        return _JSON_ENCODER.encode(parsed)
-    except (TypeError, ValueError):
-        return f"<invalid JSON {value!r}>"
-
-
-def canonical_jsons(values: Sequence) -> list:
-    """:func:`canonical_json` over a column: plain JSON text parsed and encoded in C, no call per value.
-
-    A column holding anything else (bytes, a value with white space around
-    it, text that is no JSON) goes value by value through :func:`canonical_json`.
-    """
-    if _ENCODE_C is not None:
-        try:
-            return non_null(_json_texts, values)
-        except (TypeError, ValueError, StopIteration):
-            pass
-    return list(map(canonical_json, values))
-
-
-def _json_texts(texts: Sequence) -> list:
-    if set(map(type, texts)) - {str}:
-        raise TypeError("not all text")
-    parsed = list(map(_JSON_DECODER.scan_once, texts, repeat(0)))
-    if [end for _, end in parsed] != list(map(len, texts)):
-        raise ValueError("white space or more after a value")
-    return list(map("".join, map(_ENCODE_C, [obj for obj, _ in parsed], repeat(0))))
-
-
-def _json_float(text: str):
-    """A JSON number with a fraction or exponent: an exact int when it is whole."""
-    number = float(text)
-    if number.is_integer():
-        return int(decimal.Decimal(text))
-    return number
-
-
-_JSON_DECODER = json.JSONDecoder(parse_float=_json_float)
-_JSON_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-# The C encoder _JSON_ENCODER.encode() builds on each call, built once (None without the C module).
-_ENCODE_C = c_json_encoder(_JSON_ENCODER)

@@ -1,0 +1,71 @@
+"""The canonical form of JSON: stored text parsed, then written again with sorted keys.
+
+Each engine stores JSON its own way (PostgreSQL's ``jsonb`` reorders keys and
+rewrites numbers, MySQL's JSON keeps numbers as doubles); the canonical text
+is the same for the same data, whichever engine it was read from.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Sequence
+from itertools import repeat
+
+from ..columns import non_null
+from ..compat import c_json_encoder
+
+
+def canonical_json(value):
+    """Stored JSON text in canonical form; SQL NULL stays ``None``, JSON null is ``'null'``.
+
+    Keys sorted, no spaces, numbers by value: PostgreSQL's ``jsonb`` reorders
+    keys and writes the float ``1e+16`` as ``10000000000000000``, MySQL's JSON
+    type stores numbers as doubles.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("utf-8")
+    try:
+        parsed = _JSON_DECODER.decode(value) if isinstance(value, str) else value
+        return _JSON_ENCODER.encode(parsed)
+    except (TypeError, ValueError):
+        return f"<invalid JSON {value!r}>"
+
+
+def canonical_jsons(values: Sequence) -> list:
+    """:func:`canonical_json` over a column: plain JSON text parsed and encoded in C, no call per value.
+
+    A column holding anything else (bytes, a value with white space around
+    it, text that is no JSON) goes value by value through :func:`canonical_json`.
+    """
+    if _ENCODE_C is not None:
+        try:
+            return non_null(_json_texts, values)
+        except (TypeError, ValueError, StopIteration):
+            pass
+    return list(map(canonical_json, values))
+
+
+def _json_texts(texts: Sequence) -> list:
+    if set(map(type, texts)) - {str}:
+        raise TypeError("not all text")
+    parsed = list(map(_JSON_DECODER.scan_once, texts, repeat(0)))
+    if [end for _, end in parsed] != list(map(len, texts)):
+        raise ValueError("white space or more after a value")
+    return list(map("".join, map(_ENCODE_C, [obj for obj, _ in parsed], repeat(0))))
+
+
+def _json_float(text: str):
+    """A JSON number with a fraction or exponent: an exact int when it is whole."""
+    number = float(text)
+    if number.is_integer():
+        return int(decimal.Decimal(text))
+    return number
+
+
+_JSON_DECODER = json.JSONDecoder(parse_float=_json_float)
+_JSON_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# The C encoder _JSON_ENCODER.encode() builds on each call, built once (None without the C module).
+_ENCODE_C = c_json_encoder(_JSON_ENCODER)
