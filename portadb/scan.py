@@ -162,8 +162,10 @@ def dangling_rows(source: Endpoint, job: TableJob, part: Part | None = None,
         for f in foreign_keys(job.model):
             parent = f.related_model._meta
             for batch in batches:
+                # By value where the column is indexed: its distinct values are read from the index.
                 sql = source.adapter.dangling_sql(job.table, job.key, f.column, parent.db_table,
-                                                  f.target_field.column, lower, upper, len(batch or ()))
+                                                  f.target_field.column, lower, upper, len(batch or ()),
+                                                  by_value=f.db_index or f.unique)
                 cursor.execute(sql, [*bounds, *source.adapter.key_params(batch or [])] or None)
                 for row in cursor.fetchall():
                     pk = row[0] if len(job.key) == 1 else tuple(row[:-1])

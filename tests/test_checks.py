@@ -205,3 +205,31 @@ def test_decimal_chunks_of_floats_pass_only_where_each_value_fits(max_digits, pl
         chunk = fit[:index] + [odd] + fit[index:]
         alone = [i for i, value in enumerate(chunk) if check([value])]
         assert [found[0] for found in check(chunk)] == alone, odd
+
+
+@pytest.mark.parametrize("alias", [SQLITE_TARGET, *SERVER_TARGETS], ids=lambda a: connections[a].vendor)
+@pytest.mark.parametrize("within", [None, (100, 400)], ids=["whole", "range"])
+def test_dangling_references_are_found_alike_by_value_and_by_row(empty, alias, within):
+    """The search by distinct value finds exactly the rows the search row by row finds: many rows
+    share each missing parent, some parents exist, NULL points nowhere, rows lie on both sides of
+    the range."""
+    alias = empty(alias)
+    adapter = adapter_for(connections[alias])
+    with connections[alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE dangle_parent (id INTEGER PRIMARY KEY)")
+        cursor.execute("CREATE TABLE dangle_child (id INTEGER PRIMARY KEY, ref INTEGER NULL)")
+        cursor.execute("CREATE INDEX dangle_child_ref ON dangle_child (ref)")
+        parents = [i for i in range(1, 51) if i % 7]
+        cursor.executemany("INSERT INTO dangle_parent (id) VALUES (%s)", [[i] for i in parents])
+        children = [(i, None if i % 11 == 0 else i % 60 + 1) for i in range(1, 501)]
+        cursor.executemany("INSERT INTO dangle_child (id, ref) VALUES (%s, %s)", children)
+    expected = [(i, ref) for i, ref in children if ref is not None and ref not in parents
+                and (within is None or within[0] < i <= within[1])]
+    found = {}
+    for by_value in (False, True):
+        sql = adapter.dangling_sql("dangle_child", ["id"], "ref", "dangle_parent", "id", lower=bool(within),
+                                   upper=bool(within), by_value=by_value)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, list(within or ()) or None)
+            found[by_value] = [tuple(row) for row in cursor.fetchall()]
+    assert found[True] == found[False] == expected and len(expected) > 50

@@ -123,6 +123,8 @@ def test_every_statement_keeps_a_hostile_name_one_identifier(empty, alias):
             (adapter.key_at_sql(name, key), [0]),
             (adapter.dangling_sql(name, key, name, name, "id"), []),
             (adapter.dangling_sql(name, key, name, name, "id", lower=True, upper=True), [0, 9]),
+            (adapter.dangling_sql(name, key, name, name, "id", lower=True, upper=True, by_value=True),
+             [0, 9]),
             (adapter.dangling_sql(name, key, name, name, "id", keys=2), adapter.key_params([[1], [2]])),
             (adapter.any_value_sql(name, name), []),
         ]

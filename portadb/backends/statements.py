@@ -175,17 +175,29 @@ class Statements:
         return f" WHERE {' AND '.join(where)}" if where else ""
 
     def dangling_sql(self, table: str, key: Sequence[str], column: str, parent: str,
-                     parent_column: str, lower: bool = False, upper: bool = False, keys: int = 0) -> str:
+                     parent_column: str, lower: bool = False, upper: bool = False, keys: int = 0,
+                     by_value: bool = False) -> str:
         """SELECT the key columns and ``column``'s value of the rows of ``table`` whose
         foreign key ``column`` points at no row of ``parent``, in key order; with ``lower``
         and ``upper``, of the rows in a key range (parameters as :meth:`select_range_sql`);
         with ``keys``, of the rows whose key is one of that many given as parameters after the
-        bounds (:meth:`key_params`)."""
+        bounds (:meth:`key_params`).
+
+        ``by_value`` (without ``keys``): ``parent`` is searched once for each distinct value of
+        the whole table's ``column`` (read from the column's index, where it has one), not once
+        for each row: many rows share a parent, and a search per row in a large parent table
+        reads its pages again and again."""
         q = self.quote
         within = self._range(key, lower, upper, alias="c.").replace(" WHERE ", " AND ", 1)
         within += self._keys_in(key, keys, alias="c.").replace(" WHERE ", " AND ", 1) if keys else ""
         columns = ", ".join(f"c.{q(k)}" for k in key)
         ref, target = q(column), q(parent_column)
+        if by_value and not keys:
+            values = f"SELECT DISTINCT {ref} AS v FROM {q(table)} WHERE {ref} IS NOT NULL"
+            missing = f"SELECT d.v FROM ({values}) d LEFT JOIN {q(parent)} p ON d.v = p.{target}" \
+                      f" WHERE p.{target} IS NULL"
+            return f"SELECT {columns}, c.{ref} FROM {q(table)} c WHERE c.{ref} IN ({missing}){within}" \
+                   f" ORDER BY {columns}"
         return (
             f"SELECT {columns}, c.{ref} FROM {q(table)} c"
             f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
