@@ -404,6 +404,8 @@ def _sha256(path: str) -> str:
     ['{"b": 1, "a": [1.0, 2.5, 1e16]}', None, '"x"', "null", '{"a": {"c": 1, "b": 2}}', "3", "[]"],
     [' {"a": 1}', '{"a": 1} ', "", "{not json", None], [b'{"a": 1}', '{"a": 2}'], [None, None],
     ['{"a": NaN}', '{"a": Infinity}'], ['"\\ud800"', '{"k": "\\u00e9\\n"}'], ['{"a":"}', '{"}', "{},{}"],
+    ['{"b": 1, "a": 2}', '{"a": 2, "b": 1}', '{"b": 1, "a": 2}', "null", None, "null", "1.0", "1"],  # repeats
+    ['{"a": 1}', "{not json", "{not json", '{"a": 1}'],
 ])
 def test_a_json_column_has_the_canonical_form_of_each_value(column):
     """The whole-column path (C scanner and encoder) gives what value by value gives."""

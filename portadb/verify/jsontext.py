@@ -51,6 +51,10 @@ def canonical_jsons(values: Sequence) -> list:
 def _json_texts(texts: Sequence) -> list:
     if set(map(type, texts)) - {str}:
         raise TypeError("not all text")
+    # A column's JSON often repeats (defaults, settings, a few shapes): each text is parsed once.
+    distinct = dict.fromkeys(texts)
+    if len(distinct) < len(texts):
+        return list(map(dict(zip(distinct, _json_texts(list(distinct)))).__getitem__, texts))
     parsed = list(map(_JSON_DECODER.scan_once, texts, repeat(0)))
     if [end for _, end in parsed] != list(map(len, texts)):
         raise ValueError("white space or more after a value")
