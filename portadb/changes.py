@@ -32,7 +32,7 @@ from .scan import ScanResult, TableChecks, dangling_rows
 from .transfer import prepare_chunk, write_chunk
 from .verify.compare import ComparedTable, same
 from .verify.digests import row_digests
-from .verify.reading import KeyChunk, by_bytes
+from .verify.reading import Chunk, KeyChunk, by_bytes
 
 #: Keys shown per table whose rows still differ after a sync.
 SHOWN = 10
@@ -56,8 +56,9 @@ class Differences(ComparedTable):
         self.extra += extra
         self.changed += different
 
-    def narrow_chunk(self, src_rows: list, tgt, check: TableCheck) -> None:
+    def narrow_chunk(self, src: Chunk, tgt, check: TableCheck) -> None:
         """By each row's digest: only keys are needed, and the target's process sends no rows."""
+        src_rows = src.rows()
         theirs = dict(tgt.row_digests(self.key_of))
         ours = dict(row_digests(src_rows, self.key_of))
         missing = [k for k in ours if k not in theirs]

@@ -20,8 +20,7 @@ from ..models import label
 from ..processes import Forked
 from ..progress import NullBar
 from ..reports.model import RowDifference, TableCheck
-from .digests import digest
-from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
+from .reading import Chunk, KeyChunk, KeyLayout, RangeChunk, TableReader
 from .remote import LocalChunk, OpenTable, RemoteChunk
 from .shown import shown
 
@@ -135,7 +134,7 @@ class ComparedTable:
                 else:
                     raw = self.src.fetch_keys(self.src.rows(raw_keys, self.src.key_canon))
                 request = self._request(raw, low, high)
-                yield self._source_rows(raw, request), LocalChunk(self.tgt.chunk(request))
+                yield self._source_chunk(raw, request), LocalChunk(self.tgt.canonical_chunk(request))
             low = high
 
     def _requests(self, chunk_size: int) -> Iterator[tuple[list, RangeChunk | KeyChunk]]:
@@ -156,11 +155,12 @@ class ComparedTable:
         # same string; matching in Python then counts it as extra.
         return KeyChunk(self.src.rows([self.key_of(r) for r in raw], self.src.key_canon))
 
-    def _source_rows(self, raw: list, request: RangeChunk | KeyChunk) -> list[tuple]:
+    def _source_chunk(self, raw: list, request: RangeChunk | KeyChunk) -> Chunk:
+        if isinstance(request, RangeChunk):
+            return Chunk(self.src.columns(raw))
         rows = self.src.rows(raw)
-        if isinstance(request, KeyChunk):
-            rows.sort(key=self.layout.sort_key)  # code point order, as the target's chunk
-        return rows
+        rows.sort(key=self.layout.sort_key)  # code point order, as the target's chunk
+        return Chunk.of_rows(rows)
 
     def _pipelined(self, requests, remote: Forked) -> Iterator[tuple[list, RemoteChunk]]:
         """The process reads chunk n + 1 while this one normalises chunk n."""
@@ -168,40 +168,40 @@ class ComparedTable:
         for raw, request in requests:
             remote.send(request)
             if pending is not None:
-                yield self._source_rows(*pending), RemoteChunk(remote, *remote.receive())
+                yield self._source_chunk(*pending), RemoteChunk(remote, *remote.receive())
             pending = raw, request
         if pending is not None:
-            yield self._source_rows(*pending), RemoteChunk(remote, *remote.receive())
+            yield self._source_chunk(*pending), RemoteChunk(remote, *remote.receive())
 
     def _threaded(self, requests) -> Iterator[tuple[list, LocalChunk]]:
         with self.tgt.prefetching() as pool:
             for raw, request in requests:
-                future = pool.submit(self.tgt.chunk, request)
-                rows = self._source_rows(raw, request)
-                yield rows, LocalChunk(future.result())
+                future = pool.submit(self.tgt.canonical_chunk, request)
+                chunk = self._source_chunk(raw, request)
+                yield chunk, LocalChunk(future.result())
 
     # -- comparing ---------------------------------------------------------------
 
     def compare(self, chunks: Iterator[tuple[list, object]], check: TableCheck) -> None:
         """Digest every pair of chunks; narrow each pair that differs to its rows."""
         src_total, tgt_total = hashlib.blake2b(digest_size=16), hashlib.blake2b(digest_size=16)
-        for src_rows, tgt in chunks:
+        for src, tgt in chunks:
             check.chunks += 1
-            check.compared_rows += len(src_rows)
-            src_digest = digest(src_rows)
-            same = tgt.same_as(src_rows, src_digest)
+            check.compared_rows += len(src)
+            src_digest = src.digest()
+            same = tgt.same_as(src, src_digest)
             src_total.update(src_digest)
             tgt_total.update(src_digest if same else tgt.digest())
             if not same:
                 check.chunks_different += 1
-                self.narrow_chunk(src_rows, tgt, check)
+                self.narrow_chunk(src, tgt, check)
         check.source_checksum = src_total.hexdigest()
         check.target_checksum = tgt_total.hexdigest()
         self.matched = check.compared_rows - check.missing_count
 
-    def narrow_chunk(self, src_rows: list, tgt, check: TableCheck) -> None:
+    def narrow_chunk(self, src: Chunk, tgt, check: TableCheck) -> None:
         """Narrow a chunk whose digests differ, given the target's chunk (local or remote)."""
-        self.narrow(src_rows, tgt.rows(), check)
+        self.narrow(src.rows(), tgt.rows(), check)
 
     def narrow(self, src_rows: list, tgt_rows: list, check: TableCheck) -> None:
         """Row by row: which keys are missing or extra, which fields differ."""

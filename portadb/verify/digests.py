@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+from collections.abc import Sequence
 
 
-def digest(rows: list) -> bytes:
-    """The digest of a chunk's canonical rows: equal rows, equal digests, on any engine.
+def digest(columns: Sequence[Sequence]) -> bytes:
+    """The digest of a chunk's canonical values, given column by column: equal rows, equal
+    digests, on any engine. The columns need not be made into rows.
 
-    Hashed a few rows at a time: the bytes of a whole chunk of large values are never made.
+    Hashed a few values at a time: the bytes of a whole column of large values are never made.
     """
     hashed = hashlib.blake2b(digest_size=16)
-    for i in range(0, len(rows), _ROWS_PER_HASH):
-        hashed.update(serialized(rows[i:i + _ROWS_PER_HASH]))
+    for column in columns:
+        for i in range(0, len(column), _ROWS_PER_HASH):
+            hashed.update(serialized(tuple(column[i:i + _ROWS_PER_HASH])))
     return hashed.digest()
 
 
@@ -43,5 +46,5 @@ def serialized(value) -> bytes:
 
 
 _marshal = marshal.dumps
-#: Rows whose bytes are hashed at once.
+#: Values of a column whose bytes are hashed at once.
 _ROWS_PER_HASH = 256

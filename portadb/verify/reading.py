@@ -21,6 +21,7 @@ from ..fields import INTEGER_TYPES, base_field, key_fields
 from ..options import CHUNK_BYTES
 from ..transfer import keyset, large_values
 from .canonical import canonicaliser
+from .digests import digest
 from .shown import python_value
 
 #: Keys listed per ``IN (...)`` query when a chunk is fetched by its key set.
@@ -76,6 +77,32 @@ def _single(i: int) -> Callable:
     return get
 
 
+class Chunk:
+    """A chunk's canonical values, column by column; its rows are made only when asked for
+    (to narrow a chunk whose digests differ): the digest needs no rows."""
+
+    __slots__ = ("columns", "_rows")
+
+    def __init__(self, columns: list[tuple], rows: list[tuple] | None = None):
+        self.columns = columns
+        self._rows = rows
+
+    @classmethod
+    def of_rows(cls, rows: list[tuple]) -> Chunk:
+        return cls(list(zip(*rows)), rows)
+
+    def rows(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = list(zip(*self.columns))
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def digest(self) -> bytes:
+        return digest(self.columns)
+
+
 class TableReader:
     """One table of one database, read into canonical rows."""
 
@@ -105,14 +132,16 @@ class TableReader:
 
     def rows(self, raw: Sequence[Sequence], canon=None) -> list[tuple]:
         """``raw`` driver rows as canonical tuples."""
+        return list(zip(*self.columns(raw, canon)))
+
+    def columns(self, raw: Sequence[Sequence], canon=None) -> list[tuple]:
+        """``raw`` driver rows as canonical columns, each a tuple (none without rows)."""
         canon = canon or self.canon
-        if not raw:
-            return []
         columns = list(zip(*raw))
-        for i, f in enumerate(canon):
+        for i, f in enumerate(canon if raw else ()):
             if f is not None:
-                columns[i] = f(columns[i])
-        return list(zip(*columns))
+                columns[i] = tuple(f(columns[i]))
+        return columns
 
     def raw_chunks(self, columns: list[str], chunk_size: int, whole_rows: bool = False,
                    through: Sequence | None = None, start: Sequence | None = None) -> Iterator[list]:
@@ -132,11 +161,15 @@ class TableReader:
 
     def chunk(self, request: RangeChunk | KeyChunk) -> list[tuple]:
         """The canonical rows a request asks for, in canonical key order."""
+        return self.canonical_chunk(request).rows()
+
+    def canonical_chunk(self, request: RangeChunk | KeyChunk) -> Chunk:
+        """:meth:`chunk` as a :class:`Chunk`."""
         if isinstance(request, RangeChunk):
-            return self.rows(self.fetch_range(request.low, request.high))
+            return Chunk(self.columns(self.fetch_range(request.low, request.high)))
         rows = self.rows(self.fetch_keys(request.keys))
         rows.sort(key=self.layout.sort_key)  # code point order, whatever the collation
-        return rows
+        return Chunk.of_rows(rows)
 
     def fetch_range(self, low, high) -> list:
         """Raw rows with ``low < key <= high``; ``None`` leaves that end open."""

@@ -22,8 +22,8 @@ from django.db import DatabaseError
 from ..endpoints import Endpoint
 from ..exceptions import VerificationError, first_line
 from ..processes import Forked, forking
-from .digests import digest, row_digests
-from .reading import KeyChunk, KeyLayout, RangeChunk, TableReader
+from .digests import row_digests
+from .reading import Chunk, KeyChunk, KeyLayout, RangeChunk, TableReader
 
 
 @dataclass(frozen=True)
@@ -92,38 +92,38 @@ class TargetServer:
                 self.reader = TableReader(self.endpoint, model, KeyLayout.of(model, fields), fields)
                 return None
             if isinstance(request, ChunkRows):
-                return self.kept[request.number]
+                return self.kept[request.number].rows()
             if isinstance(request, CountRows):
                 return {table: self.endpoint.adapter.count(table) for table in request.tables}
             if isinstance(request, ChunkRowDigests):
-                return row_digests(self.kept[request.number], self.reader.layout.key_of)
+                return row_digests(self.kept[request.number].rows(), self.reader.layout.key_of)
             self.count += 1
-            rows = self.kept[self.count] = self.reader.chunk(request)
+            chunk = self.kept[self.count] = self.reader.canonical_chunk(request)
             self.kept.pop(self.count - 2, None)
-            return self.count, digest(rows)
+            return self.count, chunk.digest()
         except DatabaseError as e:
             raise VerificationError(f"Could not read the databases while verifying: {first_line(e)}") from e
 
 
 class LocalChunk:
-    """The target's canonical rows of a chunk, read in this process."""
+    """The target's canonical chunk, read in this process."""
 
-    def __init__(self, rows: list):
-        self._rows = rows
+    def __init__(self, chunk: Chunk):
+        self._chunk = chunk
 
-    def same_as(self, rows: list, source_digest: bytes) -> bool:
-        # Equal rows have equal digests: hash only when they differ. A canonical value
+    def same_as(self, source: Chunk, source_digest: bytes) -> bool:
+        # Equal values have equal digests: hash only when they differ. A canonical value
         # is equal where its repr is (a decimal NaN is not equal to itself).
-        return rows == self._rows or digest(self._rows) == source_digest
+        return source.columns == self._chunk.columns or self._chunk.digest() == source_digest
 
     def digest(self) -> bytes:
-        return digest(self._rows)
+        return self._chunk.digest()
 
     def rows(self) -> list:
-        return self._rows
+        return self._chunk.rows()
 
     def row_digests(self, key_of) -> list[tuple]:
-        return row_digests(self._rows, key_of)
+        return row_digests(self._chunk.rows(), key_of)
 
 
 class RemoteChunk:
@@ -134,7 +134,7 @@ class RemoteChunk:
         self._number = number
         self._digest = chunk_digest
 
-    def same_as(self, rows: list, source_digest: bytes) -> bool:
+    def same_as(self, source: Chunk, source_digest: bytes) -> bool:
         return source_digest == self._digest
 
     def digest(self) -> bytes:
