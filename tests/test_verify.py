@@ -440,16 +440,27 @@ def test_uuid_columns_take_the_canonical_form_of_each_value(column):
 
 
 @pytest.mark.parametrize("column", [
-    [decimal.Decimal("12.50"), None, decimal.Decimal("-0.01"), decimal.Decimal("1E-7"),
-     decimal.Decimal("NaN")],
+    [decimal.Decimal("12.50"), None, decimal.Decimal("-0.01"), decimal.Decimal("-12.05"),
+     decimal.Decimal("0.00")],
+    [decimal.Decimal("1E-7"), decimal.Decimal("NaN"), decimal.Decimal("-Infinity"), decimal.Decimal("1.5")],
+    [decimal.Decimal("-0.00"), decimal.Decimal("-0"), decimal.Decimal("1.555"), decimal.Decimal("1E+2")],
     [decimal.Decimal("1.00"), "<unreadable 'x': ValueError>", 3],
     [None],
 ])
-def test_decimal_columns_take_the_canonical_form_of_each_value(column):
-    from portadb.verify.canonical import decimal_text, decimal_texts
+@pytest.mark.parametrize("places", [0, 2, 7])
+def test_decimal_columns_take_the_canonical_form_of_each_value(column, places):
+    from portadb.verify.canonical import DecimalText
 
-    assert decimal_texts(tuple(column)) == [None if v is None else decimal_text(v) for v in column]
-    assert decimal_text(decimal.Decimal("12.50")) == "12.50"  # the scale is kept: 12.5 is not 12.50
+    text = DecimalText(places)
+    assert text.column(tuple(column)) == [None if v is None else text(v) for v in column]
+
+
+def test_a_decimal_takes_the_fields_scale_where_exact_and_zero_has_no_sign():
+    from portadb.verify.canonical import DecimalText
+
+    text = DecimalText(2)
+    assert [text(decimal.Decimal(v)) for v in ["12.50", "12.5", "12.555", "-0.00", "-0", "1E+2", "NaN"]] == \
+        ["12.50", "12.50", "12.555", "0.00", "0.00", "100.00", "NaN"]
 
 
 @pytest.mark.parametrize("column", [
@@ -498,11 +509,12 @@ def test_equal_rows_have_equal_digests_whatever_the_objects():
 def test_scaled_integers_have_the_text_of_their_decimals(scale):
     """A SQLite decimal column read as exact integers takes the same canonical text as its Decimals."""
     from portadb.columns import ScaledIntegers
-    from portadb.verify.canonical import decimal_text, decimal_texts
+    from portadb.verify.canonical import DecimalText
 
     numbers = [0, 1, -1, None, 7 * 10**scale, -(10**scale), 10**scale - 1, 123456789012345, -99]
     column = ScaledIntegers(numbers, scale)
-    assert decimal_texts(column) == [None if v is None else decimal_text(v) for v in column.values()]
+    text = DecimalText(scale)
+    assert text.column(column) == [None if v is None else text(v) for v in column.values()]
 
 
 @pytest.mark.parametrize("column", [

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
-from operator import attrgetter, floordiv, sub
+from operator import attrgetter, eq, floordiv, itemgetter, sub
 
 from django.db import models
 
@@ -104,7 +105,7 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
         canon = _for_field(output, adapter_for(connection))
         if canon is None and not readers:
             return None
-    column = _BY_COLUMN.get(canon)
+    column = canon.column if isinstance(canon, DecimalText) else _BY_COLUMN.get(canon)
     if not readers:
         return column or partial(each_value, canon)
     if len(readers) == 1:
@@ -113,7 +114,7 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
         adapter = adapter_for(connection)
         # A decimal column may come as ScaledIntegers, whose text needs no Decimal.
         many = adapter.column_reader(reader, expression,
-                                     forms=_SCALED if column is decimal_texts else frozenset())
+                                     forms=_SCALED if isinstance(canon, DecimalText) else frozenset())
         if many is not None:
             if column is not None:
                 return partial(_then_column, many, column)
@@ -133,7 +134,8 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
 def _for_field(field, adapter):
     kind = field.get_internal_type()
     if kind == "DecimalField" and field.decimal_places is not None:
-        return decimal_text if adapter.decimals_at_scale else _decimal_at(field.decimal_places)
+        places = field.decimal_places
+        return DecimalText(places) if adapter.decimals_at_scale else _decimal_at(places)
     if kind in _BY_KIND:
         return _BY_KIND[kind]
     if kind in _PLAIN_KINDS and not hasattr(field, "from_db_value"):
@@ -221,26 +223,66 @@ def _decimal_at(places: int):
         if not isinstance(value, decimal.Decimal):
             return canonical(value)
         try:
-            return str(value.quantize(exponent, context=_WIDE))
+            value = value.quantize(exponent, context=_WIDE)
         except decimal.InvalidOperation:
-            return str(value)
+            pass
+        return str(abs(value) if value.is_zero() else value)
 
     return convert
 
 
-def decimal_text(value):
-    """A decimal the driver read at the field's scale: the text of its number (``'12.50'``)."""
-    return str(value) if type(value) is decimal.Decimal else canonical(value)
+class DecimalText:
+    """A decimal the driver read at the field's scale, as the text of its number (``'12.50'``).
+
+    A value at another scale takes the field's where that is exact (``1.5`` is
+    ``'1.50'``; ``1.555`` stays); zero has no sign (PostgreSQL keeps none).
+    """
+
+    def __init__(self, places: int):
+        self.places = places
+        self.exponent = decimal.Decimal(1).scaleb(-places)
+
+    def __call__(self, value):
+        if type(value) is not decimal.Decimal:
+            return canonical(value)
+        if value.is_finite():
+            try:
+                exact = value.quantize(self.exponent, context=_WIDE)
+            except decimal.InvalidOperation:
+                exact = value
+            value = abs(exact) if exact.is_zero() else exact if exact == value else value
+        return str(value)
+
+    def column(self, values: Sequence) -> list:
+        """The texts of a column: ``str`` in a C loop where every value is already plain at
+        the scale; a SQLite column read as exact integers without a Decimal for each."""
+        if isinstance(values, ScaledIntegers):
+            return values.texts()
+        try:
+            return non_null(self._texts, values)
+        except TypeError:
+            return list(map(self, values))
+
+    def _texts(self, values: Sequence) -> list:
+        if set(map(type, values)) - {decimal.Decimal}:
+            raise TypeError("not only Decimals")
+        texts = list(map(str, values))
+        joined = "\n".join(texts)
+        if _NOT_PLAIN.search(joined) or _NEGATIVE_ZERO.search(joined) or not self._at_scale(texts, joined):
+            return list(map(self, values))
+        return texts
+
+    def _at_scale(self, texts: list, joined: str) -> bool:
+        if not self.places:
+            return "." not in joined
+        try:
+            return all(map(eq, map(itemgetter(-self.places - 1), texts), repeat(".")))
+        except IndexError:  # shorter than the places
+            return False
 
 
-def decimal_texts(values: Sequence) -> list:
-    """:func:`decimal_text` over a column: ``str`` in a C loop where every value is a Decimal."""
-    if isinstance(values, ScaledIntegers):
-        return values.texts()
-    try:
-        return non_null(_texts_of_decimals, values)
-    except TypeError:
-        return list(map(decimal_text, values))
+_NOT_PLAIN = re.compile(r"[^0-9.\-\n]")  # an exponent, NaN, Infinity
+_NEGATIVE_ZERO = re.compile(r"^-0(?:\.0*)?$", re.MULTILINE)
 
 
 def date_text(value):
@@ -260,12 +302,6 @@ def _texts_of_dates(values: Sequence) -> list:
     if set(map(type, values)) - {dt.date}:
         raise TypeError("not only dates")
     return list(map(dt.date.isoformat, values))
-
-
-def _texts_of_decimals(values: Sequence) -> list:
-    if set(map(type, values)) - {decimal.Decimal}:
-        raise TypeError("not only Decimals")
-    return list(map(str, values))
 
 
 def _sequence(value) -> str:
@@ -346,7 +382,6 @@ def _numbers_of(uuids: Sequence) -> list:
 _BY_COLUMN: dict[Callable, Callable] = {
     canonical_datetime: canonical_datetimes,
     canonical_uuid: canonical_uuids,
-    decimal_text: decimal_texts,
     _float: canonical_floats,
     date_text: date_texts,
 }
