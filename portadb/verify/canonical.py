@@ -290,18 +290,23 @@ def date_text(value):
     return value.isoformat() if type(value) is dt.date else canonical(value)
 
 
-def date_texts(values: Sequence) -> list:
-    """:func:`date_text` over a column: in a C loop where every value is a date."""
+def _column(kind: type, fast: Callable, slow: Callable, values: Sequence) -> list:
+    """``fast`` over a column in a C loop where every value but NULL is exactly a ``kind``,
+    else ``slow`` value by value (they give the same forms)."""
     try:
-        return non_null(_texts_of_dates, values)
+        return non_null(partial(_only, kind, fast), values)
     except TypeError:
-        return list(map(date_text, values))
+        return list(map(slow, values))
 
 
-def _texts_of_dates(values: Sequence) -> list:
-    if set(map(type, values)) - {dt.date}:
-        raise TypeError("not only dates")
-    return list(map(dt.date.isoformat, values))
+def _only(kind: type, fast: Callable, values: Sequence) -> list:
+    if set(map(type, values)) - {kind}:
+        raise TypeError(f"not only {kind.__name__}")
+    return list(map(fast, values))
+
+
+#: :func:`date_text` over a column.
+date_texts = partial(_column, dt.date, dt.date.isoformat, date_text)
 
 
 def _sequence(value) -> str:
@@ -361,21 +366,8 @@ def _aware_instants(values: Sequence) -> list:
     return list(map(floordiv, map(sub, values, repeat(EPOCH)), repeat(MICROSECOND)))
 
 
-_number_of = attrgetter("int")
-
-
-def canonical_uuids(values: Sequence) -> list:
-    """:func:`canonical_uuid` over a column: the numbers read in a C loop where every value is a UUID."""
-    try:
-        return non_null(_numbers_of, values)
-    except TypeError:
-        return list(map(canonical_uuid, values))
-
-
-def _numbers_of(uuids: Sequence) -> list:
-    if set(map(type, uuids)) - {uuid.UUID}:
-        raise TypeError("not only UUIDs")
-    return list(map(_number_of, uuids))
+#: :func:`canonical_uuid` over a column: the numbers read in a C loop.
+canonical_uuids = partial(_column, uuid.UUID, attrgetter("int"), canonical_uuid)
 
 
 #: Column-wide versions of canonical forms that are a Python call per value.
