@@ -193,9 +193,7 @@ class Statements:
         columns = ", ".join(f"c.{q(k)}" for k in key)
         ref, target = q(column), q(parent_column)
         if by_value and not keys:
-            values = f"SELECT DISTINCT {ref} AS v FROM {q(table)} WHERE {ref} IS NOT NULL"
-            missing = f"SELECT d.v FROM ({values}) d LEFT JOIN {q(parent)} p ON d.v = p.{target}" \
-                      f" WHERE p.{target} IS NULL"
+            missing = self.missing_values_sql(table, column, parent, parent_column)
             return f"SELECT {columns}, c.{ref} FROM {q(table)} c WHERE c.{ref} IN ({missing}){within}" \
                    f" ORDER BY {columns}"
         return (
@@ -203,6 +201,16 @@ class Statements:
             f" LEFT JOIN {q(parent)} p ON c.{ref} = p.{target}"
             f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL{within} ORDER BY {columns}"
         )
+
+    def missing_values_sql(self, table: str, column: str, parent: str, parent_column: str) -> str:
+        """SELECT the distinct values of ``table``'s foreign key ``column`` that no row of ``parent``
+        holds in ``parent_column``: ``parent`` is searched once per value, the values are read from
+        the column's index where it has one."""
+        q = self.quote
+        ref, target = q(column), q(parent_column)
+        values = f"SELECT DISTINCT {ref} AS v FROM {q(table)} WHERE {ref} IS NOT NULL"
+        return (f"SELECT d.v FROM ({values}) d LEFT JOIN {q(parent)} p ON d.v = p.{target}"
+                f" WHERE p.{target} IS NULL")
 
     def any_value_sql(self, table: str, column: str) -> str:
         """SELECT one row whose ``column`` is not NULL, if there is one."""
