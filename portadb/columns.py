@@ -100,6 +100,12 @@ def then_each(many: Callable[[Sequence], list], convert: Callable[[object], obje
     return list(map(convert, many(values)))
 
 
+def then_column(many: Callable[[Sequence], list], then: Callable[[Sequence], list],
+                values: Sequence) -> list:
+    """``many`` over the column, then ``then`` over its result."""
+    return then(many(values))
+
+
 def non_null(fast: Callable[[Sequence], list], values: Sequence) -> list:
     """``fast`` over the column's non-NULL values, with the NULLs put back where they were.
 

@@ -16,7 +16,7 @@ from functools import partial
 from django.db import models
 
 from .backends import adapter_for
-from .columns import as_values, then_each
+from .columns import as_values, then_column, then_each
 
 Converter = Callable[[object], object]
 
@@ -84,7 +84,10 @@ def column_for(field, source, target) -> Column:
         # numeric NaN or infinite date too, which the field's own methods refuse.
         return Column(field.column, field, None, "identity")
     prep = None if stored else writer.fast_prep(field)
+    whole = None if prep is None else writer.fast_prep(field, whole=True)
     many = None
+    if not readers and prep is not None:  # read as the driver gives it: only prepared
+        return Column(field.column, field, prep, _describe(field, readers, source, target), whole)
     if len(readers) == 1 and (stored or prep is not None):
         # One reader, and a target that stores the value it returns unchanged or
         # prepares it faster than the field would: no generic chain around them.
@@ -92,11 +95,13 @@ def column_for(field, source, target) -> Column:
         read = (reader.fast_reader(readers[0], expression)
                 or partial(readers[0], expression=expression, connection=source))
         convert = read if stored else partial(_then, read, prep)
+        # The target's forms of a column where it stores or prepares the column whole.
+        whole_forms = stored or whole is not None
         many = reader.column_reader(readers[0], expression,
-                                    scaled=stored and writer.stores_decimals_at_scale,
-                                    forms=writer.column_forms if stored else frozenset())
+                                    scaled=whole_forms and writer.stores_decimals_at_scale,
+                                    forms=writer.column_forms if whole_forms else frozenset())
         if many is not None and not stored:
-            many = partial(then_each, many, prep)
+            many = partial(then_column, many, whole) if whole else partial(then_each, many, prep)
     else:
         convert = _chain(readers, expression, field, source, target)
     return Column(field.column, field, convert, _describe(field, readers, source, target), many)

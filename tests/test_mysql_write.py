@@ -80,14 +80,59 @@ def test_columns_encode_as_each_value_would():
     import datetime as dt
     from decimal import Decimal
 
-    from portadb.backends.mysql_load import tsv_field, tsv_lines
+    from portadb.backends.mysql_load import tsv_field, tsv_text
 
     rows = [(i, i / 3, text, None, i % 2 == 0, Decimal("1.20"), b"\0\t", dt.date(2020, 1, 1))
             for i, text in enumerate(TRICKY)]
     rows += [(None, None, None, "plain", None, None, None, None), (2**63 - 1, 5e-324, "x", None,
              False, Decimal("-0"), b"", dt.date(1, 1, 1))]
-    assert tsv_lines(rows) == ["\t".join(map(tsv_field, row)) + "\n" for row in rows]
-    assert tsv_lines([(1, "a"), (2, "b")]) == ["1\ta\n", "2\tb\n"]
+    assert tsv_text(list(zip(*rows))) == "".join("\t".join(map(tsv_field, row)) + "\n" for row in rows)
+    assert tsv_text([(1, 2), ("a", "b")]) == "1\ta\n2\tb\n"
+    assert tsv_text([(), ()]) == ""
+
+
+@pytest.mark.parametrize("scale", [0, 2, 6, 7, 15])
+def test_decimals_read_as_integers_encode_as_their_decimals(scale):
+    """A decimal column read as exact integers loads as the text of each Decimal it stands for."""
+    from portadb.backends.mysql_load import tsv_field, tsv_form, tsv_text
+    from portadb.columns import ScaledIntegers
+
+    column = ScaledIntegers([0, 1, -1, 5, -5, 10**14, 1 - 10**14, None, 123456, -100], scale)
+    assert tsv_text([tsv_form(column)]) == "".join(tsv_field(v) + "\n" for v in column.values())
+
+
+@pytest.mark.parametrize("stored, loaded", [
+    ([0.1, None, 12.5], "0.1000\n\\N\n12.5000\n"),  # exact numbers of the scale: read as integers
+    ([0.1, -0.0, None], "0.1000\n-0.0000\n\\N\n"),  # -0.0 is read value by value, as Django does
+])
+def test_a_decimal_column_loads_with_the_field_s_places(zoo_source, empty, stored, loaded):
+    """SQLite's REAL decimals reach LOAD DATA with exactly the field's places: with more
+    (Django's 15 digits, "0.100000000000000"), MariaDB notes a truncation and the load fails."""
+    from portadb.backends.mysql_load import tsv_form, tsv_text
+    from portadb.convert import columns_for
+
+    columns = columns_for(m.Everything, connections[zoo_source], connections[empty(MYSQL)])
+    decimal = next(c for c in columns if c.name == "decimal")
+    assert tsv_text([tsv_form(decimal.convert_column(stored))]) == loaded
+
+
+def test_aware_datetimes_prepared_column_wide_as_value_by_value():
+    """MySQL's column-wide preparation of aware datetimes gives what each value's would,
+    for UTC values in any tzinfo at offset zero and for other offsets alike."""
+    import datetime as dt
+    import zoneinfo
+
+    connection = connections[MYSQL]
+    field = m.Everything._meta.get_field("datetime")
+    adapter = adapter_for(connection)
+    one, whole = adapter.fast_prep(field), adapter.fast_prep(field, whole=True)
+    assert whole is not None
+    utc = [dt.datetime(2024, 2, 29, 23, 59, 59, micro, tzinfo=dt.timezone.utc) for micro in (0, 1, 999999)]
+    for column in (utc, [*utc, None], [dt.datetime(1, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC")), None],
+                   [*utc, dt.datetime(2024, 3, 31, 2, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))],
+                   [dt.datetime(9999, 12, 30, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5)))]):
+        assert whole(column) == [None if v is None else one(v) for v in column]
+    assert whole(utc) == ["2024-02-29 23:59:59", "2024-02-29 23:59:59.000001", "2024-02-29 23:59:59.999999"]
 
 
 def test_a_row_that_cannot_be_encoded_fails_the_load_and_writes_nothing(zoo_source, empty):

@@ -321,11 +321,10 @@ class Adapter(Statements, Limits):
         """
         return False
 
-    def fast_prep(self, field) -> Callable[[object], object] | None:
-        """A faster function with the same results as ``field.get_db_prep_save`` here, or ``None``.
-
-        Only asked when :meth:`stores_as_read` is false.
-        """
+    def fast_prep(self, field, whole: bool = False) -> Callable | None:
+        """A faster function with the same results as ``field.get_db_prep_save`` here, or ``None``;
+        with ``whole``, one over a whole column (a list in, a list out). Asked when
+        :meth:`stores_as_read` is false."""
         return None
 
     def drop_tables(self, tables: Sequence[str]) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from ..columns import ScaledIntegers, as_values
 from ..exceptions import DataError
 
 _ESCAPE = re.compile(r"[\\\t\n\r\0]")
@@ -25,6 +26,12 @@ _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"}
 
 def load_rows(adapter, table: str, columns: Sequence[str], rows: list) -> None:
     """``LOAD DATA LOCAL INFILE`` of ``rows`` into ``table`` on ``adapter``'s connection."""
+    if rows:
+        load_columns(adapter, table, columns, list(zip(*rows)))
+
+
+def load_columns(adapter, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> None:
+    """:func:`load_rows` of a chunk given column by column (``values[i]``: column ``i``)."""
     q = adapter.quote
     binary = adapter.binary_columns(table)
     targets = ", ".join(f"@{i}" if c in binary else q(c) for i, c in enumerate(columns))
@@ -38,7 +45,7 @@ def load_rows(adapter, table: str, columns: Sequence[str], rows: list) -> None:
         fd, path = tempfile.mkstemp(prefix="portadb-", suffix=".tsv")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                _write_tsv(fh, rows)
+                _write_tsv(fh, values)
             _load(adapter.connection, sql, path, table)
         finally:
             os.unlink(path)
@@ -57,7 +64,7 @@ def load_rows(adapter, table: str, columns: Sequence[str], rows: list) -> None:
             if fd is None:
                 return  # the server never asked for the rows
             with open(fd, "w", encoding="utf-8", newline="") as fh:
-                _write_tsv(fh, rows)
+                _write_tsv(fh, values)
         except BaseException as e:  # noqa: BLE001 - raised below, in the loading thread
             failed.append(e)
 
@@ -92,9 +99,9 @@ def _load(connection, sql: str, path: str, table: str) -> None:
 _SLICE = 2_000
 
 
-def _write_tsv(fh, rows: list) -> None:
-    for i in range(0, len(rows), _SLICE):
-        fh.writelines(tsv_lines(rows[i:i + _SLICE]))
+def _write_tsv(fh, values: Sequence[Sequence]) -> None:
+    for i in range(0, len(values[0]) if values else 0, _SLICE):
+        fh.write(tsv_text([column[i:i + _SLICE] for column in values]))
 
 
 def _open_writer(path: str, done: threading.Event) -> int | None:
@@ -116,17 +123,23 @@ def _open_writer(path: str, done: threading.Event) -> int | None:
         return fd
 
 
-def tsv_lines(rows: Sequence[Sequence]) -> list[str]:
-    """``rows`` as LOAD DATA lines, encoded column by column.
+def tsv_form(column: Sequence) -> Sequence:
+    """A converted column as values :func:`tsv_lines` encodes: a decimal column read as exact
+    integers as its plain text (scales beyond 6 as Decimals, which ``str`` would write with an exponent)."""
+    if isinstance(column, ScaledIntegers) and column.scale <= 6:
+        return column.texts()
+    return as_values(column)
+
+
+def tsv_text(values: Sequence[Sequence]) -> str:
+    """The rows of a chunk given column by column as LOAD DATA lines, encoded column by column.
 
     A column of one plain type is encoded in one pass; a mixed column value
     by value with :func:`tsv_field`, which gives the same text.
     """
-    rows = rows if isinstance(rows, list) else list(rows)
-    if not rows:
-        return []
-    columns = [_tsv_column(values) for values in zip(*rows)]
-    return ["\t".join(line) + "\n" for line in zip(*columns)]
+    if not values or not len(values[0]):
+        return ""
+    return "\n".join(map("\t".join, zip(*map(_tsv_column, values)))) + "\n"
 
 
 def _tsv_column(values: Sequence) -> list[str]:
