@@ -116,6 +116,23 @@ def test_a_decimal_column_loads_with_the_field_s_places(zoo_source, empty, store
     assert tsv_text([tsv_form(decimal.convert_column(stored))]) == loaded
 
 
+def test_a_uuid_column_loads_as_32_hex_digits(zoo_source, empty):
+    """SQLite's UUID text, read as bytes, loads as the 32 hex digits MariaDB's uuid type and a
+    char(32) column both read; a column that is not all 32 hex digits goes value by value."""
+    import uuid
+
+    from portadb.backends.mysql_load import tsv_form, tsv_text
+    from portadb.convert import columns_for
+
+    columns = columns_for(m.Everything, connections[zoo_source], connections[empty(MYSQL)])
+    column = next(c for c in columns if c.name == "uuid")
+    some = [uuid.uuid4().hex, None, "00000000000000000000000000000000", "F" * 32]
+    assert tsv_text([tsv_form(column.convert_column(some))]) == \
+        "".join(f"{v.lower()}\n" if v else "\\N\n" for v in some)
+    odd = ["12345678-1234-5678-1234-567812345678", None]  # Django reads it, the fast path does not
+    assert column.convert_column(odd) == [column.convert(v) for v in odd]
+
+
 def test_aware_datetimes_prepared_column_wide_as_value_by_value():
     """MySQL's column-wide preparation of aware datetimes gives what each value's would,
     for UTC values in any tzinfo at offset zero and for other offsets alike."""

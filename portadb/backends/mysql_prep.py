@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.mysql.operations import DatabaseOperations as _Operations
 
-from ..columns import ScaledIntegers, non_null
+from ..columns import ScaledIntegers, UuidBytes, non_null
 
 
 def fast_prep(connection, field):
@@ -55,18 +55,32 @@ def column_prep(connection, field):
     PostgreSQL source gives): ``str()`` of the value, less its ``+00:00``.
     A decimal column read as exact integers (:class:`~portadb.columns.ScaledIntegers`)
     stays so: each is a finite Decimal at the field's scale, which ``DECIMAL(p, s)``
-    stores as it is; the load encodes its text.
+    stores as it is; the load encodes its text. A UUID column read as bytes
+    (:class:`~portadb.columns.UuidBytes`) becomes 32 hex digits each.
     """
     one = fast_prep(connection, field)
     if getattr(one, "func", None) is _prep_aware_datetime and connection.timezone is timezone.utc:
         return partial(_utc_datetimes, one)
     if getattr(one, "func", None) is _prep_decimal:
         return partial(_decimals, one)
+    if getattr(one, "func", None) is _prep_uuid:
+        return partial(_uuids, one)
     return None
 
 
 def _decimals(one, values) -> Sequence:
     return values if isinstance(values, ScaledIntegers) else list(map(one, values))
+
+
+def _uuids(one, values) -> list:
+    # 32 hex digits: what a char(32) column holds, and what MariaDB's uuid type reads.
+    if isinstance(values, UuidBytes):
+        return non_null(_hex, values)
+    return list(map(one, values))
+
+
+def _hex(values) -> list:
+    return list(map(bytes.hex, values))
 
 
 def _utc_datetimes(one, values) -> list:
