@@ -12,6 +12,7 @@ from __future__ import annotations
 import operator
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from itertools import repeat
 
@@ -64,6 +65,13 @@ class UuidBytes(ColumnForm):
 
     def values(self) -> list:
         return [None if b is None else uuid.UUID(bytes=b) for b in self]
+
+
+class UtcTexts(ColumnForm):
+    """A ``DateTimeField`` column (``USE_TZ``) as SQLite stores it: UTC, ``YYYY-MM-DD HH:MM:SS[.ffffff]``."""
+
+    def values(self) -> list:
+        return [None if t is None else datetime.fromisoformat(t + "+00:00") for t in self]
 
 
 def as_values(column: Sequence) -> Sequence:

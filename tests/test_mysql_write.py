@@ -133,6 +133,29 @@ def test_a_uuid_column_loads_as_32_hex_digits(zoo_source, empty):
     assert column.convert_column(odd) == [column.convert(v) for v in odd]
 
 
+@pytest.mark.parametrize("stored", [
+    ["2024-02-29 23:59:59", None, "2024-02-29 23:59:59.000000", "0001-01-01 00:00:00.000001"],
+    ["2024-02-29T23:59:59", "2024-02-29 23:59:59"],  # Django reads a T too: value by value
+    ["2024-02-29 23:59:59+01:00", None],  # an offset of its own: value by value
+])
+def test_sqlite_datetime_text_loads_as_the_datetime_django_reads(zoo_source, empty, stored):
+    """SQLite's stored UTC text goes to LOAD DATA as it is only where it is the datetime Django
+    reads, in the form MySQL reads the same; else each value is read and prepared."""
+    import datetime as dt
+
+    from portadb.backends.mysql_load import tsv_form, tsv_text
+    from portadb.convert import columns_for
+
+    columns = columns_for(m.Everything, connections[zoo_source], connections[empty(MYSQL)])
+    column = next(c for c in columns if c.name == "datetime")
+    loaded = tsv_text([tsv_form(column.convert_column(stored))]).splitlines()
+    django = [column.convert(v) for v in stored]
+    for text, value in zip(loaded, django):
+        assert (None if text == "\\N" else dt.datetime.fromisoformat(text)) == \
+            (None if value is None else dt.datetime.fromisoformat(value)), (text, value)
+    assert loaded[0] == (stored[0] if " " in stored[0] and "+" not in stored[0] else django[0])
+
+
 def test_aware_datetimes_prepared_column_wide_as_value_by_value():
     """MySQL's column-wide preparation of aware datetimes gives what each value's would,
     for UTC values in any tzinfo at offset zero and for other offsets alike."""

@@ -319,6 +319,36 @@ def test_sqlite_uuid_reader_gives_bytes_only_for_32_hex_digits(column, as_bytes)
     assert as_values(got) == [reader(v, expression, connection) for v in column]
 
 
+@pytest.mark.parametrize("column, as_text", [
+    (["2024-02-29 23:59:59", None, "2024-02-29 23:59:59.000000", "0001-01-01 00:00:00.000001"], True),
+    ([None, None], True),
+    (["2024-02-29 23:59:59", "2024-02-29T23:59:59"], False),
+    (["2024-02-29 23:59:59", "2024-02-29 23:59:59+01:00"], False),
+    (["2024-02-29 23:59:59", "2024-02-29 23:59"], False),
+    (["2024-02-29 23:59:59", "2024-02-30 23:59:59"], False),
+    (["2024-02-29 23:59:59", "2024-02-29 23:59:59,123456"], False),
+    (["2024-02-29 23:59:59", "2024-02-29 23:59:59.123"], False),
+    (["2024-02-29 23:59:59", "2024-02-29 23:59:59\n"], False),
+    (["2024-02-29 23:59:59", 1709251199], False),
+])
+def test_sqlite_datetime_reader_gives_text_only_as_django_stores_it(column, as_text):
+    from portadb.columns import UtcTexts, as_values
+
+    connection, expression, reader = sqlite_reader("datetime")
+    many = adapter_for(connection).column_reader(reader, expression, forms=frozenset({UtcTexts}))
+    plain = adapter_for(connection).column_reader(reader, expression)
+    column = tuple(column)
+    try:
+        got = many(column)
+    except Exception as e:  # Django's error, as the reader without the form raises it
+        assert not as_text
+        with pytest.raises(type(e)):
+            plain(column)
+        return
+    assert isinstance(got, UtcTexts) is as_text
+    assert as_values(got) == [reader(v, expression, connection) for v in column]
+
+
 def encoded_copies(adapter, monkeypatch) -> list:
     """Whether each COPY the adapter runs is its encoded binary one (not a retry in text)."""
     from portadb.backends import postgresql

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 
-from ..columns import ScaledIntegers, UuidBytes
+from ..columns import ScaledIntegers, UtcTexts, UuidBytes
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
 from .limits import SizeLimit
@@ -67,10 +67,10 @@ class Adapter(BaseAdapter):
         K.WRONG_TYPE,
     })
     # decimal(p, s) returns s decimal places. Not stores_decimals_at_scale: LOAD DATA notes
-    # (so fails) "1.500" in a decimal(p, 2). Decimals read as exact integers and UUIDs read as
-    # bytes load as their text (fast_prep, write_columns).
+    # (so fails) "1.500" in a decimal(p, 2). Decimals read as exact integers, UUIDs read as
+    # bytes and SQLite's UTC datetime text load as their text (fast_prep, write_columns).
     decimals_at_scale = True
-    column_forms = frozenset({ScaledIntegers, UuidBytes})
+    column_forms = frozenset({ScaledIntegers, UuidBytes, UtcTexts})
     # InnoDB checks each row at once: a sync loads with checks off, then looks for dangling keys.
     defers_foreign_keys = False
     write_rate = 350_000

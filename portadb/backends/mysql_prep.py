@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.mysql.operations import DatabaseOperations as _Operations
 
-from ..columns import ScaledIntegers, UuidBytes, non_null
+from ..columns import ScaledIntegers, UtcTexts, UuidBytes, non_null
 
 
 def fast_prep(connection, field):
@@ -52,7 +52,8 @@ def column_prep(connection, field):
 
     Aware datetimes become MySQL's naive UTC text in two C passes where the
     session's zone is UTC and each is at offset zero (what a SQLite or
-    PostgreSQL source gives): ``str()`` of the value, less its ``+00:00``.
+    PostgreSQL source gives): ``str()`` of the value, less its ``+00:00``; a
+    column SQLite read as its stored UTC text (:class:`~portadb.columns.UtcTexts`) as it is.
     A decimal column read as exact integers (:class:`~portadb.columns.ScaledIntegers`)
     stays so: each is a finite Decimal at the field's scale, which ``DECIMAL(p, s)``
     stores as it is; the load encodes its text. A UUID column read as bytes
@@ -84,6 +85,8 @@ def _hex(values) -> list:
 
 
 def _utc_datetimes(one, values) -> list:
+    if isinstance(values, UtcTexts):  # SQLite's stored text: the same datetime as MySQL reads it
+        return list(values)
     try:
         return non_null(_utc_texts, values)
     except ValueError:

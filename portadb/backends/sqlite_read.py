@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
 from itertools import repeat
-from operator import attrgetter, methodcaller
+from operator import attrgetter, itemgetter, methodcaller
 
 from django.conf import settings
 from django.db.backends.sqlite3.base import DatabaseOperations  # operations first would import in a circle
 from django.db.models.expressions import Col
 
-from ..columns import DOUBLE_DIGITS, ScaledIntegers, UuidBytes, non_null, scaled_integers
+from ..columns import DOUBLE_DIGITS, ScaledIntegers, UtcTexts, UuidBytes, non_null, scaled_integers
 
 
 def fast_reader(connection, reader, expression):
@@ -56,7 +56,8 @@ def column_reader(connection, reader, expression, scaled: bool = False, forms: f
     a date column, ...) is converted value by value by the reader itself.
     Where ``forms`` allow, a decimal column whose every value is exactly a
     number of the field's scale comes as :class:`~portadb.columns.ScaledIntegers`,
-    and a UUID column of 32 hex digits each as :class:`~portadb.columns.UuidBytes`.
+    a UUID column of 32 hex digits each as :class:`~portadb.columns.UuidBytes`, and
+    a UTC datetime column in Django's stored form as :class:`~portadb.columns.UtcTexts`.
     """
     func = getattr(reader, "__func__", None)
     if func is DatabaseOperations.convert_datetimefield_value:
@@ -86,6 +87,8 @@ def column_reader(connection, reader, expression, scaled: bool = False, forms: f
         return partial(_scaled_integers, field.decimal_places, field.max_digits, many)
     if fast is _uuids and UuidBytes in forms:
         return partial(_uuid_bytes, many)
+    if getattr(fast, "func", None) is _datetimes and fast.args == (dt.timezone.utc,) and UtcTexts in forms:
+        return partial(_utc_texts, many)
     return many
 
 
@@ -160,6 +163,28 @@ def _exact_integers(scale: int, max_digits: int, values: Sequence) -> list:
     if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in values if v == 0):
         raise ValueError('-0.0: Django reads Decimal("-0.0000")')
     return numbers
+
+
+def _utc_texts(otherwise, values: Sequence):
+    """The column as UtcTexts when each value is a datetime as Django stores it, else
+    ``otherwise(values)``."""
+    try:
+        return UtcTexts(non_null(_stored_utc, values))
+    except (TypeError, ValueError):
+        return otherwise(values)
+
+
+def _stored_utc(values: Sequence) -> Sequence:
+    # Each parses as Django parses it (ASCII digits, 19 or 26 characters), and with the
+    # separators Django writes: fromisoformat also reads a T or a comma, which MySQL may not.
+    _datetimes(dt.timezone.utc, values)
+    if set(map(_separators, values)) - {("-", "-", " ", ":", ":")} or set(map(_fraction, values)) - {"", "."}:
+        raise ValueError("not each as Django writes a datetime: left to the reader")
+    return values
+
+
+_separators = itemgetter(4, 7, 10, 13, 16)
+_fraction = itemgetter(slice(19, 20))
 
 
 def _uuid_bytes(otherwise, values: Sequence):
