@@ -124,7 +124,7 @@ def _open_writer(path: str, done: threading.Event) -> int | None:
 
 
 def tsv_form(column: Sequence) -> Sequence:
-    """A converted column as values :func:`tsv_lines` encodes: a decimal column read as exact
+    """A converted column as values :func:`tsv_text` encodes: a decimal column read as exact
     integers as its plain text (scales beyond 6 as Decimals, which ``str`` would write with an exponent)."""
     if isinstance(column, ScaledIntegers) and column.scale <= 6:
         return column.texts()

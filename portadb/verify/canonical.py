@@ -30,7 +30,7 @@ from operator import attrgetter, eq, floordiv, itemgetter, sub
 from django.db import models
 
 from ..backends import adapter_for
-from ..columns import ScaledIntegers, each_value, non_null, then_each
+from ..columns import ScaledIntegers, each_value, non_null, then_column, then_each
 from ..fields import INTEGER_TYPES
 from .jsontext import canonical_json, canonical_jsons
 
@@ -117,7 +117,7 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
                                      forms=_SCALED if isinstance(canon, DecimalText) else frozenset())
         if many is not None:
             if column is not None:
-                return partial(_then_column, many, column)
+                return partial(then_column, many, column)
             return many if canon is None else partial(then_each, many, canon)
         read_one = (adapter.fast_reader(reader, expression)
                     or partial(reader, expression=expression, connection=connection))
@@ -346,10 +346,6 @@ _BY_KIND: dict[str, Callable] = {
     "UUIDField": canonical_uuid,
     "DateField": date_text,
 }
-
-
-def _then_column(many: Callable, column: Callable, values: Sequence) -> list:
-    return column(many(values))
 
 
 def canonical_datetimes(values: Sequence) -> list:
