@@ -292,7 +292,7 @@ def test_sqlite_decimal_reader_gives_integers_only_when_they_are_djangos_numbers
         assert list(map(str, got)) == list(map(str, scaled(column)))
 
 
-@pytest.mark.parametrize("column, as_bytes", [
+_READ_AS_BYTES = [
     (["12345678123456781234567812345678", None, "F" * 32, "0" * 32], True),
     ([None, None], True),
     (["12345678123456781234567812345678", "12345678-1234-5678-1234-567812345678"], False),
@@ -300,26 +300,8 @@ def test_sqlite_decimal_reader_gives_integers_only_when_they_are_djangos_numbers
     (["12345678123456781234567812345678", "1234_678123456781234567812345678"], False),
     (["12345678123456781234567812345678", "zz345678123456781234567812345678"], False),
     (["12345678123456781234567812345678", b"1234567812345678"], False),
-])
-def test_sqlite_uuid_reader_gives_bytes_only_for_32_hex_digits(column, as_bytes):
-    from portadb.columns import UuidBytes, as_values
-
-    connection, expression, reader = sqlite_reader("uuid")
-    many = adapter_for(connection).column_reader(reader, expression, forms=frozenset({UuidBytes}))
-    plain = adapter_for(connection).column_reader(reader, expression)
-    column = tuple(column)
-    try:
-        got = many(column)
-    except Exception as e:  # Django's error, as the reader without the form raises it
-        assert not as_bytes
-        with pytest.raises(type(e)):
-            plain(column)
-        return
-    assert isinstance(got, UuidBytes) is as_bytes
-    assert as_values(got) == [reader(v, expression, connection) for v in column]
-
-
-@pytest.mark.parametrize("column, as_text", [
+]
+_READ_AS_TEXT = [
     (["2024-02-29 23:59:59", None, "2024-02-29 23:59:59.000000", "0001-01-01 00:00:00.000001"], True),
     ([None, None], True),
     (["2024-02-29 23:59:59", "2024-02-29T23:59:59"], False),
@@ -330,22 +312,33 @@ def test_sqlite_uuid_reader_gives_bytes_only_for_32_hex_digits(column, as_bytes)
     (["2024-02-29 23:59:59", "2024-02-29 23:59:59.123"], False),
     (["2024-02-29 23:59:59", "2024-02-29 23:59:59\n"], False),
     (["2024-02-29 23:59:59", 1709251199], False),
-])
-def test_sqlite_datetime_reader_gives_text_only_as_django_stores_it(column, as_text):
-    from portadb.columns import UtcTexts, as_values
+]
 
-    connection, expression, reader = sqlite_reader("datetime")
-    many = adapter_for(connection).column_reader(reader, expression, forms=frozenset({UtcTexts}))
+
+@pytest.mark.parametrize("name, form, column, in_form", [
+    *[("uuid", "UuidBytes", column, in_form) for column, in_form in _READ_AS_BYTES],
+    *[("datetime", "UtcTexts", column, in_form) for column, in_form in _READ_AS_TEXT],
+])
+def test_sqlite_column_reader_gives_a_form_only_where_it_holds_exactly_django_s_values(
+        name, form, column, in_form):
+    """UUIDs as bytes only for 32 hex digits each, datetimes as their stored text only as Django
+    writes them; else the reader's values (or Django's error), and always Django's values."""
+    from portadb import columns
+    from portadb.columns import as_values
+
+    form = getattr(columns, form)
+    connection, expression, reader = sqlite_reader(name)
+    many = adapter_for(connection).column_reader(reader, expression, forms=frozenset({form}))
     plain = adapter_for(connection).column_reader(reader, expression)
     column = tuple(column)
     try:
         got = many(column)
     except Exception as e:  # Django's error, as the reader without the form raises it
-        assert not as_text
+        assert not in_form
         with pytest.raises(type(e)):
             plain(column)
         return
-    assert isinstance(got, UtcTexts) is as_text
+    assert isinstance(got, form) is in_form
     assert as_values(got) == [reader(v, expression, connection) for v in column]
 
 
