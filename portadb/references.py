@@ -30,7 +30,7 @@ def dangling(connection, model, field, limit: int = 5) -> list[Dangling]:
         if field.db_index or field.unique:
             # Most often nothing dangles: asked first of the column's distinct values, read
             # from its index (a search of the parent per row costs several times more).
-            cursor.execute(adapter.missing_values_sql(*names) + " LIMIT 1")
+            cursor.execute(adapter.missing_values_sql(*names, first=True))
             if cursor.fetchone() is None:
                 return []
         cursor.execute(adapter.dangling_sql(opts.db_table, [opts.pk.column], *names[1:]))

@@ -202,15 +202,16 @@ class Statements:
             f" WHERE c.{ref} IS NOT NULL AND p.{target} IS NULL{within} ORDER BY {columns}"
         )
 
-    def missing_values_sql(self, table: str, column: str, parent: str, parent_column: str) -> str:
+    def missing_values_sql(self, table: str, column: str, parent: str, parent_column: str,
+                           first: bool = False) -> str:
         """SELECT the distinct values of ``table``'s foreign key ``column`` that no row of ``parent``
-        holds in ``parent_column``: ``parent`` is searched once per value, the values are read from
-        the column's index where it has one."""
+        holds in ``parent_column`` (with ``first``, one of them): ``parent`` is searched once per
+        value, the values are read from the column's index where it has one."""
         q = self.quote
         ref, target = q(column), q(parent_column)
         values = f"SELECT DISTINCT {ref} AS v FROM {q(table)} WHERE {ref} IS NOT NULL"
         return (f"SELECT d.v FROM ({values}) d LEFT JOIN {q(parent)} p ON d.v = p.{target}"
-                f" WHERE p.{target} IS NULL")
+                f" WHERE p.{target} IS NULL" + (" LIMIT 1" if first else ""))
 
     def any_value_sql(self, table: str, column: str) -> str:
         """SELECT one row whose ``column`` is not NULL, if there is one."""
