@@ -56,6 +56,7 @@ def copy_rows(connection, table: str, columns: Sequence[str], rows: list, types:
     """``COPY`` ``rows`` into ``table``: binary with ``types`` (oids; ``encoded`` columns declared
     bytea, sent as they are), text without."""
     from psycopg import sql
+    from psycopg.copy import QueuedLibpqWriter
 
     statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
@@ -72,7 +73,10 @@ def copy_rows(connection, table: str, columns: Sequence[str], rows: list, types:
                 from psycopg.types.string import BytesBinaryDumper
 
                 raw.adapters.register_dumper(None, BytesBinaryDumper)
-        with raw.copy(statement) as copy:
+        # A thread sends the encoded rows while this one encodes the next: without
+        # it the two took turns with the server (about 8 % of a copy's time).
+        # What waits to be sent is at most the chunk, already in memory as rows.
+        with raw.copy(statement, writer=QueuedLibpqWriter(raw)) as copy:
             if types:
                 copy.set_types(types)
             write = copy.write_row
