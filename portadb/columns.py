@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from itertools import repeat
 
 #: Significant decimal digits a double keeps (DBL_DIG).
@@ -95,6 +96,25 @@ def scaled_integers(values: Sequence, scale: int, max_digits: int) -> list[int]:
     if numbers and max(map(abs, numbers)) >= 10 ** min(max_digits, DOUBLE_DIGITS):
         raise ValueError("more digits than a double or the field keeps")
     return numbers
+
+
+def scaled_column(values: Sequence, scale: int, max_digits: int) -> list:
+    """:func:`scaled_integers` of a column's values, NULLs kept where they were; raises as it does.
+
+    A chunk's decimal column is asked twice, by its check and by its reader:
+    the last column's numbers are kept for the second (with the column, so
+    that its identity cannot pass to another).
+    """
+    global _last_scaled
+    last = _last_scaled  # one read: another thread may replace it
+    if last[0] is values and last[1] == (scale, max_digits):
+        return last[2]
+    numbers = non_null(partial(scaled_integers, scale=scale, max_digits=max_digits), values)
+    _last_scaled = (values, (scale, max_digits), numbers)
+    return numbers
+
+
+_last_scaled: tuple = (None, None, None)
 
 
 def each_value(convert: Callable[[object], object], values: Sequence) -> list:

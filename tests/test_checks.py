@@ -152,6 +152,25 @@ def test_json_chunks_are_flagged_exactly_where_a_value_is_no_json(target, values
     assert [i for i, kind in _check("json", values, target=target)] == flagged
 
 
+@pytest.mark.parametrize("target", SERVER_TARGETS)
+@pytest.mark.parametrize("values, on_postgresql", [
+    (["plain", None, "ascii \x00 nul"], [2]),
+    (["café", "non-ASCII \x00 nul", "ok"], [1]),
+    (["café", "lone \udcff surrogate", "🚀"], [1]),
+    (["🚀 four bytes", "plain"], []),
+    # Over the length joined texts are searched up to: value by value.
+    (["x" * 600_000, "y" * 600_000 + "\x00", "é" * 600_000 + "\ud800"], [1, 2]),
+])
+def test_text_chunks_are_flagged_exactly_where_a_value_is_refused(empty, target, values, on_postgresql):
+    """The chunk-wide fast path (no regular expression where it can) and the value-by-value check agree."""
+    empty(target)
+    field = "null_char" if len(values[0]) < 100 else "text"  # within max_length
+    alone = [i for i, value in enumerate(values) if _check(field, [value], target=target)]
+    assert [i for i, kind in _check(field, values, target=target)] == alone
+    if connections[target].vendor == "postgresql":
+        assert alone == on_postgresql
+
+
 @pytest.mark.parametrize("values, flagged", [
     (["12345678123456781234567812345678", None, "f" * 32], []),
     # Joined, these are 64 hex digits; alone, neither is 32.

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.backends.sqlite3.base import DatabaseOperations  # operations first would import in a circle
 from django.db.models.expressions import Col
 
-from ..columns import DOUBLE_DIGITS, ScaledIntegers, UtcTexts, UuidBytes, non_null, scaled_integers
+from ..columns import DOUBLE_DIGITS, ScaledIntegers, UtcTexts, UuidBytes, non_null, scaled_column
 
 
 def fast_reader(connection, reader, expression):
@@ -153,13 +153,13 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
     column to ``otherwise``.
     """
     try:
-        return ScaledIntegers(non_null(partial(_exact_integers, scale, max_digits), values), scale)
+        return ScaledIntegers(_exact_integers(scale, max_digits, values), scale)
     except (TypeError, ValueError, OverflowError):  # text, bytes, NaN, infinities, more places
         return otherwise(values)
 
 
 def _exact_integers(scale: int, max_digits: int, values: Sequence) -> list:
-    numbers = scaled_integers(values, scale, max_digits)
+    numbers = scaled_column(values, scale, max_digits)  # as the chunk's check made them
     if 0 in numbers and any(math.copysign(1.0, v) < 0 for v in values if v == 0):
         raise ValueError('-0.0: Django reads Decimal("-0.0000")')
     return numbers

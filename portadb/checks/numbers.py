@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from operator import is_not
 
-from ..columns import DOUBLE_DIGITS, scaled_integers
+from ..columns import DOUBLE_DIGITS, scaled_column
 from ..reports.model import FindingKind as K
 from .base import ColumnCheck, each, preview
 
@@ -35,16 +35,21 @@ def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
         return None
 
     def check(values):
-        present = [v for v in values if v is not None]
-        if not present:
-            return []
-        if set(map(type, present)) == {int} and (
-            lo is None or (lo <= min(present) and max(present) <= hi)
-        ):
+        types = set(map(type, values))
+        if types == {int}:
+            present = values  # most columns: no NULL, no list made
+        elif types == _INT_OR_NULL:
+            present = [v for v in values if v is not None]
+        else:
+            return [] if types <= {type(None)} else each(values, problem)
+        if lo is None or (lo <= min(present) and max(present) <= hi):
             return []
         return each(values, problem)
 
     return check
+
+
+_INT_OR_NULL = frozenset({int, type(None)})
 
 
 def boolean_check(field, kind, source, target, want) -> ColumnCheck | None:
@@ -132,7 +137,7 @@ def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         # hold a refusal is looked at value by value.
         present = [v for v in values if v is not None]
         types = set(map(type, present))
-        if types <= {float, int} and exact and _at_scale(present, places, field.max_digits):
+        if types <= {float, int} and exact and _at_scale(values, places, field.max_digits):
             return []
         if types <= {float, int, Decimal}:
             text = " ".join(map(str, present))
@@ -167,9 +172,10 @@ def _not_finite(number: Decimal, target) -> tuple[K, str]:
 
 
 def _at_scale(values: Sequence, places: int, max_digits: int) -> bool:
-    """Whether each number is exactly a decimal of ``places`` that fits (see :func:`scaled_integers`)."""
+    """Whether each number is exactly a decimal of ``places`` that fits (see :func:`scaled_integers`);
+    ``values`` the chunk's column, NULLs and all, which its reader then converts without doing it again."""
     try:
-        scaled_integers(values, places, max_digits)
+        scaled_column(values, places, max_digits)
     except (ValueError, OverflowError):
         return False
     return True
