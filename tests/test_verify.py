@@ -505,6 +505,25 @@ def test_equal_rows_have_equal_digests_whatever_the_objects():
     assert row_digests(ours, key) == row_digests(theirs, key)
 
 
+@pytest.mark.parametrize("places", [0, 2, 6, 8])
+@pytest.mark.parametrize("texts", [
+    ["12", "-3", "0", None],
+    ["12.50", "-0.50", "0.00", "999999.99", None],
+    ["0.000001", "-0.000001", "123.456789"],
+    ["0.00000001", "1.50000000"],
+    ["NaN", "Infinity", "-Infinity", "1.5"],
+    ["-0.00", "-0", "012.50", "1E-7", "12.5"],  # none of them as PostgreSQL writes them
+])
+def test_decimals_read_as_text_take_the_canonical_form_of_their_decimals(places, texts):
+    """A PostgreSQL decimal read as its text (verify's reads) is canonical as its Decimal is."""
+    from portadb.verify.canonical import DecimalText
+
+    text = DecimalText(places)
+    decimals = [None if t is None else decimal.Decimal(t) for t in texts]
+    assert text.column(tuple(texts)) == text.column(tuple(decimals))
+    assert [text(t) for t in texts] == [text(d) for d in decimals]
+
+
 @pytest.mark.parametrize("scale", [0, 1, 2, 6, 7, 10])
 def test_scaled_integers_have_the_text_of_their_decimals(scale):
     """A SQLite decimal column read as exact integers takes the same canonical text as its Decimals."""

@@ -149,10 +149,11 @@ class Adapter(Statements, Limits):
     def end_read_only(self, cursor) -> None:
         """Undo :meth:`begin_read_only` for the rest of the session."""
 
-    def read_cursor(self):
+    def read_cursor(self, decimals_as_text: bool = False):
         """A cursor for reading rows in bulk: the same values as Django's, by the fastest loaders.
 
-        Used as ``execute`` then ``fetchall``, query by query.
+        Used as ``execute`` then ``fetchall``, query by query. ``decimals_as_text``:
+        a decimal may come as the text of its number where that is cheaper (to compare).
         """
         return self.connection.cursor()
 

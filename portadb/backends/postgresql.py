@@ -16,7 +16,7 @@ from .base import Adapter as BaseAdapter
 from .base import owning_vendor
 from .limits import SizeLimit
 from .postgresql_copy import BINARY_TYPES, BYTEA, TIMESTAMPTZ, copy_rows, encode_columns
-from .postgresql_read import LenientRetry
+from .postgresql_read import LenientRetry, fast_loaders
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
 # field's Python type unchanged (to_python is the identity for it and the
@@ -216,15 +216,9 @@ class Adapter(BaseAdapter):
                     cursor.execute("RESET max_parallel_maintenance_workers")
 
     @contextmanager
-    def read_cursor(self):
+    def read_cursor(self, decimals_as_text: bool = False):
         with self.connection.cursor() as cursor:
-            if settings.USE_TZ:
-                # Django's timestamptz loader extends psycopg's pure-Python one;
-                # psycopg's own, in C, reads the same aware datetimes (in the
-                # session's time zone, which Django sets) in half the time.
-                from psycopg.types.datetime import TimestamptzLoader
-
-                cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+            fast_loaders(cursor.cursor.adapters, decimals_as_text)
             # ±infinity and BC dates as text, not a DataError (postgresql_read).
             yield LenientRetry(cursor)
 

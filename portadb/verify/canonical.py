@@ -7,8 +7,8 @@ raises a false alarm:
 
 * an aware datetime as whole microseconds since the epoch (the same instant
   whatever the session time zone), a date as its ISO text, times and durations as they are;
-* a ``DecimalField`` value as the text of its number at the field's scale, a float by ``repr``
-  (``-0.0`` is ``0.0``, NaN equals NaN);
+* a ``DecimalField`` value as the text of its number at the field's scale, a float as itself
+  (``-0.0`` is ``0.0``, NaN is the text ``'nan'``: equal to itself);
 * JSON parsed from the stored text (:mod:`.jsontext`), keys sorted, numbers compared by value
   (PostgreSQL's ``jsonb`` rewrites ``1e+16`` as ``10000000000000000``); JSON
   ``null`` stays distinct from SQL ``NULL``;
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -37,7 +38,7 @@ from .jsontext import canonical_json, canonical_jsons
 # A canonical value is a Python value whose equality and repr() are the same
 # whichever engine it was read from: text, integers, booleans, times,
 # durations and bytes as they are; a date as its ISO text; an aware datetime as whole microseconds
-# since 1970-01-01 UTC; a UUID as its 128-bit number; a float as its repr; a
+# since 1970-01-01 UTC; a UUID as its 128-bit number; a float as itself; a
 # DecimalField value as the text of its number at the field's scale (text, not
 # Decimal: digests marshal text, and fall back to repr() for a Decimal); JSON
 # as sorted, compact text.
@@ -161,25 +162,27 @@ def _same(value):
 
 
 def _float(value):
+    """A float as itself, but ``-0.0`` is ``0.0`` and NaN the text ``'nan'``, equal to itself."""
     if value is None:
         return None
     value = float(value)
-    return "0.0" if value == 0 else repr(value)
+    if value == 0:
+        return 0.0
+    return "nan" if math.isnan(value) else value
 
 
 def canonical_floats(values: Sequence) -> list:
-    """:func:`_float` over a column: ``repr`` in a C loop where every value is a float."""
+    """:func:`_float` over a column: C loops where every value is a float and none is NaN."""
     try:
-        return non_null(_texts_of_floats, values)
+        return non_null(_plain_floats, values)
     except TypeError:
         return list(map(_float, values))
 
 
-def _texts_of_floats(values: Sequence) -> list:
-    if set(map(type, values)) - {float}:
-        raise TypeError("not only floats")
-    texts = list(map(repr, values))
-    return [_float(0.0) if t == "-0.0" else t for t in texts] if "-0.0" in texts else texts
+def _plain_floats(values: Sequence) -> list:
+    if set(map(type, values)) - {float} or any(map(math.isnan, values)):
+        raise TypeError("not only floats, or a NaN")
+    return [0.0 if v == 0 else v for v in values] if 0.0 in values else list(values)
 
 
 def _boolean(value):
@@ -241,8 +244,14 @@ class DecimalText:
     def __init__(self, places: int):
         self.places = places
         self.exponent = decimal.Decimal(1).scaleb(-places)
+        self._odd_text = _odd_line(places)
 
     def __call__(self, value):
+        if type(value) is str:  # a number a driver gave as its text (read_cursor's decimals_as_text)
+            try:
+                value = decimal.Decimal(value)
+            except decimal.InvalidOperation:
+                return value
         if type(value) is not decimal.Decimal:
             return canonical(value)
         if value.is_finite():
@@ -264,7 +273,14 @@ class DecimalText:
             return list(map(self, values))
 
     def _texts(self, values: Sequence) -> list:
-        if set(map(type, values)) - {decimal.Decimal}:
+        kinds = set(map(type, values))
+        if kinds == {str} and self.places <= 6:
+            # Numbers as text: each line plain at the scale is what str() writes of its
+            # Decimal (beyond 6 places str() writes a small one with an exponent).
+            if self._odd_text.search("\n".join(values)):
+                return list(map(self, values))
+            return list(values)
+        if kinds - {decimal.Decimal}:
             raise TypeError("not only Decimals")
         texts = list(map(str, values))
         joined = "\n".join(texts)
@@ -279,6 +295,13 @@ class DecimalText:
             return all(map(eq, map(itemgetter(-self.places - 1), texts), repeat(".")))
         except IndexError:  # shorter than the places
             return False
+
+
+def _odd_line(places: int) -> re.Pattern:
+    """A line that is not a number's plain text at ``places``: no sign on zero, no leading zero."""
+    fraction = rf"\.\d{{{places}}}" if places else ""
+    negative = rf"|-0\.(?!0{{{places}}}$)\d{{{places}}}" if places else ""
+    return re.compile(rf"(?m)^(?!(?:(?:-?[1-9]\d*|0){fraction}{negative})$)")
 
 
 _NOT_PLAIN = re.compile(r"[^0-9.\-\n]")  # an exponent, NaN, Infinity

@@ -176,7 +176,7 @@ class TableReader:
         sql = self.adapter.select_range_sql(self.table, self.names, self.key_columns,
                                             lower=low is not None, upper=high is not None)
         params = [*(low or ()), *(high or ())]
-        with self.adapter.read_cursor() as cursor:
+        with self.adapter.read_cursor(decimals_as_text=True) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -184,7 +184,7 @@ class TableReader:
         """Raw rows whose key is one of the canonical ``keys``."""
         prepared = [self.prepare(k) for k in keys]
         rows = []
-        with self.adapter.read_cursor() as cursor:
+        with self.adapter.read_cursor(decimals_as_text=True) as cursor:
             for i in range(0, len(prepared), self.keys_per_query):
                 batch = prepared[i:i + self.keys_per_query]
                 sql = self.adapter.select_keys_sql(self.table, self.names, self.key_columns, len(batch))
@@ -200,7 +200,7 @@ class TableReader:
             if not sizes:
                 yield list(batch)
                 continue
-            with self.adapter.read_cursor() as cursor:
+            with self.adapter.read_cursor(decimals_as_text=True) as cursor:
                 cursor.execute(self.adapter.key_sizes_sql(self.table, self.key_columns, sizes, len(batch)),
                                self.adapter.key_params([self.prepare(k) for k in batch]))
                 found = cursor.fetchall()
