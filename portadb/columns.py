@@ -38,15 +38,21 @@ class ColumnForm(list):
 class ScaledIntegers(ColumnForm):
     """A ``DecimalField`` column as exact integers: each value is ``n * 10**-scale``."""
 
-    def __init__(self, numbers: Sequence, scale: int):
+    def __init__(self, numbers: Sequence, scale: int, doubles: Sequence | None = None):
         super().__init__(numbers)
         self.scale = scale
+        #: The numbers (NULLs where they are) each the double nearest to ``n * 10**-scale``, where
+        #: the column was read as such (:func:`scaled_integers`): their text at the scale is that.
+        self.doubles = doubles
 
     def values(self) -> list:
         return [None if n is None else Decimal(n).scaleb(-self.scale) for n in self]
 
     def texts(self) -> list:
         """``str()`` of each of :meth:`values`, without a Decimal: plain ``q.r`` in C loops."""
+        if self.doubles is not None and self.scale <= 6:
+            # Correctly rounded to the scale, the nearest double's text is the decimal's.
+            return non_null(partial(each_value, f"%.{self.scale}f".__mod__), self.doubles)
         return non_null(self._texts, self)
 
     def _texts(self, numbers: Sequence) -> list:

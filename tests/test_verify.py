@@ -533,7 +533,16 @@ def test_scaled_integers_have_the_text_of_their_decimals(scale):
     numbers = [0, 1, -1, None, 7 * 10**scale, -(10**scale), 10**scale - 1, 123456789012345, -99]
     column = ScaledIntegers(numbers, scale)
     text = DecimalText(scale)
-    assert text.column(column) == [None if v is None else text(v) for v in column.values()]
+    expected = [None if v is None else text(v) for v in column.values()]
+    assert text.column(column) == expected
+    # Read from the doubles SQLite stores (integral ones as integers), their texts come from them.
+    from portadb.backends.sqlite_read import _scaled_integers
+
+    doubles = tuple(None if n is None else n // 10**scale if n % 10**scale == 0 else n / 10**scale
+                    for n in numbers)
+    read = _scaled_integers(scale, 15, lambda values: pytest.fail("not read as exact integers"), doubles)
+    assert read == numbers and read.doubles is not None
+    assert text.column(read) == expected
 
 
 @pytest.mark.parametrize("column", [

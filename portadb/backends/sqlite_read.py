@@ -153,7 +153,7 @@ def _scaled_integers(scale: int, max_digits: int, otherwise, values: Sequence):
     column to ``otherwise``.
     """
     try:
-        return ScaledIntegers(_exact_integers(scale, max_digits, values), scale)
+        return ScaledIntegers(_exact_integers(scale, max_digits, values), scale, doubles=values)
     except (TypeError, ValueError, OverflowError):  # text, bytes, NaN, infinities, more places
         return otherwise(values)
 
