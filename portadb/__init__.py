@@ -70,7 +70,7 @@ def verify(source: str, target: str, *, models=None, exclude=None, sample=None,
     ``sample``: compare only this fraction of key chunks (0 < sample <= 1);
     ``counts_only``: skip the content; ``progress``: tqdm bars on a terminal,
     as :func:`copy` shows them; ``jobs``: processes comparing tables and key
-    ranges of big tables at once (default one per CPU, as :func:`copy`).
+    ranges of big tables at once (default one per CPU and one more: each waits on a database in turn).
     Writes nothing on either side.
     Returns a :class:`portadb.reports.VerifyReport`; its ``exit_code`` is 0
     when the data is the same, 1 otherwise.

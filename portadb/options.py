@@ -35,14 +35,15 @@ def check_jobs(jobs: int | None) -> None:
         raise OptionError("The number of jobs must be at least 1.")
 
 
-def auto_jobs(rows: int, chunk_size: int) -> int:
+def auto_jobs(rows: int, chunk_size: int, beyond_cpus: int = 0) -> int:
     """The worker processes a copy of ``rows`` rows uses by default: one per CPU this process may
-    run on, at most :data:`MAX_AUTO_JOBS`, and no more than there are chunks to share."""
+    run on (and ``beyond_cpus`` more), at most :data:`MAX_AUTO_JOBS`, and no more than there
+    are chunks to share."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_AUTO_JOBS, -(-rows // chunk_size)))
+    return max(1, min(cpus + beyond_cpus, MAX_AUTO_JOBS, -(-rows // chunk_size)))
 
 
 def check_sample(sample: float | None) -> None:

@@ -44,8 +44,8 @@ def verify(source: str, target: str, *, models: Sequence[str] | None = None,
     ``sample`` (between 0 and 1) compares that fraction of key chunks only;
     ``counts_only`` skips the content; ``progress``: tqdm bars on a terminal, as
     the copy shows; ``jobs``: worker processes comparing tables and key ranges of
-    big tables at once (default: one per CPU, as :func:`portadb.copy`). Nothing
-    is written on either side.
+    big tables at once (default: one per CPU and one more, as each waits on the
+    databases in turn). Nothing is written on either side.
     Returns a :class:`portadb.reports.VerifyReport`; ``report.ok`` is true
     when the two hold the same data.
     """
@@ -111,10 +111,12 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
 
 
 def _workers(src: Endpoint, tgt: Endpoint, jobs: int | None, rows: int, chunk_size: int) -> int:
-    """The processes that compare every row: ``jobs`` (default one per CPU, as a copy), where
+    """The processes that compare every row: ``jobs`` (default one per CPU and one more), where
     both sides can be read by several; a caller running other threads gets one (forking it
     could deadlock the workers)."""
-    jobs = jobs or options.auto_jobs(rows, chunk_size)
+    # A worker waits on each database in turn, a core then idle: one more worker than
+    # the CPUs fills it (a million rows on 2 cores: 3.27 s with 2 workers, 2.95 s with 3).
+    jobs = jobs or options.auto_jobs(rows, chunk_size, beyond_cpus=1)
     if threading.active_count() > 1:
         return 1
     return jobs if parallel.usable(src, tgt, jobs) else 1

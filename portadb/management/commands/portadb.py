@@ -132,7 +132,7 @@ class Command(BaseCommand):
                             help=f"Rows per compared chunk (default {VERIFY_CHUNK_SIZE}).")
         verify.add_argument("--jobs", type=int, default=None, metavar="N",
                             help="Compare in N processes at once, big tables cut into key ranges"
-                                 f" (default: one per CPU, at most {MAX_AUTO_JOBS}).")
+                                 f" (default: one per CPU and one more, at most {MAX_AUTO_JOBS}).")
         _output(verify)
         _common(verify, parser)
 
