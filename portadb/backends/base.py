@@ -149,11 +149,11 @@ class Adapter(Statements, Limits):
     def end_read_only(self, cursor) -> None:
         """Undo :meth:`begin_read_only` for the rest of the session."""
 
-    def read_cursor(self, decimals_as_text: bool = False):
+    def read_cursor(self, decimals_as_text: bool = False, key_range: bool = False):
         """A cursor for reading rows in bulk: the same values as Django's, by the fastest loaders.
 
-        Used as ``execute`` then ``fetchall``, query by query. ``decimals_as_text``:
-        a decimal may come as the text of its number where that is cheaper (to compare).
+        Used as ``execute`` then ``fetchall``, query by query. ``decimals_as_text``: a decimal may
+        come as its number's text (cheaper to compare); ``key_range``: ranges of keys in key order.
         """
         return self.connection.cursor()
 

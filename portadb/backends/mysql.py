@@ -148,7 +148,7 @@ class Adapter(BaseAdapter):
         self._binary_columns: dict[str, set[str]] = {}
 
     @contextmanager
-    def read_cursor(self, decimals_as_text: bool = False):
+    def read_cursor(self, decimals_as_text: bool = False, key_range: bool = False):
         with self.connection.cursor() as cursor, lenient_temporal(self.connection.connection):
             yield cursor  # zero dates as their text, not None (mysql_read)
 

@@ -97,7 +97,7 @@ class Adapter(BaseAdapter):
             raw.text_factory = previous
 
     @contextmanager
-    def read_cursor(self, decimals_as_text: bool = False):
+    def read_cursor(self, decimals_as_text: bool = False, key_range: bool = False):
         with self.connection.cursor() as cursor:
             yield _StrictFirst(cursor, self.connection.connection)
 

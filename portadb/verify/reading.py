@@ -176,7 +176,7 @@ class TableReader:
         sql = self.adapter.select_range_sql(self.table, self.names, self.key_columns,
                                             lower=low is not None, upper=high is not None)
         params = [*(low or ()), *(high or ())]
-        with self.adapter.read_cursor(decimals_as_text=True) as cursor:
+        with self.adapter.read_cursor(decimals_as_text=True, key_range=True) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
