@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from django.core import checks as django_checks
 
 from . import options, parallel, pool, schema
-from .endpoints import close, open_endpoints, resolve
+from .endpoints import close, connect_endpoints, name_endpoints
 from .exceptions import PreconditionError
 from .plan import MIGRATE, Plan, make_plan
 from .preconditions import check_preconditions, name_refusal
@@ -41,20 +41,15 @@ def dry_run(source: str, target: str, *, replace: bool = False,
     """
     options.check_chunk_size(chunk_size)
     options.check_jobs(jobs)
-    probe = resolve(target)
+    src, tgt = name_endpoints(source, target)
     try:
-        new = probe.adapter.missing()  # connecting would create it: remove it afterwards
-    finally:
-        probe.close()
-    src, tgt = open_endpoints(source, target)
-    try:
-        with children(src, tgt) as (project, theirs):  # they only describe: a dry run never migrates
+        # They only describe (a dry run never migrates), while this process connects.
+        with children(src, tgt) as (project, theirs):
+            connect_endpoints(src, tgt)  # a database that connecting creates goes at close()
             plan = make_plan(src, tgt, models or (), exclude or (), project=project, source_project=theirs)
             return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress,
                                jobs=jobs, clock=clock)
     finally:
-        if new:
-            tgt.adapter.remove_created()
         close(src, tgt)
 
 

@@ -14,7 +14,15 @@ from urllib.parse import quote, unquote, urlsplit
 
 from django.db import connections
 
-from .backends import adapter_class, adapter_for, connection_for, require_supported, vendor_named, vendor_of
+from .backends import (
+    BACKENDS,
+    adapter_class,
+    adapter_for,
+    connection_for,
+    require_supported,
+    vendor_named,
+    vendor_of,
+)
 from .compat import forget_alias, register_alias
 from .exceptions import EndpointError, first_line
 
@@ -54,13 +62,13 @@ class Endpoint:
         if self.alias in _created:
             _created.discard(self.alias)
             self.adapter.remove_created()
-        if self.temporary:
+        if self.temporary and self.alias in connections.settings:  # closing twice is harmless
             forget_alias(self.alias, opened)
 
 
 def describe(alias: str) -> str:
     """``alias (vendor://user@host:port/name)`` with the password left out."""
-    return adapter_class(_engine_vendor(alias)).describe(alias, connections.settings[alias])
+    return adapter_class(engine_vendor(alias)).describe(alias, connections.settings[alias])
 
 
 def mask(text: str, *aliases: str) -> str:
@@ -99,7 +107,8 @@ def resolve(spec: str) -> Endpoint:
     if _URL.match(spec):
         return _from_url(spec)
     if spec in connections.settings:
-        adapter_for(connection_for(spec))  # refuses unsupported vendors and missing drivers early
+        if engine_vendor(spec) not in BACKENDS:
+            adapter_for(connection_for(spec))  # says in one sentence why it cannot be copied
         return Endpoint(spec, describe(spec))
     vendor = vendor_named(spec)
     if vendor is None:
@@ -108,7 +117,7 @@ def resolve(spec: str) -> Endpoint:
             f"the aliases are: {_aliases()}."
         )
     require_supported(vendor)
-    matches = [a for a in connections.settings if _engine_vendor(a) == vendor]
+    matches = [a for a in connections.settings if engine_vendor(a) == vendor]
     if len(matches) == 1:
         return resolve(matches[0])
     if not matches:
@@ -141,34 +150,31 @@ def _from_url(url: str) -> Endpoint:
     require_supported(vendor_of(config.get("ENGINE", "")))
     alias = f"portadb_url_{next(_temporary)}"
     register_alias(alias, config)
-    endpoint = Endpoint(alias, mask(url), temporary=True)
-    try:
-        adapter_for(connection_for(alias, mask(url)))
-    except Exception:
-        endpoint.close()
-        raise
-    return endpoint
+    return Endpoint(alias, mask(url), temporary=True)
 
 
-def _engine_vendor(alias: str) -> str:
+def engine_vendor(alias: str) -> str:
+    """The vendor of ``alias`` by its ``ENGINE``, without loading the backend or its driver."""
     return vendor_of(connections.settings[alias].get("ENGINE", ""))
 
 
 def _aliases() -> str:
-    return ", ".join(f"{a} ({_engine_vendor(a)})" for a in connections.settings)
+    return ", ".join(f"{a} ({engine_vendor(a)})" for a in connections.settings)
 
 
 def identity(alias: str) -> tuple:
     """What makes ``alias`` a distinct database: vendor and file, or vendor, host, port and name."""
-    return adapter_class(_engine_vendor(alias)).identity(alias, connections.settings[alias])
+    return adapter_class(engine_vendor(alias)).identity(alias, connections.settings[alias])
 
 
 # -- connecting ------------------------------------------------------------------
 
 
 def connect(endpoint: Endpoint, must_exist: bool = False) -> None:
-    """Open the connection, or say in one sentence why it cannot be opened."""
-    conn = endpoint.connection
+    """Open the connection, or say in one sentence why it cannot be opened
+    (a backend portadb does not support, a driver that is missing, a server that does not answer)."""
+    conn = connection_for(endpoint.alias, endpoint.display if endpoint.temporary else None)
+    adapter_for(conn)
     if endpoint.adapter.missing():
         if must_exist:
             # Connecting would create it (a SQLite file): never write a source.
@@ -188,20 +194,36 @@ def open_endpoints(source: str, target: str, *,
     A SQLite source must exist (connecting would create it); so must the
     target when it is only read (``target_must_exist``).
     """
+    src, tgt = name_endpoints(source, target)
+    connect_endpoints(src, tgt, target_must_exist=target_must_exist)
+    return src, tgt
+
+
+def name_endpoints(source: str, target: str) -> tuple[Endpoint, Endpoint]:
+    """Resolve both sides without loading their drivers; refuse one database twice.
+
+    :func:`connect_endpoints` connects them. In between, nothing but the
+    settings is known: a child process started there (:mod:`portadb.targetproject`)
+    loads its Django while this one loads the drivers.
+    """
     src = resolve(source)
     try:
         tgt = resolve(target)
-    except Exception:
-        src.close()
-        raise
-    try:
         check_distinct(src, tgt)
-        connect(src, must_exist=True)
-        connect(tgt, must_exist=target_must_exist)
     except Exception:
-        close(src, tgt)
+        close(src)
         raise
     return src, tgt
+
+
+def connect_endpoints(source: Endpoint, target: Endpoint, *, target_must_exist: bool = False) -> None:
+    """Connect both sides of :func:`name_endpoints`; on failure both are closed."""
+    try:
+        connect(source, must_exist=True)
+        connect(target, must_exist=target_must_exist)
+    except Exception:
+        close(source, target)
+        raise
 
 
 def close(*endpoints: Endpoint) -> None:

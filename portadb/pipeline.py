@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from django.db import DatabaseError
 
 from . import drift, fingerprints, guard, options, parallel, schema, tracking
-from .endpoints import close, open_endpoints
+from .endpoints import close, connect_endpoints, name_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, schema_drift
 from .journal import PORTADB_TABLES, SCHEMA, Journal
@@ -48,10 +48,12 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
     options.check_resume(resume, replace)
     options.check_jobs(jobs)
     options.check_on_error(on_error, reject_file)
-    src, tgt = open_endpoints(source, target)
+    src, tgt = name_endpoints(source, target)
     try:
-        # The child that sees (and later migrates) the target starts now, while this process plans.
+        # The child that sees (and later migrates) the target starts now, while this process loads
+        # the drivers, connects and plans.
         with children(src, tgt) as (project, theirs):
+            connect_endpoints(src, tgt)
             plan = make_plan(src, tgt, models or (), exclude or (), sizes=False,  # no report shows sizes
                              project=project, source_project=theirs)
             check_preconditions(plan, replace or resume)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .endpoints import Endpoint
+from .endpoints import Endpoint, engine_vendor
 from .exceptions import PortadbError, PreconditionError, TransferError
 from .processes import die_with_parent
 from .shapes import ModelShape
@@ -69,7 +69,7 @@ def children(source: Endpoint, target: Endpoint) -> Iterator[tuple[TargetProject
     project = TargetProject(target, exclude=(source.alias,))
     theirs = None
     try:
-        if connections[DEFAULT_DB_ALIAS].vendor != source.vendor:
+        if engine_vendor(DEFAULT_DB_ALIAS) != engine_vendor(source.alias):
             theirs = TargetProject(source, exclude=(target.alias,), read_only=True)
         yield project, theirs
     finally:
@@ -91,7 +91,7 @@ class TargetProject:
         self._read_only = read_only
         # What the child's models depend on: the settings, the backend, and (through the
         # routers) the target's alias.
-        self._key = (settings.SETTINGS_MODULE, endpoint.vendor, _server(endpoint),
+        self._key = (settings.SETTINGS_MODULE, engine_vendor(endpoint.alias), _server(endpoint),
                      repr(settings.DATABASE_ROUTERS), endpoint.alias if settings.DATABASE_ROUTERS else None)
         self._process: subprocess.Popen | None = None
         #: The child answered everything asked of it: it may serve the next copy.
@@ -210,5 +210,5 @@ def _databases(alias: str, exclude: tuple[str, ...]) -> dict:
 
 
 def _server(endpoint: Endpoint) -> tuple:
-    conf = endpoint.connection.settings_dict
+    conf = connections.settings[endpoint.alias]
     return (conf.get("ENGINE"), conf.get("HOST"), conf.get("PORT"))
