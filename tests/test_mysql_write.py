@@ -54,6 +54,17 @@ def test_a_primary_key_of_zero_survives(zoo_source, empty, target, method):
 
 
 @pytest.mark.parametrize("target, method", PATHS, ids=[p[1] for p in PATHS])
+def test_a_primary_key_of_zero_survives_beside_bytes(zoo_source, empty, target, method):
+    """Bytes load through a SET clause, next to which MariaDB took a 0 for "the next number"."""
+    m.Everything.objects.using(zoo_source).create(id=0, slug="zero", binary=b"\x00zero")
+    empty(target)
+    report = portadb.copy(zoo_source, target)
+    assert report.ok, portadb.render(report)
+    assert bytes(m.Everything.objects.using(target).get(pk=0).binary) == b"\x00zero"
+    assert db.snapshot(target) == db.snapshot(zoo_source)
+
+
+@pytest.mark.parametrize("target, method", PATHS, ids=[p[1] for p in PATHS])
 def test_a_refused_value_fails_the_chunk_and_names_the_table(zoo_source, empty, target, method):
     """The value checks refuse first; under them, the write path refuses on its own.
 

@@ -145,7 +145,7 @@ class Adapter(BaseAdapter):
     def __init__(self, connection):
         super().__init__(connection)
         self.load_data = False
-        self._binary_columns: dict[str, set[str]] = {}
+        self._binary_columns: dict[str, tuple[set[str], set[str]]] = {}
 
     @contextmanager
     def read_cursor(self, decimals_as_text: bool = False, key_range: bool = False):
@@ -296,16 +296,26 @@ class Adapter(BaseAdapter):
 
     def binary_columns(self, table: str) -> set[str]:
         """Columns of ``table`` holding bytes: they travel as hex through LOAD DATA."""
+        return self._load_columns(table)[0]
+
+    def counter_columns(self, table: str) -> set[str]:
+        """The AUTO_INCREMENT column of ``table``: next to a SET clause of LOAD DATA, MariaDB
+        takes a 0 there for "the next number", NO_AUTO_VALUE_ON_ZERO or not, unless it too is SET."""
+        return self._load_columns(table)[1]
+
+    def _load_columns(self, table: str) -> tuple[set[str], set[str]]:
         if table not in self._binary_columns:
             with self.connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns"
+                    "SELECT column_name, data_type, extra FROM information_schema.columns"
                     " WHERE table_schema = DATABASE() AND table_name = %s",
                     [table],
                 )
-                self._binary_columns[table] = {
-                    name for name, kind in cursor.fetchall() if kind.lower() in _BINARY_TYPES
-                }
+                found = cursor.fetchall()
+            self._binary_columns[table] = (
+                {name for name, kind, _ in found if kind.lower() in _BINARY_TYPES},
+                {name for name, _, extra in found if "auto_increment" in extra.lower()},
+            )
         return self._binary_columns[table]
 
     def take_apart(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:

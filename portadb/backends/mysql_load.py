@@ -34,12 +34,15 @@ def load_columns(adapter, table: str, columns: Sequence[str], values: Sequence[S
     """:func:`load_rows` of a chunk given column by column (``values[i]``: column ``i``)."""
     q = adapter.quote
     binary = adapter.binary_columns(table)
-    targets = ", ".join(f"@{i}" if c in binary else q(c) for i, c in enumerate(columns))
-    unhex = ", ".join(f"{q(c)} = UNHEX(@{i})" for i, c in enumerate(columns) if c in binary)
+    counter = adapter.counter_columns(table) if binary else set()
+    assigned = {c: f"UNHEX(@{i})" if c in binary else f"@{i}" for i, c in enumerate(columns)
+                if c in binary or c in counter}
+    targets = ", ".join(f"@{i}" if c in assigned else q(c) for i, c in enumerate(columns))
+    sets = ", ".join(f"{q(c)} = {value}" for c, value in assigned.items())
     sql = (
         f"LOAD DATA LOCAL INFILE %s INTO TABLE {q(table)} CHARACTER SET utf8mb4"
         " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'"
-        f" ({targets})" + (f" SET {unhex}" if unhex else "")
+        f" ({targets})" + (f" SET {sets}" if sets else "")
     )
     if not hasattr(os, "mkfifo"):
         fd, path = tempfile.mkstemp(prefix="portadb-", suffix=".tsv")
