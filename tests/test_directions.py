@@ -190,3 +190,16 @@ def test_command_prints_report_and_exits_zero(zoo_source, empty, target_vendor):
     data = json.loads(out.getvalue())
     assert data["ok"] is True and data["schema_version"] == 1
     assert {t["table"] for t in data["tables"]} >= {"zoo_everything", "django_migrations"}
+
+
+@pytest.mark.parametrize("target_vendor", VENDORS)
+def test_keys_all_below_one_leave_the_counter_at_its_start(zoo_source, empty, target_vendor):
+    """PostgreSQL's setval refuses a value below the sequence's minimum: no key at all above zero."""
+    m.SmallAuto.objects.using(zoo_source).all().delete()
+    rows = [m.SmallAuto(id=-5, name="a"), m.SmallAuto(id=0, name="b")]
+    m.SmallAuto.objects.using(zoo_source).bulk_create(rows)
+    target = empty(target_of(target_vendor))
+    report = portadb.copy(zoo_source, target)
+    assert report.ok, portadb.render(report)
+    assert sorted(m.SmallAuto.objects.using(target).values_list("id", "name")) == [(-5, "a"), (0, "b")]
+    assert m.SmallAuto.objects.using(target).create(name="next").pk >= 1

@@ -369,8 +369,9 @@ class Adapter(BaseAdapter):
                 if field is None:
                     continue
                 table, column = self.quote(model._meta.db_table), self.quote(field.column)
-                sql = (f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 1),"
-                       f" max({column}) IS NOT null) FROM {table}")
+                # Keys all below 1 leave the sequence at its start (setval refuses them).
+                sql = (f"SELECT setval(pg_get_serial_sequence(%s, %s), greatest(max({column}), 1),"
+                       f" coalesce(max({column}) >= 1, false)) FROM {table}")
                 cursor.execute(sql, [table, field.column])
                 statements.append(sql)
         return statements
