@@ -114,6 +114,20 @@ def name_refusal(plan: Plan) -> str | None:
         if reason:
             return (f"Cannot copy to {where}: the project's table name {table!r} {reason} there;"
                     " rename the table (Meta.db_table); nothing was written.")
+    return _unreadable(plan)
+
+
+def _unreadable(plan: Plan) -> str | None:
+    """The sentence refusing the first name of a copied model that the source cannot be read by."""
+    adapter, where = plan.source.adapter, plan.source.display
+    for model in plan.models:
+        names = [(model._meta.db_table, "table", "Meta.db_table"),
+                 *((f.column, "column", "db_column") for f in model._meta.local_concrete_fields)]
+        for name, what, setting in names:
+            reason = adapter.unreadable_name(name)
+            if reason:
+                return (f"Cannot copy {label(model)} from {where}: its {what} name {name!r} {reason};"
+                        f" rename the {what} ({setting}); nothing was written.")
     return None
 
 

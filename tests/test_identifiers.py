@@ -275,6 +275,29 @@ def test_a_table_name_longer_than_the_target_holds_is_refused(empty, target):
     assert odd_rows(sqlite, env) == odd_rows(SQLITE_SOURCE, env)
 
 
+@pytest.mark.parametrize("target", SERVER_TARGETS, ids=lambda a: backend_of(a).vendor)
+def test_a_name_holding_percent_is_refused_before_anything_is_written(empty, target):
+    """psycopg and MySQLdb take a % for a parameter: the load, the key builds and Django's own
+    queries would fail on such a name half way. SQLite's driver has no such marker."""
+    env = odd_env("pct%odd", column="odd%column")
+    odd_source(SQLITE_SOURCE, env)
+    target = empty(target)
+    before = tables(target)
+    display = adapter_for(connections[target]).display_name
+    reason = (f"its table name 'pct%odd' holds the character %, which {display}'s driver takes for a"
+              " parameter in every statement with parameters (Django's own queries too); rename the table")
+    dry = processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", "--dry-run", env=env)
+    assert dry.returncode != 0 and reason in " ".join(dry.stdout.split()), dry.stdout + dry.stderr
+    refused = one_sentence(processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", env=env))
+    assert refused.startswith(f"Cannot copy oddnames.Odd to {target} (") and reason in refused, refused
+    assert tables(target) == before
+
+    sqlite = empty(SQLITE_TARGET)
+    copied = processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={sqlite}", "--verify", env=env)
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert odd_rows(sqlite, env) == odd_rows(SQLITE_SOURCE, env) != []
+
+
 def test_names_each_target_cannot_hold():
     """The reasons of each vendor, asked of the adapters of real connections."""
     for alias in (POSTGRESQL, MYSQL):
@@ -286,6 +309,9 @@ def test_names_each_target_cannot_hold():
     assert "4 UTF-8 bytes" in my.cannot_name("snake \U0001F40D")
     assert "sqlite_" in lite.cannot_name("sqlite_stat9") and lite.cannot_name("sqlite_x", table=False) is None
     assert lite.cannot_name("a" * 500) is None and lite.cannot_name("back`tick") is None
+    for adapter in (pg, my):  # a source too: no statement with parameters could read it
+        assert "character %, which" in adapter.cannot_name("la%bel") == adapter.unreadable_name("la%bel")
+    assert lite.cannot_name("la%bel") is None is lite.unreadable_name("la%bel")
     for adapter in (pg, my, lite):
         assert "NUL" in adapter.cannot_name("nul\x00")
         assert adapter.cannot_name("a name with spaces; and 'quotes'") is None

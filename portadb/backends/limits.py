@@ -58,6 +58,9 @@ class Limits:
     refuses_lone_surrogates_in_json: bool = False
     #: IP address columns refuse text that is no IP address (a native inet type).
     validates_ip_addresses: bool = False
+    #: The driver takes ``%`` for a parameter marker: a name holding one breaks every
+    #: statement with parameters, Django's own queries too.
+    percent_marks_parameters: bool = False
 
     def cannot_name(self, name: str, table: bool = True) -> str | None:
         """Why a table (``table``) or column of this database cannot be called ``name``, or ``None``.
@@ -71,6 +74,13 @@ class Limits:
         if self.quote_character in name:
             return (f"holds the character {self.quote_character}, which Django's schema editor for "
                     f"{self.display_name} does not escape in the SQL it runs")
+        return self.unreadable_name(name)
+
+    def unreadable_name(self, name: str) -> str | None:
+        """Why statements cannot name ``name`` on this database, even where it already exists."""
+        if self.percent_marks_parameters and "%" in name:
+            return (f"holds the character %, which {self.display_name}'s driver takes for a parameter"
+                    " in every statement with parameters (Django's own queries too)")
         return None
 
     def integer_range(self, internal_type: str) -> tuple[int, int] | None:

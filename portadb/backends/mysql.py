@@ -75,6 +75,7 @@ class Adapter(BaseAdapter):
     defers_foreign_keys = False
     write_rate = 350_000
     quote_character = "`"
+    percent_marks_parameters = True
     retry_codes = frozenset({1213})  # ER_LOCK_DEADLOCK: the transaction was rolled back
 
     def cannot_name(self, name: str, table: bool = True) -> str | None:

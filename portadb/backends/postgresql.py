@@ -42,6 +42,7 @@ class Adapter(BaseAdapter):
     refuses_nul = True
     # GenericIPAddressField is inet, JSONField is jsonb.
     validates_ip_addresses = True
+    percent_marks_parameters = True
     normalises_json = True
     refuses_lone_surrogates_in_json = True
     # Typed columns and enforced foreign keys: values read from PostgreSQL
@@ -360,8 +361,8 @@ class Adapter(BaseAdapter):
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
 
     def reset_sequences(self, model_classes: Sequence) -> list[str]:
-        # Django's sequence_reset_sql writes the names into string literals
-        # unescaped ('"o'brien"'): here they are parameters.
+        # Django's sequence_reset_sql writes the names into string literals unescaped
+        # ('"o'brien"'): here they are parameters. Keys all below 1 leave the sequence at its start.
         statements = []
         with self.connection.cursor() as cursor:
             for model in model_classes:
@@ -369,7 +370,6 @@ class Adapter(BaseAdapter):
                 if field is None:
                     continue
                 table, column = self.quote(model._meta.db_table), self.quote(field.column)
-                # Keys all below 1 leave the sequence at its start (setval refuses them).
                 sql = (f"SELECT setval(pg_get_serial_sequence(%s, %s), greatest(max({column}), 1),"
                        f" coalesce(max({column}) >= 1, false)) FROM {table}")
                 cursor.execute(sql, [table, field.column])
