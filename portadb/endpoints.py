@@ -221,6 +221,9 @@ def connect_endpoints(source: Endpoint, target: Endpoint, *, target_must_exist: 
     try:
         connect(source, must_exist=True)
         connect(target, must_exist=target_must_exist)
+        if target.adapter.vanishes():
+            raise EndpointError(f"{target.display} is an in-memory database, which ends with this command:"
+                                " nothing written there would remain; name a database file.")
     except Exception:
         close(source, target)
         raise

@@ -82,6 +82,7 @@ def dropped_table(source: str, target: str) -> None:
 LONG_TABLE = odd_env("t" * 73)
 LONG_COLUMN = odd_env("odd table", column="c" * 70)
 QUOTED_TABLE = odd_env('odd"name')
+PERCENT_TABLE = odd_env("odd%name")
 
 
 def odd_project(env: dict, alias: str = SQLITE_SOURCE):
@@ -153,6 +154,9 @@ CASES = [
          odd_project(LONG_COLUMN), env=LONG_COLUMN),
     Case("Table name holding the target's quote character", ["--from={mysql}", "--to={target}"],
          odd_project(QUOTED_TABLE, MYSQL), env=QUOTED_TABLE),
+    Case("Table name holding %", ["--from={source}", "--to={target}"], odd_project(PERCENT_TABLE),
+         env=PERCENT_TABLE),
+    Case("In-memory SQLite target", ["--from={source}", "--to=sqlite:///:memory:"]),
     Case("Reject file deleted before --resume", RESUME_REJECT, interrupted_reject_copy(Path.unlink)),
     Case("Reject file cut short before --resume", RESUME_REJECT, interrupted_reject_copy(cut_short)),
 ]

@@ -76,6 +76,10 @@ class Limits:
                     f"{self.display_name} does not escape in the SQL it runs")
         return self.unreadable_name(name)
 
+    def vanishes(self) -> bool:
+        """True for a database that ends with its last connection (SQLite's in-memory ones)."""
+        return False
+
     def unreadable_name(self, name: str) -> str | None:
         """Why statements cannot name ``name`` on this database, even where it already exists."""
         if self.percent_marks_parameters and "%" in name:

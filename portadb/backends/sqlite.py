@@ -227,6 +227,9 @@ class Adapter(BaseAdapter):
         highest = self.max_value(table, column) or 0
         return max(seq, highest) + 1
 
+    def vanishes(self) -> bool:
+        return self.connection.is_in_memory_db()
+
     def missing(self) -> bool:
         name = str(self.connection.settings_dict.get("NAME") or "")
         in_memory = name in ("", ":memory:") or name.startswith("file:")
