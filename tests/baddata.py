@@ -59,6 +59,8 @@ EVERYTHING = [
     ("ip", "not an ip", "ip", K.INVALID_IP, (PG,)),
     ("ip", "2001:DB8:0::1", "ip", K.INVALID_IP, BOTH),
     ("char", ("X'0102'",), "char", K.WRONG_TYPE, BOTH),
+    ("binary", "text, not bytes", "binary", K.WRONG_TYPE, BOTH),
+    ("binary", 42, "binary", K.WRONG_TYPE, BOTH),
 ]
 
 

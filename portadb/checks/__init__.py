@@ -23,7 +23,7 @@ from .identifiers import ip_check, uuid_check
 from .numbers import boolean_check, decimal_check, digits, duration_check, float_check, integer_check
 from .size import size_check
 from .temporal import date_check, datetime_check, time_check
-from .text import json_check, text_check
+from .text import binary_check, json_check, text_check
 
 __all__ = ["VALUE_KINDS", "ColumnCheck", "Problem", "Refusal", "column_checks", "digits", "preview",
            "size_check"]
@@ -55,6 +55,7 @@ _BUILDERS = {
     "GenericIPAddressField": ip_check,
     "IPAddressField": ip_check,
     "DurationField": duration_check,
+    "BinaryField": binary_check,
     **dict.fromkeys(INTEGER_TYPES, integer_check),
 }
 

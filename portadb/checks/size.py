@@ -36,7 +36,7 @@ def size_check(fields: Sequence[tuple[int, object]], source,
         return None
 
     def check(by_column: Sequence[Sequence]) -> list[SizeProblem]:
-        longest = [max(map(len, filter(partial(is_not, None), by_column[i])), default=0) for i, _ in large]
+        longest = [_longest(by_column[i]) for i, _ in large]
         if (max(longest) if limit.per_value else sum(longest)) * _WORST <= limit.bytes:
             return []
         found = []
@@ -53,3 +53,12 @@ def size_check(fields: Sequence[tuple[int, object]], source,
         return found
 
     return check
+
+
+def _longest(values: Sequence) -> int:
+    """The length of the longest text or bytes of ``values``; the rest (NULL, a number SQLite
+    keeps in a text column, which another check refuses) has none."""
+    try:
+        return max(map(len, filter(partial(is_not, None), values)), default=0)
+    except TypeError:
+        return max((len(v) for v in values if isinstance(v, _SIZED)), default=0)

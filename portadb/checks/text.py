@@ -109,6 +109,27 @@ def text_check(field, kind, source, target, want) -> ColumnCheck | None:
 _TEXT_OR_NULL = frozenset({str, type(None)})
 
 
+def binary_check(field, kind, source, target, want) -> ColumnCheck | None:
+    """A ``BinaryField`` holds bytes; SQLite lets the column hold text or a number, which
+    no target's bytes column takes (and Django reads as what it is, not as bytes)."""
+    if not want(K.WRONG_TYPE):
+        return None
+
+    def problem(value):
+        if type(value) in _BYTES:
+            return None
+        return K.WRONG_TYPE, f"a {type_name(value)} in a binary column"
+
+    def check(values):
+        return [] if set(map(type, values)) <= _BYTES_OR_NULL else each(values, problem)
+
+    return check
+
+
+_BYTES = frozenset({bytes, bytearray, memoryview})
+_BYTES_OR_NULL = _BYTES | {type(None)}
+
+
 def json_check(field, kind, source, target, want) -> ColumnCheck | None:
     rules = _text_rules(field, kind, target, want)
     pattern = rules.pattern
