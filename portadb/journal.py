@@ -13,9 +13,8 @@ the UPDATE commits only under the run that owns the table, so a writer of a
 killed run commits nothing once a resume took over. ``--resume`` proves the
 copied rows unchanged on the source and reads every part on from its last key.
 
-After a complete copy only ``portadb_run`` stays, marked ``complete``: for
-``verify``, ``inspect``, ``sync`` and a second ``--resume``. ``portadb inspect
---forget`` (or ``--replace``) removes it; the project never reads it.
+After a complete copy only ``portadb_run`` stays, marked ``complete``: for ``verify``, ``inspect``,
+``sync``, a second ``--resume``; ``inspect --forget`` or ``--replace`` removes it; the project never reads it.
 """
 
 from __future__ import annotations
@@ -147,6 +146,8 @@ class Journal:
             with target.connection.schema_editor() as editor:
                 editor.create_model(_runs())
                 editor.create_model(_positions())
+                for sql in target.adapter.exact_text_sql(TABLE_TABLE, "table", 255):  # table names
+                    editor.execute(sql)
         except DatabaseError as e:
             raise TransferError(
                 f"Could not create the journal tables on {target.display}: {first_line(e)}."

@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.apps.registry import Apps
 from django.db import connections, models
 
+from portadb import journal
 from portadb.backends import adapter_for
 from portadb.convert import columns_for
 from portadb.endpoints import Endpoint
+from portadb.journal import Journal
 from portadb.keys import decode_key, encode_key
 from portadb.parts import Part, count
 from portadb.plan import TableJob
@@ -72,3 +75,14 @@ def test_keys_are_stored_exactly(key):
 def test_a_key_of_an_unknown_type_is_refused_not_mangled():
     with pytest.raises(TypeError, match="cannot journal a key of type list"):
         encode_key([[1, 2]])
+
+
+@pytest.mark.parametrize("alias", TARGETS)
+def test_tables_whose_names_differ_in_case_alone_have_a_journal_row_each(empty, alias):
+    """MySQL's default collation ignores case: the journal's column of table names must not
+    (PostgreSQL keeps ``"CaseT"`` and ``"caset"`` apart, and so does MariaDB on Linux)."""
+    empty(alias)
+    endpoint = Endpoint(alias, alias)
+    plan = SimpleNamespace(target=endpoint, source=endpoint, path="models", jobs=[])
+    Journal.begin(plan, [Part("CaseT"), Part("caset")])
+    assert sorted(journal.TableRow.objects.using(alias).values_list("table", flat=True)) == ["CaseT", "caset"]

@@ -78,6 +78,10 @@ class Adapter(BaseAdapter):
     percent_marks_parameters = True
     retry_codes = frozenset({1213})  # ER_LOCK_DEADLOCK: the transaction was rolled back
 
+    def exact_text_sql(self, table: str, column: str, length: int) -> list[str]:
+        return [f"ALTER TABLE {self.quote(table)} MODIFY {self.quote(column)} varchar({length})"
+                " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL"]
+
     def cannot_name(self, name: str, table: bool = True) -> str | None:
         reason = super().cannot_name(name, table)
         if reason is not None:

@@ -29,6 +29,12 @@ class Statements:
         q = self.quote_character
         return q + name.replace(q, q + q) + q
 
+    def exact_text_sql(self, table: str, column: str, length: int) -> list[str]:
+        """Statements that make ``column`` (``varchar(length)``, not null) of ``table`` compare
+        exactly, where the default collation does not: it holds table names, which may differ
+        only in case."""
+        return []
+
     def select_column(self, column: str) -> str:
         """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""
         return self.quote(column)
