@@ -117,6 +117,11 @@ POSTGRESQL_SPOILS = [
     ("row-8", "time", "'24:00:00'"),
     ("row-9", "datetime", "'10000-01-01 00:00:00+00'"),
     ("row-10", "uuid", "'12345678-1234-8123-0123-567812345678'"),
+    # psycopg makes a month 30 days and a year 365; a timedelta ends before 170 million years.
+    ("row-11", "duration", "'1 mon'"),
+    ("row-12", "duration", "'1 year 2 mons -3 days 04:05:06.5'"),
+    ("row-13", "duration", "'170000000 years'"),
+    ("row-14", "duration", "'150000000 days'"),  # a timedelta; more microseconds than a bigint holds
 ]
 
 
@@ -135,12 +140,16 @@ def test_postgresql_values_beyond_python_are_named_and_refused(zoo_source, empty
                 ("zoo_everything", pks["row-6"], "decimal", K.NOT_FINITE),
                 ("zoo_everything", pks["row-7"], "floating", K.NOT_FINITE),
                 ("zoo_everything", pks["row-8"], "time", K.IMPOSSIBLE_DATE),
-                ("zoo_everything", pks["row-9"], "datetime", K.DATE_OUT_OF_RANGE)}
+                ("zoo_everything", pks["row-9"], "datetime", K.DATE_OUT_OF_RANGE),
+                ("zoo_everything", pks["row-11"], "duration", K.DATE_OUT_OF_RANGE),
+                ("zoo_everything", pks["row-12"], "duration", K.DATE_OUT_OF_RANGE),
+                ("zoo_everything", pks["row-13"], "duration", K.DATE_OUT_OF_RANGE),
+                ("zoo_everything", pks["row-14"], "duration", K.INTEGER_OUT_OF_RANGE)}
     if target == MYSQL and UUID_TYPE:
         expected.add(("zoo_everything", pks["row-10"], "uuid", K.INVALID_UUID))
     reasons = {"date": "Python cannot hold", "datetime": "Python cannot hold", "decimal": "NaN is no number",
                "floating": "nan cannot be stored", "time": "hour must be in 0..23",
-               "uuid": "version 8 with a variant of 0xxx"}
+               "uuid": "version 8 with a variant of 0xxx", "duration": "microseconds"}
     assert_refused_then_rejected(source, target, expected, reasons, tmp_path)
 
 
@@ -175,11 +184,17 @@ def test_postgresql_values_beyond_python_copy_exactly_to_postgresql(zoo_source, 
     def text(alias):
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT id, date::text, datetime::text, decimal::text, floating::text, time::text,"
-                           " uuid::text FROM zoo_everything ORDER BY id")
+                           " uuid::text, duration::text FROM zoo_everything ORDER BY id")
             return cursor.fetchall()
 
     assert text(target) == text(source)
-    assert ("infinity" in str(text(target))) and "BC" in str(text(target))
+    assert ("infinity" in str(text(target))) and "BC" in str(text(target)) and "1 mon" in str(text(target))
+    # PostgreSQL calls 1 month equal to 30 days; verify does not.
+    with connections[target].cursor() as cursor:
+        cursor.execute("UPDATE zoo_everything SET duration = '30 days' WHERE slug = 'row-11'")
+    connections[target].close()
+    verified = portadb.verify(source, target)
+    assert [(t.table, t.different_rows) for t in verified.tables if not t.ok] == [("zoo_everything", 1)]
 
 
 def test_a_naive_datetime_in_a_daylight_saving_gap_is_refused_for_postgresql(zoo_source, empty):

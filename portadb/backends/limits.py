@@ -41,9 +41,9 @@ class Limits:
     stores_float_nan: bool = True
     #: A ``DecimalField`` column (``numeric(p, s)``) holds NaN.
     holds_decimal_nan: bool = False
-    #: Date, time and timestamp columns hold values Python's cannot: ±infinity, years
-    #: before 1 and after 9999, ``24:00``. They are read as the database's text, which
-    #: only a database with this flag stores again exactly.
+    #: Date, time, timestamp and interval columns hold values Python's cannot: ±infinity,
+    #: years before 1 and after 9999, ``24:00``, months. They are read as the database's
+    #: text, which only a database with this flag stores again exactly.
     holds_extreme_dates: bool = False
     #: A ``DateTimeField`` column holds an instant (``timestamptz``): without ``USE_TZ``
     #: a naive value is taken in the session's time zone (``TIME_ZONE``), so a wall time

@@ -1,4 +1,4 @@
-"""PostgreSQL reads: a date or time psycopg cannot make a Python value of, read as its text.
+"""PostgreSQL reads: a date, time or interval psycopg cannot make a Python value of, read as its text.
 
 A ``date`` or ``timestamp`` column holds ``infinity``, ``-infinity``, years
 before 1 and after 9999; a ``time`` column ``24:00:00``. psycopg's loaders
@@ -6,7 +6,8 @@ refuse them (``DataError: date too large``), which would end a copy or a
 verification with a traceback. A result that holds such a value is read
 again with loaders that return the text instead, so the value checks name
 it (:mod:`portadb.checks.temporal`) and a PostgreSQL target stores the text
-back exactly. Every other result is read by psycopg's own (C) loaders.
+back exactly. Every other result is read by psycopg's own (C) loaders. An interval of
+months or years is always read as its text: psycopg would make a month 30 days.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import DataError as DjangoDataError
 
 #: date, time, timestamp, timestamptz, timetz.
 _TEMPORAL = (1082, 1083, 1114, 1184, 1266)
+_INTERVAL = 1186
 
 
 def fast_loaders(adapters, decimals_as_text: bool = False) -> None:
@@ -35,6 +37,9 @@ def fast_loaders(adapters, decimals_as_text: bool = False) -> None:
         from psycopg.types.string import TextLoader
 
         adapters.register_loader("numeric", TextLoader)
+    from psycopg.pq import Format
+
+    adapters.register_loader(_INTERVAL, _exact_intervals(adapters.get_loader(_INTERVAL, Format.TEXT)))
 
 
 class LenientRetry:
@@ -91,3 +96,28 @@ def _lenient(strict: type) -> type:
                 return bytes(data).decode()
 
     return Lenient
+
+
+@cache
+def _exact_intervals(strict: type) -> type:
+    """An interval loader that returns the server's text where a ``timedelta`` would change the
+    value: psycopg reads a month as 30 days and a year as 365, which PostgreSQL does not (a date
+    plus one month is not that date plus 30 days), and refuses what ``timedelta`` cannot hold."""
+    from psycopg import DataError
+    from psycopg.adapt import Loader
+
+    class ExactInterval(Loader):
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self._strict = strict(oid, context)
+
+        def load(self, data):
+            raw = bytes(data)
+            if b"mon" in raw or b"year" in raw:
+                return raw.decode()
+            try:
+                return self._strict.load(data)
+            except (DataError, ValueError, OverflowError):
+                return raw.decode()
+
+    return ExactInterval

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from operator import is_not
@@ -215,9 +216,33 @@ def digits(number: Decimal) -> tuple[int, int]:
 
 
 def duration_check(field, kind, source, target, want) -> ColumnCheck | None:
-    # Stored as integer microseconds where there is no interval type.
-    if not want(K.NOT_AN_INTEGER):
+    # Stored as integer microseconds where there is no interval type (SQLite's may hold anything).
+    if want(K.NOT_AN_INTEGER):
+        return integer_check(field, "BigIntegerField", source, target, lambda k: k is K.NOT_AN_INTEGER)
+    if not source.holds_extreme_dates or target.holds_extreme_dates:
+        return None  # an interval type on both sides, or microseconds on the source
+    # An interval to microseconds: months (read as the server's text) have no length in
+    # them, and a timedelta reaches 2**66 microseconds.
+    lo, hi = target.integer_range("BigIntegerField") or (-math.inf, math.inf)
+
+    def problem(value):
+        if type(value) is str:
+            return (K.DATE_OUT_OF_RANGE, f"is the interval {value!r}: months and years have no fixed"
+                    f" length, and a duration on {target.vendor} is a number of microseconds")
+        if not lo <= value // _MICROSECOND <= hi:
+            return K.INTEGER_OUT_OF_RANGE, f"is more microseconds than {target.vendor}'s bigint holds"
         return None
-    return integer_check(field, "BigIntegerField", source, target, lambda k: k is K.NOT_AN_INTEGER)
+
+    def check(values):
+        return [] if set(map(type, values)) <= _DURATION_OR_NULL and not any(
+            map(_TOO_LONG.__lt__, map(abs, filter(None, values)))) else each(values, problem)
+
+    return check
+
+
+_MICROSECOND = timedelta(microseconds=1)
+_DURATION_OR_NULL = frozenset({timedelta, type(None)})
+#: The longest duration a bigint of microseconds holds either way.
+_TOO_LONG = timedelta(microseconds=2**63 - 1)
 
 
