@@ -119,6 +119,9 @@ def spoil(alias: str = "default") -> dict[str, set[tuple]]:
         expect((MY,), ("zoo_tag", tag, "name", K.UNIQUE_COLLISION))
         tagged = _insert(db, "INSERT INTO zoo_book_tags (book_id, tag_id) VALUES (1, ?)", [tag])
         expect((MY,), ("zoo_book_tags", tagged, "tag", K.DEPENDS_ON_REFUSED))
+        # A primary key no UUID: its row sorts among the others by no order of UUIDs.
+        db.execute("INSERT INTO zoo_ticket (id, seat) VALUES ('not-a-uuid', 'x')")
+        expect(BOTH, ("zoo_ticket", "not-a-uuid", "id", K.INVALID_UUID))
         db.execute("INSERT INTO zoo_plainauto (id, name) VALUES (100, 'p0 ')")
         expect((MY,), ("zoo_plainauto", 100, "name", K.UNIQUE_COLLISION))
     finally:

@@ -135,7 +135,7 @@ def test_verify_after_a_reject_copy_names_the_rejected_rows_missing(bad_source, 
     assert report.exit_code == 1
     assert {t.table: t.missing_count for t in report.tables if t.missing_count} == \
         {table: len(pks) for table, pks in rejected.items()}
-    assert all(set(t.missing_pks) <= rejected.get(t.table, set()) and not t.extra_count
+    assert all(set(map(_as_read, t.missing_pks)) <= rejected.get(t.table, set()) and not t.extra_count
                and not t.different_rows for t in report.tables), portadb.render(report, verbosity=2)
     with pytest.raises(CommandError) as failed:
         call_command("portadb", "verify", f"--from={source}", f"--to={target}", stdout=io.StringIO())
@@ -148,9 +148,17 @@ def assert_rest_copied_exactly(source, target, rejected):
         table = model._meta.db_table
         fields = [f.attname for f in model._meta.local_concrete_fields]
         left_out = rejected.get(table, set())
-        before = model._base_manager.using(source).exclude(pk__in=left_out).order_by("pk")
         after = model._base_manager.using(target).order_by("pk")
-        assert _plain(after.values_list(*fields)) == _plain(before.values_list(*fields)), table
+        # By the target's keys: Django cannot even ask for a rejected key that is no UUID.
+        kept = model._base_manager.using(source).filter(pk__in=list(after.values_list("pk", flat=True)))
+        assert _plain(after.values_list(*fields)) == _plain(kept.order_by("pk").values_list(*fields)), table
+        assert model._base_manager.using(source).count() == after.count() + len(left_out), table
+
+
+def _as_read(pk):
+    """A key as the source holds it: verify names one that no value of its field as unreadable."""
+    found = re.fullmatch(r"<unreadable '(.*)': \w+>", pk) if isinstance(pk, str) else None
+    return found[1] if found else pk
 
 
 def _plain(rows) -> list[tuple]:

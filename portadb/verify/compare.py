@@ -159,7 +159,7 @@ class ComparedTable:
         if isinstance(request, RangeChunk):
             return Chunk(self.src.columns(raw))
         rows = self.src.rows(raw)
-        rows.sort(key=self.layout.sort_key)  # code point order, as the target's chunk
+        self.layout.sort(rows)  # code point order, as the target's chunk
         return Chunk.of_rows(rows)
 
     def _pipelined(self, requests, remote: Forked) -> Iterator[tuple[list, RemoteChunk]]:

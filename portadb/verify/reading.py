@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 
+from django.core.exceptions import ValidationError
+
 from ..compat import batched
 from ..endpoints import Endpoint
 from ..fields import INTEGER_TYPES, base_field, key_fields
@@ -53,6 +55,14 @@ class KeyLayout:
     sort_key: Callable
     #: Integer keys: the target is read by key range, not by key set.
     by_range: bool
+
+    def sort(self, rows: list) -> None:
+        """Sort canonical ``rows`` by key, alike on both sides. Keys of mixed types (a key that
+        is no UUID among UUIDs, both sides' rows of it rejected or missing) go by type first."""
+        try:
+            rows.sort(key=self.sort_key)
+        except TypeError:
+            rows.sort(key=lambda row: [(type(k).__name__, k) for k in self.key_of(row)])
 
     @classmethod
     def of(cls, model, compared: Sequence | None = None) -> KeyLayout:
@@ -168,7 +178,7 @@ class TableReader:
         if isinstance(request, RangeChunk):
             return Chunk(self.columns(self.fetch_range(request.low, request.high)))
         rows = self.rows(self.fetch_keys(request.keys))
-        rows.sort(key=self.layout.sort_key)  # code point order, whatever the collation
+        self.layout.sort(rows)  # code point order, whatever the collation
         return Chunk.of_rows(rows)
 
     def fetch_range(self, low, high) -> list:
@@ -182,7 +192,7 @@ class TableReader:
 
     def fetch_keys(self, keys: Sequence[tuple]) -> list:
         """Raw rows whose key is one of the canonical ``keys``."""
-        prepared = [self.prepare(k) for k in keys]
+        prepared = self.prepared(keys)
         rows = []
         with self.adapter.read_cursor(decimals_as_text=True) as cursor:
             for i in range(0, len(prepared), self.keys_per_query):
@@ -200,12 +210,25 @@ class TableReader:
             if not sizes:
                 yield list(batch)
                 continue
+            prepared, found = self.prepared(batch), []
             with self.adapter.read_cursor(decimals_as_text=True) as cursor:
-                cursor.execute(self.adapter.key_sizes_sql(self.table, self.key_columns, sizes, len(batch)),
-                               self.adapter.key_params([self.prepare(k) for k in batch]))
-                found = cursor.fetchall()
+                if prepared:
+                    sql = self.adapter.key_sizes_sql(self.table, self.key_columns, sizes, len(prepared))
+                    cursor.execute(sql, self.adapter.key_params(prepared))
+                    found = cursor.fetchall()
             yield from by_bytes(batch, dict(zip(self.rows([row[:-1] for row in found], self.key_canon),
                                                 (row[-1] or 0 for row in found))), most)
+
+    def prepared(self, keys: Iterable[tuple]) -> list[list]:
+        """:meth:`prepare` of each of ``keys`` that is a value of the key's fields here; no row
+        holds another (a source's key that is no UUID, whose row the copy rejected)."""
+        found = []
+        for key in keys:
+            try:
+                found.append(self.prepare(key))
+            except (ValidationError, ValueError, TypeError):
+                continue
+        return found
 
     def prepare(self, key: tuple) -> list:
         """A canonical key as this database's parameter values (integers as they are: a sync asks
