@@ -114,7 +114,34 @@ def name_refusal(plan: Plan) -> str | None:
         if reason:
             return (f"Cannot copy to {where}: the project's table name {table!r} {reason} there;"
                     " rename the table (Meta.db_table); nothing was written.")
-    return _unreadable(plan)
+    return _collision(plan, models) or _unreadable(plan)
+
+
+def _collision(plan: Plan, models: list) -> str | None:
+    """The sentence refusing two table names, or two column names of one table, that the target
+    takes for one (SQLite and MySQL ignore the case of some names; PostgreSQL's source does not)."""
+    adapter, where = plan.target.adapter, plan.target.display
+    same = _same_names(sorted(plan.project_tables()), adapter.name_key)
+    if same:
+        return (f"Cannot copy to {where}: the project's tables {same[0]!r} and {same[1]!r} are one name"
+                f" to {adapter.display_name}, which ignores their difference in case; rename one of"
+                " them (Meta.db_table); nothing was written.")
+    for model in models:
+        same = _same_names([f.column for f in model._meta.local_concrete_fields],
+                           lambda name: adapter.name_key(name, table=False))
+        if same:
+            return (f"Cannot copy {label(model)} to {where}: its columns {same[0]!r} and {same[1]!r} are"
+                    f" one name to {adapter.display_name}, which ignores their difference in case;"
+                    " rename one of them (db_column); nothing was written.")
+    return None
+
+
+def _same_names(names: list[str], key) -> tuple[str, str] | None:
+    seen: dict[str, str] = {}
+    for name in names:
+        if seen.setdefault(key(name), name) != name:
+            return seen[key(name)], name
+    return None
 
 
 def _unreadable(plan: Plan) -> str | None:

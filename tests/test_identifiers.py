@@ -298,6 +298,37 @@ def test_a_name_holding_percent_is_refused_before_anything_is_written(empty, tar
     assert odd_rows(sqlite, env) == odd_rows(SQLITE_SOURCE, env) != []
 
 
+#: (table, column, what the refusal names) of names PostgreSQL keeps apart; the second is one
+#: name to SQLite (tables and columns) and to MySQL/MariaDB (columns; tables only where the
+#: server folds their case, lower_case_table_names, not on Linux by default).
+CASE_ONLY = [("odd table", "Name", "its columns 'name' and 'Name' are one name to {}"),
+             ("Django_Migrations", "odd column", "the project's tables 'Django_Migrations' and"
+                                                 " 'django_migrations' are one name to {}")]
+
+
+@pytest.mark.parametrize("target, table, column, said", [
+    pytest.param(SQLITE_TARGET, *CASE_ONLY[0], id="sqlite-columns"),
+    pytest.param(SQLITE_TARGET, *CASE_ONLY[1], id="sqlite-tables"),
+    pytest.param(MYSQL, *CASE_ONLY[0], id="mysql-columns"),
+])
+def test_names_that_differ_in_case_alone_are_refused_where_the_target_ignores_case(empty, target, table,
+                                                                                   column, said):
+    env = odd_env(table, column=column)
+    source = empty(POSTGRESQL)
+    odd_source(source, env)
+    target = empty(target)
+    adapter = adapter_for(connections[target])
+    before = tables(target)
+    reason = said.format(adapter.display_name) + ", which ignores their difference in case; rename one"
+    refused = one_sentence(processes.run("copy", f"--from={source}", f"--to={target}", env=env))
+    assert refused.startswith("Cannot copy") and reason in refused, refused
+    assert tables(target) == before
+
+    again = empty(second_target_of("postgresql"))
+    copied = processes.run("copy", f"--from={source}", f"--to={again}", "--verify", env=env)
+    assert copied.returncode == 0 and "IDENTICAL" in copied.stdout, copied.stdout + copied.stderr
+
+
 def test_names_each_target_cannot_hold():
     """The reasons of each vendor, asked of the adapters of real connections."""
     for alias in (POSTGRESQL, MYSQL):

@@ -76,6 +76,11 @@ class Limits:
                     f"{self.display_name} does not escape in the SQL it runs")
         return self.unreadable_name(name)
 
+    def name_key(self, name: str, table: bool = True) -> str:
+        """What this database compares of a table (``table``) or column name: two names with
+        the same key are one name here."""
+        return name
+
     def vanishes(self) -> bool:
         """True for a database that ends with its last connection (SQLite's in-memory ones)."""
         return False

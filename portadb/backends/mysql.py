@@ -33,7 +33,6 @@ SQL_MODE = (
     "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
     "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
 )
-_BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
 
 #: The longest table or column name, in characters (the manual's "Identifier Length Limits").
 _NAME_LIMIT = 64
@@ -77,6 +76,16 @@ class Adapter(BaseAdapter):
     quote_character = "`"
     percent_marks_parameters = True
     retry_codes = frozenset({1213})  # ER_LOCK_DEADLOCK: the transaction was rolled back
+
+    def name_key(self, name: str, table: bool = True) -> str:
+        # Column names ignore case everywhere; table names where the server folds them.
+        return name.lower() if not table or self._folds_table_names else name
+
+    @cached_property
+    def _folds_table_names(self) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT @@lower_case_table_names")
+            return int(cursor.fetchone()[0]) != 0
 
     def exact_text_sql(self, table: str, column: str, length: int) -> list[str]:
         return [f"ALTER TABLE {self.quote(table)} MODIFY {self.quote(column)} varchar({length})"
@@ -150,7 +159,8 @@ class Adapter(BaseAdapter):
     def __init__(self, connection):
         super().__init__(connection)
         self.load_data = False
-        self._binary_columns: dict[str, tuple[set[str], set[str]]] = {}
+        #: Per table, its binary columns and its AUTO_INCREMENT one (mysql_load).
+        self.column_kinds: dict[str, tuple[set[str], set[str]]] = {}
 
     @contextmanager
     def read_cursor(self, decimals_as_text: bool = False, key_range: bool = False):
@@ -299,30 +309,6 @@ class Adapter(BaseAdapter):
         prefix = 2 if isinstance(value, str) else 9
         return prefix + len(raw) + sum(map(raw.count, _ESCAPED))
 
-    def binary_columns(self, table: str) -> set[str]:
-        """Columns of ``table`` holding bytes: they travel as hex through LOAD DATA."""
-        return self._load_columns(table)[0]
-
-    def counter_columns(self, table: str) -> set[str]:
-        """The AUTO_INCREMENT column of ``table``: next to a SET clause of LOAD DATA, MariaDB
-        takes a 0 there for "the next number", NO_AUTO_VALUE_ON_ZERO or not, unless it too is SET."""
-        return self._load_columns(table)[1]
-
-    def _load_columns(self, table: str) -> tuple[set[str], set[str]]:
-        if table not in self._binary_columns:
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT column_name, data_type, extra FROM information_schema.columns"
-                    " WHERE table_schema = DATABASE() AND table_name = %s",
-                    [table],
-                )
-                found = cursor.fetchall()
-            self._binary_columns[table] = (
-                {name for name, kind, _ in found if kind.lower() in _BINARY_TYPES},
-                {name for name, _, extra in found if "auto_increment" in extra.lower()},
-            )
-        return self._binary_columns[table]
-
     def take_apart(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:
         # Foreign keys (from and into the tables) and plain B-tree indexes; the
         # primary key is the table itself in InnoDB, unique keys check rows as
@@ -378,7 +364,7 @@ class Adapter(BaseAdapter):
     def drop_tables(self, tables: Sequence[str]) -> None:
         if not tables:
             return
-        self._binary_columns.clear()
+        self.column_kinds.clear()
         with self.connection.constraint_checks_disabled():
             with self.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {', '.join(self.quote(t) for t in tables)}")

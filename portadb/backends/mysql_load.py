@@ -30,11 +30,30 @@ def load_rows(adapter, table: str, columns: Sequence[str], rows: list) -> None:
         load_columns(adapter, table, columns, list(zip(*rows)))
 
 
+def _columns(adapter, table: str) -> tuple[set[str], set[str]]:
+    """The columns of ``table`` holding bytes (they travel as hex, ``SET col = UNHEX(@n)``), and
+    its AUTO_INCREMENT column: next to a SET clause MariaDB takes a 0 there for "the next
+    number", NO_AUTO_VALUE_ON_ZERO or not, unless that column too is SET."""
+    if table not in adapter.column_kinds:
+        with adapter.connection.cursor() as cursor:
+            cursor.execute("SELECT column_name, data_type, extra FROM information_schema.columns"
+                           " WHERE table_schema = DATABASE() AND table_name = %s", [table])
+            found = cursor.fetchall()
+        adapter.column_kinds[table] = (
+            {name for name, kind, _ in found if kind.lower() in _BINARY_TYPES},
+            {name for name, _, extra in found if "auto_increment" in extra.lower()},
+        )
+    return adapter.column_kinds[table]
+
+
+_BINARY_TYPES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+
+
 def load_columns(adapter, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> None:
     """:func:`load_rows` of a chunk given column by column (``values[i]``: column ``i``)."""
     q = adapter.quote
-    binary = adapter.binary_columns(table)
-    counter = adapter.counter_columns(table) if binary else set()
+    binary, counter = _columns(adapter, table)
+    counter = counter if binary else set()
     assigned = {c: f"UNHEX(@{i})" if c in binary else f"@{i}" for i, c in enumerate(columns)
                 if c in binary or c in counter}
     targets = ", ".join(f"@{i}" if c in assigned else q(c) for i, c in enumerate(columns))

@@ -20,6 +20,7 @@ from .sqlite_read import column_reader, fast_reader
 # lone surrogates so the value checks can name it instead of the read failing.
 # A partial of str (not a Python function) keeps the decoding in C.
 _lenient_text = partial(str, encoding="utf-8", errors="surrogateescape")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class _StrictFirst:
@@ -77,6 +78,9 @@ class Adapter(BaseAdapter):
     # Django's decimal converter quantizes to the field's decimal_places.
     decimals_at_scale = True
     write_rate = 1_000_000
+
+    def name_key(self, name: str, table: bool = True) -> str:
+        return name.translate(_ASCII_LOWER)  # SQLite folds the case of ASCII letters only
 
     def cannot_name(self, name: str, table: bool = True) -> str | None:
         reason = super().cannot_name(name, table)
