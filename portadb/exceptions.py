@@ -71,15 +71,16 @@ class ValueRefused(DataError):
     key, field, reason and the value as read).
     """
 
-    def __init__(self, refusals: list):
+    def __init__(self, refusals: list, command: str = "copy"):
         self.refusals = refusals
         first = refusals[0]
         more = f" (and {len(refusals) - 1} more in the same chunk)" if len(refusals) > 1 else ""
+        again = "the same copy with --resume to continue" if command == "copy" else f"the {command} again"
         super().__init__(
             f"Could not copy {first.model}(pk={first.pk!r}): {first.field}: {first.reason}"
-            f" (value {first.preview}){more}; the copy stopped before writing this chunk: fix the"
-            " values on the source and run the same copy with --resume to continue, or add"
-            " --on-error=reject --reject-file=FILE to copy the rest (--dry-run lists every such value)."
+            f" (value {first.preview}){more}; the {command} stopped before writing this chunk: fix the"
+            f" values on the source and run {again}, or add --on-error=reject --reject-file=FILE to"
+            f" {command} the rest (--dry-run lists every such value)."
         )
 
 

@@ -26,8 +26,9 @@ ChunkGuard = Callable[[Sequence[Sequence], Callable[[], list]], Sequence[Sequenc
 
 
 def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int,
-             earlier: Mapping[str, int] | None = None, workers: int = 1) -> Abort | Reject:
-    """The policy object of one copy; call inside the source's snapshot.
+             earlier: Mapping[str, int] | None = None, workers: int = 1,
+             command: str = "copy") -> Abort | Reject:
+    """The policy object of one copy (or of a ``command="sync"``); call inside the source's snapshot.
 
     ``earlier``: the copy continues an interrupted one, which rejected this
     many rows per table; its reject file is kept (and must hold them).
@@ -43,7 +44,7 @@ def for_copy(plan: Plan, on_error: str, reject_file: str | None, chunk_size: int
         except BaseException:
             file.close()
             raise
-    return Abort(plan)
+    return Abort(plan, command)
 
 
 class _Policy:
@@ -65,8 +66,9 @@ class Abort(_Policy):
     #: Worker processes (``--jobs``) can each build and use their own guards.
     parallel_safe = True
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, command: str = "copy"):
         self.plan = plan
+        self.command = command
         self.rejected: Counter = Counter()
 
     def table(self, job: TableJob, part: Part | None = None, keys: list | None = None,
@@ -80,7 +82,7 @@ class Abort(_Policy):
         def guard(rows, by_column=None):
             refused = checks.check(rows, by_column)
             if refused:
-                raise ValueRefused(refused)
+                raise ValueRefused(refused, self.command)
             return rows
 
         return guard

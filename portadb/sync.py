@@ -164,7 +164,7 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
             wrote = bool(changed or any(d.buckets for d in deltas))
             if wrote:
                 fingerprints.create(tgt)
-                with guard.for_copy(plan, on_error, reject_file, chunk_size) as policy:
+                with guard.for_copy(plan, on_error, reject_file, chunk_size, command="sync") as policy:
                     apply(plan, deltas, policy, chunk_size)
                 report.findings += policy.findings()
                 if policy.rejected:

@@ -257,6 +257,7 @@ def test_a_value_the_target_refuses_stops_the_sync_or_is_rejected(copied, target
     with pytest.raises(ValueRefused) as refused:
         portadb.sync(source, target, chunk_size=CHUNK)
     assert refused.value.refusals[0].pk == pk and refused.value.refusals[0].field == "char"
+    assert "the sync stopped before writing" in str(refused.value) and "--resume" not in str(refused.value)
     assert db.snapshot(target) == before  # nothing of it committed, the renamed tag neither
 
     path = tmp_path / "rejected.jsonl"
