@@ -218,14 +218,39 @@ def test_four_byte_characters_for_a_utf8mb3_target(zoo_source, empty, tmp_path):
     assert all(t.ok for t in copied.tables)
 
 
-def astral_values(alias) -> set[tuple]:
-    """(table, pk, field) of every text value holding a character outside the BMP (an oracle)."""
+def test_characters_a_latin1_target_lacks(zoo_source, empty, tmp_path):
+    """MariaDB's latin1 is Windows-1252: 'ł', '中' and '🐍' are refused by name, not by the chunk."""
+    target = empty(MYSQL)
+    name = connections[target].settings_dict["NAME"]
+    with connections[target].cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE `{name}` CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+    connections[target].close()
+    m.Everything.objects.using(zoo_source).create(slug="latin1", char="€ ‚ Ÿ ÿ é \x81")
+    m.Everything.objects.using(zoo_source).create(slug="not-latin1", text="ł 中")
+    found = flagged(portadb.plan(zoo_source, target))
+    assert {(t, pk, f) for t, pk, f, k in found if k is K.UNSTORABLE_CHARACTER} == \
+        astral_values(zoo_source, lambda c: c not in _LATIN1) != set()
+
+    path = tmp_path / "rejects.jsonl"
+    copied = portadb.copy(zoo_source, target, on_error="reject", reject_file=str(path))
+    assert refused(reject_lines(path)) == found
+    assert all(t.ok for t in copied.tables)
+    kept = m.Everything.objects.using(target).get(slug="latin1")  # the Windows-1252 ones stay
+    assert kept.char == "€ ‚ Ÿ ÿ é \x81"
+
+
+_LATIN1 = {bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256)}
+
+
+def astral_values(alias, refused=lambda c: ord(c) > 0xFFFF) -> set[tuple]:
+    """(table, pk, field) of every text value holding a ``refused`` character (default: one
+    outside the BMP), an oracle."""
     found = set()
     for model in project_models(alias):
         for row in model._base_manager.using(alias).order_by("pk").values():
             for f in model._meta.local_concrete_fields:
                 value = row[f.attname]
-                if isinstance(value, str) and any(ord(c) > 0xFFFF for c in value):
+                if isinstance(value, str) and any(map(refused, value)):
                     found.add((model._meta.db_table, row[model._meta.pk.attname], f.name))
     return found
 

@@ -122,9 +122,9 @@ class Limits:
         """Whether a ``UUIDField`` column refuses some UUIDs Python holds."""
         return False
 
-    def narrow_charset(self, field) -> str | None:
-        """The name of the character set of ``field``'s column when it cannot store characters
-        of 4 UTF-8 bytes (emoji), else ``None``."""
+    def narrow_charset(self, field) -> tuple[str, str] | None:
+        """The character set of ``field``'s column where it cannot store every character, and
+        a regular expression of one character it cannot store; else ``None``."""
         return None
 
     def unique_keys(self, field) -> Callable[[list[str]], list] | None:

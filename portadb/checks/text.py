@@ -23,7 +23,7 @@ class _TextRules:
     limit: int | None
     pattern: re.Pattern | None
     vendor: str
-    #: The column's character set when it cannot store 4-byte characters.
+    #: The column's character set where it cannot store every character (utf8mb3, latin1).
     charset: str | None
     #: Which characters :attr:`pattern` finds besides those: the NUL, lone surrogates (invalid UTF-8).
     nul: bool = False
@@ -38,8 +38,10 @@ class _TextRules:
                 return K.NUL_CHARACTER, f"contains the NUL character, which {self.vendor} refuses in text"
             if "\ud800" <= char <= "\udfff":
                 return K.INVALID_UTF8, "is not valid UTF-8"
-            return (K.FOUR_BYTE_CHARACTER,
-                    f"contains {char!r} (4 bytes in UTF-8), which a {self.charset} column cannot store")
+            if char >= "\U00010000" and self.charset.startswith("utf8"):
+                return (K.FOUR_BYTE_CHARACTER,
+                        f"contains {char!r} (4 bytes in UTF-8), which a {self.charset} column cannot store")
+            return K.UNSTORABLE_CHARACTER, f"contains {char!r}, which a {self.charset} column cannot store"
         if self.limit is not None and len(value) > self.limit:
             return K.TOO_LONG, f"{len(value)} characters; max_length is {self.limit}"
         return None
@@ -75,10 +77,11 @@ def _text_rules(field, kind, target, want) -> _TextRules:
         limit = field.max_length
     nul = target.refuses_nul and want(K.NUL_CHARACTER)
     surrogates = want(K.INVALID_UTF8)  # invalid UTF-8, kept as lone surrogates by the reader
-    charset = target.narrow_charset(field)
-    chars = "\x00" * nul + "\ud800-\udfff" * surrogates + "\U00010000-\U0010ffff" * bool(charset)
-    return _TextRules(limit, re.compile(f"[{chars}]") if chars else None, target.vendor, charset,
-                      nul, surrogates)
+    narrow = target.narrow_charset(field)
+    chars = "\x00" * nul + "\ud800-\udfff" * surrogates
+    pattern = "|".join(filter(None, [chars and f"[{chars}]", narrow and narrow[1]]))
+    return _TextRules(limit, re.compile(pattern) if pattern else None, target.vendor,
+                      narrow and narrow[0], nul, surrogates)
 
 
 def text_check(field, kind, source, target, want) -> ColumnCheck | None:

@@ -46,6 +46,8 @@ class FindingKind(str, enum.Enum):
     NONEXISTENT_TIME = "nonexistent_time"
     TIMEZONE = "timezone"
     FOUR_BYTE_CHARACTER = "four_byte_character"
+    #: A character the column's character set does not have (MySQL's latin1, ascii).
+    UNSTORABLE_CHARACTER = "unstorable_character"
     NOT_FINITE = "not_finite"
     NOT_AN_INTEGER = "not_an_integer"
     NOT_A_NUMBER = "not_a_number"
