@@ -201,42 +201,29 @@ def test_abort_stops_before_writing_the_bad_chunk(bad_source, empty, target):
     assert [r[0] for r in db.raw_snapshot(target, first.table, ["id"], "id")] == ids[:chunk_start]
 
 
-def test_four_byte_characters_for_a_utf8mb3_target(zoo_source, empty, tmp_path):
+@pytest.mark.parametrize("charset, kind, lacks", [
+    ("utf8mb3", K.FOUR_BYTE_CHARACTER, lambda c: ord(c) > 0xFFFF),
+    ("latin1", K.UNSTORABLE_CHARACTER, lambda c: c not in _LATIN1),
+], ids=["utf8mb3", "latin1"])
+def test_characters_a_narrow_charset_lacks_are_refused_by_name(zoo_source, empty, tmp_path, charset, kind,
+                                                               lacks):
+    """utf8mb3 holds no 4-byte character ('🐍'); MariaDB's latin1 is Windows-1252 ('ł', '中' neither).
+    Each such value is refused by name, not by its chunk."""
     target = empty(MYSQL)
     name = connections[target].settings_dict["NAME"]
     with connections[target].cursor() as cursor:
-        cursor.execute(f"ALTER DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci")
-    connections[target].close()
-    report = portadb.plan(zoo_source, target)
-    found = flagged(report)
-    four_byte = {(t, pk, f) for t, pk, f, k in found if k is K.FOUR_BYTE_CHARACTER}
-    assert four_byte == astral_values(zoo_source) != set()
-
-    path = tmp_path / "rejects.jsonl"
-    copied = portadb.copy(zoo_source, target, on_error="reject", reject_file=str(path))
-    assert refused(reject_lines(path)) == found
-    assert all(t.ok for t in copied.tables)
-
-
-def test_characters_a_latin1_target_lacks(zoo_source, empty, tmp_path):
-    """MariaDB's latin1 is Windows-1252: 'ł', '中' and '🐍' are refused by name, not by the chunk."""
-    target = empty(MYSQL)
-    name = connections[target].settings_dict["NAME"]
-    with connections[target].cursor() as cursor:
-        cursor.execute(f"ALTER DATABASE `{name}` CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+        cursor.execute(f"ALTER DATABASE `{name}` CHARACTER SET {charset}")
     connections[target].close()
     m.Everything.objects.using(zoo_source).create(slug="latin1", char="€ ‚ Ÿ ÿ é \x81")
     m.Everything.objects.using(zoo_source).create(slug="not-latin1", text="ł 中")
     found = flagged(portadb.plan(zoo_source, target))
-    assert {(t, pk, f) for t, pk, f, k in found if k is K.UNSTORABLE_CHARACTER} == \
-        astral_values(zoo_source, lambda c: c not in _LATIN1) != set()
+    assert {(t, pk, f) for t, pk, f, k in found if k is kind} == astral_values(zoo_source, lacks) != set()
 
     path = tmp_path / "rejects.jsonl"
     copied = portadb.copy(zoo_source, target, on_error="reject", reject_file=str(path))
     assert refused(reject_lines(path)) == found
     assert all(t.ok for t in copied.tables)
-    kept = m.Everything.objects.using(target).get(slug="latin1")  # the Windows-1252 ones stay
-    assert kept.char == "€ ‚ Ÿ ÿ é \x81"
+    assert m.Everything.objects.using(target).get(slug="latin1").char == "€ ‚ Ÿ ÿ é \x81"
 
 
 _LATIN1 = {bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256)}
