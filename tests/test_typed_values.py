@@ -122,6 +122,8 @@ POSTGRESQL_SPOILS = [
     ("row-12", "duration", "'1 year 2 mons -3 days 04:05:06.5'"),
     ("row-13", "duration", "'170000000 years'"),
     ("row-14", "duration", "'150000000 days'"),  # a timedelta; more microseconds than a bigint holds
+    ("row-15", "ip", "'10.0.0.1/8'"),  # a netmask: inet holds it, Django's ip_address() refuses it
+    ("row-16", "ip", "'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/64'"),  # 42 characters: MySQL's char(39)
 ]
 
 
@@ -147,9 +149,12 @@ def test_postgresql_values_beyond_python_are_named_and_refused(zoo_source, empty
                 ("zoo_everything", pks["row-14"], "duration", K.INTEGER_OUT_OF_RANGE)}
     if target == MYSQL and UUID_TYPE:
         expected.add(("zoo_everything", pks["row-10"], "uuid", K.INVALID_UUID))
+    if target == MYSQL:
+        expected.add(("zoo_everything", pks["row-16"], "ip", K.TOO_LONG))
     reasons = {"date": "Python cannot hold", "datetime": "Python cannot hold", "decimal": "NaN is no number",
                "floating": "nan cannot be stored", "time": "hour must be in 0..23",
-               "uuid": "version 8 with a variant of 0xxx", "duration": "microseconds"}
+               "uuid": "version 8 with a variant of 0xxx", "duration": "microseconds",
+               "ip": "max_length is 39"}
     assert_refused_then_rejected(source, target, expected, reasons, tmp_path)
 
 
@@ -184,11 +189,12 @@ def test_postgresql_values_beyond_python_copy_exactly_to_postgresql(zoo_source, 
     def text(alias):
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT id, date::text, datetime::text, decimal::text, floating::text, time::text,"
-                           " uuid::text, duration::text FROM zoo_everything ORDER BY id")
+                           " uuid::text, duration::text, ip::text FROM zoo_everything ORDER BY id")
             return cursor.fetchall()
 
     assert text(target) == text(source)
     assert ("infinity" in str(text(target))) and "BC" in str(text(target)) and "1 mon" in str(text(target))
+    assert "10.0.0.1/8" in str(text(target))
     # PostgreSQL calls 1 month equal to 30 days; verify does not.
     with connections[target].cursor() as cursor:
         cursor.execute("UPDATE zoo_everything SET duration = '30 days' WHERE slug = 'row-11'")

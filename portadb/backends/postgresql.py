@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.db import models, transaction
 
 from ..columns import ScaledIntegers, UuidBytes, as_values
@@ -15,7 +14,7 @@ from . import postgresql_triggers as triggers
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
 from .limits import SizeLimit
-from .postgresql_copy import BINARY_TYPES, BYTEA, TIMESTAMPTZ, copy_rows, encode_columns
+from .postgresql_copy import BYTEA, binary_types, copy_rows, encode_columns, network_prep
 from .postgresql_read import LenientRetry, fast_loaders
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
@@ -341,17 +340,11 @@ class Adapter(BaseAdapter):
         """The type oids of ``columns`` when all can be COPYed in binary, else ``None``."""
         key = (table, tuple(columns))
         if key not in self._types:
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT attname, atttypid FROM pg_attribute"
-                    " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                    [self.quote(table)],
-                )
-                oids = dict(cursor.fetchall())
-            allowed = BINARY_TYPES | ({TIMESTAMPTZ} if settings.USE_TZ else set())
-            types = [oids.get(c) for c in columns]
-            self._types[key] = types if all(t in allowed for t in types) else None
+            self._types[key] = binary_types(self.connection, self.quote(table), columns)
         return self._types[key]
+
+    def fast_prep(self, field, whole: bool = False):
+        return None if whole else network_prep(self.connection, field)
 
     def drop_tables(self, tables: Sequence[str]) -> None:
         if not tables:

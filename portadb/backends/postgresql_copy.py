@@ -9,8 +9,10 @@ declared bytea, so psycopg's C dumper for bytes sends them as they are.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
+
+from django.db import models
 
 from ..columns import ScaledIntegers, UuidBytes, as_values, non_null
 
@@ -49,6 +51,35 @@ def encode_columns(types: list[int], values: Sequence[Sequence]) -> tuple[list[i
             continue  # left to the column type's own dumper, which says what is wrong
         wire[i] = BYTEA
     return wire, [as_values(e) if e is v else e for e, v in zip(encoded, values)]
+
+
+def binary_types(connection, quoted: str, columns: Sequence[str]) -> list[int] | None:
+    """The type oids of ``columns`` of the table ``quoted`` when all can be COPYed in binary."""
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname, atttypid FROM pg_attribute"
+                       " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", [quoted])
+        oids = dict(cursor.fetchall())
+    allowed = BINARY_TYPES | ({TIMESTAMPTZ} if settings.USE_TZ else set())
+    types = [oids.get(c) for c in columns]
+    return types if all(t in allowed for t in types) else None
+
+
+def network_prep(connection, field) -> Callable | None:
+    """The preparation of an ``inet`` column that also takes what only ``inet`` holds.
+
+    A PostgreSQL source's ``inet`` may hold an address with a netmask
+    (``'10.0.0.1/8'``, written by SQL), read as PostgreSQL's text; Django's
+    ``get_db_prep_save`` refuses it (it makes an ``ip_address`` of it). That text
+    goes to the column as it is; every other value as Django prepares it. A
+    source that is not PostgreSQL holds no such value: its addresses are
+    checked first (:func:`portadb.checks.identifiers.ip_check`).
+    """
+    if not isinstance(field, models.GenericIPAddressField):
+        return None
+    prepare = partial(field.get_db_prep_save, connection=connection)
+    return lambda value: value if type(value) is str and "/" in value else prepare(value)
 
 
 def copy_rows(connection, table: str, columns: Sequence[str], rows: list, types: list | None,

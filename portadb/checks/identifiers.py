@@ -61,12 +61,18 @@ _number_of = attrgetter("int")
 
 
 def ip_check(field, kind, source, target, want) -> ColumnCheck | None:
-    if not want(K.INVALID_IP):
-        return None
     unpack = getattr(field, "unpack_ipv4", False)
     validates = target.validates_ip_addresses
+    # A char(39) column: text stored as it is, but no longer (an inet's address with a netmask is).
+    limit = field.max_length if target.enforces_max_length and not validates and field.max_length else None
+    if not want(K.INVALID_IP):
+        if limit is None:
+            return None
+        return lambda values: each(values, partial(_too_long, limit))
 
     def problem(value):
+        if limit is not None and (found := _too_long(limit, value)):
+            return found
         if type(value) is not str:
             return K.INVALID_IP, f"a {type_name(value)} where an IP address is stored"
         if _IPV4.fullmatch(value):
@@ -84,3 +90,9 @@ def ip_check(field, kind, source, target, want) -> ColumnCheck | None:
         return None
 
     return lambda values: each(values, problem)
+
+
+def _too_long(limit: int, value) -> tuple | None:
+    if type(value) is str and len(value) > limit:
+        return K.TOO_LONG, f"{len(value)} characters; max_length is {limit}"
+    return None
