@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..reports.model import FindingKind
+
 
 @dataclass(frozen=True)
 class SizeLimit:
@@ -122,9 +124,10 @@ class Limits:
         """Whether a ``UUIDField`` column refuses some UUIDs Python holds."""
         return False
 
-    def narrow_charset(self, field) -> tuple[str, str] | None:
-        """The character set of ``field``'s column where it cannot store every character, and
-        a regular expression of one character it cannot store; else ``None``."""
+    def narrow_charset(self, field) -> tuple[str, str, FindingKind] | None:
+        """The character set of ``field``'s column where it cannot store every character, a
+        regular expression of one character it cannot store, and the kind of finding that
+        character is (``FOUR_BYTE_CHARACTER`` or ``UNSTORABLE_CHARACTER``); else ``None``."""
         return None
 
     def unique_keys(self, field) -> Callable[[list[str]], list] | None:

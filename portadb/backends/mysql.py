@@ -36,13 +36,15 @@ SQL_MODE = (
 
 #: The longest table or column name, in characters (the manual's "Identifier Length Limits").
 _NAME_LIMIT = 64
-#: A character each narrow character set cannot store. MySQL's latin1 is Windows-1252, and
-#: keeps the five bytes that code leaves out as U+0081, U+008D, U+008F, U+0090, U+009D.
+#: A character each narrow character set cannot store, and the kind of finding it is. MySQL's
+#: latin1 is Windows-1252, and keeps the five bytes that code leaves out as U+0081, U+008D,
+#: U+008F, U+0090, U+009D.
+_FOUR_BYTES = ("[\U00010000-\U0010ffff]", K.FOUR_BYTE_CHARACTER)
 _REFUSED_CHARACTERS = {
-    "utf8": "[\U00010000-\U0010ffff]", "utf8mb3": "[\U00010000-\U0010ffff]", "ascii": "[^\x00-\x7f]",
-    "latin1": "[^\x00-\x7f\x81\x8d\x8f\x90\x9d\xa0-\xff\u20ac\u201a\u0192\u201e\u2026\u2020"
-              "\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013"
-              "\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]",
+    "utf8": _FOUR_BYTES, "utf8mb3": _FOUR_BYTES, "ascii": ("[^\x00-\x7f]", K.UNSTORABLE_CHARACTER),
+    "latin1": ("[^\x00-\x7f\x81\x8d\x8f\x90\x9d\xa0-\xff\u20ac\u201a\u0192\u201e\u2026\u2020"
+               "\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013"
+               "\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]", K.UNSTORABLE_CHARACTER),
 }
 #: Bytes of an INSERT's row kept for the statement around its large values.
 _STATEMENT_MARGIN = 64 * 1024
@@ -112,9 +114,9 @@ class Adapter(BaseAdapter):
             return f"holds {wide!r}, a character of 4 UTF-8 bytes, which MySQL/MariaDB refuses in a name"
         return None
 
-    def narrow_charset(self, field) -> tuple[str, str] | None:
+    def narrow_charset(self, field) -> tuple[str, str, K] | None:
         charset = self._charset(self.collation(field))
-        return (charset, _REFUSED_CHARACTERS[charset]) if charset in _REFUSED_CHARACTERS else None
+        return (charset, *_REFUSED_CHARACTERS[charset]) if charset in _REFUSED_CHARACTERS else None
 
     def collation(self, field) -> str:
         """The collation of ``field``'s column: its ``db_collation`` or the database's."""

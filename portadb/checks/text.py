@@ -28,6 +28,8 @@ class _TextRules:
     #: Which characters :attr:`pattern` finds besides those: the NUL, lone surrogates (invalid UTF-8).
     nul: bool = False
     surrogates: bool = False
+    #: What a character of the narrow charset is refused as.
+    charset_kind: K | None = None
 
     def problem(self, value) -> tuple[K, str] | None:
         if type(value) is not str:
@@ -38,10 +40,8 @@ class _TextRules:
                 return K.NUL_CHARACTER, f"contains the NUL character, which {self.vendor} refuses in text"
             if "\ud800" <= char <= "\udfff":
                 return K.INVALID_UTF8, "is not valid UTF-8"
-            if char >= "\U00010000" and self.charset.startswith("utf8"):
-                return (K.FOUR_BYTE_CHARACTER,
-                        f"contains {char!r} (4 bytes in UTF-8), which a {self.charset} column cannot store")
-            return K.UNSTORABLE_CHARACTER, f"contains {char!r}, which a {self.charset} column cannot store"
+            four = " (4 bytes in UTF-8)" if self.charset_kind is K.FOUR_BYTE_CHARACTER else ""
+            return self.charset_kind, f"contains {char!r}{four}, which a {self.charset} column cannot store"
         if self.limit is not None and len(value) > self.limit:
             return K.TOO_LONG, f"{len(value)} characters; max_length is {self.limit}"
         return None
@@ -80,8 +80,9 @@ def _text_rules(field, kind, target, want) -> _TextRules:
     narrow = target.narrow_charset(field)
     chars = "\x00" * nul + "\ud800-\udfff" * surrogates
     pattern = "|".join(filter(None, [chars and f"[{chars}]", narrow and narrow[1]]))
-    return _TextRules(limit, re.compile(pattern) if pattern else None, target.vendor,
-                      narrow and narrow[0], nul, surrogates)
+    charset, _, kind = narrow or (None, None, None)
+    return _TextRules(limit, re.compile(pattern) if pattern else None, target.vendor, charset, nul,
+                      surrogates, kind)
 
 
 def text_check(field, kind, source, target, want) -> ColumnCheck | None:
