@@ -98,6 +98,10 @@ def test_columns_encode_as_each_value_would():
     rows += [(None, None, None, "plain", None, None, None, None), (2**63 - 1, 5e-324, "x", None,
              False, Decimal("-0"), b"", dt.date(1, 1, 1))]
     assert tsv_text(list(zip(*rows))) == "".join("\t".join(map(tsv_field, row)) + "\n" for row in rows)
+    # Columns of one type, with and without NULLs, take the column-wide paths.
+    columns = [(1, -2), (1, None), (True, False), (True, None), (0.5, None), ("a", "b\tc"),
+               ("a", None), ("a\n", None), (None, None)]
+    assert tsv_text(columns) == "".join("\t".join(map(tsv_field, row)) + "\n" for row in zip(*columns))
     assert tsv_text([(1, 2), ("a", "b")]) == "1\ta\n2\tb\n"
     assert tsv_text([(), ()]) == ""
 

@@ -164,15 +164,26 @@ def tsv_text(values: Sequence[Sequence]) -> str:
     return "\n".join(map("\t".join, zip(*map(_tsv_column, values)))) + "\n"
 
 
-def _tsv_column(values: Sequence) -> list[str]:
-    kinds = set(map(type, values)) - {type(None)}
-    if kinds <= {int}:
+def _tsv_column(values: Sequence) -> Sequence[str]:
+    kinds = set(map(type, values))
+    if kinds == _INT:
+        return list(map(str, values))
+    if kinds == _STR:
+        return values if not _ESCAPE.search("".join(values)) else list(map(tsv_field, values))
+    kinds.discard(type(None))
+    if kinds <= _INT:
         return ["\\N" if v is None else str(v) for v in values]
     if kinds == {float}:
         return ["\\N" if v is None else repr(v) for v in values]
-    if kinds == {str} and not _ESCAPE.search("".join(v for v in values if v is not None)):
+    if kinds == {bool}:
+        return list(map(_BOOLEANS.__getitem__, values))
+    if kinds == _STR and not _ESCAPE.search("".join(v for v in values if v is not None)):
         return ["\\N" if v is None else v for v in values]
     return list(map(tsv_field, values))
+
+
+_INT, _STR = frozenset({int}), frozenset({str})
+_BOOLEANS = {True: "1", False: "0", None: "\\N"}
 
 
 def tsv_field(value) -> str:
