@@ -4,7 +4,7 @@ Copies the benchmark's generated SQLite source (``python -m tests.bench --rows N
 --keep`` makes it) into an emptied ``--to`` database in this process and prints,
 for the load and for the build of keys, indexes and foreign keys, the wall
 seconds, the client's CPU seconds (this process and its workers) and, for a
-PostgreSQL server on this machine, the server's CPU seconds read from
+server on this machine (``postgres`` or ``mariadbd``), the server's CPU seconds read from
 ``/proc``. The benchmark itself times whole commands; this splits one.
 """
 
@@ -40,17 +40,17 @@ def server_cpu(name: str = "postgres") -> float:
     return total / tick
 
 
-def timed(module, name: str, lines: list[str]) -> None:
+def timed(module, name: str, lines: list[str], server: str = "postgres") -> None:
     """Wrap ``module.name`` so that each call adds a line of wall and CPU seconds."""
     original = getattr(module, name)
 
     def wrapper(*args, **kwargs):
-        wall, client, server = time.perf_counter(), client_cpu(), server_cpu()
+        wall, client, before = time.perf_counter(), client_cpu(), server_cpu(server)
         try:
             return original(*args, **kwargs)
         finally:
             lines.append(f"{name:16} wall {time.perf_counter() - wall:6.2f} s   client cpu "
-                         f"{client_cpu() - client:6.2f} s   server cpu {server_cpu() - server:6.2f} s")
+                         f"{client_cpu() - client:6.2f} s   server cpu {server_cpu(server) - before:6.2f} s")
 
     setattr(module, name, wrapper)
 
@@ -79,9 +79,10 @@ def main(argv=None) -> int:
 
     recreate(args.to)
     lines: list[str] = []
-    timed(pipeline.parallel, "copy_tables", lines)  # the load with --jobs > 1
-    timed(pipeline, "copy_table", lines)  # the load in one process, table by table
-    timed(pipeline.schema, "build_deferred", lines)
+    server = "mariadbd" if args.to == "mysql" else "postgres"  # the servers of this machine
+    timed(pipeline.parallel, "copy_tables", lines, server)  # the load with --jobs > 1
+    timed(pipeline, "copy_table", lines, server)  # the load in one process, table by table
+    timed(pipeline.schema, "build_deferred", lines, server)
     started = time.perf_counter()
     report = portadb.copy("default", args.to, jobs=args.jobs)
     total = time.perf_counter() - started
