@@ -3,7 +3,7 @@
 The order ``loaddata`` and pgloader use: the data is in, so the keys and
 indexes kept back are built (side by side where the target allows), the
 foreign keys last and only once no row points nowhere; then every auto
-primary key's sequence is moved past the copied keys; then each table is
+primary key's sequence is moved past the copied keys and the source's counter; then each table is
 counted on the target.
 """
 
@@ -18,6 +18,7 @@ from .exceptions import TransferError
 from .plan import Plan
 from .references import check_references
 from .reports.model import Finding, FindingKind, Severity, TableResult
+from .sequences import follow_source
 
 
 def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bool, replace: bool,
@@ -42,6 +43,7 @@ def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bo
     if plan.unselected and replace:
         schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
     tgt.adapter.reset_sequences(plan.models)
+    follow_source(plan.source, tgt, plan.models)
     # Counted as verify counts them: a backend whose counters follow the
     # inserted keys (MySQL's AUTO_INCREMENT) needs no statement, yet each is set.
     return sum(isinstance(model._meta.pk, models.AutoField) for model in plan.models)

@@ -42,6 +42,7 @@ from .progress import Progress, Tee
 from .reports.model import Finding, FindingKind, Severity, TableCheck
 from .reports.sync_report import SyncedTable, SyncReport
 from .scheduler import meanwhile
+from .sequences import follow_source
 from .targetproject import children
 from .verify import check_sequences
 from .verify.remote import target_reader
@@ -179,9 +180,8 @@ def run(plan: Plan, *, dry_run: bool = False, chunk_size: int = options.DEFAULT_
                     f" wrote: {first_line(e)}; run the same sync again to finish it, then portadb verify."
                 ) from e
     report.findings += _log_findings(src, token, log) + _still_different(report) + [
-        Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR,
-                f"{s.table}.{s.column}: the next key would be {s.next_value}, the largest is {s.max_pk}.",
-                table=s.table) for s in report.sequences if not s.ok]
+        Finding(FindingKind.SEQUENCE_BEHIND, Severity.ERROR, s.problem(), table=s.table)
+        for s in report.sequences if not s.ok]
     if log is not None and not dry_run:  # what the target now holds: the entries read are done
         report.findings += _consume(src, log, [t.table for t in report.tables
                                                if not (t.rejected or t.still_different)])
@@ -200,10 +200,12 @@ def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
                    side_by_side=tgt.adapter.parallel_reads) as counted:
         for delta in changed:
             read_back(src, tgt, delta)
-        present = set(tgt.adapter.table_names())
-        report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present)
     for delta in changed:
         delta.report.target_rows = counted[0][delta.job.table]
+    # After the commit (MySQL's ALTER TABLE would commit) and the other session's counts.
+    follow_source(src, tgt, [job.model for job in plan.jobs])
+    present = set(tgt.adapter.table_names())
+    report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present, src)
 
 
 def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,

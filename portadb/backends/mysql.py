@@ -379,6 +379,9 @@ class Adapter(BaseAdapter):
             with self.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {', '.join(self.quote(t) for t in tables)}")
 
+    def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
+        return [(f"ALTER TABLE {self.quote(table)} AUTO_INCREMENT = {int(value)}", [])]
+
     def next_auto_value(self, table: str, column: str) -> int | None:
         with self.connection.cursor() as cursor:
             if not self.connection.mysql_is_mariadb and self.connection.mysql_version >= (8,):

@@ -369,20 +369,23 @@ class Adapter(BaseAdapter):
                 statements.append(sql)
         return statements
 
+    def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
+        sql = "SELECT setval(pg_get_serial_sequence(%s, %s), %s, false)"
+        return [(sql, [self.quote(table), column, value])]
+
     def next_auto_value(self, table: str, column: str) -> int | None:
-        # pg_sequence_last_value() reads the sequence without nextval()'s side
-        # effect; it is NULL until the first nextval() or setval(..., true).
+        # The sequence's own row, read without nextval()'s side effect: after setval(n, false)
+        # it holds n, not yet called. ``None`` too for a user without the privilege to read it.
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT s.seqstart, s.seqincrement, pg_sequence_last_value(s.seqrelid)"
-                " FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence(%s, %s)::regclass",
-                [self.quote(table), column],
-            )
+            cursor.execute("SELECT seq::regclass::text, seqincrement FROM pg_get_serial_sequence(%s, %s) seq"
+                           " JOIN pg_sequence ON seqrelid = seq::regclass"
+                           " WHERE has_sequence_privilege(seq, 'SELECT')", [self.quote(table), column])
             row = cursor.fetchone()
-        if row is None:
-            return None
-        start, increment, last = row
-        return start if last is None else last + increment
+            if row is None:
+                return None
+            cursor.execute(f"SELECT last_value, is_called FROM {row[0]}")  # the server's own quoting
+            last, called = cursor.fetchone()
+        return last + row[1] if called else last
 
     def table_sizes(self) -> dict[str, int]:
         with self.connection.cursor() as cursor:

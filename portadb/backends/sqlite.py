@@ -218,6 +218,12 @@ class Adapter(BaseAdapter):
     def end_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = OFF")
 
+    def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
+        # AUTOINCREMENT (Django's AutoField) hands out one past sqlite_sequence's mark.
+        return [("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [value - 1, table]),
+                ("INSERT INTO sqlite_sequence (name, seq) SELECT %s, %s WHERE NOT EXISTS"
+                 " (SELECT 1 FROM sqlite_sequence WHERE name = %s)", [table, value - 1, table])]
+
     def next_auto_value(self, table: str, column: str) -> int | None:
         # An INTEGER PRIMARY KEY takes max(rowid) + 1, or with AUTOINCREMENT
         # one past the larger of that and sqlite_sequence's high-water mark.

@@ -35,6 +35,11 @@ class Statements:
         only in case."""
         return []
 
+    def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
+        """Statements with their parameters that make ``value`` the next key the auto
+        ``column`` of ``table`` hands out (it is above every key there)."""
+        raise NotImplementedError
+
     def select_column(self, column: str) -> str:
         """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""
         return self.quote(column)

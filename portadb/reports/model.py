@@ -156,17 +156,32 @@ class TableCheck:
 
 @dataclass
 class SequenceCheck:
-    """The next auto primary key value on the target against the largest key there."""
+    """The next auto primary key value on the target against the largest key there, and
+    against the source's next value (rows deleted there had keys the target must not reuse)."""
 
     table: str
     column: str
     max_pk: int | None
     #: ``None`` when the target has no sequence or counter for the column.
     next_value: int | None
+    #: The source's next value; ``None`` where it has none or was not asked.
+    source_next: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.next_value is not None and (self.max_pk is None or self.next_value > self.max_pk)
+        return self.next_value is not None and (self.max_pk is None or self.next_value > self.max_pk) \
+            and (self.source_next is None or self.next_value >= self.source_next)
+
+    def problem(self) -> str:
+        """Why the check failed, as a sentence."""
+        where = f"{self.table}.{self.column}"
+        if self.next_value is None:
+            return f"{where} has no sequence on the target, but its largest key there is {self.max_pk}."
+        gives = f"{where} would next give {self.next_value} on the target"
+        if self.max_pk is not None and self.next_value <= self.max_pk:
+            return f"{gives}, but its largest key there is {self.max_pk}."
+        return (f"{gives}, but {self.source_next} on the source: new rows would take the keys of rows"
+                " deleted on the source.")
 
 
 @dataclass

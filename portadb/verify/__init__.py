@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from django.db import DatabaseError, models
+from django.db import DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 
 from .. import drift, options, schema
@@ -28,6 +28,7 @@ from ..processes import collector_paused
 from ..progress import Progress, Tee
 from ..reports.model import Finding, FindingKind, SequenceCheck, Severity, VerifyReport
 from ..selection import select_models
+from ..sequences import auto_keys
 from . import parallel
 from .compare import check_table
 from .findings import findings
@@ -100,7 +101,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
                     check.seconds = round(clock() - t0, 3)
                     report.tables.append(check)
             bars.close()
-            report.sequences = check_sequences(tgt, chosen, present[1])
+            report.sequences = check_sequences(tgt, chosen, present[1], src)
             _compare_migrations(src, tgt, present, report)
             report.findings += built_state(tgt)
     except DatabaseError as e:
@@ -173,17 +174,18 @@ def built_state(tgt: Endpoint) -> list[Finding]:
     return found
 
 
-def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str]) -> list[SequenceCheck]:
-    """Every auto primary key's next value on the target against the largest key there."""
+def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str],
+                    src: Endpoint | None = None) -> list[SequenceCheck]:
+    """Every auto primary key's next value on the target against the largest key there, and
+    against the source's next value where ``src`` is given and has the table."""
+    on_source = set(src.adapter.table_names()) if src is not None else set()
     checks = []
-    for model in chosen:
-        pk, table = model._meta.pk, model._meta.db_table
-        if table not in present or not isinstance(pk, models.AutoField):
-            continue
+    for table, column in auto_keys([m for m in chosen if m._meta.db_table in present]):
         checks.append(SequenceCheck(
-            table=table, column=pk.column,
-            max_pk=tgt.adapter.max_value(table, pk.column),
-            next_value=tgt.adapter.next_auto_value(table, pk.column),
+            table=table, column=column,
+            max_pk=tgt.adapter.max_value(table, column),
+            next_value=tgt.adapter.next_auto_value(table, column),
+            source_next=src.adapter.next_auto_value(table, column) if table in on_source else None,
         ))
     return checks
 

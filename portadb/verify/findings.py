@@ -9,15 +9,13 @@ from ..reports.model import Finding, FindingKind, Severity, TableCheck, VerifyRe
 
 
 def findings(report: VerifyReport) -> list[Finding]:
-    """The errors of ``report``: tables that differ, sequences behind their keys, migrations."""
+    """The errors of ``report``: tables that differ, sequences behind their keys or the source, migrations."""
     found = []
     for t in report.tables:
         found += _table_findings(t, report)
     for s in report.sequences:
         if not s.ok:
-            why = "has no sequence" if s.next_value is None else f"would next give {s.next_value}"
-            found.append(_error(FindingKind.SEQUENCE_BEHIND, f"{s.table}.{s.column} {why} on the target, "
-                                f"but its largest key there is {s.max_pk}.", table=s.table, field=s.column))
+            found.append(_error(FindingKind.SEQUENCE_BEHIND, s.problem(), table=s.table, field=s.column))
     table = MigrationRecorder.Migration._meta.db_table
     for side, names in (("target", report.migrations_missing), ("source", report.migrations_extra)):
         if names:
