@@ -26,6 +26,8 @@ class FindingKind(str, enum.Enum):
     ROW_EXTRA = "row_extra"
     VALUE_DIFFERENT = "value_different"
     SEQUENCE_BEHIND = "sequence_behind"
+    #: A generated column (computed by each database, not copied) whose values differ.
+    GENERATED_DIFFERENT = "generated_different"
     MIGRATIONS_DIFFERENT = "migrations_different"
     # Values the target would refuse, or that would change on the way
     # (portadb.checks); one per row, field and reason.

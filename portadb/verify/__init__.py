@@ -22,6 +22,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from .. import drift, options, schema
 from ..endpoints import Endpoint, close, open_endpoints
 from ..exceptions import PreconditionError, VerificationError, first_line
+from ..fields import key_fields
 from ..journal import record
 from ..models import label, project_models, shared_models
 from ..processes import collector_paused
@@ -101,6 +102,8 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
                     check.seconds = round(clock() - t0, 3)
                     report.tables.append(check)
             bars.close()
+            if not counts_only:
+                report.findings += _generated_differences(src, tgt, both, present, sample, chunk_size)
             report.sequences = check_sequences(tgt, chosen, present[1], src)
             _compare_migrations(src, tgt, present, report)
             report.findings += built_state(tgt)
@@ -124,10 +127,12 @@ def _workers(src: Endpoint, tgt: Endpoint, jobs: int | None, rows: int, chunk_si
 
 
 def _compared_fields(tgt: Endpoint, model, present: set[str], report: VerifyReport) -> list | None:
-    """The fields whose columns the target's table has too; a finding names the others.
+    """The copied fields whose columns the target's table has too (``None``: all the model's);
+    a finding names the others.
 
     A model whose fields depend on the database vendor has columns here that
-    the target's version has not: their values are not compared.
+    the target's version has not: their values are not compared. Generated
+    columns are compared apart (:func:`_generated_differences`).
     """
     table = model._meta.db_table
     if table not in present:
@@ -136,12 +141,40 @@ def _compared_fields(tgt: Endpoint, model, present: set[str], report: VerifyRepo
     fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
     missing = [f.column for f in fields if f.column not in on_target]
     if not missing:
-        return None
+        return None if len(fields) == len(model._meta.local_concrete_fields) else fields
     report.findings.append(Finding(
         FindingKind.VENDOR_DEPENDENT_MODEL, Severity.WARNING,
         f"{table}: the target's table has no column {', '.join(missing)}; those values were not compared.",
         table=table, model=label(model)))
     return [f for f in fields if f.column in on_target]
+
+
+def _generated_differences(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], present,
+                           sample: float | None, chunk_size: int) -> list[Finding]:
+    """A warning per table whose generated columns differ. The copy does not write them: each
+    database computes them from the copied columns, and its functions may differ (SQLite's
+    ``lower()`` changes ASCII letters only). Not a difference of the copied data."""
+    found = []
+    for model in chosen:
+        table, own = model._meta.db_table, model._meta.local_concrete_fields
+        generated = [f for f in own if getattr(f, "generated", False)]
+        if not generated or not {f.column for f in generated} <= set(tgt.adapter.column_types(table)):
+            continue
+        fields = [f for f in own if f in generated or f in key_fields(model)]
+        check = check_table(src, tgt, model, present, sample, False, chunk_size, fields=fields)
+        if not check.different_rows:
+            continue
+        first = check.differences[0]
+        rows = f"{check.different_rows:,} row{'s differ' if check.different_rows > 1 else ' differs'}"
+        columns = ", ".join(sorted({d.field for d in check.differences}))
+        found.append(Finding(
+            FindingKind.GENERATED_DIFFERENT, Severity.WARNING,
+            f"{table}: {rows} in {columns}, which each database computes itself"
+            f" (GeneratedField, not copied); its expression gives other values on the target: first"
+            f" pk {first.pk!r} field {first.field}: source {first.source_value!r},"
+            f" target {first.target_value!r}.",
+            table=table, model=label(model), pk=first.pk, field=first.field))
+    return found
 
 
 def _source_rows(src: Endpoint, chosen: Sequence[type], present: set[str]) -> dict[str, int]:
