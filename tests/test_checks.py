@@ -252,3 +252,43 @@ def test_dangling_references_are_found_alike_by_value_and_by_row(empty, alias, w
             cursor.execute(sql, list(within or ()) or None)
             found[by_value] = [tuple(row) for row in cursor.fetchall()]
     assert found[True] == found[False] == expected and len(expected) > 50
+
+
+DIGITS = [Decimal("12345678901234.123456"), Decimal("99999999999999.99"), Decimal("1234567890123456"),
+          Decimal("1234567890.123456"), Decimal("123456789.123456"), Decimal("123456789012345.6"),
+          Decimal("12345678901234.5"), Decimal("1000000000000000000.00"), Decimal("-0.000001"),
+          Decimal("0"), Decimal("1.50"), "99999999999999.99", 12345678901234567]
+
+
+def _decimals_model():
+    from django.apps.registry import Apps
+    from django.db import models
+
+    meta = type("Meta", (), {"apps": Apps(), "app_label": "portadb_digits", "db_table": "digits"})
+    return type("Digits", (models.Model,), {"__module__": __name__, "Meta": meta,
+                                            "d": models.DecimalField(max_digits=30, decimal_places=6)})
+
+
+@pytest.mark.parametrize("source", [POSTGRESQL, MYSQL], ids=["postgresql", "mysql"])
+def test_decimals_sqlite_would_round_are_exactly_those_refused(empty, source):
+    """SQLite keeps a decimal as a double and Django reads 15 significant digits of it back:
+    each value a real SQLite round trip through Django alters is refused (``too_many_digits``),
+    and no other."""
+    from portadb.checks.numbers import decimal_check
+
+    Digits = _decimals_model()
+    field = Digits._meta.get_field("d")
+    target = empty(SQLITE_TARGET)
+    with connections[target].schema_editor() as editor:
+        editor.create_model(Digits)
+    Digits.objects.using(target).bulk_create(Digits(id=i, d=field.to_python(v)) for i, v in enumerate(DIGITS))
+    back = list(Digits.objects.using(target).order_by("id").values_list("d", flat=True))
+    altered = [i for i, value in enumerate(DIGITS) if back[i] != field.to_python(value)]
+
+    check = decimal_check(field, "DecimalField", adapter_for(connections[empty(source)]),
+                          adapter_for(connections[target]), lambda kind: True)
+    found = sorted(check(DIGITS))
+    assert [i for i, *_ in found] == altered and altered, found
+    assert {kind for _, kind, _ in found} == {K.TOO_MANY_DIGITS}
+    assert found[0][2] == ("12345678901234.123456 has 20 significant digits; sqlite keeps a decimal as a"
+                           " double, 15 digits, so it would become 12345678901234.100000")

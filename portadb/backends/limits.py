@@ -43,6 +43,9 @@ class Limits:
     stores_float_nan: bool = True
     #: A ``DecimalField`` column (``numeric(p, s)``) holds NaN.
     holds_decimal_nan: bool = False
+    #: The significant digits a ``DecimalField`` keeps (SQLite: a double, read back to 15 by
+    #: Django); ``None``: every digit of ``max_digits``.
+    decimal_digits: int | None = None
     #: Date, time, timestamp and interval columns hold values Python's cannot: ±infinity,
     #: years before 1 and after 9999, ``24:00``, months. They are read as the database's
     #: text, which only a database with this flag stores again exactly.

@@ -75,6 +75,7 @@ class Adapter(BaseAdapter):
     enforces_max_length = False
     # A REAL NaN is stored as NULL.
     stores_float_nan = False
+    decimal_digits = 15  # a decimal is a REAL; Django reads 15 significant digits back
     # Django's decimal converter quantizes to the field's decimal_places.
     decimals_at_scale = True
     write_rate = 1_000_000

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from functools import partial
 from operator import is_not
 
@@ -98,6 +98,41 @@ def float_check(field, kind, source, target, want) -> ColumnCheck | None:
 
 
 def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
+    check = _decimal_check(field, kind, source, target, want)
+    keeps = target.decimal_digits
+    if keeps is None or field.max_digits <= keeps or source.decimal_digits or not want(K.TOO_MANY_DIGITS):
+        return check
+    return _kept_digits_check(check, keeps, field.decimal_places, target)
+
+
+def _kept_digits_check(check: ColumnCheck | None, keeps: int, places: int, target) -> ColumnCheck:
+    """``check``, and a decimal with more significant digits than ``target`` keeps refused:
+    SQLite stores it as a double, and Django reads ``keeps`` digits of it back."""
+    back = Context(prec=keeps).create_decimal_from_float
+    scale = Decimal(1).scaleb(-places)
+
+    def problem(value):
+        number = _as_decimal(value)
+        if number is None or not number.is_finite():
+            return None  # the other checks name it
+        significant = len("".join(map(str, number.as_tuple().digits)).strip("0")) or 1
+        if significant <= keeps:
+            return None
+        became = back(float(number)).quantize(scale, context=Context(prec=significant + places))
+        return (K.TOO_MANY_DIGITS, f"{number} has {significant} significant digits; {target.vendor} keeps"
+                f" a decimal as a double, {keeps} digits, so it would become {became}")
+
+    def both(values):
+        found = check(values) if check is not None else []
+        if max(map(len, map(str, filter(partial(is_not, None), values))), default=0) <= keeps:
+            return found  # no value has that many characters, let alone digits
+        named = {i for i, *_ in found}
+        return found + [p for p in each(values, problem) if p[0] not in named]
+
+    return both
+
+
+def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
     # NaN is a number of a PostgreSQL numeric(p, s): copied exactly between two such databases.
     keeps_nan = source.holds_decimal_nan and target.holds_decimal_nan
     if not want(K.DECIMAL_OVERFLOW) and not want(K.NOT_A_NUMBER):

@@ -34,6 +34,8 @@ class FindingKind(str, enum.Enum):
     TOO_LONG = "too_long"
     INTEGER_OUT_OF_RANGE = "integer_out_of_range"
     DECIMAL_OVERFLOW = "decimal_overflow"
+    #: A decimal with more significant digits than the target keeps (SQLite: a double, 15).
+    TOO_MANY_DIGITS = "too_many_digits"
     NUL_CHARACTER = "nul_character"
     INVALID_UTF8 = "invalid_utf8"
     INVALID_JSON = "invalid_json"
