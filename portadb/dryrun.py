@@ -118,6 +118,8 @@ def schema_differences(connection, models) -> list[str]:
                       for c in columns if c not in fields]
             for name in fields.keys() & columns.keys():
                 f, null = fields[name], bool(columns[name].null_ok)
+                if getattr(f, "generated", False):
+                    continue  # a generated column is created without NOT NULL, whatever the field says
                 if null != f.null and not (f.empty_strings_allowed and
                                            connection.features.interprets_empty_strings_as_nulls):
                     found.append(f"{table}.{name}: {'NULL' if null else 'NOT NULL'} on the target,"

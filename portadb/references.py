@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from .backends import adapter_for
 from .exceptions import DataError
-from .fields import foreign_keys
+from .fields import foreign_keys, key_fields
 
 #: A dangling foreign key: the table, its column, and the first primary keys of the rows.
 Dangling = tuple[str, str, list]
@@ -33,8 +33,9 @@ def dangling(connection, model, field, limit: int = 5) -> list[Dangling]:
             cursor.execute(adapter.missing_values_sql(*names, first=True))
             if cursor.fetchone() is None:
                 return []
-        cursor.execute(adapter.dangling_sql(opts.db_table, [opts.pk.column], *names[1:]))
-        pks = [row[0] for row in cursor.fetchmany(limit)]
+        key = [f.column for f in key_fields(model)]  # a composite key's columns too
+        cursor.execute(adapter.dangling_sql(opts.db_table, key, *names[1:]))
+        pks = [row[0] if len(key) == 1 else tuple(row[:len(key)]) for row in cursor.fetchmany(limit)]
     return [(opts.db_table, field.column, pks)] if pks else []
 
 

@@ -18,11 +18,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from django.apps import apps
-
 from . import pool
 from .checks import Refusal, column_checks, size_check
 from .compat import batched
+from .dependents import dependents
 from .endpoints import Endpoint
 from .fields import TEXT_TYPES, base_field, foreign_keys
 from .parts import Part, cut, whole_tables
@@ -31,9 +30,6 @@ from .progress import Progress, Tee
 from .reports.model import FIRST_PKS, ValueSummary
 from .reports.model import FindingKind as K
 from .transfer import read_chunks
-
-#: Primary keys per ``IN (...)`` list when following references.
-_BATCH = 500
 
 
 class TableChecks:
@@ -260,130 +256,3 @@ def scan_parts(plan: Plan, workers: int, chunk_size: int) -> list[Part]:
     folded = [job for job in plan.jobs if _unique_sets(job, plan.target)]
     cuttable = [job for job in plan.jobs if job not in folded]
     return cut(plan.source, cuttable, workers, chunk_size) + whole_tables(folded)
-
-
-def dependents(source: Endpoint, jobs: Sequence[TableJob], refusals: Sequence[Refusal]) -> list[Refusal]:
-    """Rows that refer to a refused row, or are another table's part of a refused object.
-
-    Followed to the end: a row pointing at a row refused for pointing at a
-    refused row is refused too. Foreign keys (M2M rows included) and generic
-    foreign keys are followed; multi-table inheritance goes both ways: the
-    child row of a refused parent and the parent rows of a refused child.
-    """
-    by_table = {job.table: job for job in jobs}
-    refused: dict[str, set] = defaultdict(set)
-    for r in refusals:
-        refused[r.table].add(r.pk)
-    pending = {table: set(pks) for table, pks in refused.items()}
-    added: list[Refusal] = []
-    while pending:
-        table, pks = pending.popitem()
-        job = by_table.get(table)
-        if job is None or len(job.key) != 1:
-            continue
-        related = (_referring(source, jobs, job, pks) + _parents(source, by_table, job, pks)
-                   + _generic(source, jobs, job, pks))
-        for other, name, rows in related:
-            for pk, value, reason in rows:
-                if pk in refused[other.table]:
-                    continue
-                refused[other.table].add(pk)
-                pending.setdefault(other.table, set()).add(pk)
-                added.append(Refusal(K.DEPENDS_ON_REFUSED, other.label, other.table, pk, name,
-                                     reason, value))
-    return added
-
-
-def _referring(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
-    """(child job, field name, [(pk, value, reason)]) of rows whose foreign key points into ``pks``."""
-    q = source.adapter.quote
-    found = []
-    for child in jobs:
-        if len(child.key) != 1:
-            continue
-        for f in foreign_keys(child.model):
-            if f.related_model._meta.db_table != parent.table:
-                continue
-            rows = []
-            for batch in batched(sorted(pks, key=repr), _BATCH):
-                marks = ", ".join(["%s"] * len(batch))
-                with source.connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT c.{q(child.key[0])}, c.{q(f.column)}, p.{q(parent.key[0])}"
-                        f" FROM {q(child.table)} c JOIN {q(parent.table)} p"
-                        f" ON c.{q(f.column)} = p.{q(f.target_field.column)}"
-                        f" WHERE p.{q(parent.key[0])} IN ({marks})",
-                        batch,
-                    )
-                    rows += [(pk, value, f"refers to {parent.label}(pk={ppk!r}), which is refused")
-                             for pk, value, ppk in cursor.fetchall()]
-            found.append((child, f.name, rows))
-    return found
-
-
-def _parents(source, by_table, child: TableJob, pks: set) -> list[tuple]:
-    """The parent-model rows of refused multi-table-inheritance children."""
-    q = source.adapter.quote
-    found = []
-    for f in foreign_keys(child.model):
-        if not getattr(f.remote_field, "parent_link", False):
-            continue
-        parent = by_table.get(f.related_model._meta.db_table)
-        if parent is None:
-            continue
-        rows = []
-        for batch in batched(sorted(pks, key=repr), _BATCH):
-            marks = ", ".join(["%s"] * len(batch))
-            with source.connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT p.{q(parent.key[0])}, c.{q(child.key[0])} FROM {q(child.table)} c"
-                    f" JOIN {q(parent.table)} p ON c.{q(f.column)} = p.{q(f.target_field.column)}"
-                    f" WHERE c.{q(child.key[0])} IN ({marks})",
-                    batch,
-                )
-                rows += [(pk, pk, f"is the {parent.label} part of {child.label}(pk={cpk!r}),"
-                          " which is refused") for pk, cpk in cursor.fetchall()]
-        found.append((parent, parent.model._meta.pk.name, rows))
-    return found
-
-
-def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
-    """Rows whose generic foreign key (content type, object id) points into ``pks``."""
-    if not apps.is_installed("django.contrib.contenttypes") or parent.model._meta.apps is not apps:
-        return []
-    # Imported only where contenttypes is installed: its models cannot load otherwise.
-    from django.contrib.contenttypes.fields import GenericForeignKey
-    from django.contrib.contenttypes.models import ContentType
-
-    q = source.adapter.quote
-    opts, types = parent.model._meta, ContentType._meta
-    with source.connection.cursor() as cursor:  # read only: get_for_model() could insert
-        cursor.execute(f"SELECT {q(types.pk.column)} FROM {q(types.db_table)}"
-                       f" WHERE {q('app_label')} = %s AND {q('model')} = %s",
-                       [opts.app_label, opts.model_name])
-        row = cursor.fetchone()
-    if row is None:
-        return []
-    found = []
-    for child in jobs:
-        if len(child.key) != 1:
-            continue
-        for gfk in child.model._meta.private_fields:
-            if not isinstance(gfk, GenericForeignKey):
-                continue
-            ct = child.model._meta.get_field(gfk.ct_field)
-            fk = child.model._meta.get_field(gfk.fk_field)
-            as_text = fk.get_internal_type() in TEXT_TYPES  # object ids stored as text
-            rows = []
-            for batch in batched(sorted(pks, key=repr), _BATCH):
-                marks = ", ".join(["%s"] * len(batch))
-                with source.connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT {q(child.key[0])}, {q(fk.column)} FROM {q(child.table)}"
-                        f" WHERE {q(ct.column)} = %s AND {q(fk.column)} IN ({marks})",
-                        [row[0], *(str(pk) if as_text else pk for pk in batch)],
-                    )
-                    rows += [(pk, value, f"refers to {parent.label}(pk={value!r}) through"
-                              f" {gfk.name}, which is refused") for pk, value in cursor.fetchall()]
-            found.append((child, gfk.name, rows))
-    return found
