@@ -88,6 +88,10 @@ class TransferError(PortadbError):
     """The copy failed part way; the target can be resumed or replaced."""
 
 
+class CounterUnreadable(PortadbError):
+    """An auto key's sequence exists, but the user may not read it."""
+
+
 class VerificationError(PortadbError):
     """A database could not be read while verifying."""
 

@@ -22,10 +22,11 @@ from .sequences import follow_source
 
 
 def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bool, replace: bool,
-                    jobs: int) -> int:
+                    jobs: int) -> tuple[int, list[Finding]]:
     """Build what was kept back, restore foreign keys a selection's drop took, reset sequences.
 
-    Returns how many auto primary keys' sequences (or counters) now continue past the copied keys.
+    Returns how many auto primary keys' sequences (or counters) now continue past the copied keys,
+    and a warning for each that could not follow the source's counter.
     """
     tgt = plan.target
     # A target that checks each foreign key as it adds it is searched for the
@@ -43,10 +44,10 @@ def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bo
     if plan.unselected and replace:
         schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
     tgt.adapter.reset_sequences(plan.models)
-    follow_source(plan.source, tgt, plan.models)
+    behind = follow_source(plan.source, tgt, plan.models)
     # Counted as verify counts them: a backend whose counters follow the
     # inserted keys (MySQL's AUTO_INCREMENT) needs no statement, yet each is set.
-    return sum(isinstance(model._meta.pk, models.AutoField) for model in plan.models)
+    return sum(isinstance(model._meta.pk, models.AutoField) for model in plan.models), behind
 
 
 def count_tables(plan: Plan, loaded: Mapping[str, tuple[float, int]],

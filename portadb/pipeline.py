@@ -123,8 +123,9 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
     report.findings += policy.findings()
     if policy.rejected:
         report.reject_file = reject_file
-    report.sequences_reset = complete_target(plan, deferred, resumed=report.resumed, replace=replace,
-                                             jobs=jobs)
+    report.sequences_reset, behind = complete_target(plan, deferred, resumed=report.resumed,
+                                                     replace=replace, jobs=jobs)
+    report.findings += behind
     report.removed_rows = journal.schema.get("removed", {})
     report.findings += schema_drift(plan, journal.schema.get("snapshot"))
     report.tables, mismatches = count_tables(plan, loaded, policy.rejected)

@@ -16,30 +16,56 @@ from collections.abc import Sequence
 from django.db import models as m
 
 from .endpoints import Endpoint
+from .exceptions import CounterUnreadable
+from .reports.model import Finding, FindingKind, Severity
 
 
-def auto_keys(models: Sequence[type]) -> list[tuple[str, str]]:
-    """``(table, column)`` of each model whose primary key is an auto field."""
-    return [(model._meta.db_table, model._meta.pk.column) for model in models
+def auto_keys(models: Sequence[type]) -> list[tuple[str, m.Field]]:
+    """``(table, primary key field)`` of each model whose primary key is an auto field."""
+    return [(model._meta.db_table, model._meta.pk) for model in models
             if isinstance(model._meta.pk, m.AutoField)]
 
 
-def follow_source(src: Endpoint, tgt: Endpoint, models: Sequence[type]) -> int:
-    """Raise every target counter of ``models`` that is behind the source's; return how many were.
+def follow_source(src: Endpoint, tgt: Endpoint, models: Sequence[type]) -> list[Finding]:
+    """Raise every target counter of ``models`` that is behind the source's; a warning for each
+    counter that cannot follow (unreadable on the source, or beyond the column's range here).
 
     Run after the sequences were moved past the copied keys, outside a
     transaction (MySQL's ``ALTER TABLE`` would commit it).
     """
-    raised = 0
+    found = []
     present = set(src.adapter.table_names()) & set(tgt.adapter.table_names())
-    for table, column in auto_keys(models):
+    for table, key in auto_keys(models):
         if table not in present:
             continue
-        wanted = src.adapter.next_auto_value(table, column)
-        now = tgt.adapter.next_auto_value(table, column)
+        wanted = source_next(src, tgt, table, key, found)
+        now = tgt.adapter.next_auto_value(table, key.column)
         if wanted is not None and now is not None and now < wanted:
             with tgt.connection.cursor() as cursor:
-                for sql, params in tgt.adapter.counter_sql(table, column, wanted):
+                for sql, params in tgt.adapter.counter_sql(table, key.column, wanted):
                     cursor.execute(sql, params or None)
-            raised += 1
-    return raised
+    return found
+
+
+def source_next(src: Endpoint, tgt: Endpoint, table: str, key, warnings: list[Finding]) -> int | None:
+    """The source's next value of ``key`` where the target's counter can follow it; else ``None``,
+    with a warning where the source has one: it cannot be read, or it is beyond the column's
+    range on the target (SQLite's integers have none)."""
+    try:
+        wanted = src.adapter.next_auto_value(table, key.column)
+    except CounterUnreadable as e:
+        warnings.append(_not_followed(table, key, f"the source's counter could not be read: {e}"))
+        return None
+    highest = tgt.connection.ops.integer_field_range(key.get_internal_type())[1]
+    if wanted is not None and highest is not None and wanted > highest:
+        warnings.append(_not_followed(table, key, f"the source's next key, {wanted}, is beyond the"
+                                      f" column's range on {tgt.vendor} (at most {highest})"))
+        return None
+    return wanted
+
+
+def _not_followed(table: str, key, why: str) -> Finding:
+    return Finding(FindingKind.COUNTER_NOT_FOLLOWED, Severity.WARNING,
+                   f"{table}.{key.column}: {why}; the target's counter continues after its largest"
+                   " key, so it may hand out the keys of rows deleted on the source.",
+                   table=table, field=key.column)

@@ -203,9 +203,9 @@ def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
     for delta in changed:
         delta.report.target_rows = counted[0][delta.job.table]
     # After the commit (MySQL's ALTER TABLE would commit) and the other session's counts.
-    follow_source(src, tgt, [job.model for job in plan.jobs])
+    report.findings += follow_source(src, tgt, [job.model for job in plan.jobs])
     present = set(tgt.adapter.table_names())
-    report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present, src)
+    report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present, src, [])
 
 
 def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,

@@ -8,7 +8,10 @@ trail, a generic foreign key, a log) would point at the new object.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from django.db import connections
 
 import portadb
 from portadb.reports import FindingKind
@@ -63,3 +66,69 @@ def test_verify_names_a_counter_behind_the_source(zoo_source, empty, direction):
     assert not report.ok and [f.table for f in behind] == [m.PlainAuto._meta.db_table]
     assert f"but {key} on the source: new rows would take the keys of rows deleted" in behind[0].message
 
+
+
+@pytest.mark.parametrize("target_vendor", ["postgresql", "mysql"])
+def test_a_source_counter_beyond_the_target_columns_range_is_named(zoo_source, empty, target_vendor):
+    """SQLite's counter of a SmallAutoField may pass 32767 (its integer column has no range); a
+    smallint target cannot follow it: the copy says so instead of failing at setval (or setting
+    an AUTO_INCREMENT no key can reach)."""
+    with connections[zoo_source].cursor() as cursor:
+        cursor.execute("UPDATE sqlite_sequence SET seq = 40000 WHERE name = 'zoo_smallauto'")
+    connections[zoo_source].close()
+    target = empty(target_of(target_vendor))
+
+    report = portadb.copy(zoo_source, target)
+
+    assert report.ok, portadb.render(report)
+    [warning] = [f for f in report.findings if f.kind == FindingKind.COUNTER_NOT_FOLLOWED]
+    assert warning.table == "zoo_smallauto" and "the source's next key, 40001, is beyond the column's range" \
+        in warning.message
+    verified = portadb.verify(zoo_source, target)
+    assert verified.ok and [f.table for f in verified.findings
+                            if f.kind == FindingKind.COUNTER_NOT_FOLLOWED] == ["zoo_smallauto"]
+    assert m.SmallAuto.objects.using(target).create(name="next").pk > max(
+        m.SmallAuto.objects.using(zoo_source).values_list("pk", flat=True))
+
+
+@pytest.fixture
+def sequence_blind_url(empty):
+    """A URL of a PostgreSQL source holding the zoo, for a user who may read its tables but not
+    its sequences; dropped afterwards."""
+    role = f"portadb_seqless_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    made = []
+
+    def make(zoo_source: str) -> tuple[str, str]:
+        alias = empty(target_of("postgresql"))
+        assert portadb.copy(zoo_source, alias).ok
+        conf = connections[alias].settings_dict
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"DROP ROLE IF EXISTS {role}")
+            cursor.execute(f"CREATE ROLE {role} LOGIN")
+            cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+            cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        made.append(alias)
+        return alias, f"postgresql://{role}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
+
+    yield make
+    for alias in made:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
+
+
+def test_a_counter_the_source_does_not_let_be_read_is_named(zoo_source, empty, sequence_blind_url):
+    """Without the privilege to read a sequence, the copy cannot follow it: a warning, not a
+    silent floor of nothing (and no failure: the user may read every row)."""
+    alias, url = sequence_blind_url(zoo_source)
+    _deleted_on(alias, m.PlainAuto)
+    target = empty(target_of("sqlite"))
+
+    report = portadb.copy(url, target)
+
+    assert report.ok, portadb.render(report)
+    blind = {f.table for f in report.findings if f.kind == FindingKind.COUNTER_NOT_FOLLOWED}
+    assert "zoo_plainauto" in blind and all("may not read the sequence" in f.message
+                                            for f in report.findings if f.table in blind)
+    verified = portadb.verify(url, target)
+    assert {f.table for f in verified.findings if f.kind == FindingKind.COUNTER_NOT_FOLLOWED} == blind

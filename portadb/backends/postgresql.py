@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from django.db import models, transaction
 
 from ..columns import ScaledIntegers, UuidBytes, as_values
+from ..exceptions import CounterUnreadable
 from ..reports.model import FindingKind as K
 from . import postgresql_triggers as triggers
 from .base import Adapter as BaseAdapter
@@ -375,14 +376,16 @@ class Adapter(BaseAdapter):
 
     def next_auto_value(self, table: str, column: str) -> int | None:
         # The sequence's own row, read without nextval()'s side effect: after setval(n, false)
-        # it holds n, not yet called. ``None`` too for a user without the privilege to read it.
+        # it holds n, not yet called.
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT seq::regclass::text, seqincrement FROM pg_get_serial_sequence(%s, %s) seq"
-                           " JOIN pg_sequence ON seqrelid = seq::regclass"
-                           " WHERE has_sequence_privilege(seq, 'SELECT')", [self.quote(table), column])
+            cursor.execute("SELECT seq::regclass::text, seqincrement, has_sequence_privilege(seq, 'SELECT')"
+                           " FROM pg_get_serial_sequence(%s, %s) seq"
+                           " JOIN pg_sequence ON seqrelid = seq::regclass", [self.quote(table), column])
             row = cursor.fetchone()
             if row is None:
                 return None
+            if not row[2]:
+                raise CounterUnreadable(f"this user may not read the sequence {row[0]}")
             cursor.execute(f"SELECT last_value, is_called FROM {row[0]}")  # the server's own quoting
             last, called = cursor.fetchone()
         return last + row[1] if called else last

@@ -26,6 +26,8 @@ class FindingKind(str, enum.Enum):
     ROW_EXTRA = "row_extra"
     VALUE_DIFFERENT = "value_different"
     SEQUENCE_BEHIND = "sequence_behind"
+    #: An auto key's counter that could not follow the source's (unreadable, or out of range).
+    COUNTER_NOT_FOLLOWED = "counter_not_followed"
     #: A generated column (computed by each database, not copied) whose values differ.
     GENERATED_DIFFERENT = "generated_different"
     MIGRATIONS_DIFFERENT = "migrations_different"

@@ -29,7 +29,7 @@ from ..processes import collector_paused
 from ..progress import Progress, Tee
 from ..reports.model import Finding, FindingKind, SequenceCheck, Severity, VerifyReport
 from ..selection import select_models
-from ..sequences import auto_keys
+from ..sequences import auto_keys, source_next
 from . import parallel
 from .compare import check_table
 from .findings import findings
@@ -104,7 +104,7 @@ def verify_endpoints(src: Endpoint, tgt: Endpoint, chosen: Sequence[type], *,
             bars.close()
             if not counts_only:
                 report.findings += _generated_differences(src, tgt, both, present, sample, chunk_size)
-            report.sequences = check_sequences(tgt, chosen, present[1], src)
+            report.sequences = check_sequences(tgt, chosen, present[1], src, report.findings)
             _compare_migrations(src, tgt, present, report)
             report.findings += built_state(tgt)
     except DatabaseError as e:
@@ -208,17 +208,19 @@ def built_state(tgt: Endpoint) -> list[Finding]:
 
 
 def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str],
-                    src: Endpoint | None = None) -> list[SequenceCheck]:
+                    src: Endpoint | None = None, warnings: list | None = None) -> list[SequenceCheck]:
     """Every auto primary key's next value on the target against the largest key there, and
-    against the source's next value where ``src`` is given and has the table."""
+    against the source's next value where ``src`` is given and has the table; a counter the
+    source does not let be read adds a warning to ``warnings``."""
     on_source = set(src.adapter.table_names()) if src is not None else set()
     checks = []
-    for table, column in auto_keys([m for m in chosen if m._meta.db_table in present]):
+    for table, key in auto_keys([m for m in chosen if m._meta.db_table in present]):
         checks.append(SequenceCheck(
-            table=table, column=column,
-            max_pk=tgt.adapter.max_value(table, column),
-            next_value=tgt.adapter.next_auto_value(table, column),
-            source_next=src.adapter.next_auto_value(table, column) if table in on_source else None,
+            table=table, column=key.column,
+            max_pk=tgt.adapter.max_value(table, key.column),
+            next_value=tgt.adapter.next_auto_value(table, key.column),
+            source_next=source_next(src, tgt, table, key, warnings if warnings is not None else [])
+            if table in on_source else None,
         ))
     return checks
 
