@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 
 from .checks import Refusal
 from .compat import batched
@@ -63,21 +64,24 @@ def _referring(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
         for f in foreign_keys(child.model):
             if f.related_model._meta.db_table != parent.table:
                 continue
-            rows = []
-            for batch in batched(sorted(pks, key=repr), _BATCH):
-                marks = ", ".join(["%s"] * len(batch))
-                with source.connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT {keys}, c.{q(f.column)}, p.{q(parent.key[0])}"
-                        f" FROM {q(child.table)} c JOIN {q(parent.table)} p"
-                        f" ON c.{q(f.column)} = p.{q(f.target_field.column)}"
-                        f" WHERE p.{q(parent.key[0])} IN ({marks})",
-                        batch,
-                    )
-                    rows += [(_key(child, row), row[-2], f"refers to {parent.label}(pk={row[-1]!r}),"
-                              " which is refused") for row in cursor.fetchall()]
-            found.append((child, f.name, rows))
+            rows = _rows_in(source, f"SELECT {keys}, c.{q(f.column)}, p.{q(parent.key[0])}"
+                                    f" FROM {q(child.table)} c JOIN {q(parent.table)} p"
+                                    f" ON c.{q(f.column)} = p.{q(f.target_field.column)}"
+                                    f" WHERE p.{q(parent.key[0])}", sorted(pks, key=repr))
+            found.append((child, f.name, [(_key(child, row), row[-2], f"refers to {parent.label}"
+                                           f"(pk={row[-1]!r}), which is refused") for row in rows]))
     return found
+
+
+def _rows_in(source, sql: str, values: Sequence, before: Sequence = ()) -> list[tuple]:
+    """The rows of ``sql`` completed by ``IN (values)``, asked :data:`_BATCH` values at a time,
+    after the parameters ``before``."""
+    rows = []
+    for batch in batched(values, _BATCH):
+        with source.connection.cursor() as cursor:
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(batch))})", [*before, *batch])
+            rows += cursor.fetchall()
+    return rows
 
 
 def _key(job: TableJob, row: Sequence):
@@ -95,19 +99,12 @@ def _parents(source, by_table, child: TableJob, pks: set) -> list[tuple]:
         parent = by_table.get(f.related_model._meta.db_table)
         if parent is None:
             continue
-        rows = []
-        for batch in batched(sorted(pks, key=repr), _BATCH):
-            marks = ", ".join(["%s"] * len(batch))
-            with source.connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT p.{q(parent.key[0])}, c.{q(child.key[0])} FROM {q(child.table)} c"
-                    f" JOIN {q(parent.table)} p ON c.{q(f.column)} = p.{q(f.target_field.column)}"
-                    f" WHERE c.{q(child.key[0])} IN ({marks})",
-                    batch,
-                )
-                rows += [(pk, pk, f"is the {parent.label} part of {child.label}(pk={cpk!r}),"
-                          " which is refused") for pk, cpk in cursor.fetchall()]
-        found.append((parent, parent.model._meta.pk.name, rows))
+        rows = _rows_in(source, f"SELECT p.{q(parent.key[0])}, c.{q(child.key[0])} FROM {q(child.table)} c"
+                                f" JOIN {q(parent.table)} p ON c.{q(f.column)} = p.{q(f.target_field.column)}"
+                                f" WHERE c.{q(child.key[0])}", sorted(pks, key=repr))
+        found.append((parent, parent.model._meta.pk.name, [
+            (pk, pk, f"is the {parent.label} part of {child.label}(pk={cpk!r}), which is refused")
+            for pk, cpk in rows]))
     return found
 
 
@@ -139,19 +136,12 @@ def _generic(source, jobs, parent: TableJob, pks: set) -> list[tuple]:
             ids = _object_ids(fk, key, pks)
             if not ids:
                 continue  # these object ids cannot name the parent's keys (an integer column, UUID keys)
-            keys = ", ".join(map(q, child.key))
-            rows = []
-            for batch in batched(ids, _BATCH):
-                marks = ", ".join(["%s"] * len(batch))
-                with source.connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT {keys}, {q(fk.column)} FROM {q(child.table)}"
-                        f" WHERE {q(ct.column)} = %s AND {q(fk.column)} IN ({marks})",
-                        [row[0], *batch],
-                    )
-                    rows += [(_key(child, r), r[-1], f"refers to {parent.label}(pk={r[-1]!r}) through"
-                              f" {gfk.name}, which is refused") for r in cursor.fetchall()]
-            found.append((child, gfk.name, rows))
+            rows = _rows_in(source, f"SELECT {', '.join(map(q, child.key))}, {q(fk.column)}"
+                                    f" FROM {q(child.table)} WHERE {q(ct.column)} = %s AND {q(fk.column)}",
+                                    ids, before=[row[0]])
+            found.append((child, gfk.name, [(_key(child, r), r[-1], f"refers to {parent.label}"
+                                             f"(pk={r[-1]!r}) through {gfk.name}, which is refused")
+                                            for r in rows]))
     return found
 
 
@@ -160,10 +150,19 @@ def _object_ids(fk, key, pks: set) -> list:
     id column, holds them: text as Django writes it (``str()`` of the key); the same values where
     both columns are of one kind (integers, UUIDs); none where the kinds differ."""
     if fk.get_internal_type() in TEXT_TYPES:
-        return sorted({str(key.to_python(pk)) for pk in pks})
+        return sorted({_as_text(key, pk) for pk in pks})
     if _kind(fk) != _kind(key):
         return []  # comparing them would fail on a typed database (uuid = integer)
     return sorted(pks, key=repr)
+
+
+def _as_text(key, pk) -> str:
+    """``pk`` as Django writes it into a text object id; as read where it is no value of ``key``
+    (a refused row's key, such as ``'not-a-uuid'``)."""
+    try:
+        return str(key.to_python(pk))
+    except (ValidationError, ValueError, TypeError):
+        return str(pk)
 
 
 def _kind(field) -> str:

@@ -40,10 +40,15 @@ def follow_source(src: Endpoint, tgt: Endpoint, models: Sequence[type]) -> list[
             continue
         wanted = source_next(src, tgt, table, key, found)
         now = tgt.adapter.next_auto_value(table, key.column)
-        if wanted is not None and now is not None and now < wanted:
-            with tgt.connection.cursor() as cursor:
-                for sql, params in tgt.adapter.counter_sql(table, key.column, wanted):
-                    cursor.execute(sql, params or None)
+        if wanted is None or now is None or now >= wanted:
+            continue
+        statements = tgt.adapter.counter_sql(table, key.column, wanted)
+        if not statements:
+            found.append(_not_followed(table, key, "the target's table has no counter to move"
+                                       " (a SQLite table without AUTOINCREMENT)"))
+        with tgt.connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params or None)
     return found
 
 
@@ -56,7 +61,10 @@ def source_next(src: Endpoint, tgt: Endpoint, table: str, key, warnings: list[Fi
     except CounterUnreadable as e:
         warnings.append(_not_followed(table, key, f"the source's counter could not be read: {e}"))
         return None
-    highest = tgt.connection.ops.integer_field_range(key.get_internal_type())[1]
+    try:
+        highest = tgt.connection.ops.integer_field_range(key.get_internal_type())[1]
+    except KeyError:  # an auto field of a type of its own: its range is unknown
+        highest = None
     if wanted is not None and highest is not None and wanted > highest:
         warnings.append(_not_followed(table, key, f"the source's next key, {wanted}, is beyond the"
                                       f" column's range on {tgt.vendor} (at most {highest})"))

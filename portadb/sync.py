@@ -202,10 +202,12 @@ def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
             read_back(src, tgt, delta)
     for delta in changed:
         delta.report.target_rows = counted[0][delta.job.table]
-    # After the commit (MySQL's ALTER TABLE would commit) and the other session's counts.
+    # After the commit (MySQL's ALTER TABLE would commit) and the other session's counts; the
+    # counters just followed are not read from the live source again.
     report.findings += follow_source(src, tgt, [job.model for job in plan.jobs])
     present = set(tgt.adapter.table_names())
-    report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present, src, [])
+    report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present,
+                                       warnings=report.findings)
 
 
 def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,

@@ -257,7 +257,8 @@ def test_dangling_references_are_found_alike_by_value_and_by_row(empty, alias, w
 DIGITS = [Decimal("12345678901234.123456"), Decimal("99999999999999.99"), Decimal("1234567890123456"),
           Decimal("1234567890.123456"), Decimal("123456789.123456"), Decimal("123456789012345.6"),
           Decimal("12345678901234.5"), Decimal("1000000000000000000.00"), Decimal("-0.000001"),
-          Decimal("0"), Decimal("1.50"), "99999999999999.99", 12345678901234567]
+          Decimal("0"), Decimal("1.50"), "99999999999999.99", 12345678901234567,
+          Decimal("123456789012345670.00"), Decimal("12345.0000000000"), Decimal("98765432109876543210")]
 
 
 def _decimals_model():
@@ -290,5 +291,8 @@ def test_decimals_sqlite_would_round_are_exactly_those_refused(empty, source):
     found = sorted(check(DIGITS))
     assert [i for i, *_ in found] == altered and altered, found
     assert {kind for _, kind, _ in found} == {K.TOO_MANY_DIGITS}
+    decimals = [field.to_python(v) for v in DIGITS]  # as a typed source's driver returns them
+    assert [i for i, *_ in sorted(check(decimals))] == altered
+    assert check([d for i, d in enumerate(decimals) if i not in altered] + [None]) == []
     assert found[0][2] == ("12345678901234.123456 has 20 significant digits; sqlite keeps a decimal as a"
                            " double, 15 digits, so it would become 12345678901234.100000")

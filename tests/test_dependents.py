@@ -101,3 +101,14 @@ def test_children_keyed_by_a_composite_key_are_left_out_with_their_parent(empty,
     assert sorted((r.table, r.pk, r.field) for r in found) == [
         ("cpk_line", (orders[1].pk, 1), "order"), ("cpk_line", (orders[1].pk, 2), "order")]
     assert lost == [("cpk_line", "order_id", [(999, 7)])]
+
+
+def test_text_object_ids_take_keys_as_django_writes_them_and_refused_keys_as_read():
+    """A UUID key read from SQLite is 32 hex digits, written into a text object id with dashes; a
+    key that is no UUID at all (the refused row's) is compared as read, not raised on."""
+    from portadb.dependents import _object_ids
+
+    key, text_id = models.UUIDField(), models.CharField(max_length=40)
+    ids = _object_ids(text_id, key, {"0" * 31 + "1", "not-a-uuid"})
+    assert ids == ["00000000-0000-0000-0000-000000000001", "not-a-uuid"]
+    assert _object_ids(models.PositiveIntegerField(), key, {"not-a-uuid"}) == []

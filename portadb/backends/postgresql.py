@@ -9,14 +9,13 @@ from contextlib import contextmanager
 from django.db import models, transaction
 
 from ..columns import ScaledIntegers, UuidBytes, as_values
-from ..exceptions import CounterUnreadable
 from ..reports.model import FindingKind as K
 from . import postgresql_triggers as triggers
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
 from .limits import SizeLimit
 from .postgresql_copy import BYTEA, binary_types, copy_rows, encode_columns, network_prep
-from .postgresql_read import LenientRetry, fast_loaders
+from .postgresql_read import LenientRetry, fast_loaders, next_value
 
 # Built-in fields whose get_db_prep_save on PostgreSQL returns a value of the
 # field's Python type unchanged (to_python is the identity for it and the
@@ -375,20 +374,7 @@ class Adapter(BaseAdapter):
         return [(sql, [self.quote(table), column, value])]
 
     def next_auto_value(self, table: str, column: str) -> int | None:
-        # The sequence's own row, read without nextval()'s side effect: after setval(n, false)
-        # it holds n, not yet called.
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT seq::regclass::text, seqincrement, has_sequence_privilege(seq, 'SELECT')"
-                           " FROM pg_get_serial_sequence(%s, %s) seq"
-                           " JOIN pg_sequence ON seqrelid = seq::regclass", [self.quote(table), column])
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            if not row[2]:
-                raise CounterUnreadable(f"this user may not read the sequence {row[0]}")
-            cursor.execute(f"SELECT last_value, is_called FROM {row[0]}")  # the server's own quoting
-            last, called = cursor.fetchone()
-        return last + row[1] if called else last
+        return next_value(self.connection, self.quote(table), column)
 
     def table_sizes(self) -> dict[str, int]:
         with self.connection.cursor() as cursor:

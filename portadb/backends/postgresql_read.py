@@ -8,6 +8,7 @@ again with loaders that return the text instead, so the value checks name
 it (:mod:`portadb.checks.temporal`) and a PostgreSQL target stores the text
 back exactly. Every other result is read by psycopg's own (C) loaders. An interval of
 months or years is always read as its text: psycopg would make a month 30 days.
+Also here: a sequence's next value read without taking it (:func:`next_value`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from functools import cache
 
 from django.db import DataError as DjangoDataError
+
+from ..exceptions import CounterUnreadable
 
 #: date, time, timestamp, timestamptz, timetz.
 _TEMPORAL = (1082, 1083, 1114, 1184, 1266)
@@ -121,3 +124,33 @@ def _exact_intervals(strict: type) -> type:
                 return raw.decode()
 
     return ExactInterval
+
+
+def next_value(connection, table: str, column: str) -> int | None:
+    """The value the next row's key of ``column`` of ``table`` (quoted) would get, read without
+    nextval()'s side effect; ``None`` where it has no sequence.
+
+    With SELECT on the sequence, its own row: after ``setval(n, false)`` it holds ``n``, not yet
+    called. With USAGE alone, ``pg_sequence_last_value()``, which cannot tell that state from a
+    sequence never called (both NULL: the start is taken). Without either, raises
+    :class:`~portadb.exceptions.CounterUnreadable`.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq::regclass::text, seqstart, seqincrement,"
+                       " has_sequence_privilege(seq, 'SELECT'), has_sequence_privilege(seq, 'USAGE')"
+                       " FROM pg_get_serial_sequence(%s, %s) seq"
+                       " JOIN pg_sequence ON seqrelid = seq::regclass",
+                       [table, column])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        name, start, increment, select, usage = row
+        if select:
+            cursor.execute(f"SELECT last_value, is_called FROM {name}")  # the server's own quoting
+            last, called = cursor.fetchone()
+            return last + increment if called else last
+        if not usage:
+            raise CounterUnreadable(f"this user may not read the sequence {name}")
+        cursor.execute("SELECT pg_sequence_last_value(%s::regclass)", [name])
+        last = cursor.fetchone()[0]
+    return start if last is None else last + increment

@@ -220,7 +220,10 @@ class Adapter(BaseAdapter):
         cursor.execute("PRAGMA query_only = OFF")
 
     def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
-        # AUTOINCREMENT (Django's AutoField) hands out one past sqlite_sequence's mark.
+        # AUTOINCREMENT (Django's AutoField) hands out one past sqlite_sequence's mark; a plain
+        # INTEGER PRIMARY KEY has no counter to move.
+        if not self._autoincrement(table):
+            return []
         return [("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [value - 1, table]),
                 ("INSERT INTO sqlite_sequence (name, seq) SELECT %s, %s WHERE NOT EXISTS"
                  " (SELECT 1 FROM sqlite_sequence WHERE name = %s)", [table, value - 1, table])]
@@ -228,15 +231,20 @@ class Adapter(BaseAdapter):
     def next_auto_value(self, table: str, column: str) -> int | None:
         # An INTEGER PRIMARY KEY takes max(rowid) + 1, or with AUTOINCREMENT
         # one past the larger of that and sqlite_sequence's high-water mark.
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
-            seq = 0
-            if cursor.fetchone():
+        seq = 0
+        if self._autoincrement(table):
+            with self.connection.cursor() as cursor:
                 cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
                 row = cursor.fetchone()
                 seq = row[0] if row else 0
         highest = self.max_value(table, column) or 0
         return max(seq, highest) + 1
+
+    def _autoincrement(self, table: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+            row = cursor.fetchone()
+        return bool(row and row[0] and "AUTOINCREMENT" in row[0].upper())
 
     def vanishes(self) -> bool:
         return self.connection.is_in_memory_db()

@@ -169,18 +169,24 @@ class SequenceCheck:
 
     @property
     def ok(self) -> bool:
-        return self.next_value is not None and (self.max_pk is None or self.next_value > self.max_pk) \
-            and (self.source_next is None or self.next_value >= self.source_next)
+        """Whether a new row gets a key no row on the target has (else the insert fails)."""
+        return self.next_value is not None and (self.max_pk is None or self.next_value > self.max_pk)
+
+    @property
+    def follows_source(self) -> bool:
+        """Whether the next key is not one the source has handed out already (a warning when not:
+        the source's counter is read live, and also moves for rows the source rolled back)."""
+        return self.next_value is None or self.source_next is None or self.next_value >= self.source_next
 
     def problem(self) -> str:
-        """Why the check failed, as a sentence."""
+        """Why the check failed (or, where it passed, why the counter is behind the source's)."""
         where = f"{self.table}.{self.column}"
         if self.next_value is None:
             return f"{where} has no sequence on the target, but its largest key there is {self.max_pk}."
         gives = f"{where} would next give {self.next_value} on the target"
-        if self.max_pk is not None and self.next_value <= self.max_pk:
+        if not self.ok:
             return f"{gives}, but its largest key there is {self.max_pk}."
-        return (f"{gives}, but {self.source_next} on the source: new rows would take the keys of rows"
+        return (f"{gives}, but {self.source_next} on the source: new rows may take the keys of rows"
                 " deleted on the source.")
 
 

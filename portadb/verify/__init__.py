@@ -21,7 +21,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from .. import drift, options, schema
 from ..endpoints import Endpoint, close, open_endpoints
-from ..exceptions import PreconditionError, VerificationError, first_line
+from ..exceptions import CounterUnreadable, PreconditionError, VerificationError, first_line
 from ..fields import key_fields
 from ..journal import record
 from ..models import label, project_models, shared_models
@@ -210,17 +210,23 @@ def built_state(tgt: Endpoint) -> list[Finding]:
 def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str],
                     src: Endpoint | None = None, warnings: list | None = None) -> list[SequenceCheck]:
     """Every auto primary key's next value on the target against the largest key there, and
-    against the source's next value where ``src`` is given and has the table; a counter the
-    source does not let be read adds a warning to ``warnings``."""
+    against the source's next value where ``src`` is given and has the table; a counter either
+    side does not let be read adds a warning to ``warnings``."""
     on_source = set(src.adapter.table_names()) if src is not None else set()
+    warnings = warnings if warnings is not None else []
     checks = []
     for table, key in auto_keys([m for m in chosen if m._meta.db_table in present]):
+        try:
+            next_value = tgt.adapter.next_auto_value(table, key.column)
+        except CounterUnreadable as e:
+            warnings.append(Finding(FindingKind.COUNTER_NOT_FOLLOWED, Severity.WARNING,
+                                    f"{table}.{key.column}: the target's counter could not be read ({e});"
+                                    " it was not checked.", table=table, field=key.column))
+            continue
         checks.append(SequenceCheck(
-            table=table, column=key.column,
-            max_pk=tgt.adapter.max_value(table, key.column),
-            next_value=tgt.adapter.next_auto_value(table, key.column),
-            source_next=source_next(src, tgt, table, key, warnings if warnings is not None else [])
-            if table in on_source else None,
+            table=table, column=key.column, max_pk=tgt.adapter.max_value(table, key.column),
+            next_value=next_value,
+            source_next=source_next(src, tgt, table, key, warnings) if table in on_source else None,
         ))
     return checks
 

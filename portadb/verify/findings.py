@@ -9,13 +9,17 @@ from ..reports.model import Finding, FindingKind, Severity, TableCheck, VerifyRe
 
 
 def findings(report: VerifyReport) -> list[Finding]:
-    """The errors of ``report``: tables that differ, sequences behind their keys or the source, migrations."""
+    """The errors of ``report`` (tables that differ, sequences behind their keys, migrations), and a
+    warning per counter behind the source's."""
     found = []
     for t in report.tables:
         found += _table_findings(t, report)
     for s in report.sequences:
         if not s.ok:
             found.append(_error(FindingKind.SEQUENCE_BEHIND, s.problem(), table=s.table, field=s.column))
+        elif not s.follows_source:
+            found.append(Finding(FindingKind.COUNTER_NOT_FOLLOWED, Severity.WARNING, s.problem(),
+                                 table=s.table, field=s.column))
     table = MigrationRecorder.Migration._meta.db_table
     for side, names in (("target", report.migrations_missing), ("source", report.migrations_extra)):
         if names:
