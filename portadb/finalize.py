@@ -3,8 +3,8 @@
 The order ``loaddata`` and pgloader use: the data is in, so the keys and
 indexes kept back are built (side by side where the target allows), the
 foreign keys last and only once no row points nowhere; then every auto
-primary key's sequence is moved past the copied keys and the source's counter; then each table is
-counted on the target.
+primary key's sequence is moved past the copied keys and up to the source's
+counter (:mod:`portadb.sequences`); then each table is counted on the target.
 """
 
 from __future__ import annotations

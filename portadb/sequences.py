@@ -39,8 +39,14 @@ def follow_source(src: Endpoint, tgt: Endpoint, models: Sequence[type]) -> list[
         if table not in present:
             continue
         wanted = source_next(src, tgt, table, key, found)
-        now = tgt.adapter.next_auto_value(table, key.column)
-        if wanted is None or now is None or now >= wanted:
+        if wanted is None:
+            continue
+        try:
+            now = tgt.adapter.next_auto_value(table, key.column)
+        except CounterUnreadable as e:
+            found.append(_not_followed(table, key, f"the target's counter could not be read: {e}"))
+            continue
+        if now is None or now >= wanted:
             continue
         statements = tgt.adapter.counter_sql(table, key.column, wanted)
         if not statements:
