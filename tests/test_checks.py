@@ -272,9 +272,9 @@ def _decimals_model():
 
 @pytest.mark.parametrize("source", [POSTGRESQL, MYSQL], ids=["postgresql", "mysql"])
 def test_decimals_sqlite_would_round_are_exactly_those_refused(empty, source):
-    """SQLite keeps a decimal as a double and Django reads 15 significant digits of it back:
-    each value a real SQLite round trip through Django alters is refused (``too_many_digits``),
-    and no other."""
+    """SQLite keeps a decimal as a double (an integer where it is one) and Django 5.2 reads 15
+    significant digits back (6.0 reads an integer exactly): each value a real SQLite round trip
+    through this Django alters is refused (``too_many_digits``), and no other."""
     from portadb.checks.numbers import decimal_check
 
     Digits = _decimals_model()
@@ -294,5 +294,6 @@ def test_decimals_sqlite_would_round_are_exactly_those_refused(empty, source):
     decimals = [field.to_python(v) for v in DIGITS]  # as a typed source's driver returns them
     assert [i for i, *_ in sorted(check(decimals))] == altered
     assert check([d for i, d in enumerate(decimals) if i not in altered] + [None]) == []
-    assert found[0][2] == ("12345678901234.123456 has 20 significant digits; sqlite keeps a decimal as a"
-                           " double, 15 digits, so it would become 12345678901234.100000")
+    assert found[0][2] == ("12345678901234.123456 would come back from sqlite as 12345678901234.100000:"
+                           " it keeps a decimal of more than 15 significant digits (this one has 20)"
+                           " as a double")

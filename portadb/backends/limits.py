@@ -43,9 +43,14 @@ class Limits:
     stores_float_nan: bool = True
     #: A ``DecimalField`` column (``numeric(p, s)``) holds NaN.
     holds_decimal_nan: bool = False
-    #: The significant digits a ``DecimalField`` keeps (SQLite: a double, read back to 15 by
-    #: Django); ``None``: every digit of ``max_digits``.
+    #: The significant digits a ``DecimalField`` always keeps (SQLite: a double, read back to 15
+    #: by Django); ``None``: every digit of ``max_digits``. Of a value with more,
+    #: :meth:`stored_decimal` says what comes back.
     decimal_digits: int | None = None
+
+    def stored_decimal(self, field, number):
+        """What Django reads back of the decimal ``number`` written into ``field``'s column here."""
+        return number
     #: Date, time, timestamp and interval columns hold values Python's cannot: ±infinity,
     #: years before 1 and after 9999, ``24:00``, months. They are read as the database's
     #: text, which only a database with this flag stores again exactly.

@@ -7,10 +7,11 @@ import marshal
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import partial
 
 from django.db import OperationalError
+from django.db.models.expressions import Col
 
 from .base import Adapter as BaseAdapter
 from .limits import SizeLimit
@@ -218,6 +219,17 @@ class Adapter(BaseAdapter):
 
     def end_read_only(self, cursor) -> None:
         cursor.execute("PRAGMA query_only = OFF")
+
+    def stored_decimal(self, field, number):
+        # Stored as Django stores it, in a scratch database of the same SQLite (a decimal column's
+        # NUMERIC affinity makes a REAL of it, or an INTEGER where it is one), read as Django reads
+        # it (5.2 rounds either to 15 digits; 6.0 reads an integer exactly).
+        with closing(sqlite3.connect(":memory:")) as scratch:
+            scratch.execute("CREATE TABLE t (d decimal)")
+            scratch.execute("INSERT INTO t VALUES (?)", [field.get_db_prep_save(number, self.connection)])
+            (stored,) = scratch.execute("SELECT d FROM t").fetchone()
+        column = Col("t", field)
+        return self.connection.ops.get_decimalfield_converter(column)(stored, column, self.connection)
 
     def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
         # AUTOINCREMENT (Django's AutoField) hands out one past sqlite_sequence's mark; a plain

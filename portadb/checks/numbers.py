@@ -102,14 +102,14 @@ def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
     keeps = target.decimal_digits
     if keeps is None or field.max_digits <= keeps or source.decimal_digits or not want(K.TOO_MANY_DIGITS):
         return check
-    return _kept_digits_check(check, keeps, field.decimal_places, target)
+    return _kept_digits_check(check, keeps, field, target)
 
 
-def _kept_digits_check(check: ColumnCheck | None, keeps: int, places: int, target) -> ColumnCheck:
-    """``check``, and a decimal with more significant digits than ``target`` keeps refused:
-    SQLite stores it as a double, and Django reads ``keeps`` digits of it back."""
-    back = Context(prec=keeps).create_decimal_from_float
-    scale = Decimal(1).scaleb(-places)
+def _kept_digits_check(check: ColumnCheck | None, keeps: int, field, target) -> ColumnCheck:
+    """``check``, and a decimal ``target`` would not give back refused: every value of at most
+    ``keeps`` significant digits comes back; of the others, the target says what it stores
+    (:meth:`~portadb.backends.limits.Limits.stored_decimal`: SQLite keeps a double, or an
+    integer where the value is one)."""
 
     def problem(value):
         number = _as_decimal(value)
@@ -118,10 +118,12 @@ def _kept_digits_check(check: ColumnCheck | None, keeps: int, places: int, targe
         significant = len("".join(map(str, number.as_tuple().digits)).strip("0")) or 1
         if significant <= keeps:
             return None
-        room = Context(prec=max(number.adjusted(), 0) + places + 2)  # every digit of the result
-        became = back(float(number)).quantize(scale, context=room)
-        return (K.TOO_MANY_DIGITS, f"{number} has {significant} significant digits; {target.vendor} keeps"
-                f" a decimal as a double, {keeps} digits, so it would become {became}")
+        became = target.stored_decimal(field, number)
+        if became == number:
+            return None
+        return (K.TOO_MANY_DIGITS, f"{number} would come back from {target.vendor} as {became}: it"
+                f" keeps a decimal of more than {keeps} significant digits (this one has {significant})"
+                " as a double")
 
     rounded = Context(prec=keeps).plus
 
