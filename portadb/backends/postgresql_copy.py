@@ -12,6 +12,7 @@ import struct
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from django.conf import settings
 from django.db import models
 
 from ..columns import ScaledIntegers, UuidBytes, as_values, non_null
@@ -55,8 +56,6 @@ def encode_columns(types: list[int], values: Sequence[Sequence]) -> tuple[list[i
 
 def binary_types(connection, quoted: str, columns: Sequence[str]) -> list[int] | None:
     """The type oids of ``columns`` of the table ``quoted`` when all can be COPYed in binary."""
-    from django.conf import settings
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT attname, atttypid FROM pg_attribute"
                        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", [quoted])
