@@ -39,6 +39,10 @@ EVERYTHING = [
     ("json", '{"n": NaN}', "json", K.INVALID_JSON, BOTH),
     ("json", '{"a": 1, "a": 2}', "json", K.INVALID_JSON, (PG,)),  # jsonb keeps one "a"
     ("json", '["\\ud800"]', "json", K.INVALID_JSON, BOTH),  # an unpaired surrogate escape
+    ("json", "[" * 40 + "]" * 40, "json", K.INVALID_JSON, (MY,)),  # MariaDB's json_valid(): 31 levels
+    ("json", "[" * 1500 + "]" * 1500, "json", K.INVALID_JSON, BOTH),  # deeper than Python's json reads
+    ("json", '{"n": [1e200000]}', "json", K.INVALID_JSON, (PG,)),  # digits numeric cannot hold
+    ("json", "[1.5e-16383]", "json", K.INVALID_JSON, (PG,)),
     ("date", "2023-02-30", "date", K.IMPOSSIBLE_DATE, BOTH),
     ("date", "0000-00-00", "date", K.ZERO_DATE, BOTH),
     ("datetime", "2024-00-10 10:00:00", "datetime", K.ZERO_DATE, BOTH),

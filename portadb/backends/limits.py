@@ -66,6 +66,12 @@ class Limits:
     normalises_json: bool = False
     #: JSON columns refuse unpaired UTF-16 surrogate escapes (``"\ud800"``).
     refuses_lone_surrogates_in_json: bool = False
+    #: The deepest nesting of arrays and objects JSON columns take; ``None``: deeper than
+    #: Python's ``json`` reads, which bounds what portadb checks anyway.
+    json_depth_limit: int | None = None
+    #: The digits a number in a JSON column keeps before and after the decimal point
+    #: (``jsonb``: ``numeric``'s); ``None``: any number JSON can write.
+    json_number_digits: tuple[int, int] | None = None
     #: IP address columns refuse text that is no IP address (a native inet type).
     validates_ip_addresses: bool = False
     #: The driver takes ``%`` for a parameter marker: a name holding one breaks every

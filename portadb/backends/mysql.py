@@ -26,7 +26,7 @@ from .base import Adapter as BaseAdapter
 from .limits import SizeLimit
 from .mysql_load import load_columns, load_rows, tsv_form
 from .mysql_prep import column_prep, fast_prep
-from .mysql_read import lenient_temporal
+from .mysql_read import lenient_temporal, probe_json_depth
 
 #: A strict session: refuse rather than truncate; keep a primary key of 0.
 SQL_MODE = (
@@ -90,6 +90,8 @@ class Adapter(BaseAdapter):
     def name_key(self, name: str, table: bool = True) -> str:
         # Column names ignore case everywhere; table names where the server folds them.
         return name.lower() if not table or self._folds_table_names else name
+
+    json_depth_limit = cached_property(lambda self: probe_json_depth(self.connection))
 
     @cached_property
     def _folds_table_names(self) -> bool:

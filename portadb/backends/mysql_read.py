@@ -38,3 +38,19 @@ def _or_text(strict, text: str):
     except (ValueError, TypeError):
         return text
     return text if value is None else value
+
+
+def probe_json_depth(connection) -> int | None:
+    """The deepest nesting the server's ``json_valid()`` accepts (MariaDB 10.11: 31 levels);
+    ``None`` when it takes 200 levels, beyond which Python's own limit is near enough."""
+    from django.db import DatabaseError
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("WITH RECURSIVE d (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM d WHERE n < 200)"
+                           " SELECT MIN(n) - 1 FROM d"
+                           " WHERE NOT json_valid(CONCAT(REPEAT('[', n), REPEAT(']', n)))")
+            (limit,) = cursor.fetchone()
+    except DatabaseError:  # MySQL raises past the 100 levels its JSON type takes
+        return 100
+    return None if limit is None else int(limit)

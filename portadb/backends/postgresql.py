@@ -44,6 +44,7 @@ class Adapter(BaseAdapter):
     percent_marks_parameters = True
     normalises_json = True
     refuses_lone_surrogates_in_json = True
+    json_number_digits = (131072, 16383)  # jsonb numbers are numeric
     # Typed columns and enforced foreign keys: values read from PostgreSQL
     # cannot fail these checks. Infinities and NaN in float and numeric columns
     # can, and ±infinity and BC dates (DATE_OUT_OF_RANGE).

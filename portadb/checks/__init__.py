@@ -20,10 +20,11 @@ from __future__ import annotations
 from ..fields import INTEGER_TYPES, TEXT_TYPES, base_field
 from .base import VALUE_KINDS, ColumnCheck, Problem, Refusal, preview
 from .identifiers import ip_check, uuid_check
+from .json_values import json_check
 from .numbers import boolean_check, decimal_check, digits, duration_check, float_check, integer_check
 from .size import size_check
 from .temporal import date_check, datetime_check, time_check
-from .text import binary_check, json_check, text_check
+from .text import binary_check, text_check
 
 __all__ = ["VALUE_KINDS", "ColumnCheck", "Problem", "Refusal", "column_checks", "digits", "preview",
            "size_check"]

@@ -1,12 +1,9 @@
-"""Checks of text and JSON columns: length, characters the target refuses, JSON validity."""
+"""Checks of text and binary columns: length, characters the target refuses, types."""
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass
-from itertools import repeat
 
 from ..fields import TEXT_TYPES
 from ..reports.model import FindingKind as K
@@ -70,7 +67,7 @@ class _TextRules:
         return False
 
 
-def _text_rules(field, kind, target, want) -> _TextRules:
+def text_rules(field, kind, target, want) -> _TextRules:
     """What a text column refuses on ``target``."""
     limit = None
     if kind in _VARCHAR_TYPES and field.max_length and target.enforces_max_length and want(K.TOO_LONG):
@@ -86,7 +83,7 @@ def _text_rules(field, kind, target, want) -> _TextRules:
 
 
 def text_check(field, kind, source, target, want) -> ColumnCheck | None:
-    rules = _text_rules(field, kind, target, want)
+    rules = text_rules(field, kind, target, want)
     limit, pattern = rules.limit, rules.pattern
     types = want(K.WRONG_TYPE)
     if limit is None and pattern is None and not types:
@@ -134,57 +131,7 @@ _BYTES = frozenset({bytes, bytearray, memoryview})
 _BYTES_OR_NULL = _BYTES | {type(None)}
 
 
-def json_check(field, kind, source, target, want) -> ColumnCheck | None:
-    rules = _text_rules(field, kind, target, want)
-    pattern = rules.pattern
-    strict = target.normalises_json
-    decoder = _STRICT_JSON if strict else _JSON
-    surrogates = target.refuses_lone_surrogates_in_json
-
-    def problem(value):
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return None  # a bare JSON number
-        found = rules.problem(value)
-        if found:
-            return found
-        try:
-            decoded = decoder.decode(value)
-        except ValueError as e:
-            return K.INVALID_JSON, f"is not valid JSON ({e})"
-        if strict and "\\u0000" in value:
-            return K.NUL_CHARACTER, f"holds \\u0000, which {target.vendor} refuses in JSON"
-        if surrogates and _SURROGATE_ESCAPE.search(value) and _has_surrogate(decoded):
-            return K.INVALID_JSON, f"holds an unpaired surrogate escape, which {target.vendor} refuses"
-        return None
-
-    if not want(K.INVALID_JSON) and pattern is None and not strict and not surrogates:
-        return None
-    scan = decoder.scan_once  # the C scanner: one JSON value from an index, (value, end)
-
-    def check(values):
-        # A chunk of JSON text passes in C: one search of its joined text for
-        # refused characters and escapes, then each value scanned to its very
-        # end. Only a chunk that may hold a refusal is looked at value by value.
-        present = [v for v in values if v is not None]
-        if present and set(map(type, present)) == {str}:
-            # Each distinct text once: a column's JSON often repeats (defaults, settings, a few shapes).
-            present = list(dict.fromkeys(present))
-            if not ((pattern is not None and rules.refuses_any(present))
-                    or (strict and _search(_NUL_ESCAPE, present))
-                    or (surrogates and _search(_SURROGATE_ESCAPE, present))):
-                try:
-                    ends = [end for _, end in map(scan, present, repeat(0))]
-                except (ValueError, StopIteration):
-                    pass  # one of them is no JSON (or starts with white space)
-                else:
-                    if ends == list(map(len, present)):
-                        return []
-        return each(values, problem)
-
-    return check
-
-
-def _search(pattern: re.Pattern, texts: list[str]):
+def search_any(pattern: re.Pattern, texts: list[str]):
     """Whether ``pattern`` occurs in any of ``texts``: in their joined text (one C call), or
     text by text where that would copy large values."""
     if sum(map(len, texts)) < _JOIN_LIMIT:
@@ -194,38 +141,3 @@ def _search(pattern: re.Pattern, texts: list[str]):
 
 #: Characters of a chunk's texts up to which they are searched joined.
 _JOIN_LIMIT = 1 << 20
-_NUL_ESCAPE = re.compile(r"\\u0000")
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _unique_keys(pairs):
-    made = dict(pairs)
-    if len(made) < len(pairs):  # a key came twice: name it
-        seen = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValueError(f"the key {key!r} appears twice; a normalising JSON column keeps one")
-            seen.add(key)
-    return made
-
-
-def _has_surrogate(value) -> bool:
-    if isinstance(value, str):
-        return any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(map(_has_surrogate, value))
-    return False
-
-
-#: JSON as the targets parse it: NaN and Infinity are not JSON.
-_JSON = json.JSONDecoder(parse_constant=_no_constant)
-#: ... and as jsonb keeps it: one value per key.
-_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_unique_keys)
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-

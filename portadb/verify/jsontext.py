@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import decimal
 import json
+import math
 from collections.abc import Sequence
 from itertools import repeat
 
+from ..checks.json_values import unlimited_int_digits
 from ..columns import non_null
 from ..compat import c_json_encoder
 
@@ -28,10 +30,18 @@ def canonical_json(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
         value = bytes(value).decode("utf-8")
     try:
-        parsed = _JSON_DECODER.decode(value) if isinstance(value, str) else value
-        return _JSON_ENCODER.encode(parsed)
-    except (TypeError, ValueError):
+        return _canonical(value)
+    except ValueError as e:
+        if "integer string conversion" not in str(e):
+            return f"<invalid JSON {value!r}>"
+    except (TypeError, RecursionError):  # RecursionError: nested deeper than Python's json reads
         return f"<invalid JSON {value!r}>"
+    with unlimited_int_digits():  # an integer longer than Python reads by default
+        return _canonical(value)
+
+
+def _canonical(value) -> str:
+    return _JSON_ENCODER.encode(_JSON_DECODER.decode(value) if isinstance(value, str) else value)
 
 
 def canonical_jsons(values: Sequence) -> list:
@@ -43,7 +53,7 @@ def canonical_jsons(values: Sequence) -> list:
     if _ENCODE_C is not None:
         try:
             return non_null(_json_texts, values)
-        except (TypeError, ValueError, StopIteration):
+        except (TypeError, ValueError, StopIteration, RecursionError):
             pass
     return list(map(canonical_json, values))
 
@@ -62,13 +72,21 @@ def _json_texts(texts: Sequence) -> list:
 
 
 def _json_float(text: str):
-    """A JSON number with a fraction or exponent: an exact int when it is whole."""
+    """A JSON number with a fraction or exponent: an exact int when it is whole (``1e400``
+    too, which ``jsonb`` writes as its 401 digits)."""
     number = float(text)
     if number.is_integer():
         return int(decimal.Decimal(text))
+    if math.isinf(number):  # beyond a double: exact where whole and no longer than jsonb keeps
+        exact = decimal.Decimal(text)
+        if exact == exact.to_integral_value() and exact.adjusted() < _LONGEST_WHOLE:
+            return int(exact)
     return number
 
 
+#: The digits of the longest whole number made exact: ``jsonb``'s (``numeric``), not a
+#: billion for ``1e999999999``.
+_LONGEST_WHOLE = 131072
 _JSON_DECODER = json.JSONDecoder(parse_float=_json_float)
 _JSON_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 # The C encoder _JSON_ENCODER.encode() builds on each call, built once (None without the C module).
