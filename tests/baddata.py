@@ -25,6 +25,9 @@ BOTH = (PG, MY)
 #: Django 5 keeps a UUIDField in MariaDB's own uuid type (10.7 and later), which refuses some
 #: UUIDs; Django 4.2 keeps it in char(32), which takes any.
 UUID_TYPE = (MY,) if django.VERSION >= (5, 0) else ()
+#: Django 6 reads text in a SQLite decimal column as ``Decimal`` does (``'1_000'`` is 1000);
+#: earlier versions cannot read text there at all.
+TEXT_DECIMAL = () if django.VERSION >= (6, 0) else BOTH
 
 #: (column, SQL expression or parameter, field, kind, targets that refuse it)
 EVERYTHING = [
@@ -33,6 +36,7 @@ EVERYTHING = [
     ("small", 40_000, "small", K.INTEGER_OUT_OF_RANGE, BOTH),
     ("decimal", "12345678901.5", "decimal", K.DECIMAL_OVERFLOW, BOTH),
     ("decimal", 1.23456, "decimal", K.DECIMAL_OVERFLOW, BOTH),
+    ("decimal", "1_000", "decimal", K.NOT_A_NUMBER, TEXT_DECIMAL),  # text SQLite takes for no number
     ("text", "a\x00b", "text", K.NUL_CHARACTER, (PG,)),
     ("text", ("CAST(X'C328' AS TEXT)",), "text", K.INVALID_UTF8, BOTH),
     ("json", "{not json", "json", K.INVALID_JSON, BOTH),
@@ -62,6 +66,7 @@ EVERYTHING = [
     ("uuid", "12345678123481230123567812345678", "uuid", K.INVALID_UUID, UUID_TYPE),
     ("ip", "not an ip", "ip", K.INVALID_IP, (PG,)),
     ("ip", "2001:DB8:0::1", "ip", K.INVALID_IP, BOTH),
+    ("ip", "10.0.0.1 ", "ip", K.INVALID_IP, BOTH),  # MariaDB's char(39) gives it back without the space
     ("char", ("X'0102'",), "char", K.WRONG_TYPE, BOTH),
     ("binary", "text, not bytes", "binary", K.WRONG_TYPE, BOTH),
     ("binary", 42, "binary", K.WRONG_TYPE, BOTH),

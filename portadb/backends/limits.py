@@ -74,6 +74,9 @@ class Limits:
     json_number_digits: tuple[int, int] | None = None
     #: IP address columns refuse text that is no IP address (a native inet type).
     validates_ip_addresses: bool = False
+    #: ``char(n)`` columns give their values back without trailing spaces (MySQL's, unless
+    #: ``PAD_CHAR_TO_FULL_LENGTH``): Django's ``GenericIPAddressField`` is one.
+    drops_trailing_spaces_of_char: bool = False
     #: The driver takes ``%`` for a parameter marker: a name holding one breaks every
     #: statement with parameters, Django's own queries too.
     percent_marks_parameters: bool = False

@@ -65,6 +65,7 @@ class Adapter(BaseAdapter):
     refuses_non_finite_float = True
     # JSON_VALID() refuses "\ud800".
     refuses_lone_surrogates_in_json = True
+    drops_trailing_spaces_of_char = True
     # Strict typed columns; tinyint(1) booleans, char(32) UUIDs, char(39) IPs,
     # NUL characters and foreign keys loaded with checks off are not enforced,
     # nor dates: outside strict mode a date column holds 0000-00-00, 2024-00-10

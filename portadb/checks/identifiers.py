@@ -70,11 +70,17 @@ def ip_check(field, kind, source, target, want) -> ColumnCheck | None:
             return None
         return lambda values: each(values, partial(_too_long, limit))
 
+    column = field.db_type(target.connection)
+    padded = target.drops_trailing_spaces_of_char and column.lower().startswith("char(")
+
     def problem(value):
         if limit is not None and (found := _too_long(limit, value)):
             return found
         if type(value) is not str:
             return K.INVALID_IP, f"a {type_name(value)} where an IP address is stored"
+        if padded and value.endswith(" "):
+            return (K.INVALID_IP, f"{preview(value)} ends in a space, which a {column} column of"
+                    f" {target.display_name} gives back without")
         if _IPV4.fullmatch(value):
             return None
         try:

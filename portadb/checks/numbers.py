@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Context, Decimal, InvalidOperation
 from functools import partial
@@ -148,10 +148,14 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
     places = field.decimal_places
     whole = field.max_digits - places
 
+    read = _django_reading(field, source)
+
     def problem(value):
         number = _as_decimal(value)
         if number is None:
             return K.NOT_A_NUMBER, f"{preview(value)} is not a decimal number"
+        if type(value) is str and number.is_finite() and (error := _unreadable(read, value)):
+            return K.NOT_A_NUMBER, f"{preview(value)} is text that Django cannot read as a decimal ({error})"
         if not number.is_finite():
             if keeps_nan and number.is_nan():
                 return None
@@ -189,6 +193,30 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         return each(values, problem)
 
     return check
+
+
+def _django_reading(field, source) -> Callable:
+    """How the installed Django reads ``field``'s column from ``source``: its converters in turn.
+    (Django 5.2 cannot read text in a SQLite decimal column; Django 6 reads what ``Decimal`` does.)"""
+    expression = field.get_col(field.model._meta.db_table)
+    connection = source.connection
+    readers = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+
+    def read(value):
+        for reader in readers:
+            value = reader(value, expression, connection)
+        return value
+
+    return read
+
+
+def _unreadable(read: Callable, value) -> str | None:
+    """Why ``read(value)`` fails, or ``None``."""
+    try:
+        read(value)
+    except Exception as e:  # whatever a converter raises, Django would raise reading the row
+        return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    return None
 
 
 def _non_finite_check(target) -> ColumnCheck:
