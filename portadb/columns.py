@@ -34,6 +34,10 @@ class ColumnForm(list):
         """The values as Django reads them."""
         raise NotImplementedError
 
+    def part(self, start: int, stop: int) -> ColumnForm:
+        """The values of rows ``start`` to ``stop``, in the same form."""
+        return type(self)(self[start:stop])
+
 
 class ScaledIntegers(ColumnForm):
     """A ``DecimalField`` column as exact integers: each value is ``n * 10**-scale``."""
@@ -47,6 +51,10 @@ class ScaledIntegers(ColumnForm):
 
     def values(self) -> list:
         return [None if n is None else Decimal(n).scaleb(-self.scale) for n in self]
+
+    def part(self, start: int, stop: int) -> ScaledIntegers:
+        doubles = None if self.doubles is None else self.doubles[start:stop]
+        return ScaledIntegers(self[start:stop], self.scale, doubles)
 
     def texts(self) -> list:
         """``str()`` of each of :meth:`values`, without a Decimal: plain ``q.r`` in C loops."""

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from . import options
-from .columns import Transposed
+from .columns import ColumnForm, Transposed
 from .convert import convert_columns, converts
 from .endpoints import Endpoint
 from .exceptions import DataError, TransferError, first_line
@@ -123,9 +123,12 @@ def copy_table(source: Endpoint, target: Endpoint, job: TableJob, chunk_size: in
                     if attempt == RETRIES or not adapter.rolled_back(e):
                         raise
         except Exception as e:
+            where, why = f"rows {_pk_range(read, job)}", e
+            if len(rows) > 1 and (found := refused_row(target, job, rows, converted)):
+                where, why = found  # the server's own reason, for the one row it refuses
             raise TransferError(
-                f"Could not write {job.label} rows {_pk_range(read, job)} to {target.display}: "
-                f"{first_line(e)}; run the same copy with --resume to continue."
+                f"Could not write {job.label} {where} to {target.display}: "
+                f"{first_line(why)}; run the same copy with --resume to continue."
             ) from e
         written += len(rows)
         whole = whole and len(rows) == len(read)
@@ -167,6 +170,48 @@ def _converted(by_column: list, job: TableJob, read: list, target: Endpoint) -> 
             f"Could not prepare {job.label} rows {_pk_range(read, job)} for {target.display}: "
             f"{first_line(e)}; nothing of this chunk was written."
         ) from e
+
+
+def refused_row(target: Endpoint, job: TableJob, rows: Sequence, converted: list | None
+                ) -> tuple[str, Exception] | None:
+    """The first row of a chunk the target refused that it refuses on its own, and its error:
+    ``("(pk=5)", error)``. Halves of the chunk are written in savepoints rolled back (about 15
+    writes of up to half a chunk, only after a failure); ``None`` where no single row fails
+    alone (rows that collide with each other) or the connection is gone."""
+    lo, hi = 0, len(rows)
+    try:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _refuses(target, job, rows, converted, lo, mid) is not None:
+                hi = mid
+            else:
+                lo = mid
+        error = _refuses(target, job, rows, converted, lo, lo + 1)
+    except _Gone:  # the chunk's own error says why
+        return None
+    if error is None:
+        return None
+    return f"(pk={rows[lo][job.column_names.index(job.key[0])]!r})", error
+
+
+def _refuses(target: Endpoint, job: TableJob, rows: Sequence, converted: list | None,
+             start: int, stop: int) -> Exception | None:
+    """The error writing rows ``start`` to ``stop`` raises, in a transaction rolled back either way."""
+    columns = None if converted is None else [
+        c.part(start, stop) if isinstance(c, ColumnForm) else c[start:stop] for c in converted]
+    try:
+        with transaction.atomic(using=target.alias):
+            write_chunk(target.adapter, job, rows[start:stop], columns)
+            transaction.set_rollback(True, using=target.alias)
+    except Exception as e:  # the driver's, Django's or the adapter's: whatever the chunk raised
+        if not target.connection.is_usable():
+            raise _Gone from e
+        return e
+    return None
+
+
+class _Gone(Exception):
+    """The connection died while a refused chunk was searched for its row."""
 
 
 def _pk_range(rows, job: TableJob) -> str:

@@ -243,3 +243,31 @@ def test_a_dangling_key_past_the_source_checks_still_stops_the_copy(zoo_source, 
     with pytest.raises(PortadbError) as raised:
         portadb.copy(zoo_source, empty(target), jobs=jobs)
     assert str(raised.value) == "Foreign key zoo_book.author_id points at missing rows for primary keys 7."
+
+
+@pytest.mark.parametrize("target", SERVER_TARGETS)
+def test_a_value_past_the_checks_is_named_with_the_servers_reason(zoo_source, empty, monkeypatch, target):
+    """A chunk the target refuses for a reason no check knows: the copy names the one row it
+    refuses, with the server's own reason, not the whole chunk."""
+    import importlib
+    import sqlite3
+
+    from .zoo import models as m
+
+    pks = list(m.Everything.objects.using(zoo_source).order_by("pk").values_list("pk", flat=True))
+    bad = pks[len(pks) // 2]
+    with contextlib.closing(sqlite3.connect(settings.DATABASES[zoo_source]["NAME"])) as raw:
+        raw.execute("UPDATE zoo_everything SET char = ? WHERE id = ?", ["x" * 300, bad])
+        raw.commit()
+    # Hide the value from the checks, as if they did not know this refusal.
+    scan = importlib.import_module("portadb.scan")
+    known = scan.column_checks
+    monkeypatch.setattr(scan, "column_checks",
+                        lambda field, *args: [] if field.name == "char" else known(field, *args))
+    with pytest.raises(TransferError) as raised:
+        portadb.copy(zoo_source, empty(target), jobs=1)
+    message = str(raised.value)
+    assert message.startswith(f"Could not write zoo.Everything (pk={bad}) to "), message
+    # The server's words: PostgreSQL's "value too long", MariaDB's "Data truncated for column".
+    assert re.search(r"value too long|truncated for column 'char'", message) and message.endswith(RESUME_HINT)
+    assert m.Everything.objects.using(target).count() == 0
