@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import django
 import pytest
 from django.db import connections
 from django.test import override_settings
@@ -89,6 +90,10 @@ def test_checks_that_cannot_fire_are_not_built():
     ("NaN", [(0, K.NOT_FINITE)]), ("1,5", [(0, K.NOT_A_NUMBER)]),
 ])
 def test_decimal_digits_and_places(value, expected):
+    if isinstance(value, str) and not expected and django.VERSION < (6, 0):
+        # Text in a SQLite decimal column (SQLite keeps as text only what it cannot read as a
+        # number): Django before 6 cannot read it at all.
+        expected = [(0, K.NOT_A_NUMBER)]
     assert _check("decimal", [value]) == expected
 
 

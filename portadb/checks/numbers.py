@@ -10,6 +10,8 @@ from decimal import Context, Decimal, InvalidOperation
 from functools import partial
 from operator import is_not
 
+from django.db.models.expressions import Col
+
 from ..columns import DOUBLE_DIGITS, scaled_column
 from ..reports.model import FindingKind as K
 from .base import ColumnCheck, each, preview
@@ -154,8 +156,6 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         number = _as_decimal(value)
         if number is None:
             return K.NOT_A_NUMBER, f"{preview(value)} is not a decimal number"
-        if type(value) is str and number.is_finite() and (error := _unreadable(read, value)):
-            return K.NOT_A_NUMBER, f"{preview(value)} is text that Django cannot read as a decimal ({error})"
         if not number.is_finite():
             if keeps_nan and number.is_nan():
                 return None
@@ -168,6 +168,8 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
             return (K.DECIMAL_OVERFLOW,
                     f"{number} has {total - after} digits before the point; max_digits="
                     f"{field.max_digits} with decimal_places={places} allows {whole}")
+        if type(value) is str and (error := _unreadable(read, value)):
+            return K.NOT_A_NUMBER, f"{preview(value)} is text that Django cannot read as a decimal ({error})"
         return None
 
     too_many_places = re.compile(rf"\.\d{{{places + 1},}}")
@@ -198,7 +200,7 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
 def _django_reading(field, source) -> Callable:
     """How the installed Django reads ``field``'s column from ``source``: its converters in turn.
     (Django 5.2 cannot read text in a SQLite decimal column; Django 6 reads what ``Decimal`` does.)"""
-    expression = field.get_col(field.model._meta.db_table)
+    expression = Col("", field)  # the table's alias matters to no converter
     connection = source.connection
     readers = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
 
