@@ -175,9 +175,9 @@ def _converted(by_column: list, job: TableJob, read: list, target: Endpoint) -> 
 def refused_row(target: Endpoint, job: TableJob, rows: Sequence, converted: list | None
                 ) -> tuple[str, Exception] | None:
     """The first row of a chunk the target refused that it refuses on its own, and its error:
-    ``("(pk=5)", error)``. Halves of the chunk are written in savepoints rolled back (about 15
-    writes of up to half a chunk, only after a failure); ``None`` where no single row fails
-    alone (rows that collide with each other) or the connection is gone."""
+    ``("(pk=5)", error)``. Halves of the chunk are written again, each in a transaction rolled
+    back (about 15 writes of up to half a chunk, only after a failure); ``None`` where no single
+    row fails alone (rows that collide with each other) or the connection is gone."""
     lo, hi = 0, len(rows)
     try:
         while hi - lo > 1:

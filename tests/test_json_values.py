@@ -16,7 +16,7 @@ import portadb
 from portadb.reports import FindingKind as K
 
 from . import databases as db
-from .backends import SERVER_TARGETS, TARGETS, direction_id, source_of
+from .backends import SERVER_TARGETS, TARGETS, direction_id, source_of, target_of
 from .zoo import models as m
 
 #: JSON every backend stores: an integer longer than Python reads by default, numbers beyond
@@ -79,3 +79,26 @@ def test_json_a_target_refuses_is_named_with_its_reason(zoo_source, empty, targe
     for pk, words in expected.items():
         assert words in found[pk], found[pk]
     assert report.ok and _stored(target, pks) == _stored(zoo_source, sorted(set(pks) - set(expected)))
+
+
+WIDE = "[" + ", ".join(['{"a": [1, 2]}'] * 40) + "]"  # 80 brackets, 3 levels
+
+
+@pytest.mark.parametrize("target, values, flagged", [
+    ("mysql", [WIDE, WIDE, '["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["]'], []),  # brackets, not nesting
+    ("mysql", [WIDE, "[" * 32 + "]" * 32, WIDE], [1]),
+    ("postgresql", ['{"sku": "E1234", "n": 1e300}', '{"code": "e99999"}'], []),  # an exponent in a string
+    ("postgresql", ['{"sku": "E1234"}', "[1e200000]", "[1E-17000]"], [1, 2]),
+    ("postgresql", ["[" + "1" * 20000 + "]", "[0." + "1" * 20000 + "]"], [1]),
+])
+def test_json_chunks_are_flagged_exactly_where_a_value_is_refused(target, values, flagged):
+    """The chunk-wide fast path and the value-by-value check agree."""
+    from django.db import connections
+
+    from portadb.backends import adapter_for
+    from portadb.checks import column_checks
+
+    field = m.Everything._meta.get_field("json")
+    checks = column_checks(field, adapter_for(connections[source_of("sqlite")]),
+                           adapter_for(connections[target_of(target)]))
+    assert sorted({i for check in checks for i, *_ in check(values)}) == flagged

@@ -66,6 +66,19 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
     if (not want(K.INVALID_JSON) and pattern is None and not strict and not surrogates
             and bound == math.inf and digits is None):
         return None
+
+    def too_deep(texts: list[str]) -> bool:
+        # Brackets counted in C; only a text with more than ``bound`` has its nesting measured.
+        if bound == math.inf or _most_brackets(texts) <= bound:
+            return False
+        return any(nesting(t) > bound for t in texts if _brackets(t) > bound)
+
+    def too_long(texts: list[str]) -> bool:
+        # One search of the joined text; only a text it matches (an exponent in a string
+        # matches too) has its numbers read.
+        if digits is None or not _large_numbers(texts):
+            return False
+        return any(_suspect_numbers(t, digits, target) for t in texts if _large_numbers([t]))
     scan = decoder.scan_once  # the C scanner: one JSON value from an index, (value, end)
 
     def check(values):
@@ -79,8 +92,7 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
             if not ((pattern is not None and rules.refuses_any(present))
                     or (strict and search_any(_NUL_ESCAPE, present))
                     or (surrogates and search_any(_SURROGATE_ESCAPE, present))
-                    or (digits is not None and _large_numbers(present))
-                    or _most_brackets(present) > bound):
+                    or too_deep(present) or too_long(present)):
                 try:
                     ends = [end for _, end in map(scan, present, repeat(0))]
                 except (ValueError, StopIteration, RecursionError):
@@ -139,6 +151,14 @@ def _large_numbers(texts: list[str]) -> bool:
     """Whether any of ``texts`` may hold a number of more digits than a bounded one keeps."""
     return bool(search_any(_EXPONENT, texts)) or any(
         _LONG_DIGITS.search(text) for text in texts if len(text) >= _LONG)
+
+
+def _suspect_numbers(text: str, digits: tuple[int, int], target) -> bool:
+    """Whether ``text`` holds a number ``target`` cannot store, or may (it is no JSON Python reads)."""
+    try:
+        return _number_problem(text, digits, target) is not None
+    except (ValueError, RecursionError):
+        return True  # the value-by-value check names it
 
 
 def _number_problem(value: str, digits: tuple[int, int], target) -> tuple[K, str] | None:
