@@ -70,7 +70,7 @@ def ip_check(field, kind, source, target, want) -> ColumnCheck | None:
             return None
         return lambda values: each(values, partial(_too_long, limit))
 
-    column = field.db_type(target.connection)
+    column = field.db_type(target.connection) or ""
     padded = target.drops_trailing_spaces_of_char and column.lower().startswith("char(")
 
     def problem(value):

@@ -63,8 +63,10 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
             return _number_problem(value, digits, target)
         return None
 
-    if (not want(K.INVALID_JSON) and pattern is None and not strict and not surrogates
-            and bound == math.inf and digits is None):
+    # A source that holds valid JSON only (jsonb) and a target that takes any: nesting is all.
+    depth_only = not want(K.INVALID_JSON) and pattern is None and not strict and not surrogates \
+        and digits is None
+    if depth_only and bound == math.inf:
         return None
 
     def too_deep(texts: list[str]) -> bool:
@@ -79,6 +81,7 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
         if digits is None or not _large_numbers(texts):
             return False
         return any(_suspect_numbers(t, digits, target) for t in texts if _large_numbers([t]))
+
     scan = decoder.scan_once  # the C scanner: one JSON value from an index, (value, end)
 
     def check(values):
@@ -89,6 +92,8 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
         if present and set(map(type, present)) == {str}:
             # Each distinct text once: a column's JSON often repeats (defaults, settings, a few shapes).
             present = list(dict.fromkeys(present))
+            if depth_only:
+                return each(values, problem) if too_deep(present) else []
             if not ((pattern is not None and rules.refuses_any(present))
                     or (strict and search_any(_NUL_ESCAPE, present))
                     or (surrogates and search_any(_SURROGATE_ESCAPE, present))
