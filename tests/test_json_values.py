@@ -90,7 +90,7 @@ WIDE = "[" + ", ".join(['{"a": [1, 2]}'] * 40) + "]"  # 80 brackets, 3 levels
     ("sqlite", "postgresql", ['{"sku": "E1234", "n": 1e300}', '{"code": "e99999"}'], []),  # in a string
     ("sqlite", "postgresql", ['{"sku": "E1234"}', "[1e200000]", "[1E-17000]"], [1, 2]),
     ("sqlite", "postgresql", ["[" + "1" * 20000 + "]", "[0." + "1" * 20000 + "]"], [1]),
-    ("postgresql", "sqlite", [WIDE, "[" * 1000 + "]" * 1000], [1]),  # jsonb holds it; Django reads it not
+    ("postgresql", "sqlite", [WIDE, "[" * 1000 + "]" * 1000], [1]),  # jsonb holds it; portadb checks 900
     ("postgresql", "mysql", [WIDE, "[" * 40 + "]" * 40], [1]),
 ])
 def test_json_chunks_are_flagged_exactly_where_a_value_is_refused(source, target, values, flagged):
