@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.db import models
+from django.db.models.expressions import Col
 
 from .backends import adapter_for
 from .columns import as_values, then_column, then_each
@@ -70,7 +71,7 @@ def columns_for(model, source, target) -> list[Column]:
 
 def column_for(field, source, target) -> Column:
     expression = field.get_col(field.model._meta.db_table)
-    readers = source.ops.get_db_converters(expression) + expression.get_db_converters(source)
+    readers = _readers(expression, source)
     if isinstance(field, models.JSONField):
         # The stored JSON text is copied as it is: parsing it would turn a JSON
         # null into SQL NULL and lose a custom decoder's round trip.
@@ -105,6 +106,24 @@ def column_for(field, source, target) -> Column:
     else:
         convert = _chain(readers, expression, field, source, target)
     return Column(field.column, field, convert, _describe(field, readers, source, target), many)
+
+
+def django_reading(field, connection) -> Converter:
+    """A stored value of ``field`` as the installed Django reads it from ``connection``: the
+    backend's converters, then the field's (``from_db_value``)."""
+    expression = Col("", field)  # the table's alias matters to no converter; a bare field has none
+    readers = _readers(expression, connection)
+
+    def read(value):
+        for reader in readers:
+            value = reader(value, expression, connection)
+        return value
+
+    return read
+
+
+def _readers(expression, connection) -> list:
+    return connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
 
 
 def converts(columns: Sequence[Column]) -> bool:

@@ -50,7 +50,7 @@ def json_check(field, kind, source, target, want) -> ColumnCheck | None:
             return K.INVALID_JSON, (f"nests {levels:,} levels deep; portadb checks JSON nested {DEEPEST}"
                                     " levels at most (Python's json, and so Django, reads about 1,000)")
         try:
-            decoded = _decode(decoder, value)
+            decoded = with_long_integers(decoder.decode, value)
         except RecursionError:  # nesting() was misled by text that is no JSON
             return K.INVALID_JSON, "is not valid JSON (it nests deeper than Python's json reads)"
         except ValueError as e:
@@ -132,14 +132,16 @@ def unlimited_int_digits() -> Iterator[None]:
         sys.set_int_max_str_digits(before)
 
 
-def _decode(decoder: json.JSONDecoder, value: str):
+def with_long_integers(function, *args):
+    """``function(*args)``, again with integers of any length where Python's limit of 4,300
+    digits stopped it (JSON may hold a longer one)."""
     try:
-        return decoder.decode(value)
+        return function(*args)
     except ValueError as e:
         if "integer string conversion" not in str(e):
             raise
-    with unlimited_int_digits():  # an integer longer than Python reads by default
-        return decoder.decode(value)
+    with unlimited_int_digits():
+        return function(*args)
 
 
 def _brackets(text: str) -> int:

@@ -10,9 +10,8 @@ from decimal import Context, Decimal, InvalidOperation
 from functools import partial
 from operator import is_not
 
-from django.db.models.expressions import Col
-
 from ..columns import DOUBLE_DIGITS, scaled_column
+from ..convert import django_reading
 from ..reports.model import FindingKind as K
 from .base import ColumnCheck, each, preview
 
@@ -150,7 +149,7 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
     places = field.decimal_places
     whole = field.max_digits - places
 
-    read = _django_reading(field, source)
+    read = django_reading(field, source.connection)  # Django 5.2 reads no text of SQLite's here
 
     def problem(value):
         number = _as_decimal(value)
@@ -195,21 +194,6 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         return each(values, problem)
 
     return check
-
-
-def _django_reading(field, source) -> Callable:
-    """How the installed Django reads ``field``'s column from ``source``: its converters in turn.
-    (Django 5.2 cannot read text in a SQLite decimal column; Django 6 reads what ``Decimal`` does.)"""
-    expression = Col("", field)  # the table's alias matters to no converter
-    connection = source.connection
-    readers = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-
-    def read(value):
-        for reader in readers:
-            value = reader(value, expression, connection)
-        return value
-
-    return read
 
 
 def _unreadable(read: Callable, value) -> str | None:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from itertools import repeat
 
-from ..checks.json_values import unlimited_int_digits
+from ..checks.json_values import with_long_integers
 from ..columns import non_null
 from ..compat import c_json_encoder
 
@@ -30,14 +30,9 @@ def canonical_json(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
         value = bytes(value).decode("utf-8")
     try:
-        return _canonical(value)
-    except ValueError as e:
-        if "integer string conversion" not in str(e):
-            return f"<invalid JSON {value!r}>"
-    except (TypeError, RecursionError):  # RecursionError: nested deeper than Python's json reads
+        return with_long_integers(_canonical, value)
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested deeper than json reads
         return f"<invalid JSON {value!r}>"
-    with unlimited_int_digits():  # an integer longer than Python reads by default
-        return _canonical(value)
 
 
 def _canonical(value) -> str:
