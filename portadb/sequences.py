@@ -50,8 +50,7 @@ def follow_source(src: Endpoint, tgt: Endpoint, models: Sequence[type]) -> list[
             continue
         statements = tgt.adapter.counter_sql(table, key.column, wanted)
         if not statements:
-            found.append(_not_followed(table, key, "the target's table has no counter to move"
-                                       " (a SQLite table without AUTOINCREMENT)"))
+            found.append(_not_followed(table, key, tgt.adapter.no_counter))
         with tgt.connection.cursor() as cursor:
             for sql, params in statements:
                 cursor.execute(sql, params or None)

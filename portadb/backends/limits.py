@@ -47,6 +47,8 @@ class Limits:
     #: by Django); ``None``: every digit of ``max_digits``. Of a value with more,
     #: :meth:`stored_decimal` says what comes back.
     decimal_digits: int | None = None
+    #: How a decimal of more than :attr:`decimal_digits` is kept, as a refusal says it.
+    decimal_storage: str = ""
 
     def stored_decimal(self, field, number):
         """What Django reads back of the decimal ``number`` written into ``field``'s column here."""

@@ -77,6 +77,7 @@ class Adapter(BaseAdapter):
     # A REAL NaN is stored as NULL.
     stores_float_nan = False
     decimal_digits = 15  # a decimal is a REAL; Django reads 15 significant digits back
+    decimal_storage = "as a double"
     # Django's decimal converter quantizes to the field's decimal_places.
     decimals_at_scale = True
     write_rate = 1_000_000
@@ -230,6 +231,8 @@ class Adapter(BaseAdapter):
             (stored,) = scratch.execute("SELECT d FROM t").fetchone()
         column = Col("t", field)
         return self.connection.ops.get_decimalfield_converter(column)(stored, column, self.connection)
+
+    no_counter = "the target's table has no counter to move (a SQLite table without AUTOINCREMENT)"
 
     def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
         # AUTOINCREMENT (Django's AutoField) hands out one past sqlite_sequence's mark; a plain

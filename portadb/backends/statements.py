@@ -37,8 +37,12 @@ class Statements:
 
     def counter_sql(self, table: str, column: str, value: int) -> list[tuple[str, list]]:
         """Statements with their parameters that make ``value`` the next key the auto
-        ``column`` of ``table`` hands out (it is above every key there)."""
+        ``column`` of ``table`` hands out (it is above every key there); none where the table
+        has no counter (:attr:`no_counter` says so)."""
         raise NotImplementedError
+
+    #: Why :meth:`counter_sql` gave no statement, as a warning says it.
+    no_counter = "the target's table has no counter to move"
 
     def select_column(self, column: str) -> str:
         """A column in a chunk's SELECT list: its value as stored, unconverted by the driver."""

@@ -109,8 +109,8 @@ def decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
 def _kept_digits_check(check: ColumnCheck | None, keeps: int, field, target) -> ColumnCheck:
     """``check``, and a decimal ``target`` would not give back refused: every value of at most
     ``keeps`` significant digits comes back; of the others, the target says what it stores
-    (:meth:`~portadb.backends.limits.Limits.stored_decimal`: SQLite keeps a double, or an
-    integer where the value is one)."""
+    (:meth:`~portadb.backends.limits.Limits.stored_decimal`, in the words of
+    :attr:`~portadb.backends.limits.Limits.decimal_storage`)."""
 
     def problem(value):
         number = _as_decimal(value)
@@ -124,7 +124,7 @@ def _kept_digits_check(check: ColumnCheck | None, keeps: int, field, target) -> 
             return None
         return (K.TOO_MANY_DIGITS, f"{number} would come back from {target.vendor} as {became}: it"
                 f" keeps a decimal of more than {keeps} significant digits (this one has {significant})"
-                " as a double")
+                f" {target.decimal_storage}".rstrip())
 
     rounded = Context(prec=keeps).plus
 
