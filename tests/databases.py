@@ -8,7 +8,7 @@ import shutil
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import OperationalError, connections
 
 from portadb.backends import adapter_for
 from portadb.models import project_models
@@ -52,6 +52,17 @@ PG_PREREQUISITES = [
     "CREATE COLLATION IF NOT EXISTS pgzoo_ci"
     " (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
 ]
+
+
+def ensure(alias: str) -> str:
+    """Make sure the database of ``alias`` exists (an empty one where it did not), for a test
+    that only connects: which test made it first depends on the order the tests run in."""
+    require(alias)
+    try:
+        connections[alias].ensure_connection()
+    except OperationalError:
+        recreate(alias)
+    return alias
 
 
 def recreate(alias: str, prepare: bool = True) -> None:

@@ -18,6 +18,7 @@ from portadb.checks import column_checks, digits
 from portadb.rejects import encode
 from portadb.reports import FindingKind as K
 
+from . import databases as db
 from .backends import SERVER_TARGETS, second_target_of, source_of, target_of
 from .zoo import models as m
 
@@ -63,6 +64,7 @@ def test_mariadb_source_values_postgresql_refuses(zoo_source, empty):
 
 def _check(field_name: str, values: list, source=SQLITE_SOURCE, target=POSTGRESQL):
     field = m.Everything._meta.get_field(field_name)
+    target = db.ensure(target)
     checks = column_checks(field, adapter_for(connections[source]), adapter_for(connections[target]))
     return [(i, kind) for check in checks for i, kind, _ in check(values)]
 
@@ -203,6 +205,36 @@ def test_decimal_chunks_are_flagged_exactly_where_a_value_does_not_fit(values, f
                           adapter_for(connections[SQLITE_SOURCE]), adapter_for(connections[MYSQL]),
                           lambda kind: True)
     assert sorted({found[0] for found in check(values)}) == flagged
+
+
+@pytest.mark.parametrize("target", [SQLITE_TARGET, *SERVER_TARGETS], ids=lambda a: connections[a].vendor)
+def test_a_sum_sqlite_made_of_decimals_copies_as_django_reads_it(zoo_source, empty, target):
+    """SQLite adds decimals as doubles: ``F("decimal") + ...`` leaves 3.3000000000000003, which
+    Django reads as 3.3 (15 significant digits, then the field's scale), and so does the copy.
+    A fourth decimal place beyond the field's is refused, with what Django reads."""
+    with connections[zoo_source].cursor() as cursor:
+        cursor.execute("UPDATE zoo_everything SET decimal = 1.1 + 2.2 WHERE slug = 'row-3'")
+        cursor.execute("UPDATE zoo_everything SET decimal = 0.1 + 0.2 WHERE slug = 'row-4'")
+        cursor.execute("SELECT decimal FROM zoo_everything WHERE slug IN ('row-3', 'row-4') ORDER BY slug")
+        assert [v for v, in cursor.fetchall()] == [3.3000000000000003, 0.30000000000000004]
+    read = dict(m.Everything.objects.using(zoo_source).values_list("slug", "decimal"))
+    assert read["row-3"] == Decimal("3.3000") and read["row-4"] == Decimal("0.3000")
+    connections[zoo_source].close()
+
+    assert portadb.plan(zoo_source, empty(target)).values == []
+    assert portadb.copy(zoo_source, target).ok
+    copied = dict(m.Everything.objects.using(target).values_list("slug", "decimal"))
+    assert copied == read
+    assert portadb.verify(zoo_source, target).ok
+
+    with connections[zoo_source].cursor() as cursor:
+        cursor.execute("UPDATE zoo_everything SET decimal = 1380.04215 WHERE slug = 'row-3'")
+    connections[zoo_source].close()
+    [refused] = portadb.plan(zoo_source, empty(target)).values
+    assert (refused.field, refused.kind, refused.reason) == (
+        "decimal", K.DECIMAL_OVERFLOW,
+        "1380.04215 has 5 decimal places; the field keeps 4, so it would be rounded"
+        " (Django reads it as 1380.0422)")
 
 
 @pytest.mark.parametrize("max_digits, places", [(6, 2), (10, 2), (14, 4), (15, 0), (18, 6), (40, 20)])

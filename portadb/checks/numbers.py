@@ -152,7 +152,7 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
     read = django_reading(field, source.connection)  # Django 5.2 reads no text of SQLite's here
 
     def problem(value):
-        number = _as_decimal(value)
+        number = _as_decimal(value, source.decimal_digits)
         if number is None:
             return K.NOT_A_NUMBER, f"{preview(value)} is not a decimal number"
         if not number.is_finite():
@@ -160,9 +160,11 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
                 return None
             return _not_finite(number, target)
         total, after = digits(number)
+        if type(value) is float:
+            number = f"{number.normalize():f}"  # as read, without the zeros of its 15 digits
         if after > places:
-            return (K.DECIMAL_OVERFLOW,
-                    f"{number} has {after} decimal places; the field keeps {places}, so it would be rounded")
+            return (K.DECIMAL_OVERFLOW, f"{number} has {after} decimal places; the field keeps {places},"
+                    f" so it would be rounded{_read_as(read, value)}")
         if total - after > whole:
             return (K.DECIMAL_OVERFLOW,
                     f"{number} has {total - after} digits before the point; max_digits="
@@ -194,6 +196,14 @@ def _decimal_check(field, kind, source, target, want) -> ColumnCheck | None:
         return each(values, problem)
 
     return check
+
+
+def _read_as(read: Callable, value) -> str:
+    """", as Django reads it: ``read(value)``" where Django reads ``value`` (an app sees no more)."""
+    try:
+        return f" (Django reads it as {read(value)})"
+    except Exception:  # noqa: BLE001 - whatever a converter raises, there is no reading to show
+        return ""
 
 
 def _unreadable(read: Callable, value) -> str | None:
@@ -241,11 +251,15 @@ def _at_scale(values: Sequence, places: int, max_digits: int) -> bool:
 _NOT_PLAIN = re.compile(r"[eEnN]")
 
 
-def _as_decimal(value) -> Decimal | None:
-    # A float from SQLite is the stored REAL: its shortest repr is the decimal
-    # that was written (Django stores Decimals as text SQLite turns into REAL).
+def _as_decimal(value, float_digits: int | None = None) -> Decimal | None:
+    # A float is a stored REAL (SQLite's). Django reads it to ``float_digits``
+    # significant digits (the source's ``decimal_digits``) before its scale:
+    # 14147.329999999998, the sum SQLite made of 14147.30 and 0.03, is 14147.33.
+    # Without a number of digits, its shortest repr.
     try:
         if type(value) is float:
+            if float_digits and math.isfinite(value):
+                return Context(prec=float_digits).create_decimal_from_float(value)
             return Decimal(repr(value))
         if type(value) in (int, Decimal):
             return Decimal(value)
