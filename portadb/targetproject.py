@@ -96,9 +96,12 @@ class TargetProject:
         self._process: subprocess.Popen | None = None
         #: The child answered everything asked of it: it may serve the next copy.
         self._idle = False
+        #: A description asked and not yet read: its answer comes before any other.
+        self._asked = False
         if self._key not in _described:  # started now: it describes while this process plans
             self._start()
             self._send("describe")
+            self._asked = True
 
     def _start(self) -> None:
         self._stderr = tempfile.TemporaryFile()
@@ -124,11 +127,24 @@ class TargetProject:
 
     def describe(self) -> Description:
         """The target's models and the operations migrate would run there."""
+        self._read_description()
         if self._key not in _described:
-            answer = self._receive("describe the target's models", PreconditionError)
-            models = {t: ModelShape.from_json(s) for t, s in answer["models"].items()}
-            _described[self._key] = Description(answer["vendor"], models, answer["operations"])
+            if self._process is None:
+                self._start()
+            self._send("describe")
+            self._asked = True
+            self._read_description()
         return _described[self._key]
+
+    def _read_description(self) -> None:
+        # Read even where another child of the same key answered first (a source and a target
+        # on one server): an answer left in the pipe would be taken for the next one's.
+        if not self._asked:
+            return
+        self._asked = False
+        answer = self._receive("describe the target's models", PreconditionError)
+        models = {t: ModelShape.from_json(s) for t, s in answer["models"].items()}
+        _described.setdefault(self._key, Description(answer["vendor"], models, answer["operations"]))
 
     def migrate(self) -> list[str]:
         """Run the project's migrations into the target; the tables they made.
@@ -138,6 +154,7 @@ class TargetProject:
         assert not self._read_only, "a child that describes a source never migrates"
         if self._process is None:
             self._start()
+        self._read_description()
         self._send("migrate")
         answer = self._receive("migrate the target", TransferError)
         for statement in answer["sql"]:
@@ -148,6 +165,7 @@ class TargetProject:
         """What migrate would do to the empty target: each migration and its operations."""
         if self._process is None:
             self._start()
+        self._read_description()
         self._send("steps")
         return self._receive("plan the target's migrations", PreconditionError)["steps"]
 

@@ -389,3 +389,16 @@ def test_a_resume_never_introspects_a_table_named_to_inject(empty, alias):
     plain = BuildStep("CREATE INDEX ...", "canary", raw_quote(db.vendor_of(alias), "canary_id"))
     assert unbuilt(connections[alias], [step, plain]) == [step, plain]
     assert canary_alive(alias)
+
+
+def test_two_databases_of_one_server_copied_through_migrate(empty):
+    """The source's child and the target's describe the same backend: each reads its own answer
+    (the target's, left in its pipe, was once taken for the answer to migrate)."""
+    env = odd_env("odd table", migrate=True)
+    source = empty(POSTGRESQL)
+    odd_source(source, env)
+    again = empty(second_target_of("postgresql"))
+    copied = processes.run("copy", f"--from={source}", f"--to={again}", "--verify", env=env)
+    assert copied.returncode == 0 and "IDENTICAL" in copied.stdout, copied.stdout + copied.stderr
+    assert "by the project's migrate" in copied.stdout
+    assert odd_rows(again, env) == odd_rows(source, env) != []
