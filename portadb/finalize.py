@@ -43,6 +43,7 @@ def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bo
         raise
     if plan.unselected and replace:
         schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
+    tgt.adapter.refresh_derived()  # a materialized view a migration made over the empty tables
     tgt.adapter.reset_sequences(plan.models)
     behind = follow_source(plan.source, tgt, plan.models)
     # Counted as verify counts them: a backend whose counters follow the

@@ -146,15 +146,18 @@ def test_every_statement_keeps_a_hostile_name_one_identifier(empty, alias):
 # -- models with odd names: the project of tests/settings_odd.py, in child processes ----------------
 
 
-def odd_env(table: str, column: str = "odd column", migrate: bool = False) -> dict:
+def odd_env(table: str, column: str = "odd column", migrate: bool = False, runpython: bool = False) -> dict:
     """The environment of a child process whose project is tests/oddnames with these names.
 
-    ``migrate``: its migration runs SQL of its own, so portadb builds the target with it.
+    ``migrate``: its migration runs SQL of its own, so portadb builds the target with it;
+    ``runpython``: so does a RunPython of its migration, which makes an index.
     """
     env = {"DJANGO_SETTINGS_MODULE": "tests.settings_odd", "PORTADB_TEST_ODD_TABLE": table,
            "PORTADB_TEST_ODD_COLUMN": column}
     if migrate:
         env["PORTADB_TEST_ODD_MIGRATE"] = "1"
+    if runpython:
+        env["PORTADB_TEST_ODD_RUNPYTHON"] = "1"
     return env
 
 
@@ -402,3 +405,23 @@ def test_two_databases_of_one_server_copied_through_migrate(empty):
     assert copied.returncode == 0 and "IDENTICAL" in copied.stdout, copied.stdout + copied.stderr
     assert "by the project's migrate" in copied.stdout
     assert odd_rows(again, env) == odd_rows(source, env) != []
+
+
+@pytest.mark.parametrize("target", [SQLITE_TARGET, *SERVER_TARGETS], ids=lambda a: backend_of(a).vendor)
+def test_an_index_a_runpython_migration_makes_is_on_the_target(empty, target):
+    """A RunPython that runs SQL of its own (django-oscar's makes a materialized view on
+    PostgreSQL) is replayed by the project's migrate: the target has its index, built again
+    after the rows from its own definition."""
+    env = odd_env("odd table", runpython=True)
+    odd_source(SQLITE_SOURCE, env)
+    target = empty(target)
+    copied = processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", "--verify", env=env)
+    assert copied.returncode == 0 and "IDENTICAL" in copied.stdout, copied.stdout + copied.stderr
+    assert "by the project's migrate on the target (migrations run 1 operations" in copied.stdout
+    with connections[target].cursor() as cursor:
+        built = connections[target].introspection.get_constraints(cursor, "odd table")
+    assert built["odd_name_raw"]["columns"] == ["name", "id"] and built["odd_name_raw"]["index"]
+    if backend_of(target).vendor == "postgresql":  # refreshed after the rows arrived
+        with connections[target].cursor() as cursor:
+            cursor.execute('SELECT id, name FROM "odd names" ORDER BY id')
+            assert cursor.fetchall() == [row[:2] for row in odd_rows(target, env)]

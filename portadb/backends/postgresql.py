@@ -354,6 +354,18 @@ class Adapter(BaseAdapter):
             names = ", ".join(self.quote(t) for t in tables)
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
 
+    def refresh_derived(self) -> list[str]:
+        # In the order they were made: a view made from another comes after it. The names are
+        # as regclass writes them, quoted where they need it.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n"
+                           " ON n.oid = c.relnamespace WHERE c.relkind = 'm'"
+                           " AND n.nspname = current_schema() ORDER BY c.oid")
+            views = [name for name, in cursor.fetchall()]
+            for name in views:
+                cursor.execute(f"REFRESH MATERIALIZED VIEW {name}")
+        return views
+
     def reset_sequences(self, model_classes: Sequence) -> list[str]:
         # Django's sequence_reset_sql writes the names into string literals unescaped
         # ('"o'brien"'): here they are parameters. Keys all below 1 leave the sequence at its start.

@@ -41,6 +41,11 @@ class Statements:
         has no counter (:attr:`no_counter` says so)."""
         raise NotImplementedError
 
+    def refresh_derived(self) -> list[str]:
+        """Bring what the database derives from the copied rows up to date (PostgreSQL's
+        materialized views, which a migration made over empty tables); their names."""
+        return []
+
     #: Why :meth:`counter_sql` gave no statement, as a warning says it.
     no_counter = "the target's table has no counter to move"
 
