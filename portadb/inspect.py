@@ -76,6 +76,12 @@ def unmigrated_changes() -> list[str]:
     )
 
 
+def applied_migrations(endpoint: Endpoint) -> set[str]:
+    """``app.name`` of every migration ``endpoint`` has applied (none without django_migrations)."""
+    applied = MigrationRecorder(endpoint.connection).applied_migrations()
+    return {f"{app}.{name}" for app, name in applied}
+
+
 def not_replayed(endpoint: Endpoint) -> list[str]:
     """Applied migration operations that models cannot express (RunSQL, extensions, ...).
 

@@ -35,6 +35,7 @@ from .changes import Differences, TableDelta, apply, read_back, would_refuse
 from .counts import Counts, counted
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
+from .inspect import applied_migrations
 from .journal import Record, record, table_shapes
 from .plan import Plan, TableJob, make_plan
 from .processes import collector_paused
@@ -69,6 +70,7 @@ def sync(source: str, target: str, *, models: Sequence[str] = (), exclude: Seque
     src, tgt = open_endpoints(source, target, target_must_exist=True)
     try:
         built = check_built(src, tgt, record(tgt))
+        check_migrations(src, tgt)
         plan = _copied_plan(src, tgt, built, models or (), exclude or ())
         plan.jobs = synced_jobs(plan, built, explicit=bool(models or exclude))
         return run(plan, dry_run=dry_run, chunk_size=chunk_size, progress=progress, on_error=on_error,
@@ -99,6 +101,22 @@ def check_built(src: Endpoint, tgt: Endpoint, built: Record | None) -> Record:
             " sync it from there, or copy again with --replace."
         )
     return built
+
+
+def check_migrations(src: Endpoint, tgt: Endpoint) -> None:
+    """Refuses a sync across migrations: one applied on one side alone may have changed the
+    schema the rows go into (an index, a unique constraint, a view), and the sync would carry its
+    ``django_migrations`` row without that change."""
+    ours, theirs = applied_migrations(src), applied_migrations(tgt)
+    if ours == theirs:
+        return
+    sides = [f"the {side} has applied {', '.join(sorted(names))}, which the {other} has not"
+             for side, other, names in (("source", "target", ours - theirs),
+                                        ("target", "source", theirs - ours)) if names]
+    raise PreconditionError(
+        f"The migrations differ: {'; '.join(sides)}. Run the project's migrate where they are"
+        f" missing (with that database as the default), then sync; or copy again with --replace."
+    )
 
 
 def _copied_plan(src: Endpoint, tgt: Endpoint, built: Record, models: Sequence[str],

@@ -31,6 +31,7 @@ from . import databases as db
 from . import processes
 from .backends import BACKENDS, backend_of, direction_id
 from .rows import create_one
+from .test_misuse import fingerprint
 from .zoo import models as m
 
 CHUNK = 3
@@ -519,3 +520,25 @@ def test_a_row_the_sync_wrote_wrong_is_caught_by_the_read_back(copied, monkeypat
     if corruption == "changed":
         assert tag.different_pks == [tags[1].pk]
     assert [f.table for f in report.errors] == ["zoo_tag"]
+
+
+def test_refuses_migrations_applied_on_one_side_since_the_copy(copied):
+    """A migration applied on the source after the copy changed the schema its rows go into
+    (an index, a unique constraint): its django_migrations row must not reach the target
+    without it. Nothing is written; once both sides have the same migrations, the sync runs."""
+    source, target = copied("default", "postgresql")
+    applied = "INSERT INTO django_migrations (app, name, applied) VALUES ('zoo', '0003_later', %s)"
+    with connections[source].cursor() as cursor:
+        cursor.execute(applied, ["2026-12-06 12:00:00"])
+    before = fingerprint(target)
+    with pytest.raises(PreconditionError, match=r"the source has applied zoo\.0003_later, which the"
+                                                r" target has not.*migrate"):
+        portadb.sync(source, target)
+    assert fingerprint(target) == before
+    with connections[target].cursor() as cursor:  # the project's migrate on the target, in effect
+        cursor.execute(applied, ["2026-12-06 12:00:01"])
+    assert portadb.sync(source, target).ok
+    with connections[target].cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'zoo' AND name = '0001_initial'")
+    with pytest.raises(PreconditionError, match=r"the source has applied zoo\.0001_initial, which"):
+        portadb.sync(source, target)

@@ -23,6 +23,7 @@ from .. import drift, options, schema
 from ..endpoints import Endpoint, close, open_endpoints
 from ..exceptions import CounterUnreadable, PreconditionError, VerificationError, first_line
 from ..fields import key_fields
+from ..inspect import applied_migrations
 from ..journal import record
 from ..models import label, project_models, shared_models
 from ..processes import collector_paused
@@ -233,12 +234,8 @@ def check_sequences(tgt: Endpoint, chosen: Sequence[type], present: set[str],
 
 def _compare_migrations(src: Endpoint, tgt: Endpoint, present, report: VerifyReport) -> None:
     table = MigrationRecorder.Migration._meta.db_table
-    applied = [_applied(e) if table in p else set() for e, p in zip((src, tgt), present)]
+    applied = [applied_migrations(e) if table in p else set() for e, p in zip((src, tgt), present)]
     report.migrations_compared = len(applied[0] | applied[1])
     report.migrations_missing = sorted(applied[0] - applied[1])
     report.migrations_extra = sorted(applied[1] - applied[0])
 
-
-def _applied(endpoint: Endpoint) -> set[str]:
-    rows = MigrationRecorder.Migration.objects.using(endpoint.alias).values_list("app", "name")
-    return {f"{app}.{name}" for app, name in rows}
