@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.db import connections
@@ -227,8 +228,10 @@ def test_verify_never_proves_a_copy_killed_while_building_keys(zoo_source, empty
     report = portadb.verify(zoo_source, target)
     assert not report.ok and report.exit_code == 1
     kinds = {f.kind for f in report.errors}
-    assert K.COPY_UNFINISHED in kinds and K.SCHEMA_DRIFT in kinds  # and the keys it did not build
-    assert "resume it with portadb copy --resume" in portadb.render(report)
+    # The keys it did not build yet are the rest of its work: said once, not one error each.
+    assert K.COPY_UNFINISHED in kinds and K.SCHEMA_DRIFT not in kinds
+    assert re.search(r"\(\d+ keys, indexes and foreign keys not built yet\); resume it with portadb"
+                     r" copy --resume", portadb.render(report))
     assert portadb.copy(zoo_source, target, resume=True).ok
     assert portadb.verify(zoo_source, target).ok
 

@@ -193,14 +193,15 @@ def built_state(tgt: Endpoint) -> list[Finding]:
         return []
     if built is None:
         return []
-    found = []
-    if not built.complete:
-        found.append(Finding(FindingKind.COPY_UNFINISHED, Severity.ERROR,
-                             f"The target holds {built.describe()}; resume it with portadb copy --resume."))
-    found += [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
-                      f"The copy built {step.describe()}, which is not on the target.", table=step.table)
-              for step in schema.unbuilt(tgt.connection, built.deferred)]
-    if built.complete and built.schema.get("snapshot"):
+    unbuilt = schema.unbuilt(tgt.connection, built.deferred)
+    if not built.complete:  # what it has not built yet is the rest of its work: said once
+        rest = f" ({len(unbuilt)} keys, indexes and foreign keys not built yet)" if unbuilt else ""
+        return [Finding(FindingKind.COPY_UNFINISHED, Severity.ERROR,
+                        f"The target holds {built.describe()}{rest}; resume it with portadb copy --resume.")]
+    found = [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
+                     f"The copy built {step.describe()}, which is not on the target.", table=step.table)
+             for step in unbuilt]
+    if built.schema.get("snapshot"):
         now = drift.snapshot(tgt.connection, built.schema["snapshot"].keys())
         found += [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
                           f"The target's schema differs from what its migrate built: {line}.",
