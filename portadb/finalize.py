@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from django.db import models
 
 from . import drift, schema
+from .endpoints import Endpoint
 from .exceptions import TransferError
 from .plan import Plan
 from .references import check_references
@@ -43,12 +44,26 @@ def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bo
         raise
     if plan.unselected and replace:
         schema.restore_foreign_keys(tgt.connection, plan.unselected, plan.models)
-    tgt.adapter.refresh_derived()  # a materialized view a migration made over the empty tables
+    refresh_derived(tgt)  # a materialized view a migration made over the empty tables
     tgt.adapter.reset_sequences(plan.models)
     behind = follow_source(plan.source, tgt, plan.models)
     # Counted as verify counts them: a backend whose counters follow the
     # inserted keys (MySQL's AUTO_INCREMENT) needs no statement, yet each is set.
     return sum(isinstance(model._meta.pk, models.AutoField) for model in plan.models), behind
+
+
+def refresh_derived(tgt: Endpoint) -> list[str]:
+    """Bring what the target derives from the rows up to date (PostgreSQL's materialized
+    views: :meth:`~portadb.backends.statements.Statements.derived_sql`); their names."""
+    sql = tgt.adapter.derived_sql()
+    if sql is None:
+        return []
+    with tgt.connection.cursor() as cursor:
+        cursor.execute(sql)
+        names = [name for name, in cursor.fetchall()]
+        for name in names:
+            cursor.execute(tgt.adapter.refresh_sql(name))
+    return names
 
 
 def count_tables(plan: Plan, loaded: Mapping[str, tuple[float, int]],

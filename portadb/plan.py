@@ -209,7 +209,7 @@ def _check_own_models(source: Endpoint, on_source: list, view: Description) -> N
                   if mine.get(table) != view.models.get(table)]
         raise PreconditionError(
             f"The project's models depend on the database vendor, and where {source.display} is the"
-            f" default database they are not the ones this process has (tables {_some(differ)});"
+            f" default database they are not the ones this process has (tables {some_of(differ)});"
             " run the copy with settings whose default database is the source."
         )
 
@@ -223,16 +223,17 @@ def _path(plan: Plan, view: Description | None, others: set[str]) -> tuple[str, 
                         " tables are built again")
     differ = [d.label for d in plan.differences if d.how == "differs"]
     if differ:
-        return MIGRATE, f"models differ between the two backends: {_some(differ)}"
+        return MIGRATE, f"models differ between the two backends: {some_of(differ)}"
     alone = [d.label for d in plan.differences] + [label(m) for m in plan.left_behind]
     if alone:
-        return MIGRATE, f"models exist on one backend only: {_some(alone)}"
+        return MIGRATE, f"models exist on one backend only: {some_of(alone)}"
     if view.operations:
         return MIGRATE, f"migrations run {len(view.operations)} operations the models cannot express"
     return MODELS, "the models are the same on both backends and no migration runs SQL of its own"
 
 
-def _some(labels: list[str], shown: int = 3) -> str:
+def some_of(labels: list[str], shown: int = 3) -> str:
+    """The first ``shown`` of ``labels``, and how many more there are."""
     return ", ".join(labels[:shown]) + (f" and {len(labels) - shown} more" if len(labels) > shown else "")
 
 

@@ -37,7 +37,7 @@ from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
 from .inspect import applied_migrations
 from .journal import Record, record, table_shapes
-from .plan import Plan, TableJob, make_plan
+from .plan import Plan, TableJob, make_plan, some_of
 from .processes import collector_paused
 from .progress import Progress, Tee
 from .reports.model import Finding, FindingKind, Severity, TableCheck
@@ -110,18 +110,13 @@ def check_migrations(src: Endpoint, tgt: Endpoint) -> None:
     ours, theirs = applied_migrations(src), applied_migrations(tgt)
     if ours == theirs:
         return
-    sides = [f"the {side} has applied {_listed(sorted(names))}, which the {other} has not"
+    sides = [f"the {side} has applied {some_of(sorted(names), shown=5)}, which the {other} has not"
              for side, other, names in (("source", "target", ours - theirs),
                                         ("target", "source", theirs - ours)) if names]
     raise PreconditionError(
         f"The migrations differ: {'; '.join(sides)}. Run the project's migrate where they are"
         f" missing (with that database as the default), then sync; or copy again with --replace."
     )
-
-
-def _listed(names: list[str], shown: int = 5) -> str:
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
 
 
 def _copied_plan(src: Endpoint, tgt: Endpoint, built: Record, models: Sequence[str],

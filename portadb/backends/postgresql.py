@@ -354,17 +354,14 @@ class Adapter(BaseAdapter):
             names = ", ".join(self.quote(t) for t in tables)
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
 
-    def refresh_derived(self) -> list[str]:
+    def derived_sql(self) -> str:
         # In the order they were made: a view made from another comes after it. The names are
         # as regclass writes them, quoted where they need it.
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n"
-                           " ON n.oid = c.relnamespace WHERE c.relkind = 'm'"
-                           " AND n.nspname = current_schema() ORDER BY c.oid")
-            views = [name for name, in cursor.fetchall()]
-            for name in views:
-                cursor.execute(f"REFRESH MATERIALIZED VIEW {name}")
-        return views
+        return ("SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'm' AND n.nspname = current_schema() ORDER BY c.oid")
+
+    def refresh_sql(self, name: str) -> str:
+        return f"REFRESH MATERIALIZED VIEW {name}"
 
     def reset_sequences(self, model_classes: Sequence) -> list[str]:
         # Django's sequence_reset_sql writes the names into string literals unescaped

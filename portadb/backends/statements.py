@@ -41,10 +41,14 @@ class Statements:
         has no counter (:attr:`no_counter` says so)."""
         raise NotImplementedError
 
-    def refresh_derived(self) -> list[str]:
-        """Bring what the database derives from the copied rows up to date (PostgreSQL's
-        materialized views, which a migration made over empty tables); their names."""
-        return []
+    def derived_sql(self) -> str | None:
+        """SELECT the names of what the database derives from rows and keeps (PostgreSQL's
+        materialized views), quoted, in the order they were made; ``None`` where it keeps none."""
+        return None
+
+    def refresh_sql(self, name: str) -> str:
+        """Bring the derived object ``name`` (as :meth:`derived_sql` gives it) up to date."""
+        raise NotImplementedError
 
     #: Why :meth:`counter_sql` gave no statement, as a warning says it.
     no_counter = "the target's table has no counter to move"
