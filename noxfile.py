@@ -48,7 +48,8 @@ def realworld(session: nox.Session) -> None:
     session.install("-e", ".[postgresql,mysql]", "django~=5.2.0", "wagtail~=8.0", "Jinja2>=3,<3.2",
                     *TEST_DEPS)
     byte_compile(session)
-    # One worker: the three copies share their sources, each built by a migrate of 391 migrations.
+    # One pytest process: the three copies share their sources, and the tests build those and the
+    # copies (a migrate of 391 migrations each) two at a time themselves.
     session.run("python", "-m", "pytest", "tests/realworld", *session.posargs)
 
 

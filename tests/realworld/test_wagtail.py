@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import dj_database_url
 import pytest
@@ -39,7 +40,6 @@ DIRECTIONS = [("sqlite", "postgresql"), ("sqlite", "mysql"), ("postgresql", "sql
 #: The search index: its rows are each backend's own (tsvector, FTS5, FULLTEXT); update_index rebuilds it.
 SEARCH = ("wagtailsearch.IndexEntry",)
 SQLITE_SEARCH = ("wagtailsearch.SQLiteFTSIndexEntry",)  # exists where SQLite is the default only
-TIMES: dict[str, float] = {}
 
 
 def run(default_url: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -80,43 +80,63 @@ def schema(url: str) -> dict:
     return json.loads(run(url, "-c", script).stdout)
 
 
+SOURCES = ("sqlite", "postgresql")
+
+
+def source(vendor: str) -> str:
+    """A source: migrated, the fixtures loaded, the search index built."""
+    url = migrated(vendor, "source")
+    manage(url, "loaddata", "-v", "0", "test")
+    manage(url, "update_index", "-v", "0")
+    return url
+
+
+def excluded(source: str) -> list[str]:
+    return [f"--exclude={label}" for label in SEARCH + (SQLITE_SEARCH if source == "sqlite" else ())]
+
+
+def copy(source: str, source_url: str, target: str) -> tuple[str, subprocess.CompletedProcess, float]:
+    """``portadb copy`` from ``source_url`` into a new database of ``target``: its URL, run and seconds."""
+    target_url = fresh(target, "target")
+    started = time.perf_counter()
+    done = run(source_url, "-m", "django", "portadb", "copy", "--from=default", f"--to={target_url}",
+               "--noinput", "--format=json", *excluded(source), check=False)
+    return target_url, done, time.perf_counter() - started
+
+
 @pytest.fixture(scope="module")
-def sources():
-    """Each source vendor's database: migrated, the fixtures loaded, the search index built."""
-    built = {}
-
-    def source(vendor: str) -> str:
-        if vendor not in built:
-            url = migrated(vendor, "source")
-            manage(url, "loaddata", "-v", "0", "test")
-            manage(url, "update_index", "-v", "0")
-            built[vendor] = url
-        return built[vendor]
-
-    return source
+def built():
+    """Every database the tests read, two made at a time (each migrate of 391 migrations keeps
+    one core busy for a minute or two): the sources, the MySQL reference, the copies."""
+    for backend in BACKENDS:
+        db.require(backend.target)  # here, not in a thread: the skip or failure is this test run's
+    # A job waits only for jobs submitted before it: those have started, so no two threads can
+    # both wait for one still queued.
+    pool = ThreadPoolExecutor(max_workers=2)
+    sources = {vendor: pool.submit(source, vendor) for vendor in SOURCES}
+    references = {**sources, "mysql": pool.submit(migrated, "mysql", "reference")}
+    copies = {(s, t): pool.submit(lambda s=s, t=t: copy(s, sources[s].result(), t)) for s, t in DIRECTIONS}
+    yield sources, references, copies
+    pool.shutdown(cancel_futures=True)
 
 
 @pytest.mark.parametrize("source, target", DIRECTIONS, ids=[f"{s}->{t}" for s, t in DIRECTIONS])
-def test_the_copied_site_works_and_its_schema_is_its_own_migrate(sources, source, target):
-    source_url, target_url = sources(source), fresh(target, "target")
-    excluded = SEARCH + (SQLITE_SEARCH if source == "sqlite" else ())
-    options = [f"--exclude={label}" for label in excluded]
-    started = time.perf_counter()
-    done = run(source_url, "-m", "django", "portadb", "copy", "--from=default", f"--to={target_url}",
-               "--noinput", "--format=json", *options)
-    TIMES[f"{source}->{target}"] = time.perf_counter() - started
+def test_the_copied_site_works_and_its_schema_is_its_own_migrate(built, source, target):
+    sources, references, copies = built
+    source_url = sources[source].result()
+    target_url, done, seconds = copies[source, target].result()
+    assert done.returncode == 0, f"the copy failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     report = json.loads(done.stdout)
     assert report["ok"] and report["schema_path"] == "migrate", done.stdout
     assert report["removed_rows"]  # Wagtail's migrations make a root page, a site, groups, ...
 
     # Its own migrate built the target: the same schema as a fresh one on that backend.
-    reference = sources(target) if target != "mysql" else migrated("mysql", "reference")
-    assert schema(target_url) == schema(reference)
+    assert schema(target_url) == schema(references[target].result())
     verified = run(source_url, "-m", "django", "portadb", "verify", "--from=default", f"--to={target_url}",
-                   "--format=json", *options, check=False)
+                   "--format=json", *excluded(source), check=False)
     assert json.loads(verified.stdout)["ok"], verified.stdout
 
     # The search index is the target backend's own: rebuilt there, then the site works.
     manage(target_url, "update_index", "-v", "0")
     run(target_url, "-m", "tests.realworld.wagtail_site")
-    print(f"\n{source}->{target}: copy {TIMES[f'{source}->{target}']:.1f} s")
+    print(f"\n{source}->{target}: copy {seconds:.1f} s")
