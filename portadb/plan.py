@@ -99,7 +99,7 @@ class Plan:
                      f"Table {t} belongs to no model and was not copied.", table=t)
              for t in self.unowned_tables]
             + [Finding(FindingKind.UNMANAGED_MODEL, Severity.WARNING,
-                       f"Model {m} is unmanaged; its table was not copied.", model=m)
+                       f"Model {m} is unmanaged; its rows were not copied.", model=m)
                for m in self.unmanaged_models]
             + [Finding(FindingKind.VENDOR_ONLY_MODEL, Severity.WARNING,
                        f"Model {label(m)} exists only {_where(m)} and holds no rows;"

@@ -12,8 +12,9 @@ rows that the target lacks or holds otherwise are read by key and written
 through the copy's own checks and conversions (:func:`~portadb.transfer.prepare_chunk`),
 parents before children; foreign keys are checked at the commit where the
 backend can defer them. The whole sync commits or nothing of it does: a
-killed sync is run again. Sequences then continue past the keys, and every
-row the sync wrote or deleted is read back on both sides and compared. The
+killed sync is run again. Sequences then continue past the keys, materialized
+views are refreshed, and every row the sync wrote or deleted is read back on
+both sides and compared. The
 sync's one transaction also keeps the fingerprints of what the target then holds;
 after it commits, the change log's entries it read are deleted from the source.
 
@@ -35,6 +36,7 @@ from .changes import Differences, TableDelta, apply, read_back, would_refuse
 from .counts import Counts, counted
 from .endpoints import Endpoint, close, identity, open_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
+from .finalize import refresh_derived
 from .inspect import applied_migrations
 from .journal import Record, record, table_shapes
 from .plan import Plan, TableJob, make_plan, some_of
@@ -223,6 +225,8 @@ def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
     # After the commit (MySQL's ALTER TABLE would commit) and the other session's counts; the
     # counters just followed are not read from the live source again.
     report.findings += follow_source(src, tgt, [job.model for job in plan.jobs])
+    if changed:
+        refresh_derived(tgt)  # a materialized view over the tables written
     present = set(tgt.adapter.table_names())
     report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present,
                                        warnings=report.findings)

@@ -411,7 +411,7 @@ def test_two_databases_of_one_server_copied_through_migrate(empty):
 def test_an_index_a_runpython_migration_makes_is_on_the_target(empty, target):
     """A RunPython that runs SQL of its own (django-oscar's makes a materialized view on
     PostgreSQL) is replayed by the project's migrate: the target has its index, built again
-    after the rows from its own definition."""
+    after the rows from its own definition; its view is refreshed after the copy and a sync."""
     env = odd_env("odd table", runpython=True)
     odd_source(SQLITE_SOURCE, env)
     target = empty(target)
@@ -421,7 +421,25 @@ def test_an_index_a_runpython_migration_makes_is_on_the_target(empty, target):
     with connections[target].cursor() as cursor:
         built = connections[target].introspection.get_constraints(cursor, "odd table")
     assert built["odd_name_raw"]["columns"] == ["name", "id"] and built["odd_name_raw"]["index"]
-    if backend_of(target).vendor == "postgresql":  # refreshed after the rows arrived
-        with connections[target].cursor() as cursor:
-            cursor.execute('SELECT id, name FROM "odd names" ORDER BY id')
-            assert cursor.fetchall() == [row[:2] for row in odd_rows(target, env)]
+    if backend_of(target).vendor != "postgresql":
+        return
+    assert view_rows(target) == [row[:2] for row in odd_rows(target, env)] != []  # after the rows
+    table, column = odd_names(SQLITE_SOURCE, env)
+    with connections[SQLITE_SOURCE].cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (id, name, {column}, parent_id) VALUES (99, %s, %s, 1)",
+                       ["new since", "label"])
+        cursor.execute(f"UPDATE {table} SET name = %s WHERE id = 2", ["renamed since"])
+    connections[SQLITE_SOURCE].close()
+    synced = processes.run("sync", f"--from={SQLITE_SOURCE}", f"--to={target}", env=env)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert view_rows(target) == [row[:2] for row in odd_rows(SQLITE_SOURCE, env)]
+    assert (99, "new since") in view_rows(target) and (2, "renamed since") in view_rows(target)
+
+
+def view_rows(alias: str) -> list[tuple]:
+    """The rows of the odd project's materialized view (PostgreSQL)."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute('SELECT id, name FROM "odd names" ORDER BY id')
+        rows = cursor.fetchall()
+    connections[alias].close()
+    return rows
