@@ -136,6 +136,8 @@ def ddl(plan: Plan, replace: bool) -> tuple[list[str], list[str]]:
     """
     drop = ([f"-- drop the {len(plan.target_tables)} project tables on the target: "
              + ", ".join(plan.target_tables)] if replace and plan.target_tables else [])
+    views = schema.dependent_views(plan.target.connection, plan.target_tables) if drop else {}
+    drop += [f"-- and with them the views that read them: {', '.join(views)}"] if views else []
     if name_refusal(plan):  # Django's schema editor would write such a name unescaped
         return drop + ["-- none: a table or column name the target cannot hold (see the errors)"], []
     if plan.path == MIGRATE:  # its SQL depends on what the database holds as each step runs

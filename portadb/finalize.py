@@ -66,6 +66,18 @@ def refresh_derived(tgt: Endpoint) -> list[str]:
     return names
 
 
+def lost_views(tgt: Endpoint, dropped: Mapping[str, str]) -> list[Finding]:
+    """A warning for each view of ``dropped`` (name: ``CREATE`` statement) that went with the
+    tables ``--replace`` dropped and that the build did not make again."""
+    if not dropped:
+        return []
+    again = schema.dependent_views(tgt.connection, tgt.adapter.table_names())
+    return [Finding(FindingKind.VIEW_DROPPED, Severity.WARNING,
+                    f"The view {name} read tables that --replace dropped, so it went with them and"
+                    f" nothing made it again; make it again with: {create}", table=name)
+            for name, create in dropped.items() if name not in again]
+
+
 def count_tables(plan: Plan, loaded: Mapping[str, tuple[float, int]],
                  rejected: Mapping[str, int]) -> tuple[list[TableResult], list[Finding]]:
     """Each table's rows on both sides, and a finding per table whose counts disagree.

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from . import drift, fingerprints, guard, options, parallel, schema, tracking
 from .endpoints import close, connect_endpoints, name_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
-from .finalize import complete_target, count_tables, schema_drift
+from .finalize import complete_target, count_tables, lost_views, schema_drift
 from .journal import PORTADB_TABLES, SCHEMA, Journal
 from .parts import count, cut
 from .plan import MIGRATE, Plan, make_plan
@@ -128,6 +128,7 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
     report.findings += behind
     report.removed_rows = journal.schema.get("removed", {})
     report.findings += schema_drift(plan, journal.schema.get("snapshot"))
+    report.findings += lost_views(plan.target, journal.schema.get("dropped_views", {}))
     report.tables, mismatches = count_tables(plan, loaded, policy.rejected)
     report.findings += mismatches
     journal.complete()
@@ -171,7 +172,7 @@ def _prepare_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.Bui
         return _migrate_target(plan, journal, drop)
     tgt = plan.target
     if drop and plan.target_tables:
-        tgt.adapter.drop_tables(plan.target_tables)
+        _drop(plan, journal, plan.target_tables)
     # Unselected models whose tables are missing get them empty: the schema is the whole project's.
     steps = schema.create_tables(tgt.connection, plan.unselected_missing + plan.models)
     # Keys built after the data are cheaper (binary COPY into bare tables).
@@ -192,7 +193,7 @@ def _migrate_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.Bui
     if drop:  # replaced, or a migrate that was cut short: what it made goes
         before = set(journal.schema.get("existing", present))
         made = set(journal.schema.get("created", ())) | (present - before)
-        tgt.adapter.drop_tables(sorted(present & (plan.project_tables() | made) - set(PORTADB_TABLES)))
+        _drop(plan, journal, sorted(present & (plan.project_tables() | made) - set(PORTADB_TABLES)))
         present = set(tgt.adapter.table_names())
     journal.note_schema(existing=sorted(present))
     created = plan.project.migrate()
@@ -204,6 +205,15 @@ def _migrate_target(plan: Plan, journal: Journal, drop: bool) -> list[schema.Bui
     journal.note_schema(snapshot=built, removed=removed)
     journal.schema_done(deferred)
     return deferred
+
+
+def _drop(plan: Plan, journal: Journal, tables: list[str]) -> None:
+    """Drop ``tables``, noting the views that go with them: the report names those the build
+    does not make again (:func:`~portadb.finalize.lost_views`)."""
+    views = schema.dependent_views(plan.target.connection, tables)
+    if views:
+        journal.note_schema(dropped_views={**journal.schema.get("dropped_views", {}), **views})
+    plan.target.adapter.drop_tables(tables)
 
 
 def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool, workers: int,

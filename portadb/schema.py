@@ -238,6 +238,18 @@ def restore_foreign_keys(connection, kept: Sequence, replaced: Sequence) -> list
     return restored
 
 
+def dependent_views(connection, tables: Sequence[str]) -> dict[str, str]:
+    """The views that read ``tables``, directly or through other views, and that dropping them
+    drops too: each one's name and ``CREATE`` statement
+    (:meth:`~portadb.backends.statements.Statements.dependent_views_sql`)."""
+    sql = adapter_for(connection).dependent_views_sql()
+    if sql is None or not tables:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(tables)])
+        return dict(cursor.fetchall())
+
+
 def _has_foreign_key(connection, table: str, column: str) -> bool:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)

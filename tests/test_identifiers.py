@@ -10,6 +10,10 @@ checks it is still there.
 from __future__ import annotations
 
 import io
+import json
+import os
+import pty
+import subprocess
 
 import pytest
 import sqlparse
@@ -434,6 +438,46 @@ def test_an_index_a_runpython_migration_makes_is_on_the_target(empty, target):
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert view_rows(target) == [row[:2] for row in odd_rows(SQLITE_SOURCE, env)]
     assert (99, "new since") in view_rows(target) and (2, "renamed since") in view_rows(target)
+
+
+def test_views_that_replace_drops_with_the_tables_are_named_with_their_definition(empty):
+    """PostgreSQL drops the views that read a dropped table (``CASCADE``): the report names each
+    view --replace took that the build did not make again, with a statement that makes it again.
+    The materialized view the project's migration makes is made again, so it is not named."""
+    env = odd_env("odd table", runpython=True)
+    odd_source(SQLITE_SOURCE, env)
+    target = empty(POSTGRESQL)
+    assert processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", env=env).returncode == 0
+    with connections[target].cursor() as cursor:
+        cursor.execute('CREATE VIEW "a view; DROP TABLE x" AS SELECT id, name FROM "odd table" WHERE id > 2')
+        cursor.execute('CREATE VIEW "its view" AS SELECT count(*) AS n FROM "a view; DROP TABLE x"')
+        cursor.execute('SELECT * FROM "its view"')
+        before = cursor.fetchall()
+    connections[target].close()
+    dry = processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", "--replace", "--dry-run",
+                        "--format=json", env=env)
+    views = '"odd names", "a view; DROP TABLE x", "its view"'  # the migration's own too: migrate remakes it
+    assert f"-- and with them the views that read them: {views}" in json.loads(dry.stdout)["schema_steps"]
+
+    primary, terminal = pty.openpty()  # asked on a terminal, on standard error; the JSON stays whole
+    proc = processes.start("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", "--replace", "--format=json",
+                           env=env, stdin=terminal)
+    os.write(primary, b"yes\n")
+    out, err = proc.communicate(timeout=120)
+    again = processes.checked(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    os.close(primary)
+    os.close(terminal)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"The views that read them go with them: {views}." in again.stderr
+    lost = [f for f in json.loads(again.stdout)["findings"] if f["kind"] == K.VIEW_DROPPED]
+    assert [f["table"] for f in lost] == ['"a view; DROP TABLE x"', '"its view"']
+    assert all(f["severity"] == "warning" for f in lost)
+    with connections[target].cursor() as cursor:
+        for finding in lost:  # the statement the report gives makes each view again
+            cursor.execute(finding["message"].split("make it again with: ", 1)[1])
+        cursor.execute('SELECT * FROM "its view"')
+        assert cursor.fetchall() == before
+    connections[target].close()
 
 
 def view_rows(alias: str) -> list[tuple]:

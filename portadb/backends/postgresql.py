@@ -11,6 +11,7 @@ from django.db import models, transaction
 from ..columns import ScaledIntegers, UuidBytes, as_values
 from ..reports.model import FindingKind as K
 from . import postgresql_triggers as triggers
+from . import postgresql_views as views
 from .base import Adapter as BaseAdapter
 from .base import owning_vendor
 from .limits import SizeLimit
@@ -355,13 +356,13 @@ class Adapter(BaseAdapter):
             cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
 
     def derived_sql(self) -> str:
-        # In the order they were made: a view made from another comes after it. The names are
-        # as regclass writes them, quoted where they need it.
-        return ("SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE c.relkind = 'm' AND n.nspname = current_schema() ORDER BY c.oid")
+        return views.MATERIALIZED_VIEWS
 
     def refresh_sql(self, name: str) -> str:
         return f"REFRESH MATERIALIZED VIEW {name}"
+
+    def dependent_views_sql(self) -> str:
+        return views.DEPENDENT_VIEWS
 
     def reset_sequences(self, model_classes: Sequence) -> list[str]:
         # Django's sequence_reset_sql writes the names into string literals unescaped

@@ -50,6 +50,12 @@ class Statements:
         """Bring the derived object ``name`` (as :meth:`derived_sql` gives it) up to date."""
         raise NotImplementedError
 
+    def dependent_views_sql(self) -> str | None:
+        """SELECT the name and the ``CREATE`` statement of each view that reads, directly or
+        through other views, one of the tables named in the parameter (a list); ``None`` where
+        dropping a table leaves its views in place (they work again once it is back)."""
+        return None
+
     #: Why :meth:`counter_sql` gave no statement, as a warning says it.
     no_counter = "the target's table has no counter to move"
 

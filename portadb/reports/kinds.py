@@ -18,6 +18,9 @@ class FindingKind(str, enum.Enum):
     VENDOR_DEPENDENT_MODEL = "vendor_dependent_model"
     #: The target's schema no longer what its migrate built.
     SCHEMA_DRIFT = "schema_drift"
+    #: A view of the target that ``--replace`` dropped with the tables it read (PostgreSQL's
+    #: ``CASCADE``) and that the build did not make again.
+    VIEW_DROPPED = "view_dropped"
     #: The copy that built the target did not finish (its journal says so).
     COPY_UNFINISHED = "copy_unfinished"
     # Verification: what differs between source and target.

@@ -23,6 +23,7 @@ from portadb.options import (
     check_writable,
 )
 from portadb.reports import FORMATS, ErrorReport, render
+from portadb.schema import dependent_views
 
 #: What each copy option would do that a dry run cannot.
 _DRY = {"--resume": "resume", "--verify": "verify", "--for-sync": "keep fingerprints of",
@@ -244,11 +245,15 @@ class Command(BaseCommand):
             logger.setLevel(level)
 
     def confirm_replace(self, plan) -> bool:
-        answer = input(
+        views = dependent_views(plan.target.connection, plan.target_tables)
+        # On standard error: standard output is the report's (--format=json > report.json).
+        self.stderr.write(
             f"{plan.target.display} holds {len(plan.target_tables)} tables of this project.\n"
             "They will be DROPPED and copied again from the source.\n"
-            "Type 'yes' to continue, or 'no' to cancel: "
-        )
+            + (f"The views that read them go with them: {', '.join(views)}.\n" if views else "")
+            + "Type 'yes' to continue, or 'no' to cancel: ", ending="")
+        self.stderr.flush()
+        answer = input()
         return answer.strip().lower() == "yes"
 
     def write_report(self, report, options) -> bool:
