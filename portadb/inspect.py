@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import FunctionType, ModuleType
+
 from django.apps import apps
 from django.db.migrations import operations as ops
 from django.db.migrations.autodetector import MigrationAutodetector
@@ -111,12 +113,32 @@ def unexpressed_operations(migrations, runs) -> list[str]:
     return found
 
 
-def runs_sql(function) -> bool:
-    """Whether ``function`` (or a function defined in it) calls a cursor's or a schema editor's
-    ``execute``, or a schema editor's DDL methods. Read from its code, not run: a call made
-    through another module's function is not seen."""
+def runs_sql(function, depth: int = 3, seen: set | None = None) -> bool:
+    """Whether ``function``, a function defined in it, or a function it calls by name (of its
+    module, or of a module it names) calls a cursor's or a schema editor's ``execute``, or a
+    schema editor's DDL methods; ``depth`` calls deep. Read from the code, not run. Django's
+    own functions are not followed: their ``execute`` (``call_command``'s) is no SQL of the project's."""
     code = getattr(function, "__code__", None)
-    return code is not None and bool(_names(code) & _SQL_CALLS)
+    seen = set() if seen is None else seen
+    if code is None or code in seen:
+        return False
+    seen.add(code)
+    names = _names(code)
+    if names & _SQL_CALLS:
+        return True
+    return depth > 0 and any(runs_sql(f, depth - 1, seen) for f in _called(function, names))
+
+
+def _called(function, names: set[str]):
+    """The plain functions ``names`` reach from ``function``'s module: by name, or as a name of a
+    module it names (``helpers.make_views``); none of Django's."""
+    scope = getattr(function, "__globals__", {})
+    for name in names:
+        found = scope.get(name)
+        for candidate in ([getattr(found, n, None) for n in names] if isinstance(found, ModuleType)
+                          else [found]):
+            if isinstance(candidate, FunctionType) and not candidate.__module__.startswith("django."):
+                yield candidate
 
 
 def _names(code) -> set[str]:

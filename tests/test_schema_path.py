@@ -12,13 +12,16 @@ class says ``integer``.
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 
 import portadb
 from portadb.drift import drift, snapshot
+from portadb.inspect import runs_sql
 
 from . import databases as db
 from .backends import SERVER_TARGETS, backend_of, second_target_of
+from .oddnames import sql as oddsql
 
 #: The auto-created many-to-many tables of an app whose default_auto_field is AutoField.
 AUTH_M2M = ("auth_group_permissions",)
@@ -38,3 +41,29 @@ def test_the_copied_schema_is_a_fresh_migrate_of_the_project(zoo_source, empty, 
     for table in AUTH_M2M:  # bigint, as migrate makes it; the model class says integer
         assert built[table]["columns"]["id"] == fresh[table]["columns"]["id"]
         assert built[table]["columns"]["id"]["type"] == built["zoo_tag"]["columns"]["id"]["type"]
+
+
+def _index_by_a_function_of_this_module(apps, schema_editor):
+    _make_index(schema_editor)
+
+
+def _make_index(schema_editor):
+    schema_editor.execute("CREATE INDEX made ON somewhere (id)")
+
+
+def _through_a_function_of_another_module(apps, schema_editor):
+    oddsql.make_raw_index(schema_editor)
+
+
+def _rows_and_django_commands_only(apps, schema_editor):
+    apps.get_model("zoo", "Person").objects.filter(pk=0).update(username="x")
+    call_command("check")  # Django's own execute (a command's) runs no SQL of the project's
+
+
+def test_a_runpython_is_read_through_the_functions_it_calls():
+    """SQL a RunPython runs through a helper, of its own module or another (django-oscar's and
+    many projects' helpers), sends the target through migrate; rows and commands do not."""
+    assert runs_sql(_index_by_a_function_of_this_module)
+    assert runs_sql(_through_a_function_of_another_module)
+    assert not runs_sql(_rows_and_django_commands_only)
+    assert not runs_sql(_index_by_a_function_of_this_module, depth=0)

@@ -2,21 +2,19 @@
 # With PORTADB_TEST_ODD_MIGRATE set, the migration also runs SQL of its own: portadb then
 # builds the target with the project's migrate instead of from the models. With
 # PORTADB_TEST_ODD_RUNPYTHON set, a RunPython makes an index no model describes (as
-# django-oscar's makes a materialized view): the same.
+# django-oscar's makes a materialized view) through a function of another module: the same.
 
 import os
 
 import django.db.models.deletion
 from django.db import migrations, models
 
+from tests.oddnames import sql
 from tests.oddnames.models import COLUMN, TABLE
 
 
 def raw_index(apps, schema_editor):
-    q = schema_editor.quote_name
-    schema_editor.execute(f"CREATE INDEX {q('odd_name_raw')} ON {q(TABLE)} ({q('name')}, {q('id')})")
-    if schema_editor.connection.vendor == "postgresql":  # made over the empty table
-        schema_editor.execute(f"CREATE MATERIALIZED VIEW {q('odd names')} AS SELECT id, name FROM {q(TABLE)}")
+    sql.make_raw_index(schema_editor)  # in another module, as a project's helpers often are
 
 
 class Migration(migrations.Migration):
