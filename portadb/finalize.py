@@ -9,7 +9,7 @@ counter (:mod:`portadb.sequences`); then each table is counted on the target.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.db import models
 
@@ -52,15 +52,17 @@ def complete_target(plan: Plan, deferred: list[schema.BuildStep], *, resumed: bo
     return sum(isinstance(model._meta.pk, models.AutoField) for model in plan.models), behind
 
 
-def refresh_derived(tgt: Endpoint) -> list[str]:
+def refresh_derived(tgt: Endpoint, tables: Sequence[str] | None = None) -> list[str]:
     """Bring what the target derives from the rows up to date (PostgreSQL's materialized
-    views: :meth:`~portadb.backends.statements.Statements.derived_sql`); their names."""
+    views: :meth:`~portadb.backends.statements.Statements.derived_sql`), or, with ``tables``,
+    what reads those; their names."""
     sql = tgt.adapter.derived_sql()
     if sql is None:
         return []
+    reading = schema.dependent_views(tgt.connection, tables) if tables is not None else None
     with tgt.connection.cursor() as cursor:
         cursor.execute(sql)
-        names = [name for name, in cursor.fetchall()]
+        names = [name for name, in cursor.fetchall() if reading is None or name in reading]
         for name in names:
             cursor.execute(tgt.adapter.refresh_sql(name))
     return names

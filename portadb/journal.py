@@ -60,8 +60,7 @@ def _models() -> tuple[type[models.Model], type[models.Model]]:
         "deferred": models.TextField(default="[]"),
         #: How the schema was built (:attr:`Journal.schema`), as JSON.
         "schema": models.TextField(default="{}"),
-        "started": models.DateTimeField(),
-        "updated": models.DateTimeField(),
+        "started": models.DateTimeField(), "updated": models.DateTimeField(),
     })
     table = _model("TableRow", TABLE_TABLE, {
         "table": models.CharField(max_length=255),
@@ -136,11 +135,12 @@ class Journal:
         """Start a fresh journal for ``plan`` on its target, dropping any old one; the tables
         are copied in ``parts`` (default: each table whole)."""
         target = plan.target
-        try:  # what a replaced copy's migrate made goes with its tables
-            made = _run(target)
+        try:  # what a replaced copy's migrate made goes with its tables, and the views an
+            earlier = _run(target)  # unfinished one dropped are still to be named
         except PreconditionError:
-            made = None
-        made = json.loads(made.schema).get("created", []) if made is not None else []
+            earlier = None
+        facts = json.loads(earlier.schema) if earlier is not None else {}
+        keep = ("created",) if earlier is None or earlier.state == COMPLETE else ("created", "dropped_views")
         try:
             drop(target)
             with target.connection.schema_editor() as editor:
@@ -153,7 +153,7 @@ class Journal:
                 f"Could not create the journal tables on {target.display}: {first_line(e)}."
             ) from e
         now = timezone.now()
-        schema = {"path": plan.path, "created": made}
+        schema = {"path": plan.path, "created": [], **{k: facts[k] for k in keep if k in facts}}
         _runs().objects.using(target.alias).create(
             id=_RUN_ID, source=_source(plan), plan=json.dumps(table_shapes(plan.jobs), sort_keys=True),
             state=SCHEMA, schema=json.dumps(schema), started=now, updated=now)

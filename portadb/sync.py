@@ -225,11 +225,17 @@ def _finish(plan: Plan, report: SyncReport, changed: list[TableDelta]) -> None:
     # After the commit (MySQL's ALTER TABLE would commit) and the other session's counts; the
     # counters just followed are not read from the live source again.
     report.findings += follow_source(src, tgt, [job.model for job in plan.jobs])
-    if changed:
-        refresh_derived(tgt)  # a materialized view over the tables written
     present = set(tgt.adapter.table_names())
     report.sequences = check_sequences(tgt, [delta.job.model for delta in changed], present,
                                        warnings=report.findings)
+    try:  # last: a run again would find nothing to write, and so nothing to refresh
+        refresh_derived(tgt, tables)
+    except DatabaseError as e:
+        raise TransferError(
+            f"The sync of {tgt.display} committed and was read back, but a materialized view over the"
+            f" tables it wrote could not be refreshed: {first_line(e)}; refresh it with"
+            " REFRESH MATERIALIZED VIEW."
+        ) from e
 
 
 def compare(plan: Plan, chunk_size: int, progress: bool, forked: bool,

@@ -449,7 +449,8 @@ def test_views_that_replace_drops_with_the_tables_are_named_with_their_definitio
     target = empty(POSTGRESQL)
     assert processes.run("copy", f"--from={SQLITE_SOURCE}", f"--to={target}", env=env).returncode == 0
     with connections[target].cursor() as cursor:
-        cursor.execute('CREATE VIEW "a view; DROP TABLE x" AS SELECT id, name FROM "odd table" WHERE id > 2')
+        cursor.execute('CREATE VIEW "a view; DROP TABLE x" WITH (security_barrier)'
+                       ' AS SELECT id, name FROM "odd table" WHERE id > 2')
         cursor.execute('CREATE VIEW "its view" AS SELECT count(*) AS n FROM "a view; DROP TABLE x"')
         cursor.execute('SELECT * FROM "its view"')
         before = cursor.fetchall()
@@ -477,7 +478,29 @@ def test_views_that_replace_drops_with_the_tables_are_named_with_their_definitio
             cursor.execute(finding["message"].split("make it again with: ", 1)[1])
         cursor.execute('SELECT * FROM "its view"')
         assert cursor.fetchall() == before
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'a view; DROP TABLE x'")
+        assert cursor.fetchall() == [(["security_barrier=true"],)]  # with its options
     connections[target].close()
+
+
+def test_views_a_replace_dropped_are_named_by_the_next_one_when_it_was_killed(empty):
+    """The views a killed --replace dropped are gone before the next --replace looks: the
+    unfinished copy's journal keeps them, and that one names them."""
+    env = odd_env("odd table", runpython=True)
+    odd_source(SQLITE_SOURCE, env)
+    target = empty(POSTGRESQL)
+    args = (f"--from={SQLITE_SOURCE}", f"--to={target}")
+    assert processes.run("copy", *args, env=env).returncode == 0
+    with connections[target].cursor() as cursor:
+        cursor.execute('CREATE VIEW "by hand" AS SELECT name FROM "odd table"')
+    connections[target].close()
+    proc = processes.start("copy", *args, "--replace", "--noinput", stop="schema:1", env=env)
+    processes.wait_stopped(proc)
+    processes.kill(proc)
+    again = processes.run("copy", *args, "--replace", "--noinput", "--format=json", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [f["table"] for f in json.loads(again.stdout)["findings"]
+            if f["kind"] == K.VIEW_DROPPED] == ['"by hand"']
 
 
 def view_rows(alias: str) -> list[tuple]:

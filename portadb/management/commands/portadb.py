@@ -251,7 +251,7 @@ class Command(BaseCommand):
             f"{plan.target.display} holds {len(plan.target_tables)} tables of this project.\n"
             "They will be DROPPED and copied again from the source.\n"
             + (f"The views that read them go with them: {', '.join(views)}.\n" if views else "")
-            + "Type 'yes' to continue, or 'no' to cancel: ", ending="")
+            + "Type 'yes' to continue, or 'no' to cancel: ", style_func=str, ending="")  # not red
         self.stderr.flush()
         answer = input()
         return answer.strip().lower() == "yes"
