@@ -244,6 +244,7 @@ def astral_values(alias, refused=lambda c: ord(c) > 0xFFFF) -> set[tuple]:
     return found
 
 
+@pytest.mark.slow
 def test_abort_names_one_flagged_row_at_a_time_until_the_copy_succeeds(bad_source, empty):
     """The abort path (per-chunk checks, no scan) agrees with the dry-run, both ways."""
     source, _ = bad_source

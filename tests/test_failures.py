@@ -57,6 +57,7 @@ def one_sentence(stderr: str) -> str:
     return lines[0].removeprefix("CommandError: ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", SERVER_TARGETS)
 @pytest.mark.parametrize("point", ["chunk:30", "table:14", "deferred:2"])
 def test_server_connection_cut_mid_copy(zoo_source, empty, target, point):
@@ -79,6 +80,7 @@ def test_server_connection_cut_mid_copy(zoo_source, empty, target, point):
     assert_identical(zoo_source, target)
 
 
+@pytest.mark.slow
 def test_server_unreachable_mid_copy_through_a_cut_proxy(zoo_source, empty):
     """A network cut (not a server-side kill): a TCP proxy in front of PostgreSQL is closed."""
     target = empty(POSTGRESQL)

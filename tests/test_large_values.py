@@ -102,6 +102,7 @@ def test_a_20_mb_text_into_mariadb(zoo_source, empty, target, tmp_path):
     assert m.Everything.objects.using(target).get(pk=fits).text == "é" * 2_200_000 + "1"
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_with_20_mb_values(zoo_source, empty):
     """Six rows of 20 MB: a copy and a verification each stay far below the six values' worth
     of copies they made before chunks were counted in bytes (634 and 789 MB then). So does a

@@ -67,6 +67,7 @@ def test_workers_die_with_the_copy(zoo_source, empty, target):
     reap(proc)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("again", ["resume", "replace"])
 @pytest.mark.parametrize("target", SERVERS)
 def test_a_resume_or_replace_right_after_a_kill_makes_an_exact_copy(zoo_source, empty, target, again):
@@ -101,6 +102,7 @@ def test_ctrl_c_and_sigterm_stop_the_copy_in_one_sentence_and_it_resumes(zoo_sou
     assert_identical(zoo_source, target)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_source_written_during_the_copy_is_copied_as_its_snapshot(empty, jobs):
     """The counts a report compares come from the snapshot the rows were read in."""

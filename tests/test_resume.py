@@ -81,6 +81,7 @@ KILLS = [pytest.param(target, where, id=f"{where}-{target}") for where in POINTS
          if where != "migrating" or target == POSTGRESQL]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target, where", KILLS)
 def test_killed_copy_resumes_to_an_identical_copy(zoo_source, empty, target, where):
     empty(target)

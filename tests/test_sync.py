@@ -167,6 +167,7 @@ def test_dry_run_names_the_changes_and_writes_nothing(copied, direction):
     assert "would insert" in portadb.render(planned) and "nothing was written" in portadb.render(planned)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", [DIRECTIONS[1], DIRECTIONS[5]], ids=direction_id)
 def test_a_killed_sync_leaves_the_target_as_it_was_and_runs_again(copied, direction):
     source, target = copied(*direction)

@@ -85,6 +85,7 @@ def test_every_change_arrives_by_the_change_log(tracked, direction):
         create_one(model, target)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", [DIRECTIONS[1], DIRECTIONS[5]], ids=direction_id)
 def test_a_killed_sync_consumes_nothing_and_the_next_one_ends_equal(tracked, direction):
     source, target = tracked(*direction)
