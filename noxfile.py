@@ -24,8 +24,9 @@ MATRIX = [
     ("3.11", "5.2"),
     ("3.13", "6.1"),
 ]
-#: The pair that runs the tests marked slow too (processes killed or cut off, memory, a long
-#: loop: what Django's version does not change); the others leave them out.
+#: The pair that runs the tests marked slow too (processes killed or cut off, a source written
+#: during the copy, memory, a long loop: what Django's version does not change); the others
+#: leave them out.
 DEFAULT_PAIR = ("3.11", "5.2")
 # jsonschema: the tests validate every JSON report they produce against the
 # schemas portadb ships (portadb/reports/schemas); portadb itself never needs it.
