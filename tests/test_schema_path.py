@@ -61,8 +61,9 @@ def _rows_and_django_commands_only(apps, schema_editor):
 
 
 def test_a_runpython_is_read_through_the_functions_it_calls():
-    """SQL a RunPython runs through a helper, of its own module or another (django-oscar's and
-    many projects' helpers), sends the target through migrate; rows and commands do not."""
+    """SQL a RunPython runs through a helper, of its own module or another (projects often keep
+    such helpers in a module of their own), sends the target through migrate; rows and Django's
+    commands do not."""
     assert runs_sql(_index_by_a_function_of_this_module)
     assert runs_sql(_through_a_function_of_another_module)
     assert not runs_sql(_rows_and_django_commands_only)
