@@ -83,7 +83,7 @@ def schema(url: str) -> dict:
 SOURCES = ("sqlite", "postgresql")
 
 
-def source(vendor: str) -> str:
+def build_source(vendor: str) -> str:
     """A source: migrated, the fixtures loaded, the search index built."""
     url = migrated(vendor, "source")
     manage(url, "loaddata", "-v", "0", "test")
@@ -113,7 +113,7 @@ def built():
     # A job waits only for jobs submitted before it: those have started, so no two threads can
     # both wait for one still queued.
     pool = ThreadPoolExecutor(max_workers=2)
-    sources = {vendor: pool.submit(source, vendor) for vendor in SOURCES}
+    sources = {vendor: pool.submit(build_source, vendor) for vendor in SOURCES}
     references = {**sources, "mysql": pool.submit(migrated, "mysql", "reference")}
     copies = {(s, t): pool.submit(lambda s=s, t=t: copy(s, sources[s].result(), t)) for s, t in DIRECTIONS}
     yield sources, references, copies
