@@ -32,6 +32,13 @@ class Work:
     shared: frozenset = frozenset()
     #: How many statements it runs: with its table's size, what it costs.
     statements: int = 1
+    #: It starts only once every item of an earlier stage that uses one of its tables has
+    #: ended: a foreign key (stage 1) after the keys and indexes of both its tables.
+    stage: int = 0
+
+    @property
+    def uses(self) -> frozenset:
+        return self.tables | self.shared
 
 
 def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> None:
@@ -41,13 +48,15 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
     stops the others from starting new items and is raised here.
     """
     todo = [item if isinstance(item, Work) else Work(item) for item in work]
+    unfinished = list(todo)  # taken or not: what a later stage waits for
     alone: set[str] = set()
     shared: Counter = Counter()
     errors: list[Exception] = []
     turn = threading.Condition()
 
     def free(item: Work) -> bool:
-        return alone.isdisjoint(item.tables | item.shared) and shared.keys().isdisjoint(item.tables)
+        return (alone.isdisjoint(item.uses) and shared.keys().isdisjoint(item.tables)
+                and not any(o.stage < item.stage and not o.uses.isdisjoint(item.uses) for o in unfinished))
 
     def take() -> Work | None:
         with turn:
@@ -62,6 +71,7 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
 
     def release(item: Work) -> None:
         with turn:
+            unfinished.remove(item)
             alone.difference_update(item.tables)
             shared.subtract(item.shared)
             for table in item.shared:

@@ -17,7 +17,7 @@ run exactly what the interrupted one would have.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -152,11 +152,12 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
     """Run the indexes and constraints kept back by :func:`create_tables`.
 
     With ``workers`` > 1, that many sessions build them at once, table by
-    table: first keys and indexes, then the foreign keys that need them.
-    The foreign keys of the models in ``check`` are searched for dangling
-    rows first (:func:`~portadb.references.check_references`), side by side
-    with the keys and indexes where there are workers; the foreign keys are
-    built only if none dangle.
+    table: a foreign key once the keys and indexes of both its tables are
+    built, the longest chain of builds first. The foreign keys of the models
+    in ``check`` are searched for dangling rows first
+    (:func:`~portadb.references.check_references`), side by side with the
+    keys and indexes where there are workers; the foreign keys are built only
+    if none dangle.
     """
     if workers < 2:
         check_references(connection, check)
@@ -170,26 +171,31 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
     work = [Work(partial(run, steps=group), frozenset({table}), statements=len(group))
             for table, group in groups.items()]
     work += [Work(partial(run, steps=[s]), shared=frozenset({s.table})) for s in deferred if s.kind == INDEX]
-    # The largest tables' builds first: the session that takes the last one
-    # then ends about when the others do.
-    work.sort(key=_largest_first(connection))
-    found: list = []
-    work += [partial(_collect_dangling, found, model, f) for model in check for f in foreign_keys(model)]
-    in_sessions(connection.alias, work, workers)
-    if found:
-        refuse_dangling(sorted(found))
-    work = [Work(partial(run, steps=[s]), s.tables) for s in deferred if s.kind == FOREIGN_KEY]
-    work.sort(key=_largest_first(connection))
-    in_sessions(connection.alias, work, workers)
+    foreign = [Work(partial(run, steps=[s]), s.tables, stage=1) for s in deferred if s.kind == FOREIGN_KEY]
+    if check:  # the foreign keys wait for the search of every one of them
+        found: list = []
+        checks = [partial(_collect_dangling, found, model, f) for model in check for f in foreign_keys(model)]
+        in_sessions(connection.alias, _critical_first(connection, work) + checks, workers)
+        if found:
+            refuse_dangling(sorted(found))
+        work = []
+    in_sessions(connection.alias, _critical_first(connection, work + foreign), workers)
 
 
-def _largest_first(connection) -> Callable:
+def _critical_first(connection, work: list[Work]) -> list[Work]:
+    """``work`` with the longest chains first: an item's cost (its statements times its largest
+    table's size) and that of the costliest later-stage item waiting for it. The session that
+    takes the last one then ends about when the others do."""
     sizes = adapter_for(connection).table_sizes()
 
     def cost(item: Work) -> int:
-        return -item.statements * max((sizes.get(t, 0) for t in item.tables | item.shared), default=0)
+        return item.statements * max((sizes.get(t, 0) for t in item.uses), default=0)
 
-    return cost
+    def chain(item: Work) -> int:
+        after = (cost(o) for o in work if o.stage > item.stage and not o.uses.isdisjoint(item.uses))
+        return cost(item) + max(after, default=0)
+
+    return sorted(work, key=chain, reverse=True)
 
 
 def _run_steps(connection, steps: Sequence[BuildStep], side_by_side: bool = False) -> None:
