@@ -50,18 +50,18 @@ def cut(source: Endpoint, jobs: Sequence[TableJob], workers: int, chunk_size: in
 
 
 def cut_tables(source: Endpoint, tables: Sequence[tuple[str, Sequence[str], int, bool]], workers: int,
-               chunk_size: int) -> list[Part]:
+               chunk_size: int, per_share: int = 2) -> list[Part]:
     """The parts ``workers`` processes share ``tables`` in, each given as (name, key columns,
     rows, whether it can be cut: its key is one integer column).
 
-    A table is cut into ranges of about half a worker's share of all rows (so
-    that the parts of the largest tables can be dealt out evenly), never
-    smaller than two chunks.
+    A table is cut into ranges of about a ``per_share``-th of a worker's share
+    of all rows (so that the parts of the largest tables can be dealt out
+    evenly), never smaller than two chunks.
     """
     total = sum(rows for _, _, rows, _ in tables)
     if workers < 2 or not total:
         return [Part(table, rows=rows) for table, _, rows, _ in tables]
-    size = max(total // (2 * workers), 2 * chunk_size)
+    size = max(total // (per_share * workers), 2 * chunk_size)
     parts = []
     for table, key, rows, cuttable in tables:
         pieces = math.ceil(rows / size)

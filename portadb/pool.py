@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from .endpoints import Endpoint
@@ -32,9 +32,13 @@ def readable(source: Endpoint, workers: int) -> bool:
 def run_parts(source: Endpoint, parts: Sequence[Part], work: PartWork, workers: int, bar,
               shared: str | None = None,
               session: Callable[[], AbstractContextManager] = nullcontext,
-              error: type[PortadbError] = TransferError) -> Iterator[tuple[Part, float, float, object]]:
+              error: type[PortadbError] = TransferError,
+              widths: Mapping[str, int] | None = None) -> Iterator[tuple[Part, float, float, object]]:
     """Run ``work`` on every part in ``workers`` forked processes, the largest parts first;
     yield each part with its start, its end (one clock for all processes) and ``work``'s result.
+
+    ``widths``: the values in a row of each table. A part's rows times its table's width is
+    its size: a row of a wide table costs more, and a large part taken last would end alone.
 
     Each worker reads in the snapshot ``shared`` names, or its own, inside ``session()``; both
     ``work`` and ``session`` reach the database through an :class:`~portadb.endpoints.Endpoint`
@@ -53,7 +57,7 @@ def run_parts(source: Endpoint, parts: Sequence[Part], work: PartWork, workers: 
     # a fork while another thread runs can deadlock the child.
     for process in processes:
         process.start()
-    for part in sorted(parts, key=lambda p: -p.rows):
+    for part in sorted(parts, key=lambda p: -p.rows * (widths or {}).get(p.table, 1)):
         tasks.put(part)
     for _ in range(workers):
         tasks.put(None)

@@ -61,7 +61,8 @@ def test_untouched_copy_verifies_clean(copy_of, pair):
         assert t.source_rows == t.target_rows == t.compared_rows, t.table
         assert t.source_checksum == t.target_checksum, t.table
     everything = next(t for t in report.tables if t.table == "zoo_everything")
-    assert everything.chunks == 6  # 35 rows in chunks of 7, then the tail past the last key
+    # 35 rows in chunks of 7, then the tail past the last key (of each key range, where the workers cut it)
+    assert everything.chunks >= 6
     assert len(report.sequences) > 20 and all(s.ok for s in report.sequences)
     assert report.migrations_compared == len(MigrationRecorder(connections[source]).applied_migrations())
 
@@ -236,8 +237,9 @@ def _table(report, table):
 
 
 def _found(report) -> list[tuple]:
+    # Not the chunks that differ: the workers' key ranges chunk a table otherwise than one process.
     return [(t.table, t.source_rows, t.target_rows, t.compared_rows, t.missing_count, t.missing_pks,
-             t.extra_count, t.extra_pks, t.different_rows, t.differences, t.chunks_different, t.ok)
+             t.extra_count, t.extra_pks, t.different_rows, t.differences, t.ok)
             for t in report.tables]
 
 

