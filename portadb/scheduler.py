@@ -6,6 +6,9 @@ the table it changes and the one it references. :func:`in_sessions` runs a
 list of :class:`Work` items in threads, one session each, and starts an item
 only when no running one holds a table it needs: the items behind it go first.
 Two foreign keys pointing opposite ways (a cycle) would otherwise deadlock.
+An item of a later :attr:`Work.stage` (a foreign key) also waits for the
+earlier-stage items of its own tables, and only for those: the foreign keys
+of the largest table start while small tables' indexes are still building.
 :func:`meanwhile` runs one call in a second session while the caller goes on.
 """
 
