@@ -51,7 +51,8 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
     stops the others from starting new items and is raised here.
     """
     todo = [item if isinstance(item, Work) else Work(item) for item in work]
-    unfinished = list(todo)  # taken or not: what a later stage waits for
+    # Per (stage, table): the items not yet ended, taken or not, that a later stage waits for.
+    unfinished = Counter((item.stage, table) for item in todo for table in item.uses)
     alone: set[str] = set()
     shared: Counter = Counter()
     errors: list[Exception] = []
@@ -59,7 +60,7 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
 
     def free(item: Work) -> bool:
         return (alone.isdisjoint(item.uses) and shared.keys().isdisjoint(item.tables)
-                and not any(o.stage < item.stage and not o.uses.isdisjoint(item.uses) for o in unfinished))
+                and not any(unfinished[stage, t] for stage in range(item.stage) for t in item.uses))
 
     def take() -> Work | None:
         with turn:
@@ -74,7 +75,7 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
 
     def release(item: Work) -> None:
         with turn:
-            unfinished.remove(item)
+            unfinished.subtract((item.stage, table) for table in item.uses)
             alone.difference_update(item.tables)
             shared.subtract(item.shared)
             for table in item.shared:

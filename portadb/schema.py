@@ -191,9 +191,15 @@ def _critical_first(connection, work: list[Work]) -> list[Work]:
     def cost(item: Work) -> int:
         return item.statements * max((sizes.get(t, 0) for t in item.uses), default=0)
 
+    costliest: dict[tuple[int, str], int] = {}  # by stage and table: the costliest item using it
+    for item in work:
+        for table in item.uses:
+            costliest[item.stage, table] = max(costliest.get((item.stage, table), 0), cost(item))
+    stages = {item.stage for item in work}
+
     def chain(item: Work) -> int:
-        after = (cost(o) for o in work if o.stage > item.stage and not o.uses.isdisjoint(item.uses))
-        return cost(item) + max(after, default=0)
+        later = (costliest.get((s, t), 0) for s in stages if s > item.stage for t in item.uses)
+        return cost(item) + max(later, default=0)
 
     return sorted(work, key=chain, reverse=True)
 
