@@ -73,8 +73,10 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
                 turn.wait()
             return None
 
-    def release(item: Work) -> None:
+    def release(item: Work, error: Exception | None = None) -> None:
         with turn:
+            if error is not None:  # noted before a waiting thread can take what waits for the item
+                errors.append(error)
             unfinished.subtract((item.stage, table) for table in item.uses)
             alone.difference_update(item.tables)
             shared.subtract(item.shared)
@@ -88,9 +90,11 @@ def in_sessions(alias: str, work: Sequence[Work | Callable], workers: int) -> No
             while (item := take()) is not None:
                 try:
                     item.call(connections[alias])
-                finally:
-                    release(item)
-        except Exception as e:  # re-raised in the calling thread
+                except Exception as e:  # re-raised in the calling thread
+                    release(item, e)
+                    return
+                release(item)
+        except Exception as e:  # noqa: BLE001 - re-raised in the calling thread
             with turn:
                 errors.append(e)
                 turn.notify_all()

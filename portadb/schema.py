@@ -156,8 +156,9 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
     built, the longest chain of builds first. The foreign keys of the models
     in ``check`` are searched for dangling rows first
     (:func:`~portadb.references.check_references`), side by side with the
-    keys and indexes where there are workers; the foreign keys are built only
-    if none dangle.
+    keys and indexes where there are workers; the foreign keys are then built,
+    after every key and index, only if none dangle. So are they after a step
+    whose table is not known (SQL a field gave as text).
     """
     if workers < 2:
         check_references(connection, check)
@@ -172,21 +173,21 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
             for table, group in groups.items()]
     work += [Work(partial(run, steps=[s]), shared=frozenset({s.table})) for s in deferred if s.kind == INDEX]
     foreign = [Work(partial(run, steps=[s]), s.tables, stage=1) for s in deferred if s.kind == FOREIGN_KEY]
-    if check:  # the foreign keys wait for the search of every one of them
+    sizes = adapter_for(connection).table_sizes()
+    if check or any(not s.table for s in deferred if s.kind != FOREIGN_KEY):  # a barrier
         found: list = []
         checks = [partial(_collect_dangling, found, model, f) for model in check for f in foreign_keys(model)]
-        in_sessions(connection.alias, _critical_first(connection, work) + checks, workers)
+        in_sessions(connection.alias, _critical_first(sizes, work) + checks, workers)
         if found:
             refuse_dangling(sorted(found))
         work = []
-    in_sessions(connection.alias, _critical_first(connection, work + foreign), workers)
+    in_sessions(connection.alias, _critical_first(sizes, work + foreign), workers)
 
 
-def _critical_first(connection, work: list[Work]) -> list[Work]:
+def _critical_first(sizes: dict[str, int], work: list[Work]) -> list[Work]:
     """``work`` with the longest chains first: an item's cost (its statements times its largest
     table's size) and that of the costliest later-stage item waiting for it. The session that
     takes the last one then ends about when the others do."""
-    sizes = adapter_for(connection).table_sizes()
 
     def cost(item: Work) -> int:
         return item.statements * max((sizes.get(t, 0) for t in item.uses), default=0)

@@ -108,7 +108,7 @@ def test_sessions_never_share_a_named_table_and_run_the_others_together(empty):
     assert overlaps == []
 
 
-def test_a_later_stage_waits_only_for_the_builds_of_its_own_tables(empty):
+def test_a_later_stage_waits_only_for_the_builds_of_its_own_tables():
     import threading
 
     from portadb.scheduler import Work, in_sessions
@@ -124,10 +124,10 @@ def test_a_later_stage_waits_only_for_the_builds_of_its_own_tables(empty):
         return call
 
     # A foreign key from t to v: after t's key and v's index, not after the other table's long build.
-    in_sessions(empty(POSTGRESQL), [Work(item("key t", 0.2), frozenset("t")),
-                                    Work(item("long build of u", 1.5), shared=frozenset("u")),
-                                    Work(item("foreign key t -> v", 0), frozenset("tv"), stage=1),
-                                    Work(item("index v", 0.1), shared=frozenset("v"))], 2)
+    in_sessions(db.ensure(POSTGRESQL), [Work(item("key t", 0.2), frozenset("t")),
+                                        Work(item("long build of u", 1.5), shared=frozenset("u")),
+                                        Work(item("foreign key t -> v", 0), frozenset("tv"), stage=1),
+                                        Work(item("index v", 0.1), shared=frozenset("v"))], 2)
     assert seen["foreign key t -> v"] == {"key t", "index v"}
 
 
@@ -445,10 +445,10 @@ _PLUS_2 = dt.timezone(dt.timedelta(hours=2))
     ("uuid", "not a uuid"),
 ])
 @pytest.mark.parametrize("target", [target_of("mysql")])
-def test_mysql_fast_prep_gives_what_django_gives(empty, target, name, value):
+def test_mysql_fast_prep_gives_what_django_gives(target, name, value):
     from tests.zoo.models import Everything
 
-    connection = connections[empty(target)]  # Django asks the server's version of a uuid
+    connection = connections[db.ensure(target)]  # Django asks the server's version of a uuid
     field = Everything._meta.get_field(name)
     fast = adapter_for(connection).fast_prep(field)
     assert fast is not None

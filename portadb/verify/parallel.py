@@ -5,7 +5,7 @@ sides' reading and normalising is most of verify's cost. With ``jobs``, each
 worker (:func:`portadb.pool.run_parts`) compares whole parts -- both sides
 of a key range -- in the source's snapshot, which it shares with the caller
 where the backend allows, and in the target's. A table whose key is one
-integer column is cut into key ranges as a copy cuts it; any other table is
+integer column is cut into key ranges, finer than a copy cuts it; any other table is
 compared whole by one worker, extra target keys included. The parts' checks
 add up to one :class:`~portadb.reports.model.TableCheck` per table.
 """
