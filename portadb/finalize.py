@@ -58,7 +58,7 @@ def refresh_derived(tgt: Endpoint, tables: Sequence[str] | None = None) -> list[
     views: :meth:`~portadb.backends.statements.Statements.derived_sql`), or, with ``tables``,
     what reads those; their names."""
     sql = tgt.adapter.derived_sql()
-    if sql is None:
+    if sql is None or (tables is not None and not tables):  # a sync that wrote nothing
         return []
     reading = schema.dependent_views(tgt.connection, tables) if tables is not None else None
     with tgt.connection.cursor() as cursor:
