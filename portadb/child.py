@@ -66,30 +66,9 @@ def setup(request: dict) -> None:
 
 
 def describe() -> dict:
-    from django.db import connections
-    from django.db.migrations.loader import MigrationLoader
+    from portadb.targetproject import described
 
-    from portadb.backends import adapter_for
-    from portadb.inspect import unexpressed_operations
-    from portadb.models import project_models
-    from portadb.shapes import shapes_of
-
-    connection = connections["default"]
-    loader = MigrationLoader(None, ignore_no_migrations=True)
-    plan = [loader.graph.nodes[key] for leaf in loader.graph.leaf_nodes()
-            for key in loader.graph.forwards_plan(leaf)]
-    seen, migrations = set(), []
-    for migration in plan:
-        key = (migration.app_label, migration.name)
-        if key not in seen:
-            seen.add(key)
-            migrations.append((key, migration))
-    runs = adapter_for(connection).runs_operation
-    return {
-        "vendor": connection.vendor,
-        "models": {t: s.as_json() for t, s in shapes_of(project_models("default"), connection).items()},
-        "operations": unexpressed_operations(migrations, runs),
-    }
+    return described("default")
 
 
 def migrate() -> dict:

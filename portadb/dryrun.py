@@ -23,7 +23,7 @@ from django.core import checks as django_checks
 from . import options, parallel, pool, schema
 from .endpoints import close, connect_endpoints, name_endpoints
 from .exceptions import PreconditionError
-from .plan import MIGRATE, Plan, make_plan
+from .plan import MIGRATE, Misguessed, Plan, confirm_guess, make_plan
 from .preconditions import check_preconditions, name_refusal
 from .reports.model import Finding, FindingKind, PlannedTable, PlanReport, Severity
 from .scan import scan_values
@@ -46,9 +46,22 @@ def dry_run(source: str, target: str, *, replace: bool = False,
         # They only describe (a dry run never migrates), while this process connects.
         with children(src, tgt) as (project, theirs):
             connect_endpoints(src, tgt)  # a database that connecting creates goes at close()
-            plan = make_plan(src, tgt, models or (), exclude or (), project=project, source_project=theirs)
-            return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress,
-                               jobs=jobs, clock=clock)
+            # The scan starts on this process's view of the target's models while the child
+            # describes them (see copy()); where the child's differ, all is planned again on them.
+            def report(guess: bool) -> PlanReport:
+                plan = make_plan(src, tgt, models or (), exclude or (), project=project,
+                                 source_project=theirs, guess=guess)
+                try:
+                    return plan_report(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                                       jobs=jobs, clock=clock)
+                except Exception:
+                    confirm_guess(plan)  # an error stands only on the target's own models
+                    raise
+
+            try:
+                return report(theirs is None)
+            except Misguessed:
+                return report(False)
     finally:
         close(src, tgt)
 
@@ -76,7 +89,9 @@ def plan_report(plan: Plan, *, replace: bool, chunk_size: int, progress: bool = 
     report.workers = jobs if pool.readable(src, jobs) else 1
     with src.adapter.snapshot():
         scan = scan_values(plan, chunk_size, clock, progress, workers=report.workers,
-                           shared=src.adapter.share_snapshot() if report.workers > 1 else None)
+                           shared=src.adapter.share_snapshot() if report.workers > 1 else None,
+                           started=lambda: confirm_guess(plan))
+    confirm_guess(plan)  # a report on a guess of the target's models only where the child saw them so
     report.values = scan.summaries()
     report.refused_rows = len({(r.table, r.pk) for r in scan.refusals})
     report.rows_scanned = scan.rows_read

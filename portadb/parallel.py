@@ -33,7 +33,8 @@ def usable(source: Endpoint, target: Endpoint, workers: int) -> bool:
 def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], parts: Sequence[Part],
                 chunk_size: int, workers: int, bar, guard_for: Callable | None = None,
                 journal=None, keep: Callable | None = None,
-                shared: str | None = None) -> dict[str, tuple[float, int]]:
+                shared: str | None = None,
+                started: Callable[[], None] | None = None) -> dict[str, tuple[float, int]]:
     """Copy every part of ``jobs``' tables in ``workers`` processes; per table, the seconds from
     its first part's start to its last part's end and its source rows (each part counted in the
     snapshot a worker read it in).
@@ -43,7 +44,8 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
     :mod:`portadb.guard`) and records its chunks in ``journal``, as a copy in
     one process does, with ``keep`` (see :func:`~portadb.transfer.copy_table`), in the snapshot
     ``shared`` names (:meth:`~portadb.backends.base.Adapter.share_snapshot`) or, without one, its
-    own. A worker's error is raised here with its type and data.
+    own. A worker's error is raised here with its type and data. ``started`` is called once
+    the workers are at work (:func:`~portadb.pool.run_parts`).
     """
     by_table = {job.table: job for job in jobs}
 
@@ -59,7 +61,7 @@ def copy_tables(source: Endpoint, target: Endpoint, jobs: Sequence[TableJob], pa
         return target.adapter.load_session()
 
     for part, start, end, rows in run_parts(source, parts, work, workers, bar, shared, session,
-                                            TransferError):
+                                            TransferError, started=started):
         first, last, counted = spans.get(part.table, (start, end, 0))
         spans[part.table] = (min(first, start), max(last, end), counted + rows)
     return {table: (end - start, rows) for table, (start, end, rows) in spans.items()}

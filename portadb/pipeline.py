@@ -8,7 +8,8 @@ phase lives in its own module, and this one only puts them in order.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import DatabaseError
 
@@ -17,8 +18,9 @@ from .endpoints import close, connect_endpoints, name_endpoints
 from .exceptions import OptionError, PreconditionError, TransferError, first_line
 from .finalize import complete_target, count_tables, lost_views, schema_drift
 from .journal import PORTADB_TABLES, SCHEMA, Journal
+from .journal import drop as drop_journal
 from .parts import count, cut
-from .plan import MIGRATE, Plan, make_plan
+from .plan import MIGRATE, MODELS, Misguessed, Plan, confirm_guess, make_plan
 from .preconditions import check_committed, check_preconditions, check_unchanged
 from .processes import collector_paused
 from .progress import Progress, Tee
@@ -54,25 +56,26 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
         # the drivers, connects and plans.
         with children(src, tgt) as (project, theirs):
             connect_endpoints(src, tgt)
-            plan = make_plan(src, tgt, models or (), exclude or (), sizes=False,  # no report shows sizes
-                             project=project, source_project=theirs)
-            check_preconditions(plan, replace or resume)
-            journal = Journal.reopen(plan) if resume else None
-            if journal is not None:
-                check_committed(plan, journal)
-                check_unchanged(plan, journal, chunk_size)
-                if journal.schema.get("path", plan.path) != plan.path:
-                    plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
-            if plan.target_tables and not resume and confirm is not None and not confirm(plan):
-                raise PreconditionError("Copy cancelled; nothing was written.")
-            # A resumed copy goes on with the change log its first run installed, asked or not.
-            resumed_log = journal is not None and bool(journal.schema.get("tracking"))
-            tracked = _track(plan, journal) if track_changes or resumed_log else None
-            report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
-                         on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
-                         for_sync=for_sync, tracked=tracked)
-            if tracked is None and (left := tracking.lingering(src)):
-                report.findings.append(Finding(FindingKind.CHANGE_LOG, Severity.WARNING, left))
+            # A first copy onto a fresh target need not wait for the child's view of the target's
+            # models: it starts on this process's own (the same where the models do not depend
+            # on the vendor), and starts again on the child's where that differs.
+            guess = theirs is None and not (resume or track_changes or for_sync) and on_error == "abort"
+
+            def attempt(guessing: bool) -> tuple[Plan, CopyReport]:
+                plan = make_plan(src, tgt, models or (), exclude or (), sizes=False,  # no report shows sizes
+                                 project=project, source_project=theirs, guess=guessing)
+                if plan.guessed and not _fresh(plan):
+                    confirm_guess(plan)  # a guess writes only onto a fresh target
+                with _on_guess(plan):
+                    return plan, _planned(plan, replace=replace, resume=resume, chunk_size=chunk_size,
+                                          progress=progress, confirm=confirm, on_error=on_error,
+                                          reject_file=reject_file, jobs=jobs, for_sync=for_sync,
+                                          track_changes=track_changes)
+
+            try:
+                plan, report = attempt(guess)
+            except Misguessed:  # built again as the child sees the target's models
+                plan, report = attempt(False)
         if verify:
             report.verification = verify_endpoints(src, tgt, plan.models, progress=progress, jobs=jobs)
         return report
@@ -83,6 +86,70 @@ def copy(source: str, target: str, *, replace: bool = False, resume: bool = Fals
         ) from e
     finally:
         close(src, tgt)
+
+
+def _planned(plan: Plan, *, replace: bool, resume: bool, chunk_size: int, progress: bool,
+             confirm: Callable[[Plan], bool] | None, on_error: str, reject_file: str | None,
+             jobs: int | None, for_sync: bool, track_changes: bool) -> CopyReport:
+    """Check ``plan``, then carry it out (resumed where asked) as :func:`copy` was told."""
+    src = plan.source
+    check_preconditions(plan, replace or resume)
+    journal = Journal.reopen(plan) if resume else None
+    if journal is not None:
+        check_committed(plan, journal)
+        check_unchanged(plan, journal, chunk_size)
+        if journal.schema.get("path", plan.path) != plan.path:
+            plan.path, plan.path_reason = journal.schema["path"], "as the interrupted copy did"
+    if plan.target_tables and not resume and confirm is not None and not confirm(plan):
+        raise PreconditionError("Copy cancelled; nothing was written.")
+    # A resumed copy goes on with the change log its first run installed, asked or not.
+    resumed_log = journal is not None and bool(journal.schema.get("tracking"))
+    tracked = _track(plan, journal) if track_changes or resumed_log else None
+    report = run(plan, replace=replace, chunk_size=chunk_size, progress=progress,
+                 on_error=on_error, reject_file=reject_file, journal=journal, jobs=jobs,
+                 for_sync=for_sync, tracked=tracked)
+    if tracked is None and (left := tracking.lingering(src)):
+        report.findings.append(Finding(FindingKind.CHANGE_LOG, Severity.WARNING, left))
+    return report
+
+
+def _fresh(plan: Plan) -> bool:
+    """Whether the copy of ``plan`` builds everything it writes on the target: no table of it,
+    and no journal, is there yet (so that undoing a wrong guess drops only what it wrote)."""
+    return plan.path == MODELS and not plan.target_tables and not (
+        set(PORTADB_TABLES) & set(plan.target.adapter.table_names()))
+
+
+@contextmanager
+def _on_guess(plan: Plan) -> Iterator[None]:
+    """What a copy on a guess of the target's models writes stays only where the child confirms
+    the guess: anything that stops it first (an error, Ctrl-C) asks the child, and where the
+    guess was wrong, what it wrote is dropped; :class:`Misguessed` then tells the caller to
+    copy again (an interruption stays one)."""
+    try:
+        yield
+    except BaseException as stopped:
+        try:
+            confirm_guess(plan)
+        except Misguessed:
+            _undo(plan)
+            if isinstance(stopped, Exception):
+                raise Misguessed from stopped
+        raise
+    try:
+        confirm_guess(plan)  # where the copy ended before the load asked
+    except Misguessed:
+        _undo(plan)
+        raise
+
+
+def _undo(plan: Plan) -> None:
+    """Drop what a copy on a wrong guess wrote on its fresh target (:func:`_fresh`)."""
+    plan.guessed = False
+    tgt = plan.target
+    made = {m._meta.db_table for m in plan.unselected_missing + plan.models}
+    tgt.adapter.drop_tables(sorted(made & set(tgt.adapter.table_names())))
+    drop_journal(tgt)
 
 
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
@@ -228,7 +295,9 @@ def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool,
         if workers > 1:
             loaded = parallel.copy_tables(src, tgt, plan.jobs, journal.parts, chunk_size, workers,
                                           bars.overall, policy.table, journal, keep,
-                                          shared=src.adapter.share_snapshot())
+                                          shared=src.adapter.share_snapshot(),
+                                          started=lambda: confirm_guess(plan))
+        confirm_guess(plan)  # the rows go on, in one process, once the target's models are known
         for job in plan.jobs:
             if job.table in loaded:
                 continue  # copied by the workers

@@ -13,7 +13,7 @@ from django.db import DatabaseError, router
 
 from .convert import Column, columns_for
 from .endpoints import Endpoint
-from .exceptions import EndpointError, PreconditionError, first_line
+from .exceptions import EndpointError, PortadbError, PreconditionError, first_line
 from .fields import key_fields
 from .inspect import inventory, not_replayed, pending_migrations_error
 from .models import label, project_models
@@ -82,6 +82,9 @@ class Plan:
     project: TargetProject | None = field(default=None, repr=False, compare=False)
     #: Every table of the project the target gets (the copied ones and the rest).
     tables: frozenset[str] = frozenset()
+    #: Made on this process's guess of the target's models, not yet confirmed by ``project``
+    #: (:meth:`~portadb.targetproject.TargetProject.guess`).
+    guessed: bool = False
 
     @property
     def models(self) -> list[type]:
@@ -134,7 +137,8 @@ def _fate(difference: Difference, rows: int) -> str:
 
 def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
               exclude: Sequence[str] = (), sizes: bool = True,
-              project: TargetProject | None = None, source_project: TargetProject | None = None) -> Plan:
+              project: TargetProject | None = None, source_project: TargetProject | None = None,
+              guess: bool = False) -> Plan:
     """Inspect both sides and decide every table job; nothing is written.
 
     ``sizes``: read the source tables' sizes on disk too (the dry-run reports them).
@@ -143,7 +147,10 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
     process's models. ``source_project``: one that sees the source's, where
     this process's default database is not of the source's vendor: the rows
     are read with this process's models, which must then be the source's.
+    ``guess``: where ``project`` has not described the target yet, plan on this process's own
+    view of it instead of waiting (``plan.guessed``; the caller confirms it).
     """
+    guessed = None
     try:
         inv = inventory(source, sizes=sizes)
         if inv.pending_migrations:  # the likelier cause of missing tables: say it first
@@ -151,7 +158,8 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
         on_source = project_models(source.alias)
         if source_project is not None:
             _check_own_models(source, on_source, source_project.describe())
-        view = project.describe() if project is not None else None
+        guessed = project.guess() if guess and project is not None else None
+        view = guessed or (project.describe() if project is not None else None)
         if view is None:
             on_target = {m._meta.db_table for m in project_models(target.alias)}
             differences: list[Difference] = []
@@ -191,6 +199,7 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
             differences=[d for d in differences if _concerns(d, chosen, left)],
             project=project,
             tables=frozenset(on_target),
+            guessed=guessed is not None,
         )
         others = {m._meta.db_table for m in shared if m not in chosen} & existing  # --models/--exclude
         plan.path, plan.path_reason = _path(plan, view, others)
@@ -198,7 +207,34 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
         plan.not_replayed = [] if plan.path == MIGRATE else not_replayed(source)
         return plan
     except DatabaseError as e:
+        if guessed is not None and not _confirmed(project):
+            raise Misguessed from e
         raise EndpointError(f"Cannot inspect the databases: {first_line(e)}.") from e
+    except PortadbError as e:  # a refusal stands only on the target's own models
+        if guessed is not None and not _confirmed(project):
+            raise Misguessed from e
+        raise
+
+
+class Misguessed(Exception):
+    """The child sees other models on the target than a plan's guess: plan again, on its view."""
+
+
+def confirm_guess(plan: Plan) -> None:
+    """Wait for the child's view of the target's models where ``plan`` was made on a guess of
+    it (``plan.guessed``); raise :class:`Misguessed` where that differs, or the child cannot say
+    (planning again asks it again, and says its failure to the point)."""
+    if plan.guessed:
+        if not _confirmed(plan.project):
+            raise Misguessed
+        plan.guessed = False
+
+
+def _confirmed(project: TargetProject) -> bool:
+    try:
+        return project.confirm()
+    except PortadbError:
+        return False
 
 
 def _check_own_models(source: Endpoint, on_source: list, view: Description) -> None:

@@ -33,12 +33,14 @@ def run_parts(source: Endpoint, parts: Sequence[Part], work: PartWork, workers: 
               shared: str | None = None,
               session: Callable[[], AbstractContextManager] = nullcontext,
               error: type[PortadbError] = TransferError,
-              widths: Mapping[str, int] | None = None) -> Iterator[tuple[Part, float, float, object]]:
+              widths: Mapping[str, int] | None = None,
+              started: Callable[[], None] | None = None) -> Iterator[tuple[Part, float, float, object]]:
     """Run ``work`` on every part in ``workers`` forked processes, the largest parts first;
     yield each part with its start, its end (one clock for all processes) and ``work``'s result.
 
     ``widths``: the values in a row of each table. A part's rows times its table's width is
     its size: a row of a wide table costs more, and a large part taken last would end alone.
+    ``started``: called here once the workers have their parts; what it raises stops them.
 
     Each worker reads in the snapshot ``shared`` names, or its own, inside ``session()``; both
     ``work`` and ``session`` reach the database through an :class:`~portadb.endpoints.Endpoint`
@@ -63,6 +65,8 @@ def run_parts(source: Endpoint, parts: Sequence[Part], work: PartWork, workers: 
         tasks.put(None)
     failure, running = None, workers
     try:
+        if started is not None:
+            started()
         while running:
             try:
                 kind, *data = results.get(timeout=1)

@@ -200,7 +200,8 @@ class ScanResult:
 
 
 def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.perf_counter,
-                progress: bool = False, workers: int = 1, shared: str | None = None) -> ScanResult:
+                progress: bool = False, workers: int = 1, shared: str | None = None,
+                started: Callable[[], None] | None = None) -> ScanResult:
     """Check every source row the plan copies; call inside the source's snapshot.
 
     With ``workers`` above one, where the source can be read by several
@@ -209,9 +210,10 @@ def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.p
     out, each in the snapshot ``shared`` names
     (:meth:`~portadb.backends.base.Adapter.share_snapshot`) or its own. A table
     whose unique values the target's collation may fold together is scanned
-    whole by one worker: its collisions are found across all its rows.
+    whole by one worker: its collisions are found across all its rows. ``started`` is called once
+    the scan is under way; what it raises stops it.
     """
-    started = clock()
+    began = clock()
     result = ScanResult()
     bars = Progress(progress, sum(job.source_rows for job in plan.jobs))
     by_table = {job.table: job for job in plan.jobs}
@@ -221,12 +223,14 @@ def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.p
 
         found = {part: done for part, _, _, done in
                  pool.run_parts(plan.source, scan_parts(plan, workers, chunk_size), work, workers,
-                                bars.overall, shared)}
+                                bars.overall, shared, started=started)}
         order = {table: i for i, table in enumerate(by_table)}
         for part in sorted(found, key=lambda p: (order[p.table], p.index)):  # as one process finds them
             result.refusals += found[part][0]
             result.rows_read += found[part][1]
     else:
+        if started is not None:
+            started()
         for job in plan.jobs:
             bar = bars.table(job.table, job.source_rows)
             refusals, rows = scan_part(plan, job, Part(job.table), chunk_size, Tee(bar, bars.overall))
@@ -235,7 +239,7 @@ def scan_values(plan: Plan, chunk_size: int, clock: Callable[[], float] = time.p
             bar.close()
     bars.close()
     result.refusals += dependents(plan.source, plan.jobs, result.refusals)
-    result.seconds = clock() - started
+    result.seconds = clock() - began
     return result
 
 

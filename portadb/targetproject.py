@@ -9,7 +9,11 @@ runs with the project's own settings where the target is the ``default``
 database (:mod:`portadb.child_settings`; the source is not in its settings at
 all, so nothing there can write to it). The child starts at once and
 describes the target's models while this process plans; it migrates only
-when asked, after every precondition passed.
+when asked, after every precondition passed. Starting Python and Django there
+takes a good part of a second; a copy onto a fresh target need not wait for
+it: it may start on this process's own view of the target's models
+(:meth:`TargetProject.guess`) and learn later (:meth:`TargetProject.confirm`)
+whether the child saw the same, undoing what it wrote where it did not.
 """
 
 from __future__ import annotations
@@ -28,11 +32,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.loader import MigrationLoader
 
+from .backends import adapter_for
 from .endpoints import Endpoint, engine_vendor
 from .exceptions import PortadbError, PreconditionError, TransferError
+from .inspect import unexpressed_operations
+from .models import project_models
 from .processes import die_with_parent
-from .shapes import ModelShape
+from .shapes import ModelShape, shapes_of
 
 _schema_log = logging.getLogger("django.db.backends.schema")
 
@@ -98,6 +106,9 @@ class TargetProject:
         self._idle = False
         #: A description asked and not yet read: its answer comes before any other.
         self._asked = False
+        #: The description guessed, and the child's answer, as JSON (:meth:`confirm` compares them).
+        self._guessed: dict | None = None
+        self._answer: dict | None = None
         if self._key not in _described:  # started now: it describes while this process plans
             self._start()
             self._send("describe")
@@ -136,15 +147,29 @@ class TargetProject:
             self._read_description()
         return _described[self._key]
 
+    def guess(self) -> Description | None:
+        """This process's own view of the target's models, while the child's is on its way
+        (``None`` once that is known): what the child answers where the models do not depend
+        on the vendor. A copy may start on it; :meth:`confirm` says whether it was right."""
+        if self._key in _described or not self._asked:
+            return None
+        # Through JSON, as the child's answer comes: the two compare as equals where they are.
+        self._guessed = json.loads(json.dumps(described(self.endpoint.alias)))
+        return _description(self._guessed)
+
+    def confirm(self) -> bool:
+        """Whether the child sees the target's models as :meth:`guess` did (waits for its answer)."""
+        self._read_description()
+        return self._guessed is not None and self._answer == self._guessed
+
     def _read_description(self) -> None:
         # Read even where another child of the same key answered first (a source and a target
         # on one server): an answer left in the pipe would be taken for the next one's.
         if not self._asked:
             return
         self._asked = False
-        answer = self._receive("describe the target's models", PreconditionError)
-        models = {t: ModelShape.from_json(s) for t, s in answer["models"].items()}
-        _described.setdefault(self._key, Description(answer["vendor"], models, answer["operations"]))
+        self._answer = self._receive("describe the target's models", PreconditionError)
+        _described.setdefault(self._key, _description(self._answer))
 
     def migrate(self) -> list[str]:
         """Run the project's migrations into the target; the tables they made.
@@ -217,6 +242,27 @@ class TargetProject:
         self._stderr.seek(0)
         lines = self._stderr.read().decode(errors="replace").strip().splitlines()
         return lines[-1] if lines else f"exit status {self._process.returncode}"
+
+
+def described(alias: str) -> dict:
+    """What a child answers to ``describe``, as this process sees ``alias``: its vendor, the
+    shapes of the models ``migrate`` builds there, and the operations its migrations would run
+    there that models cannot express (RunSQL, extensions). Plain JSON data."""
+    connection = connections[alias]
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    plan = [loader.graph.nodes[key] for leaf in loader.graph.leaf_nodes()
+            for key in loader.graph.forwards_plan(leaf)]
+    migrations = list({(m.app_label, m.name): m for m in plan}.items())  # the first of each
+    return {
+        "vendor": connection.vendor,
+        "models": {t: s.as_json() for t, s in shapes_of(project_models(alias), connection).items()},
+        "operations": unexpressed_operations(migrations, adapter_for(connection).runs_operation),
+    }
+
+
+def _description(answer: dict) -> Description:
+    models = {t: ModelShape.from_json(s) for t, s in answer["models"].items()}
+    return Description(answer["vendor"], models, answer["operations"])
 
 
 def _databases(alias: str, exclude: tuple[str, ...]) -> dict:

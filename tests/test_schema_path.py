@@ -16,11 +16,14 @@ from django.core.management import call_command
 from django.db import connections
 
 import portadb
+from portadb import targetproject
 from portadb.drift import drift, snapshot
+from portadb.endpoints import close, connect, resolve
 from portadb.inspect import runs_sql
+from portadb.targetproject import TargetProject
 
 from . import databases as db
-from .backends import SERVER_TARGETS, backend_of, second_target_of
+from .backends import SERVER_TARGETS, TARGETS, backend_of, second_target_of
 from .oddnames import sql as oddsql
 
 #: The auto-created many-to-many tables of an app whose default_auto_field is AutoField.
@@ -41,6 +44,24 @@ def test_the_copied_schema_is_a_fresh_migrate_of_the_project(zoo_source, empty, 
     for table in AUTH_M2M:  # bigint, as migrate makes it; the model class says integer
         assert built[table]["columns"]["id"] == fresh[table]["columns"]["id"]
         assert built[table]["columns"]["id"]["type"] == built["zoo_tag"]["columns"]["id"]["type"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_guess_a_copy_starts_on_is_what_the_targets_own_process_sees(empty, target, monkeypatch):
+    """A copy onto a fresh target starts on this process's view of the target's models while
+    the child describes them, and starts again where they differ: for a project whose models do
+    not depend on the vendor, the two are the same, answer for answer."""
+    monkeypatch.setattr(targetproject, "_described", {})  # as in a process that has not asked yet
+    endpoint = resolve(empty(target))
+    connect(endpoint)
+    try:
+        with TargetProject(endpoint) as project:
+            guessed = project.guess()
+            assert guessed is not None and guessed.models and guessed.vendor == backend_of(target).vendor
+            assert project.confirm()
+            assert project.guess() is None  # the child's description is known now: nothing to guess
+    finally:
+        close(endpoint)
 
 
 def _index_by_a_function_of_this_module(apps, schema_editor):

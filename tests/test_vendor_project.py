@@ -164,3 +164,27 @@ def test_a_sync_plans_as_the_copy_did_and_the_change_arrives(source, target):
     assert report["ok"] and notes["updated"] == 1 and notes["found_by"] == "change log", done.stdout
     after = json.loads(tool(target_url, "examine"))
     assert "synced" in {row["title"] for row in after["rows"]["notes_note"]}
+
+
+@pytest.mark.parametrize("target", [b for b in BACKENDS if b.vendor != "sqlite"], ids=lambda b: b.vendor)
+def test_a_copy_begun_on_the_sources_models_begins_again_on_the_targets(target, monkeypatch):
+    """Without its raw SQL the project's migrations say nothing of the vendor: only the models
+    differ. The copy starts on this process's (SQLite's) view of the target's models while the
+    child describes them; when the child's differ, the tables built on the guess go (NoteIndex's
+    among them) and the target is built again as its own backend has the models."""
+    monkeypatch.setenv("VP_RAW_SQL", "0")
+    sqlite = next(b for b in BACKENDS if b.vendor == "sqlite")
+    source_url, target_url = fresh(sqlite, "plain_source"), fresh(target, "plain_target")
+    tool(source_url, "build")
+    done = run(source_url, "-m", "django", "portadb", "copy", "--from=default", f"--to={target_url}",
+               "--noinput", "--format=json", "--exclude", "notes.NoteIndex", "-v", "3")
+    report = json.loads(done.stdout)
+    assert report["ok"], done.stdout
+    assert "notes_noteindex" in done.stderr.split("CREATE TABLE", 1)[1]  # built on the guess
+    after = json.loads(tool(target_url, "examine"))
+    assert "notes_noteindex" not in after["snapshot"]  # and gone: the target's models have none
+    assert ("search" in after["snapshot"]["notes_note"]["columns"]) is (target.vendor == "postgresql")
+    assert after["migrate_check"] == 0
+    before = json.loads(tool(source_url, "examine"))
+    for table in ("notes_note", "notes_tag", "notes_note_tags"):
+        assert _only(after["rows"][table], before["rows"][table]) == before["rows"][table], table
