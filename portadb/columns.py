@@ -81,6 +81,10 @@ class UuidBytes(ColumnForm):
     def values(self) -> list:
         return [None if b is None else uuid.UUID(bytes=b) for b in self]
 
+    def numbers(self) -> list:
+        """Each UUID's 128-bit number, as ``uuid.UUID(bytes=b).int`` reads it, in C loops."""
+        return non_null(lambda present: list(map(int.from_bytes, present, repeat("big"))), self)
+
 
 class UtcTexts(ColumnForm):
     """A ``DateTimeField`` column (``USE_TZ``) as SQLite stores it: UTC, ``YYYY-MM-DD HH:MM:SS[.ffffff]``."""

@@ -444,6 +444,19 @@ def test_uuid_columns_take_the_canonical_form_of_each_value(column):
     assert canonical_uuids(tuple(column)) == [None if v is None else canonical_uuid(v) for v in column]
 
 
+def test_a_sqlite_uuid_column_read_as_bytes_takes_the_numbers_its_uuids_have():
+    """Verify reads a SQLite column of 32 hex digits each as bytes, as the copy does: its
+    canonical numbers are those of the UUIDs Django's converter makes of the same text."""
+    from portadb.backends.sqlite_read import _uuid_bytes
+    from portadb.columns import UuidBytes
+    from portadb.verify.canonical import canonical_uuid, canonical_uuids
+
+    texts = ["0" * 32, None, "F" * 32, "00ff" * 8, "0123456789abcdefABCDEF0123456789"]
+    column = _uuid_bytes(list, texts)
+    assert isinstance(column, UuidBytes)
+    assert canonical_uuids(column) == [None if t is None else canonical_uuid(uuid.UUID(t)) for t in texts]
+
+
 @pytest.mark.parametrize("column", [
     [decimal.Decimal("12.50"), None, decimal.Decimal("-0.01"), decimal.Decimal("-12.05"),
      decimal.Decimal("0.00")],

@@ -31,7 +31,7 @@ from operator import attrgetter, eq, floordiv, itemgetter, sub
 from django.db import models
 
 from ..backends import adapter_for
-from ..columns import ScaledIntegers, each_value, non_null, then_column, then_each
+from ..columns import ScaledIntegers, UuidBytes, each_value, non_null, then_column, then_each
 from ..fields import INTEGER_TYPES
 from .jsontext import canonical_json, canonical_jsons
 
@@ -111,11 +111,9 @@ def _canonicaliser(field: models.Field, connection) -> Callable[[Sequence], list
         return column or partial(each_value, canon)
     if len(readers) == 1:
         # The copy's fast readers (SQLite datetimes, dates, UUIDs, decimals): the same values, sooner.
-        (reader,) = readers
-        adapter = adapter_for(connection)
-        # A decimal column may come as ScaledIntegers, whose text needs no Decimal.
-        many = adapter.column_reader(reader, expression,
-                                     forms=_SCALED if isinstance(canon, DecimalText) else frozenset())
+        (reader,), adapter = readers, adapter_for(connection)
+        forms = _FORMS.get(DecimalText if isinstance(canon, DecimalText) else canon, frozenset())
+        many = adapter.column_reader(reader, expression, forms=forms)
         if many is not None:
             if column is not None:
                 return partial(then_column, many, column)
@@ -359,7 +357,7 @@ _BY_TYPE: dict[type, Callable] = {
     dict: _mapping,
 }
 
-_SCALED = frozenset({ScaledIntegers})
+_FORMS = {DecimalText: frozenset({ScaledIntegers}), canonical_uuid: frozenset({UuidBytes})}  # no objects
 
 _BY_KIND: dict[str, Callable] = {
     "FloatField": _float,
@@ -385,8 +383,12 @@ def _aware_instants(values: Sequence) -> list:
     return list(map(floordiv, map(sub, values, repeat(EPOCH)), repeat(MICROSECOND)))
 
 
-#: :func:`canonical_uuid` over a column: the numbers read in a C loop.
-canonical_uuids = partial(_column, uuid.UUID, attrgetter("int"), canonical_uuid)
+def canonical_uuids(values: Sequence) -> list:
+    """:func:`canonical_uuid` over a column: the numbers read in C loops (where the column comes as
+    :class:`~portadb.columns.UuidBytes`, a SQLite one of 32 hex digits each, no UUID is made)."""
+    if isinstance(values, UuidBytes):
+        return values.numbers()
+    return _column(uuid.UUID, attrgetter("int"), canonical_uuid, values)
 
 
 #: Column-wide versions of canonical forms that are a Python call per value.
