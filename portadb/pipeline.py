@@ -95,6 +95,11 @@ def _planned(plan: Plan, *, replace: bool, resume: bool, chunk_size: int, progre
     src = plan.source
     check_preconditions(plan, replace or resume)
     journal = Journal.reopen(plan) if resume else None
+    if journal is not None and journal.schema.get("guessed") and journal.schema.get("path") != plan.path:
+        # Killed before the child's answer, on a guess the answer now proves wrong.
+        raise PreconditionError(
+            f"The interrupted copy into {plan.target.display} built tables from models the target's"
+            " backend does not have; copy again with --replace.")
     if journal is not None:
         check_committed(plan, journal)
         check_unchanged(plan, journal, chunk_size)
@@ -144,12 +149,21 @@ def _on_guess(plan: Plan) -> Iterator[None]:
 
 
 def _undo(plan: Plan) -> None:
-    """Drop what a copy on a wrong guess wrote on its fresh target (:func:`_fresh`)."""
+    """Drop what a copy on a wrong guess wrote on its fresh target (:func:`_fresh`): the journal
+    first, so that what a failure here leaves is never taken for a copy to resume."""
     plan.guessed = False
     tgt = plan.target
+    drop_journal(tgt)
     made = {m._meta.db_table for m in plan.unselected_missing + plan.models}
     tgt.adapter.drop_tables(sorted(made & set(tgt.adapter.table_names())))
-    drop_journal(tgt)
+
+
+def _settle(plan: Plan, journal: Journal) -> None:
+    """:func:`~portadb.plan.confirm_guess`, and the journal forgets the guess (a copy killed
+    before this is resumed only where the child's view builds the target the same way)."""
+    if plan.guessed:
+        confirm_guess(plan)
+        journal.note_schema(guessed=False)
 
 
 def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_CHUNK_SIZE,
@@ -179,6 +193,8 @@ def run(plan: Plan, *, replace: bool = False, chunk_size: int = options.DEFAULT_
                            workers=jobs) as policy:
         report.workers = jobs if policy.parallel_safe and parallel.usable(src, tgt, jobs) else 1
         journal = journal or Journal.begin(plan, cut(src, plan.jobs, report.workers, chunk_size))
+        if plan.guessed:
+            journal.note_schema(guessed=True)
         if tracked is not None and not report.resumed:
             journal.note_schema(tracking=tracked[0])
             report.findings += _tracking_findings(plan, tracked[1])
@@ -296,8 +312,8 @@ def _load(plan: Plan, journal: Journal, policy, chunk_size: int, progress: bool,
             loaded = parallel.copy_tables(src, tgt, plan.jobs, journal.parts, chunk_size, workers,
                                           bars.overall, policy.table, journal, keep,
                                           shared=src.adapter.share_snapshot(),
-                                          started=lambda: confirm_guess(plan))
-        confirm_guess(plan)  # the rows go on, in one process, once the target's models are known
+                                          started=lambda: _settle(plan, journal))
+        _settle(plan, journal)  # the rows go on, in one process, once the target's models are known
         for job in plan.jobs:
             if job.table in loaded:
                 continue  # copied by the workers

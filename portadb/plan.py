@@ -210,7 +210,7 @@ def make_plan(source: Endpoint, target: Endpoint, models: Sequence[str] = (),
         if guessed is not None and not _confirmed(project):
             raise Misguessed from e
         raise EndpointError(f"Cannot inspect the databases: {first_line(e)}.") from e
-    except PortadbError as e:  # a refusal stands only on the target's own models
+    except Exception as e:  # a refusal (or a failure) stands only on the target's own models
         if guessed is not None and not _confirmed(project):
             raise Misguessed from e
         raise
@@ -231,6 +231,7 @@ def confirm_guess(plan: Plan) -> None:
 
 
 def _confirmed(project: TargetProject) -> bool:
+    """Whether the child confirms the guess; a child that cannot answer does not."""
     try:
         return project.confirm()
     except PortadbError:

@@ -254,7 +254,7 @@ def described(alias: str) -> dict:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     plan = [loader.graph.nodes[key] for leaf in loader.graph.leaf_nodes()
             for key in loader.graph.forwards_plan(leaf)]
-    migrations = list({(m.app_label, m.name): m for m in plan}.items())  # the first of each
+    migrations = list({(m.app_label, m.name): m for m in plan}.items())  # each once, in plan order
     return {
         "vendor": connection.vendor,
         "models": {t: s.as_json() for t, s in shapes_of(project_models(alias), connection).items()},
@@ -263,6 +263,7 @@ def described(alias: str) -> dict:
 
 
 def _description(answer: dict) -> Description:
+    """A ``describe`` answer (JSON data) as a :class:`Description`."""
     models = {t: ModelShape.from_json(s) for t, s in answer["models"].items()}
     return Description(answer["vendor"], models, answer["operations"])
 

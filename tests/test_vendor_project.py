@@ -166,20 +166,23 @@ def test_a_sync_plans_as_the_copy_did_and_the_change_arrives(source, target):
     assert "synced" in {row["title"] for row in after["rows"]["notes_note"]}
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("target", [b for b in BACKENDS if b.vendor != "sqlite"], ids=lambda b: b.vendor)
-def test_a_copy_begun_on_the_sources_models_begins_again_on_the_targets(target, monkeypatch):
+def test_a_copy_begun_on_the_sources_models_begins_again_on_the_targets(target, jobs, monkeypatch):
     """Without its raw SQL the project's migrations say nothing of the vendor: only the models
     differ. The copy starts on this process's (SQLite's) view of the target's models while the
     child describes them; when the child's differ, the tables built on the guess go (NoteIndex's
-    among them) and the target is built again as its own backend has the models."""
+    among them) and the target is built again as its own backend has the models. With two
+    workers the answer is read once they are at work; in one process, before its first row."""
     monkeypatch.setenv("VP_RAW_SQL", "0")
     sqlite = next(b for b in BACKENDS if b.vendor == "sqlite")
-    source_url, target_url = fresh(sqlite, "plain_source"), fresh(target, "plain_target")
+    source_url, target_url = fresh(sqlite, f"plain_source{jobs}"), fresh(target, f"plain_target{jobs}")
     tool(source_url, "build")
     done = run(source_url, "-m", "django", "portadb", "copy", "--from=default", f"--to={target_url}",
-               "--noinput", "--format=json", "--exclude", "notes.NoteIndex", "-v", "3")
+               "--noinput", "--format=json", "--exclude", "notes.NoteIndex", "-v", "3", f"--jobs={jobs}")
     report = json.loads(done.stdout)
     assert report["ok"], done.stdout
+    assert report["workers"] == int(jobs)
     assert "notes_noteindex" in done.stderr.split("CREATE TABLE", 1)[1]  # built on the guess
     after = json.loads(tool(target_url, "examine"))
     assert "notes_noteindex" not in after["snapshot"]  # and gone: the target's models have none
@@ -188,3 +191,21 @@ def test_a_copy_begun_on_the_sources_models_begins_again_on_the_targets(target, 
     before = json.loads(tool(source_url, "examine"))
     for table in ("notes_note", "notes_tag", "notes_note_tags"):
         assert _only(after["rows"][table], before["rows"][table]) == before["rows"][table], table
+
+
+def test_a_dry_run_begun_on_the_sources_models_reports_on_the_targets(monkeypatch):
+    """The dry run's scan starts on this process's guess too; its report is the one planned on
+    the child's view of the target (built by migrate: Note differs), never the guess's."""
+    monkeypatch.setenv("VP_RAW_SQL", "0")
+    by_vendor = {b.vendor: b for b in BACKENDS}
+    source_url = fresh(by_vendor["sqlite"], "plain_source_dry")
+    target_url = fresh(by_vendor["postgresql"], "plain_target_dry")
+    tool(source_url, "build")
+    done = run(source_url, "-m", "django", "portadb", "copy", "--from=default", f"--to={target_url}",
+               "--dry-run", "--format=json", "--exclude", "notes.NoteIndex", "--jobs=2", check=False)
+    report = json.loads(done.stdout)
+    assert report["schema_path"] == "migrate", done.stdout
+    assert "notes.Note" in report["schema_reason"]
+    tables = run(target_url, "-c", "import django; django.setup(); from django.db import connection;"
+                 " print(connection.introspection.table_names())").stdout
+    assert tables.strip() == "[]"  # nothing written

@@ -356,8 +356,8 @@ _BY_TYPE: dict[type, Callable] = {
     tuple: _sequence,
     dict: _mapping,
 }
-
-_FORMS = {DecimalText: frozenset({ScaledIntegers}), canonical_uuid: frozenset({UuidBytes})}  # no objects
+#: The column forms a reader may give for a canonical form: no Decimal, no UUID made per value.
+_FORMS = {DecimalText: frozenset({ScaledIntegers}), canonical_uuid: frozenset({UuidBytes})}
 
 _BY_KIND: dict[str, Callable] = {
     "FloatField": _float,
