@@ -66,7 +66,11 @@ def start_child() -> None:
 
 
 def end_child() -> None:
-    """Last thing in a forked child: close the connections it opened."""
+    """Last thing in a forked child: close the connections it opened. A signal from here on
+    (the parent's terminate after the Ctrl-C that stopped the child) ends it without a
+    traceback, where the handler it inherited would raise in the middle of its last words."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     connections.close_all()
 
 
