@@ -155,10 +155,11 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
     table: a foreign key once the keys and indexes of both its tables are
     built, the longest chain of builds first. The foreign keys of the models
     in ``check`` are searched for dangling rows first
-    (:func:`~portadb.references.check_references`), side by side with the
-    keys and indexes where there are workers; the foreign keys are then built,
-    after every key and index, only if none dangle. So are they after a step
-    whose table is not known (SQL a field gave as text).
+    (:func:`~portadb.references.check_references`): each search beside the
+    keys and indexes where there are workers, and a foreign key is built
+    after the searches of its two tables, only while none found a dangling
+    row. Every foreign key waits for every key and index after a step whose
+    table is not known (SQL a field gave as text).
     """
     if workers < 2:
         check_references(connection, check)
@@ -172,35 +173,47 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
     work = [Work(partial(run, steps=group), frozenset({table}), statements=len(group))
             for table, group in groups.items()]
     work += [Work(partial(run, steps=[s]), shared=frozenset({s.table})) for s in deferred if s.kind == INDEX]
-    foreign = [Work(partial(run, steps=[s]), s.tables, stage=1) for s in deferred if s.kind == FOREIGN_KEY]
+    found: list = []
+    # A search reads its two tables; the foreign key built on them (stage 1) waits for it.
+    work += [Work(partial(_collect_dangling, found, model, f),
+                  shared=frozenset({model._meta.db_table, f.related_model._meta.db_table}))
+             for model in check for f in foreign_keys(model)]
+    # Where the target adds a foreign key unchecked (MySQL), none may follow a dangling row.
+    foreign = [Work(partial(_unless_dangling, found, partial(run, steps=[s])), s.tables, stage=1)
+               for s in deferred if s.kind == FOREIGN_KEY]
     sizes = adapter_for(connection).table_sizes()
-    if check or any(not s.table for s in deferred if s.kind != FOREIGN_KEY):  # a barrier
-        found: list = []
-        checks = [partial(_collect_dangling, found, model, f) for model in check for f in foreign_keys(model)]
-        in_sessions(connection.alias, _critical_first(sizes, work) + checks, workers)
-        if found:
-            refuse_dangling(sorted(found))
+    if any(not s.table for s in deferred if s.kind != FOREIGN_KEY):  # a barrier
+        in_sessions(connection.alias, _critical_first(sizes, work), workers)
         work = []
-    in_sessions(connection.alias, _critical_first(sizes, work + foreign), workers)
+    if not found:
+        in_sessions(connection.alias, _critical_first(sizes, work + foreign), workers)
+    if found:
+        refuse_dangling(sorted(found))
 
 
 def _critical_first(sizes: dict[str, int], work: list[Work]) -> list[Work]:
-    """``work`` with the longest chains first: an item's cost (its statements times its largest
-    table's size) and that of the costliest later-stage item waiting for it. The session that
-    takes the last one then ends about when the others do."""
+    """``work`` with the longest chains first. An item's chain is its cost (its statements times
+    its largest table's size), or where items of its stage take one of its tables alone, theirs
+    added up (they run one after another: two foreign keys of one table); then the cost of the
+    costliest later-stage item waiting for it. The session that takes the last one then ends
+    about when the others do."""
 
     def cost(item: Work) -> int:
         return item.statements * max((sizes.get(t, 0) for t in item.uses), default=0)
 
     costliest: dict[tuple[int, str], int] = {}  # by stage and table: the costliest item using it
+    queued: dict[tuple[int, str], int] = {}  # by stage and table: the items taking it alone
     for item in work:
         for table in item.uses:
             costliest[item.stage, table] = max(costliest.get((item.stage, table), 0), cost(item))
+        for table in item.tables:
+            queued[item.stage, table] = queued.get((item.stage, table), 0) + cost(item)
     stages = {item.stage for item in work}
 
     def chain(item: Work) -> int:
+        own = max((queued[item.stage, t] for t in item.tables), default=cost(item))
         later = (costliest.get((s, t), 0) for s in stages if s > item.stage for t in item.uses)
-        return cost(item) + max(later, default=0)
+        return own + max(later, default=0)
 
     return sorted(work, key=chain, reverse=True)
 
@@ -224,6 +237,11 @@ def _run_steps(connection, steps: Sequence[BuildStep], side_by_side: bool = Fals
 
 def _collect_dangling(found: list, model, field, connection) -> None:
     found += dangling(connection, model, field)
+
+
+def _unless_dangling(found: list, build, connection) -> None:
+    if not found:
+        build(connection)
 
 
 def restore_foreign_keys(connection, kept: Sequence, replaced: Sequence) -> list[str]:

@@ -131,6 +131,19 @@ def test_a_later_stage_waits_only_for_the_builds_of_its_own_tables():
     assert seen["foreign key t -> v"] == {"key t", "index v"}
 
 
+def test_the_foreign_keys_of_one_table_count_as_one_chain():
+    """Two foreign keys of the largest table run one after the other: together they outrank a
+    smaller table's index, which only one of them waits for."""
+    from portadb.scheduler import Work
+    from portadb.schema import _critical_first
+
+    index = Work(print, shared=frozenset({"orders"}))
+    to_orders = Work(print, frozenset({"lines", "orders"}), stage=1)
+    to_products = Work(print, frozenset({"lines", "products"}), stage=1)
+    ranked = _critical_first({"lines": 100, "orders": 70, "products": 10}, [index, to_orders, to_products])
+    assert ranked == [to_orders, to_products, index]
+
+
 def test_decimals_are_stored_at_the_fields_scale_without_the_readers_quantize(zoo_source, empty):
     from tests.zoo.models import Everything
 
