@@ -69,6 +69,21 @@ def _check(field_name: str, values: list, source=SQLITE_SOURCE, target=POSTGRESQ
     return [(i, kind) for check in checks for i, kind, _ in check(values)]
 
 
+@pytest.mark.parametrize("target", SERVER_TARGETS)
+@pytest.mark.parametrize("name", ["integer", "small", "big", "positive", "positive_small", "positive_big"])
+def test_integer_checks_name_exactly_the_values_outside_each_targets_range(name, target):
+    """Whole columns pass in one C pass where they can; what they cannot is named value by value,
+    as at the edges of each column type of each target."""
+    field = m.Everything._meta.get_field(name)
+    low, high = adapter_for(connections[db.ensure(target)]).integer_range(field.get_internal_type())
+    inside, outside = [low, high, 0], [low - 1, high + 1]
+    assert _check(name, inside, target=target) == []
+    for value in outside:
+        assert _check(name, [*inside, value], target=target) == [(3, K.INTEGER_OUT_OF_RANGE)], value
+    assert _check(name, [1, 2.5, "3", None, 2**70], target=target) == [
+        (1, K.NOT_AN_INTEGER), (2, K.NOT_AN_INTEGER), (4, K.INTEGER_OUT_OF_RANGE)]
+
+
 def test_datetime_offsets_matter_only_without_time_zone_support(settings):
     values = ["2024-01-01 12:00:00+02:00", "2024-01-01 12:00:00", "2024-01-01T25:00:00"]
     assert _check("datetime", values) == [(2, K.IMPOSSIBLE_DATE)]
