@@ -140,6 +140,7 @@ def _on_guess(plan: Plan) -> Iterator[None]:
             _undo(plan)
             if isinstance(stopped, Exception):
                 raise Misguessed from stopped
+            stopped.nothing_kept = True  # Ctrl-C: there is nothing to resume (see the command)
         raise
     try:
         confirm_guess(plan)  # where the copy ended before the load asked

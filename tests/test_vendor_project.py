@@ -193,6 +193,38 @@ def test_a_copy_begun_on_the_sources_models_begins_again_on_the_targets(target, 
         assert _only(after["rows"][table], before["rows"][table]) == before["rows"][table], table
 
 
+def test_ctrl_c_before_the_guess_is_confirmed_leaves_nothing_and_says_copy_again(monkeypatch):
+    """Ctrl-C while the child still describes the target (made slow here): the tables begun on
+    the guess go, and the sentence does not send the user to a --resume that finds nothing."""
+    import signal
+
+    monkeypatch.setenv("VP_RAW_SQL", "0")
+    by_vendor = {b.vendor: b for b in BACKENDS}
+    source_url = fresh(by_vendor["sqlite"], "plain_source_stopped")
+    target_url = fresh(by_vendor["postgresql"], "plain_target_stopped")
+    tool(source_url, "build")
+    env = dict(os.environ, VP_DEFAULT_URL=source_url, DJANGO_SETTINGS_MODULE="tests.vendorproject.settings",
+               PYTHONPATH=ROOT, VP_SLOW_CHILD="3")
+    copy = subprocess.Popen([sys.executable, "-m", "django", "portadb", "copy", "--from=default",
+                             f"--to={target_url}", "--noinput", "--exclude", "notes.NoteIndex", "-v", "3",
+                             "--jobs=1"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen = []
+    for line in copy.stderr:  # the guess's tables are being made: the child has not answered
+        seen.append(line)
+        if "CREATE TABLE" in line:
+            break
+    copy.send_signal(signal.SIGINT)
+    stdout, rest = copy.communicate(timeout=60)
+    assert copy.returncode == 130, "".join(seen) + rest
+    assert rest.strip().splitlines()[-1] == (
+        "CommandError: The copy was stopped by Ctrl-C (SIGINT) before it kept anything on the target: "
+        "run the same copy again."), rest
+    tables = run(target_url, "-c", "import django; django.setup(); from django.db import connection;"
+                 " print(connection.introspection.table_names())").stdout
+    assert tables.strip() == "[]"
+
+
 def test_a_dry_run_begun_on_the_sources_models_reports_on_the_targets(monkeypatch):
     """The dry run's scan starts on this process's guess too; its report is the one planned on
     the child's view of the target (built by migrate: Note differs), never the guess's."""

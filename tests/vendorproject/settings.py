@@ -6,8 +6,13 @@ settings do, so the models are those of that vendor. See ``notes.models``.
 """
 
 import os
+import sys
+import time
 
 import dj_database_url
+
+if os.environ.get("VP_SLOW_CHILD") and sys.argv[0].endswith("child.py"):  # portadb's describer
+    time.sleep(float(os.environ["VP_SLOW_CHILD"]))
 
 DATABASES = {"default": dj_database_url.parse(os.environ["VP_DEFAULT_URL"])}
 if "mysql" in DATABASES["default"]["ENGINE"]:

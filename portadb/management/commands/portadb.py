@@ -146,7 +146,8 @@ class Command(BaseCommand):
             raise
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Interrupted)
             signum = getattr(e, "signum", signal.SIGINT)
-            self.fail(subcommand, options, e, _interrupted(subcommand, options, signum), 128 + signum)
+            self.fail(subcommand, options, e, _interrupted(subcommand, options, signum,
+                                                           getattr(e, "nothing_kept", False)), 128 + signum)
         except PortadbError as e:
             self.fail(subcommand, options, e, mask(str(e)))
         except Exception as e:  # a bug of portadb: still one sentence and status 2
@@ -358,8 +359,12 @@ def _terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _interrupted(subcommand: str, options: dict, signum: int) -> str:
+def _interrupted(subcommand: str, options: dict, signum: int, nothing_kept: bool = False) -> str:
     name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+    if subcommand == "copy" and not options.get("dry_run") and nothing_kept:
+        # Stopped before the target's own view of its models confirmed the tables begun on a guess.
+        return (f"The copy was stopped by {name} before it kept anything on the target:"
+                " run the same copy again.")
     if subcommand == "copy" and not options.get("dry_run"):
         return (f"The copy was stopped by {name}; every chunk committed so far is on the target:"
                 " run the same copy with --resume to continue.")
