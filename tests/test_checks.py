@@ -84,6 +84,30 @@ def test_integer_checks_name_exactly_the_values_outside_each_targets_range(name,
         (1, K.NOT_AN_INTEGER), (2, K.NOT_AN_INTEGER), (4, K.INTEGER_OUT_OF_RANGE)]
 
 
+@pytest.mark.parametrize("charset, collation", [
+    ("utf8mb4", "utf8mb4_unicode_ci"), ("utf8mb4", "utf8mb4_general_ci"), ("utf8mb3", "utf8mb3_general_ci"),
+    ("latin1", "latin1_swedish_ci")])
+def test_mysql_sort_keys_of_a_chunk_in_one_statement_are_the_servers_own(charset, collation, monkeypatch):
+    """One JSON array through JSON_TABLE gives each text the key that text alone in a statement
+    gets: NUL, quotes, backslashes, 4-byte characters, 70,000 characters, spaces."""
+    from portadb.backends import mysql_collation
+
+    connection = connections[db.ensure(MYSQL)]
+    texts = ["a\x00b", "a", "A", "straße", "strasse", "😀", "é", "e", '"\\\'', "\t\n\r\x01\x7f", "x" * 70_000,
+             "", "\u2028\u2029", "\ufeffbom", "ǅ", "ǆ"]
+    quote = adapter_for(connection).quote
+    assert mysql_collation._has_json_table(connection)  # MariaDB 10.6 or later here
+    together = mysql_collation.weights(connection, quote, texts, charset, collation)
+    monkeypatch.setattr(mysql_collation, "_has_json_table", lambda connection: False)
+    assert together == mysql_collation.weights(connection, quote, texts, charset, collation)
+    with connection.cursor() as cursor:
+        expression = f"WEIGHT_STRING(CONVERT(%s USING {charset}) COLLATE {collation})"
+        for text, key in zip(texts, together):
+            cursor.execute(f"SELECT {expression}", [text])
+            assert cursor.fetchone()[0] == key, text[:20]
+    assert together[1] == together[2]  # case-insensitive
+
+
 def test_datetime_offsets_matter_only_without_time_zone_support(settings):
     values = ["2024-01-01 12:00:00+02:00", "2024-01-01 12:00:00", "2024-01-01T25:00:00"]
     assert _check("datetime", values) == [(2, K.IMPOSSIBLE_DATE)]

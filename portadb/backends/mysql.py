@@ -24,6 +24,7 @@ from ..columns import ScaledIntegers, UtcTexts, UuidBytes
 from ..reports.model import FindingKind as K
 from .base import Adapter as BaseAdapter
 from .limits import SizeLimit
+from .mysql_collation import weights
 from .mysql_load import load_columns, load_rows, tsv_form
 from .mysql_prep import column_prep, fast_prep
 from .mysql_read import lenient_temporal, probe_json_depth
@@ -50,8 +51,6 @@ _REFUSED_CHARACTERS = {
 _STATEMENT_MARGIN = 64 * 1024
 #: What mysql_real_escape_string writes with a backslash: two bytes instead of one.
 _ESCAPED = (b"\\", b"'", b'"', b"\0", b"\n", b"\r", b"\x1a")
-#: Values per WEIGHT_STRING query.
-_KEY_BATCH = 500
 
 
 class Adapter(BaseAdapter):
@@ -131,20 +130,8 @@ class Adapter(BaseAdapter):
         if collation.endswith("_bin"):
             return (lambda values: [v.rstrip(" ") for v in values]) if pad else None
         charset = self._charset(collation)
-        return lambda values: self._weights([v.rstrip(" ") if pad else v for v in values],
-                                            charset, collation)
-
-    def _weights(self, values: list[str], charset: str, collation: str) -> list[bytes]:
-        # The server's own sort keys: equal exactly when the collation says equal.
-        q = self.quote
-        expression = f"WEIGHT_STRING(CONVERT(%s USING {q(charset)}) COLLATE {q(collation)})"
-        keys = []
-        with self.connection.cursor() as cursor:
-            for i in range(0, len(values), _KEY_BATCH):
-                batch = values[i:i + _KEY_BATCH]
-                cursor.execute("SELECT " + ", ".join([expression] * len(batch)), batch)
-                keys += cursor.fetchone()
-        return keys
+        return lambda values: weights(self.connection, self.quote,
+                                      [v.rstrip(" ") if pad else v for v in values], charset, collation)
 
     @property
     def _database_collation(self) -> str:
