@@ -2,8 +2,9 @@
 
 The order ``loaddata`` and pgloader use: the data is in, so the keys and
 indexes kept back are built (side by side where the target allows), each
-foreign key after the keys and indexes of its tables and only once no row
-points nowhere (:func:`portadb.schema.build_deferred`); then every auto
+foreign key after the keys and indexes of its tables, where the target adds
+it unchecked after the search of its tables' references too, and none once a
+row points nowhere (:func:`portadb.schema.build_deferred`); then every auto
 primary key's sequence is moved past the copied keys and up to the source's
 counter (:mod:`portadb.sequences`); then each table is counted on the target.
 """

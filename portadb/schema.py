@@ -169,19 +169,21 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
     groups: dict[str, list[BuildStep]] = {}
     for step in deferred:
         if step.kind == KEY:
-            groups.setdefault(step.table, []).append(step)
+            groups.setdefault(_fold(step.table), []).append(step)
     work = [Work(partial(run, steps=group), frozenset({table}), statements=len(group))
             for table, group in groups.items()]
-    work += [Work(partial(run, steps=[s]), shared=frozenset({s.table})) for s in deferred if s.kind == INDEX]
+    work += [Work(partial(run, steps=[s]), shared=frozenset({_fold(s.table)}))
+             for s in deferred if s.kind == INDEX]
     found: list = []
     # A search reads its two tables; the foreign key built on them (stage 1) waits for it.
     work += [Work(partial(_collect_dangling, found, model, f),
-                  shared=frozenset({model._meta.db_table, f.related_model._meta.db_table}))
+                  shared=frozenset(map(_fold, (model._meta.db_table, f.related_model._meta.db_table))))
              for model in check for f in foreign_keys(model)]
     # Where the target adds a foreign key unchecked (MySQL), none may follow a dangling row.
-    foreign = [Work(partial(_unless_dangling, found, partial(run, steps=[s])), s.tables, stage=1)
+    foreign = [Work(partial(_unless_dangling, found, partial(run, steps=[s])),
+                    frozenset(map(_fold, s.tables)), stage=1)
                for s in deferred if s.kind == FOREIGN_KEY]
-    sizes = adapter_for(connection).table_sizes()
+    sizes = {_fold(table): size for table, size in adapter_for(connection).table_sizes().items()}
     if any(not s.table for s in deferred if s.kind != FOREIGN_KEY):  # a barrier
         in_sessions(connection.alias, _critical_first(sizes, work), workers)
         work = []
@@ -242,6 +244,13 @@ def _collect_dangling(found: list, model, field, connection) -> None:
 def _unless_dangling(found: list, build, connection) -> None:
     if not found:
         build(connection)
+
+
+def _fold(table: str | None) -> str | None:
+    """A table's name as the build's sessions are scheduled by: one name in any case, as MySQL's
+    catalogue may give a model's table (``lower_case_table_names``). Two tables whose names
+    differ in case alone then wait for each other, which costs time, never a lock."""
+    return table.casefold() if table else table
 
 
 def restore_foreign_keys(connection, kept: Sequence, replaced: Sequence) -> list[str]:

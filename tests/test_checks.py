@@ -108,6 +108,12 @@ def test_mysql_sort_keys_of_a_chunk_in_one_statement_are_the_servers_own(charset
     assert together[1] == together[2]  # case-insensitive
 
 
+def test_an_integer_check_of_a_typed_source_still_names_a_bool():
+    """The one-pass check is for SQLite's values, ints or no ints at all: a typed driver may give a
+    bool (psycopg, for a boolean column a model calls an integer), which an array would take."""
+    assert _check("positive_big", [1, True], source=source_of("mysql")) == [(1, K.NOT_AN_INTEGER)]
+
+
 def test_datetime_offsets_matter_only_without_time_zone_support(settings):
     values = ["2024-01-01 12:00:00+02:00", "2024-01-01 12:00:00", "2024-01-01T25:00:00"]
     assert _check("datetime", values) == [(2, K.IMPOSSIBLE_DATE)]

@@ -144,6 +144,51 @@ def test_the_foreign_keys_of_one_table_count_as_one_chain():
     assert ranked == [to_orders, to_products, index]
 
 
+def test_a_foreign_key_waits_for_the_search_of_its_own_tables_and_none_follows_a_dangling_row(monkeypatch):
+    """MySQL adds foreign keys unchecked, after portadb's search of their references. A foreign key
+    of other tables goes on while a search runs; the searched one waits for it (its table named
+    in another case, as MySQL's catalogue may name it) and is not built once a row dangles."""
+    import threading
+
+    from portadb import schema
+    from portadb.exceptions import PortadbError
+    from tests.zoo.models import Book
+
+    built: list[str] = []
+    release = threading.Event()
+
+    def search(connection, model, field):
+        assert release.wait(30)
+        return [("zoo_book", "author_id", [7])]
+
+    monkeypatch.setattr(schema, "dangling", search)
+    monkeypatch.setattr(schema, "_run_steps", lambda connection, steps, side_by_side=False:
+                        built.extend(step.sql for step in steps))
+    searched = schema.BuildStep("book -> author", "ZOO_BOOK", kind=schema.FOREIGN_KEY,
+                                references="Zoo_Author")
+    other = schema.BuildStep("x -> y", "other_x", kind=schema.FOREIGN_KEY, references="other_y")
+    raised: list = []
+
+    def build():
+        try:
+            schema.build_deferred(connections[db.ensure(POSTGRESQL)], [searched, other], workers=2,
+                                  check=[Book])
+        except PortadbError as e:
+            raised.append(e)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    for _ in range(300):
+        if built:
+            break
+        threading.Event().wait(0.01)
+    assert built == ["x -> y"]  # beside the search
+    release.set()
+    thread.join(30)
+    assert built == ["x -> y"]  # never the one whose rows dangle
+    assert str(raised[0]) == "Foreign key zoo_book.author_id points at missing rows for primary keys 7."
+
+
 def test_decimals_are_stored_at_the_fields_scale_without_the_readers_quantize(zoo_source, empty):
     from tests.zoo.models import Everything
 

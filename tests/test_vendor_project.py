@@ -208,7 +208,10 @@ def test_ctrl_c_before_the_guess_is_confirmed_leaves_nothing_and_says_copy_again
     copy = subprocess.Popen([sys.executable, "-m", "django", "portadb", "copy", "--from=default",
                              f"--to={target_url}", "--noinput", "--exclude", "notes.NoteIndex", "-v", "3",
                              "--jobs=1"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            # Ctrl-C as in a terminal: a shell that runs CI in the background starts
+                            # it with SIGINT ignored, and every child would inherit that.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in copy.stderr:  # the guess's tables are being made: the child has not answered
         seen.append(line)

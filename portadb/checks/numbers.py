@@ -30,6 +30,9 @@ def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
     name = kind
     packs = _TYPE_CODES.get(bounds)  # an array of this type code holds exactly these integers
     nullable = field.null
+    # A source whose column holds any type (SQLite) gives int, float, str, bytes or None: of
+    # those, an array takes the ints alone. A typed driver may give a bool, which it takes too.
+    packed_first = types
 
     def problem(value):
         if type(value) is not int:
@@ -40,15 +43,17 @@ def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
         return None
 
     def check(values):
-        # The common case in one C pass: every value an integer (SQLite's driver gives no other
-        # kind that array takes) within the bounds, or within 64 bits and then the bounds.
-        try:
-            packed = array(packs or "q", [v for v in values if v is not None] if nullable else values)
-        except (TypeError, OverflowError):  # text, a float, a NULL where none should be, a large number
-            pass
-        else:
-            if packs or lo is None or not packed or (lo <= min(packed) and max(packed) <= hi):
-                return []
+        # The common case in one C pass: every value an integer within the bounds, or within
+        # 64 bits and then the bounds. What the array refuses (text, a float, a NULL of a column
+        # without them, a number out of range) is checked as below.
+        if packed_first:
+            try:
+                packed = array(packs or "q", [v for v in values if v is not None] if nullable else values)
+            except (TypeError, OverflowError):
+                pass
+            else:
+                if packs or lo is None or not packed or (lo <= min(packed) and max(packed) <= hi):
+                    return []
         types = set(map(type, values))
         if types == {int}:
             present = values  # most columns: no NULL, no list made
