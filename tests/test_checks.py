@@ -88,8 +88,8 @@ def test_integer_checks_name_exactly_the_values_outside_each_targets_range(name,
     ("utf8mb4", "utf8mb4_unicode_ci"), ("utf8mb4", "utf8mb4_general_ci"), ("utf8mb3", "utf8mb3_general_ci"),
     ("latin1", "latin1_swedish_ci")])
 def test_mysql_sort_keys_of_a_chunk_in_one_statement_are_the_servers_own(charset, collation, monkeypatch):
-    """One JSON array through JSON_TABLE gives each text the key that text alone in a statement
-    gets: NUL, quotes, backslashes, 4-byte characters, 70,000 characters, spaces."""
+    """JSON arrays through JSON_TABLE, one or several, give each text the key that text alone in
+    a statement gets: NUL, quotes, backslashes, 4-byte characters, 70,000 characters, spaces."""
     from portadb.backends import mysql_collation
 
     connection = connections[db.ensure(MYSQL)]
@@ -98,6 +98,8 @@ def test_mysql_sort_keys_of_a_chunk_in_one_statement_are_the_servers_own(charset
     quote = adapter_for(connection).quote
     assert mysql_collation._has_json_table(connection)  # MariaDB 10.6 or later here
     together = mysql_collation.weights(connection, quote, texts, charset, collation)
+    monkeypatch.setattr(mysql_collation, "_JSON_CHARACTERS", 5)  # a statement for every few texts
+    assert together == mysql_collation.weights(connection, quote, texts, charset, collation)
     monkeypatch.setattr(mysql_collation, "_has_json_table", lambda connection: False)
     assert together == mysql_collation.weights(connection, quote, texts, charset, collation)
     with connection.cursor() as cursor:
