@@ -23,11 +23,13 @@ def weights(connection, quote: Callable[[str], str], values: Sequence[str], char
     character set cannot change a text on the way; older servers get the
     statements of literals.
     """
-    expression = f"WEIGHT_STRING(CONVERT({{}} USING {quote(charset)}) COLLATE {quote(collation)})"
+    def expression(value: str) -> str:  # no str.format over quoted names: a brace is data there
+        return f"WEIGHT_STRING(CONVERT({value} USING {quote(charset)}) COLLATE {quote(collation)})"
+
     keys = []
     with connection.cursor() as cursor:
         if _has_json_table(connection):
-            statement = (f"SELECT {expression.format('j.v')} FROM JSON_TABLE(%s, '$[*]' COLUMNS"
+            statement = (f"SELECT {expression('j.v')} FROM JSON_TABLE(%s, '$[*]' COLUMNS"
                          " (n FOR ORDINALITY, v LONGTEXT CHARACTER SET utf8mb4 PATH '$')) j ORDER BY j.n")
             for part in _slices(values):
                 cursor.execute(statement, [json.dumps(part)])
@@ -35,7 +37,7 @@ def weights(connection, quote: Callable[[str], str], values: Sequence[str], char
             return keys
         for i in range(0, len(values), _KEY_BATCH):
             batch = values[i:i + _KEY_BATCH]
-            cursor.execute("SELECT " + ", ".join([expression.format("%s")] * len(batch)), batch)
+            cursor.execute("SELECT " + ", ".join([expression("%s")] * len(batch)), batch)
             keys += cursor.fetchone()
     return keys
 

@@ -30,9 +30,6 @@ def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
     name = kind
     packs = _TYPE_CODES.get(bounds)  # an array of this type code holds exactly these integers
     nullable = field.null
-    # A source whose column holds any type (SQLite) gives int, float, str, bytes or None: of
-    # those, an array takes the ints alone. A typed driver may give a bool, which it takes too.
-    packed_first = types
 
     def problem(value):
         if type(value) is not int:
@@ -45,8 +42,10 @@ def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
     def check(values):
         # The common case in one C pass: every value an integer within the bounds, or within
         # 64 bits and then the bounds. What the array refuses (text, a float, a NULL of a column
-        # without them, a number out of range) is checked as below.
-        if packed_first:
+        # without them, a number out of range) is checked as below. Only where the source's column
+        # holds any type (SQLite: int, float, str, bytes or None, of which an array takes the ints
+        # alone): a typed driver may give a bool, which an array takes too.
+        if types:
             try:
                 packed = array(packs or "q", [v for v in values if v is not None] if nullable else values)
             except (TypeError, OverflowError):
@@ -54,13 +53,13 @@ def integer_check(field, kind, source, target, want) -> ColumnCheck | None:
             else:
                 if packs or lo is None or not packed or (lo <= min(packed) and max(packed) <= hi):
                     return []
-        types = set(map(type, values))
-        if types == {int}:
+        kinds = set(map(type, values))
+        if kinds == {int}:
             present = values  # most columns: no NULL, no list made
-        elif types == _INT_OR_NULL:
+        elif kinds == _INT_OR_NULL:
             present = [v for v in values if v is not None]
         else:
-            return [] if types <= {type(None)} else each(values, problem)
+            return [] if kinds <= {type(None)} else each(values, problem)
         if lo is None or (lo <= min(present) and max(present) <= hi):
             return []
         return each(values, problem)
