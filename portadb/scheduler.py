@@ -36,8 +36,8 @@ class Work:
     #: How many statements it runs: with its table's size, what it costs.
     statements: int = 1
     #: It starts only once every item of an earlier stage that uses one of its tables has
-    #: ended: a foreign key (stage 1) after the keys, indexes and reference searches of both
-    #: its tables.
+    #: ended: a key made of its unique index after the table's indexes, a foreign key (a
+    #: later stage still) after the keys, indexes and reference searches of both its tables.
     stage: int = 0
 
     @property

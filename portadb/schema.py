@@ -33,6 +33,12 @@ from .references import check_references, dangling, refuse_dangling
 from .scheduler import Work, in_sessions
 
 KEY, INDEX, FOREIGN_KEY = "key", "index", "foreign_key"
+#: A key built as its unique index (shares its table with other indexes), then made the key by
+#: an instant ``ATTACH`` (locks its table alone): :mod:`portadb.backends.postgresql_keys`.
+UNIQUE_INDEX, ATTACH = "unique_index", "attach"
+#: When a build may start, by kind: a key once its table's indexes are built, a foreign key
+#: once the keys of both its tables are.
+_STAGES = {ATTACH: 1, FOREIGN_KEY: 2}
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,9 @@ class BuildStep:
     table: str
     #: The index or constraint name as the backend quotes it, where known.
     name: str | None = None
-    #: :data:`KEY` (locks its table alone), :data:`INDEX` (shares it with other
-    #: indexes) or :data:`FOREIGN_KEY` (locks its table and the referenced one).
+    #: :data:`KEY` or :data:`ATTACH` (locks its table alone), :data:`INDEX` or
+    #: :data:`UNIQUE_INDEX` (shares it with other indexes) or :data:`FOREIGN_KEY`
+    #: (locks its table and the referenced one).
     kind: str = KEY
     #: The table a foreign key references.
     references: str | None = None
@@ -145,15 +152,16 @@ def defer_keys(connection, tables: Sequence[str]) -> list[BuildStep]:
     """Drop the keys of the new, empty ``tables`` where the backend gains by building them
     after the data; the steps that put them back."""
     dropped = adapter_for(connection).defer_keys(tables)
-    return [BuildStep(sql, table, name, KEY) for table, name, sql in dropped]
+    return [BuildStep(sql, table, name, kind, referenced) for table, name, kind, sql, referenced in dropped]
 
 
 def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, check: Sequence = ()) -> None:
     """Run the indexes and constraints kept back by :func:`create_tables`.
 
     With ``workers`` > 1, that many sessions build them at once, table by
-    table: a foreign key once the keys and indexes of both its tables are
-    built, the longest chain of builds first. The foreign keys of the models
+    table: a key made of its unique index once the table's other indexes
+    are built beside it, a foreign key once the keys and indexes of both its
+    tables are, the longest chain of builds first. The foreign keys of the models
     in ``check`` are searched for dangling rows first
     (:func:`~portadb.references.check_references`): each search beside the
     keys and indexes where there are workers, and a foreign key is built
@@ -172,16 +180,20 @@ def build_deferred(connection, deferred: Sequence[BuildStep], workers: int = 1, 
             groups.setdefault(_fold(step.table), []).append(step)
     work = [Work(partial(run, steps=group), frozenset({table}), statements=len(group))
             for table, group in groups.items()]
+    # Of a table's indexes, which rank alike, a key's go last: an auto key's values arrive in
+    # their order, and sorted input is the cheapest sort (a third of a random column's).
     work += [Work(partial(run, steps=[s]), shared=frozenset({_fold(s.table)}))
-             for s in deferred if s.kind == INDEX]
+             for kind in (INDEX, UNIQUE_INDEX) for s in deferred if s.kind == kind]
+    work += [Work(partial(run, steps=[s]), frozenset({_fold(s.table)}), statements=0, stage=_STAGES[ATTACH])
+             for s in deferred if s.kind == ATTACH]  # instant: costs nothing in the ranking
     found: list = []
-    # A search reads its two tables; the foreign key built on them (stage 1) waits for it.
+    # A search reads its two tables; the foreign key built on them (a later stage) waits for it.
     work += [Work(partial(_collect_dangling, found, model, f),
                   shared=frozenset(map(_fold, (model._meta.db_table, f.related_model._meta.db_table))))
              for model in check for f in foreign_keys(model)]
     # Where the target adds a foreign key unchecked (MySQL), none may follow a dangling row.
     foreign = [Work(partial(_unless_dangling, found, partial(run, steps=[s])),
-                    frozenset(map(_fold, s.tables)), stage=1)
+                    frozenset(map(_fold, s.tables)), stage=_STAGES[FOREIGN_KEY])
                for s in deferred if s.kind == FOREIGN_KEY]
     sizes = {_fold(table): size for table, size in adapter_for(connection).table_sizes().items()}
     if any(not s.table for s in deferred if s.kind != FOREIGN_KEY):  # a barrier
@@ -331,4 +343,6 @@ def _is_built(step: BuildStep, info: dict) -> bool:
         return bool(info.get("foreign_key"))
     if step.kind == INDEX:
         return bool(info.get("index"))
+    if step.kind == ATTACH:  # the constraint, not only its unique index
+        return bool(info.get("primary_key") or info.get("unique")) and not info.get("index")
     return any(info.get(k) for k in ("primary_key", "unique", "check", "index"))

@@ -523,3 +523,32 @@ def test_mysql_fast_prep_gives_what_django_gives(target, name, value):
         got = fast(value)
     assert got == expected and type(got) is type(expected) and str(got) == str(expected)
     assert fast(None) is None and field.get_db_prep_save(None, connection) is None
+
+
+def test_a_key_is_built_as_its_unique_index_beside_the_tables_other_indexes(monkeypatch):
+    """The unique index of a key and another index of its table build at once (each waits for the
+    other); the statement that makes the index the key follows both, the foreign key into the
+    table follows that."""
+    import threading
+
+    from portadb import schema
+
+    together = threading.Barrier(2, timeout=30)
+    ended: list[str] = []
+    seen: dict[str, list[str]] = {}
+
+    def steps(connection, steps, side_by_side=False):
+        for step in steps:
+            seen[step.sql] = list(ended)
+            if step.kind in (schema.INDEX, schema.UNIQUE_INDEX):
+                together.wait()  # breaks, failing the build, unless both run at once
+            ended.append(step.sql)
+
+    monkeypatch.setattr(schema, "_run_steps", steps)
+    deferred = [schema.BuildStep("unique index", "t", '"t_pkey"', schema.UNIQUE_INDEX),
+                schema.BuildStep("attach", "t", '"t_pkey"', schema.ATTACH),
+                schema.BuildStep("index", "t", '"t_a"', schema.INDEX),
+                schema.BuildStep("foreign key", "u", '"u_t"', schema.FOREIGN_KEY, "t")]
+    schema.build_deferred(connections[db.ensure(POSTGRESQL)], deferred, workers=2)
+    assert set(seen["attach"]) == {"unique index", "index"}
+    assert set(seen["foreign key"]) == {"unique index", "index", "attach"}

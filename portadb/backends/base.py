@@ -283,12 +283,11 @@ class Adapter(Statements, Limits):
         """
         self.write_rows(table, columns, list(zip(*map(as_values, values))))
 
-    def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:
         """Drop the primary keys and unique constraints of the new, empty ``tables``.
 
-        Returns ``(table, quoted name, SQL)`` of the statements that add them
-        back, to run after the data and before the foreign keys. Backends that
-        gain nothing keep them: ``[]``.
+        Returns the steps that add them back, as :meth:`take_apart` does.
+        Backends that gain nothing keep them: ``[]``.
         """
         return []
 
@@ -296,8 +295,9 @@ class Adapter(Statements, Limits):
         """Drop what ``migrate`` built on ``tables`` that loads faster built after the data.
 
         Returns ``(table, quoted name, kind, SQL, referenced table)`` of each,
-        in the order to build them back: keys (``"key"``), ``"index"``, then
-        ``"foreign_key"``; each SQL is the database's own definition.
+        in the order to build them back: keys (``"key"``, or ``"unique_index"``
+        then ``"attach"``), ``"index"``, then ``"foreign_key"``; each SQL is the
+        database's own definition.
         Foreign keys from other tables into ``tables`` go too (the tables are
         emptied before the load). Backends that gain nothing keep them: ``[]``.
         """

@@ -10,6 +10,7 @@ from django.db import models, transaction
 
 from ..columns import ScaledIntegers, UuidBytes, as_values
 from ..reports.model import FindingKind as K
+from . import postgresql_keys
 from . import postgresql_triggers as triggers
 from . import postgresql_views as views
 from .base import Adapter as BaseAdapter
@@ -229,62 +230,15 @@ class Adapter(BaseAdapter):
             # ±infinity and BC dates as text, not a DataError (postgresql_read).
             yield LenientRetry(cursor)
 
-    def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    def defer_keys(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:
         # One sorted build after the data costs far less than keeping a
         # B-tree (a random UUID's above all) up to date row by row.
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)"
-                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
-                " WHERE k.contype IN ('p', 'u') AND k.conrelid = ANY(%s::regclass[])"
-                " ORDER BY k.contype, c.relname, k.conname",
-                [[self.quote(t) for t in tables]],
-            )
-            found = cursor.fetchall()
-            for table, name, _ in found:
-                cursor.execute(f"ALTER TABLE {self.quote(table)} DROP CONSTRAINT {self.quote(name)}")
-        return [(table, self.quote(name),
-                 f"ALTER TABLE {self.quote(table)} ADD CONSTRAINT {self.quote(name)} {definition}")
-                for table, name, definition in found]
+            return postgresql_keys.drop_keys(cursor, self.quote, tables)
 
     def take_apart(self, tables: Sequence[str]) -> list[tuple[str, str, str, str, str | None]]:
-        # Foreign keys of these tables and into them, their primary keys and
-        # unique constraints, and every other index on them (GIN, partial,
-        # expression indexes a RunSQL made): dropped, and put back as
-        # PostgreSQL itself prints their definitions.
-        wanted = [self.quote(t) for t in tables]
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), r.relname"
-                " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
-                " LEFT JOIN pg_class r ON r.oid = k.confrelid"
-                " WHERE (k.contype = 'f'"
-                " AND (k.conrelid = ANY(%s::regclass[]) OR k.confrelid = ANY(%s::regclass[])))"
-                " OR (k.contype IN ('p', 'u') AND k.conrelid = ANY(%s::regclass[]))"
-                " ORDER BY k.contype <> 'f', k.contype, c.relname, k.conname",
-                [wanted, wanted, wanted],
-            )
-            constraints = cursor.fetchall()
-            cursor.execute(
-                "SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
-                " JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid"
-                " WHERE x.indrelid = ANY(%s::regclass[])"
-                " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)"
-                " ORDER BY c.relname, i.relname",
-                [wanted],
-            )
-            indexes = cursor.fetchall()
-            keys, foreign = [], []
-            for table, name, kind, definition, referenced in constraints:  # foreign keys go first
-                q_table, q_name = self.quote(table), self.quote(name)
-                cursor.execute(f"ALTER TABLE {q_table} DROP CONSTRAINT {q_name}")
-                step = (table, q_name, "foreign_key" if kind == "f" else "key",
-                        f"ALTER TABLE {q_table} ADD CONSTRAINT {q_name} {definition}", referenced)
-                (foreign if kind == "f" else keys).append(step)
-            for table, name, definition in indexes:
-                cursor.execute(f"DROP INDEX {self.quote(name)}")
-                keys.append((table, self.quote(name), "index", definition, None))
-        return keys + foreign  # built back in this order
+            return postgresql_keys.take_apart(cursor, self.quote, tables)
 
     def column_types(self, table: str) -> dict[str, str]:
         with self.connection.cursor() as cursor:
