@@ -97,7 +97,8 @@ _CATALOGUE = """
 SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), x.indisprimary, x.indisunique,
        x.indimmediate, x.indisvalid, i.reloptions, k.conname, k.contype, pg_get_constraintdef(k.oid),
        k.condeferrable, k.condeferred, k.convalidated, k.conislocal, k.coninhcount,
-       (SELECT array_agg(d.deptype::text || ' ' || d.refclassid::regclass::text ORDER BY 1)
+       (SELECT array_agg(d.deptype::text || ' ' || d.refclassid::regclass::text
+                          ORDER BY d.deptype, d.refclassid::regclass::text)
         FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid)
 FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
 LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.contype <> 'f'

@@ -552,3 +552,19 @@ def test_a_key_is_built_as_its_unique_index_beside_the_tables_other_indexes(monk
     schema.build_deferred(connections[db.ensure(POSTGRESQL)], deferred, workers=2)
     assert set(seen["attach"]) == {"unique index", "index"}
     assert set(seen["foreign key"]) == {"unique index", "index", "attach"}
+
+
+def test_of_a_tables_indexes_that_rank_alike_the_keys_go_last(monkeypatch):
+    """An auto key's values arrive in their order, the cheapest sort: of one table's index builds,
+    which cost alike by the ranking, the key's unique index goes after the plain ones."""
+    from portadb import schema
+
+    ranked: list[str] = []
+    monkeypatch.setattr(schema, "in_sessions", lambda alias, work, workers: ranked.extend(
+        step.sql for item in work for step in item.call.keywords.get("steps", ())))
+    deferred = [schema.BuildStep("unique index", "t", '"t_pkey"', schema.UNIQUE_INDEX),
+                schema.BuildStep("attach", "t", '"t_pkey"', schema.ATTACH),
+                schema.BuildStep("index a", "t", '"t_a"', schema.INDEX),
+                schema.BuildStep("index b", "t", '"t_b"', schema.INDEX)]
+    schema.build_deferred(connections[db.ensure(POSTGRESQL)], deferred, workers=2)
+    assert ranked.index("unique index") > max(ranked.index("index a"), ranked.index("index b"))

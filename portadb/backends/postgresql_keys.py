@@ -1,15 +1,17 @@
 """PostgreSQL: the keys, indexes and foreign keys a copy drops before the rows and builds after.
 
 Each is put back as PostgreSQL itself prints it. A primary key or unique
-constraint is put back in two steps, as ``pg_dump``'s readers know from
-``ADD CONSTRAINT ... USING INDEX``: its unique index first
+constraint is put back in two steps: its unique index first
 (``CREATE UNIQUE INDEX``, which shares the table with the table's other index
-builds), then the constraint made of it (instant, but it locks the table
-alone). ``ALTER TABLE ... ADD PRIMARY KEY`` would hold the table alone while it
-sorts every row: a big table's other indexes waited for it, one session idle.
+builds), then the constraint made of it (``ADD CONSTRAINT ... USING INDEX``:
+instant, but it locks the table alone). ``ALTER TABLE ... ADD PRIMARY KEY``
+would hold the table alone while it sorts every row: a big table's other
+indexes waited for it, one session idle.
 The catalogue comes out the same either way (the index takes the constraint's
 name, deferrability and ``NULLS NOT DISTINCT``; the index's storage parameters,
-which ``pg_get_constraintdef`` leaves out, are kept as well).
+which ``pg_get_constraintdef`` leaves out, are kept as well). Neither way keeps
+an index's tablespace other than the default: ``pg_get_indexdef`` does not
+print it.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from collections.abc import Sequence
 #: ``(table, quoted name, kind, SQL, referenced table)``, as ``Adapter.take_apart`` returns them.
 Step = tuple[str, str, str, str, "str | None"]
 
-# Primary keys and unique constraints, with what their index is made of; a partitioned
-# table cannot take a constraint USING INDEX, nor can an inherited one be dropped alone.
+# Primary keys and unique constraints, with what their index is made of. A constraint is made
+# USING INDEX only of a B-tree (PostgreSQL 18's keys WITHOUT OVERLAPS are GiST), and not on a
+# partitioned table; an inherited one cannot be dropped alone.
 _KEYS = (
     "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), NULL,"
-    " c.relkind = 'r' AND k.coninhcount = 0, pg_get_indexdef(k.conindid), k.condeferrable,"
-    " k.condeferred FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+    " c.relkind = 'r' AND k.coninhcount = 0 AND a.amname = 'btree', pg_get_indexdef(k.conindid),"
+    " k.condeferrable, k.condeferred FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+    " JOIN pg_class i ON i.oid = k.conindid JOIN pg_am a ON a.oid = i.relam"
     " WHERE k.contype IN ('p', 'u') AND k.conrelid = ANY(%s::regclass[])"
     " ORDER BY k.contype, c.relname, k.conname"
 )

@@ -195,7 +195,8 @@ def built_state(tgt: Endpoint) -> list[Finding]:
         return []
     unbuilt = schema.unbuilt(tgt.connection, built.deferred)
     if not built.complete:  # what it has not built yet is the rest of its work: said once
-        rest = f" ({len(unbuilt)} keys, indexes and foreign keys not built yet)" if unbuilt else ""
+        left = sum(step.kind != schema.UNIQUE_INDEX for step in unbuilt)  # a key is its index + attach
+        rest = f" ({left} keys, indexes and foreign keys not built yet)" if unbuilt else ""
         return [Finding(FindingKind.COPY_UNFINISHED, Severity.ERROR,
                         f"The target holds {built.describe()}{rest}; resume it with portadb copy --resume.")]
     found = [Finding(FindingKind.SCHEMA_DRIFT, Severity.ERROR,
