@@ -95,7 +95,9 @@ def test_a_runpython_is_read_through_the_functions_it_calls():
 #: of them would say, and the flags and dependencies it would not.
 _CATALOGUE = """
 SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), x.indisprimary, x.indisunique,
-       x.indimmediate, x.indisvalid, i.reloptions, k.conname, k.contype, pg_get_constraintdef(k.oid),
+       x.indimmediate, x.indisvalid, i.reloptions,
+       (SELECT spcname FROM pg_tablespace WHERE oid = i.reltablespace), k.conname, k.contype,
+       pg_get_constraintdef(k.oid),
        k.condeferrable, k.condeferred, k.convalidated, k.conislocal, k.coninhcount,
        (SELECT array_agg(d.deptype::text || ' ' || d.refclassid::regclass::text
                           ORDER BY d.deptype, d.refclassid::regclass::text)
@@ -104,7 +106,7 @@ FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid =
 LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.contype <> 'f'
 WHERE c.relname = ANY(%s)
 UNION ALL
-SELECT c.relname, NULL, NULL, NULL, NULL, NULL, NULL, NULL, k.conname, k.contype,
+SELECT c.relname, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, k.conname, k.contype,
        pg_get_constraintdef(k.oid), k.condeferrable, k.condeferred, k.convalidated, k.conislocal,
        k.coninhcount, NULL
 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE k.contype = 'f' AND c.relname = ANY(%s)
@@ -167,3 +169,42 @@ def test_a_key_whose_index_was_built_before_the_copy_stopped_is_made_the_key_on_
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "keyed")
     assert constraints["keyed_pkey"]["primary_key"] and constraints["keyed_a_key"]["unique"]
+
+
+def test_postgresql_indexes_come_back_in_their_own_tablespace(empty):
+    """A key and an index in a tablespace of their own (Django's ``db_tablespace``) are built back
+    there, which ``pg_get_indexdef`` does not say; a partial index's WHERE stays after it."""
+    import os
+    import pwd
+    import shutil
+    import tempfile
+
+    connection = connections[empty(target_of("postgresql"))]
+    if os.geteuid() != 0 or connection.settings_dict["HOST"] not in ("127.0.0.1", "localhost", ""):
+        pytest.skip("a tablespace needs a directory the local server owns: run as root beside it")
+    place = tempfile.mkdtemp(prefix="portadb-space-")  # in /tmp, which the server can reach
+    os.chown(place, pwd.getpwnam("postgres").pw_uid, -1)
+    tables = ["placed"]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLESPACE IF EXISTS portadb_placed")
+        cursor.execute(f"CREATE TABLESPACE portadb_placed LOCATION '{place}'")
+        try:
+            cursor.execute("""
+                CREATE TABLE placed (id int, a text, d int);
+                ALTER TABLE placed ADD CONSTRAINT placed_pkey PRIMARY KEY (id)
+                    USING INDEX TABLESPACE portadb_placed;
+                CREATE INDEX placed_a ON placed (a) TABLESPACE portadb_placed WHERE a <> ' WHERE (d)';
+                CREATE INDEX placed_d ON placed (d) TABLESPACE portadb_placed;
+                INSERT INTO placed SELECT n, 'x' || n, n FROM generate_series(1, 100) n;
+            """)
+            cursor.execute(_CATALOGUE, [tables, tables])
+            before = sorted(cursor.fetchall(), key=repr)
+            assert {row[8] for row in before} == {"portadb_placed"}
+            steps = schema.take_apart(connection, tables)
+            schema.build_deferred(connection, steps, workers=2)
+            cursor.execute(_CATALOGUE, [tables, tables])
+            assert sorted(cursor.fetchall(), key=repr) == before
+        finally:
+            cursor.execute("DROP TABLE IF EXISTS placed")
+            cursor.execute("DROP TABLESPACE portadb_placed")
+            shutil.rmtree(place)

@@ -9,9 +9,9 @@ would hold the table alone while it sorts every row: a big table's other
 indexes waited for it, one session idle.
 The catalogue comes out the same either way (the index takes the constraint's
 name, deferrability and ``NULLS NOT DISTINCT``; the index's storage parameters,
-which ``pg_get_constraintdef`` leaves out, are kept as well). Neither way keeps
-an index's tablespace other than the default: ``pg_get_indexdef`` does not
-print it.
+which ``pg_get_constraintdef`` leaves out, are kept as well). An index in a
+tablespace of its own (Django's ``db_tablespace``) is built there again:
+``pg_get_indexdef`` leaves the tablespace out, so it is added (:func:`_placed`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ Step = tuple[str, str, str, str, "str | None"]
 _KEYS = (
     "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), NULL,"
     " c.relkind = 'r' AND k.coninhcount = 0 AND a.amname = 'btree', pg_get_indexdef(k.conindid),"
-    " k.condeferrable, k.condeferred FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+    " k.condeferrable, k.condeferred, t.spcname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
     " JOIN pg_class i ON i.oid = k.conindid JOIN pg_am a ON a.oid = i.relam"
+    " LEFT JOIN pg_tablespace t ON t.oid = i.reltablespace"
     " WHERE k.contype IN ('p', 'u') AND k.conrelid = ANY(%s::regclass[])"
     " ORDER BY k.contype, c.relname, k.conname"
 )
@@ -40,8 +41,10 @@ _FOREIGN_KEYS = (
 )
 # Every other index (GIN, partial, expression indexes a RunSQL made).
 _INDEXES = (
-    "SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
+    "SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), t.spcname,"
+    " pg_get_expr(x.indpred, x.indrelid) FROM pg_index x"
     " JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid"
+    " LEFT JOIN pg_tablespace t ON t.oid = i.reltablespace"
     " WHERE x.indrelid = ANY(%s::regclass[])"
     " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)"
     " ORDER BY c.relname, i.relname"
@@ -53,7 +56,7 @@ def drop_keys(cursor, quote, tables: Sequence[str]) -> list[Step]:
     cursor.execute(_KEYS, [[quote(t) for t in tables]])
     found = cursor.fetchall()
     steps: list[Step] = []
-    for table, name, kind, definition, _, attachable, index, deferrable, deferred in found:
+    for table, name, kind, definition, _, attachable, index, deferrable, deferred, space in found:
         q_table, q_name = quote(table), quote(name)
         cursor.execute(f"ALTER TABLE {q_table} DROP CONSTRAINT {q_name}")
         if not attachable:
@@ -62,7 +65,7 @@ def drop_keys(cursor, quote, tables: Sequence[str]) -> list[Step]:
             continue
         what = "PRIMARY KEY" if kind == "p" else "UNIQUE"
         timing = (" DEFERRABLE" if deferrable else "") + (" INITIALLY DEFERRED" if deferred else "")
-        steps.append((table, q_name, "unique_index", index, None))
+        steps.append((table, q_name, "unique_index", _placed(index, space, None, quote), None))
         steps.append((table, q_name, "attach",
                       f"ALTER TABLE {q_table} ADD CONSTRAINT {q_name} {what} USING INDEX {q_name}{timing}",
                       None))
@@ -84,7 +87,18 @@ def take_apart(cursor, quote, tables: Sequence[str]) -> list[Step]:
         steps.append((table, q_name, "foreign_key",
                       f"ALTER TABLE {q_table} ADD CONSTRAINT {q_name} {definition}", referenced))
     keys = drop_keys(cursor, quote, tables)
-    for table, name, definition in indexes:
+    for table, name, definition, space, predicate in indexes:
         cursor.execute(f"DROP INDEX {quote(name)}")
-        keys.append((table, quote(name), "index", definition, None))
+        keys.append((table, quote(name), "index", _placed(definition, space, predicate, quote), None))
     return keys + steps
+
+
+def _placed(definition: str, space: str | None, predicate: str | None, quote) -> str:
+    """``pg_get_indexdef``'s ``definition`` with the index's tablespace ``space`` (``None``: the
+    database's default), which goes before a partial index's ``WHERE`` ``predicate``."""
+    if space is None:
+        return definition
+    where = f" WHERE {predicate}" if predicate is not None else ""
+    if not definition.endswith(where):  # as PostgreSQL prints both; else built as before
+        return definition
+    return f"{definition[:len(definition) - len(where)]} TABLESPACE {quote(space)}{where}"
