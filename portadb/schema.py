@@ -34,7 +34,8 @@ from .scheduler import Work, in_sessions
 
 KEY, INDEX, FOREIGN_KEY = "key", "index", "foreign_key"
 #: A key built as its unique index (shares its table with other indexes), then made the key by
-#: an instant ``ATTACH`` (locks its table alone): :mod:`portadb.backends.postgresql_keys`.
+#: an instant attach, ``ADD CONSTRAINT ... USING INDEX`` (locks its table alone):
+#: :mod:`portadb.backends.postgresql_keys`.
 UNIQUE_INDEX, ATTACH = "unique_index", "attach"
 #: When a build may start, by kind: a key once its table's indexes are built, a foreign key
 #: once the keys of both its tables are.
