@@ -25,7 +25,7 @@ Step = tuple[str, str, str, str, "str | None"]
 # USING INDEX only of a B-tree (PostgreSQL 18's keys WITHOUT OVERLAPS are GiST), and not on a
 # partitioned table; an inherited one cannot be dropped alone.
 _KEYS = (
-    "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), NULL,"
+    "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid),"
     " c.relkind = 'r' AND k.coninhcount = 0 AND a.amname = 'btree', pg_get_indexdef(k.conindid),"
     " k.condeferrable, k.condeferred, t.spcname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
     " JOIN pg_class i ON i.oid = k.conindid JOIN pg_am a ON a.oid = i.relam"
@@ -56,7 +56,7 @@ def drop_keys(cursor, quote, tables: Sequence[str]) -> list[Step]:
     cursor.execute(_KEYS, [[quote(t) for t in tables]])
     found = cursor.fetchall()
     steps: list[Step] = []
-    for table, name, kind, definition, _, attachable, index, deferrable, deferred, space in found:
+    for table, name, kind, definition, attachable, index, deferrable, deferred, space in found:
         q_table, q_name = quote(table), quote(name)
         cursor.execute(f"ALTER TABLE {q_table} DROP CONSTRAINT {q_name}")
         if not attachable:
