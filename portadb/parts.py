@@ -75,8 +75,14 @@ def cut_tables(source: Endpoint, tables: Sequence[tuple[str, Sequence[str], int,
 def _ranges(source: Endpoint, table: str, key: Sequence[str], rows: int, pieces: int) -> list[Part]:
     """``table`` (of about ``rows`` rows, keyed by one integer column) cut into ``pieces`` key
     ranges of about as many rows each, the first open below and the last open above."""
-    bounds = [source.adapter.key_at(table, key, rows * i // pieces) for i in range(1, pieces)]
-    bounds = sorted({b for b in bounds if b is not None})  # a table that shrank since it was counted
+    bounds: list[tuple] = []
+    offsets = [rows * i // pieces for i in range(pieces)]
+    for i in range(1, pieces):  # each found from the last: the table's rows skipped once, not once a bound
+        step = offsets[i] - offsets[i - 1] - 1 if bounds else offsets[i]
+        bound = source.adapter.key_at(table, key, max(step, 0), after=bounds[-1] if bounds else ())
+        if bound is None:  # a table that shrank since it was counted
+            break
+        bounds.append(bound)
     edges = [None, *bounds, None]
     return [Part(table, i, edges[i], edges[i + 1], rows // (len(edges) - 1)) for i in range(len(edges) - 1)]
 

@@ -125,6 +125,7 @@ def test_every_statement_keeps_a_hostile_name_one_identifier(empty, alias):
             (adapter.select_keys_sql(name, columns, key, 2), adapter.key_params([[1], [2]])),
             (adapter.count_range_sql(name, key, lower=True, upper=True), [0, 9]),
             (adapter.key_at_sql(name, key), [0]),
+            (adapter.key_at_sql(name, key, after=True), [0, 0]),
             (adapter.dangling_sql(name, key, name, name, "id"), []),
             (adapter.dangling_sql(name, key, name, name, "id", lower=True, upper=True), [0, 9]),
             (adapter.dangling_sql(name, key, name, name, "id", lower=True, upper=True, by_value=True),

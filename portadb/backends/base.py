@@ -207,10 +207,10 @@ class Adapter(Statements, Limits):
             while batch := cursor.fetchmany(10_000):
                 yield from batch
 
-    def key_at(self, table: str, key: Sequence[str], offset: int) -> tuple | None:
-        """The key of the row ``offset`` rows after the first in key order, or ``None`` past the end."""
+    def key_at(self, table: str, key: Sequence[str], offset: int, after: Sequence = ()) -> tuple | None:
+        """The key of the row ``offset`` rows after the first (above the key ``after``), or ``None``."""
         with self.connection.cursor() as cursor:
-            cursor.execute(self.key_at_sql(table, key), [offset])
+            cursor.execute(self.key_at_sql(table, key, bool(after)), [*after, offset])
             row = cursor.fetchone()
         return None if row is None else tuple(row)
 

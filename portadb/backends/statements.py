@@ -190,10 +190,12 @@ class Statements:
         :meth:`select_range_sql`."""
         return f"SELECT COUNT(*) FROM {self.quote(table)}{self._range(key, lower, upper)}"
 
-    def key_at_sql(self, table: str, key: Sequence[str]) -> str:
-        """SELECT the key of the row a number of rows (the parameter) after the first, in key order."""
+    def key_at_sql(self, table: str, key: Sequence[str], after: bool = False) -> str:
+        """SELECT the key of the row a number of rows (the last parameter) after the first, in key
+        order; ``after``: the first above a key (the first parameters, as :meth:`select_range_sql`)."""
         columns = ", ".join(self.quote(c) for c in key)
-        return f"SELECT {columns} FROM {self.quote(table)} ORDER BY {columns} LIMIT 1 OFFSET %s"
+        return (f"SELECT {columns} FROM {self.quote(table)}{self._range(key, after, False)}"
+                f" ORDER BY {columns} LIMIT 1 OFFSET %s")
 
     def _range(self, key: Sequence[str], lower: bool, upper: bool, alias: str = "") -> str:
         """A WHERE clause (or nothing) for keys above a bound and/or at most another."""
