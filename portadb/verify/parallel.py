@@ -39,13 +39,16 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
     inside both sides' snapshots. ``fields``: by table, the fields compared (``None``: all);
     ``source_rows``: by table, the source's rows, counted in this snapshot."""
     by_table = {m._meta.db_table: m for m in models}
-    checks = {t: TableCheck(table=t, model=label(m), source_rows=source_rows[t],
-                            target_rows=tgt.adapter.count(t)) for t, m in by_table.items()}
+    checks = {t: TableCheck(table=t, model=label(m), source_rows=source_rows[t], target_rows=None)
+              for t, m in by_table.items()}
     parts = _parts(src, models, checks, workers, chunk_size)
 
     def work(part: Part, part_bar) -> TableCheck:
-        return compare_part(src, tgt, by_table[part.table], part, fields[part.table], chunk_size,
-                            checks[part.table].target_rows, part_bar)
+        return compare_part(src, tgt, by_table[part.table], part, fields[part.table], chunk_size, part_bar)
+
+    def count_target() -> None:  # here, while the workers compare, in the snapshot they share
+        for table, check in checks.items():
+            check.target_rows = tgt.adapter.count(table)
 
     src_shared, tgt_shared = src.adapter.share_snapshot(), tgt.adapter.share_snapshot()
 
@@ -55,7 +58,7 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
     widths = {t: len(fields[t] or m._meta.local_concrete_fields) for t, m in by_table.items()}
     done: dict[str, list[tuple[int, float, float, TableCheck]]] = {}
     for part, start, end, check in pool.run_parts(src, parts, work, workers, bar, src_shared, session,
-                                                  VerificationError, widths):
+                                                  VerificationError, widths, started=count_target):
         done.setdefault(part.table, []).append((part.index, start, end, check))
     for table, pieces in done.items():
         pieces.sort(key=lambda p: p[0])
@@ -81,15 +84,16 @@ def _parts(src: Endpoint, models: Sequence[type], checks: dict[str, TableCheck],
 
 
 def compare_part(src: Endpoint, tgt: Endpoint, model, part: Part, fields: list | None, chunk_size: int,
-                 target_rows: int, bar) -> TableCheck:
+                 bar) -> TableCheck:
     """Both sides of ``part`` compared; a whole table keyed otherwise than by integers also
-    searched for the target keys the source lacks (given the table's ``target_rows``)."""
-    check = TableCheck(table=part.table, model=label(model), source_rows=None, target_rows=target_rows)
+    searched for the target keys the source lacks."""
+    check = TableCheck(table=part.table, model=label(model), source_rows=None, target_rows=None)
     with read_errors(model):
         pair = ComparedTable(model, src, tgt, fields, after=part.after,
                              through=None if part.through is None else list(part.through))
         pair.compare(counted(pair.chunks(chunk_size), bar), check)
         if not pair.layout.by_range:
+            check.target_rows = tgt.adapter.count(part.table)
             pair.find_extras(check, chunk_size)
     return check
 
