@@ -51,12 +51,15 @@ def test_resume_point_queries_quote_every_identifier(empty, alias):
     assert count(adapter, Part(job.table, after=("k04",), through=("k07",)), job.key) == 3
     assert adapter.key_at(job.table, job.key, 4) == ("k04",)
     assert adapter.key_at(job.table, job.key, 10) is None
+    assert adapter.key_at(job.table, job.key, 2, after=("k04",)) == ("k07",)  # the third above k04
+    assert adapter.key_at(job.table, job.key, 5, after=("k04",)) is None
     rest = [row for chunk in read_chunks(Endpoint(alias, alias), job, 3, start=["k04"]) for row in chunk]
     assert [row[0] for row in rest] == [f"k{i:02}" for i in range(5, 10)]
 
     by_two = TableJob(job.table, "odd", Odd, job.columns, ["from", "Order"], 10)
     # (number, key) <= (1, "k04"): every number 0, and number 1 up to k04 (k01, k04).
     assert count(adapter, Part(job.table, through=(1, "k04")), by_two.key) == 4 + 2
+    assert adapter.key_at(job.table, by_two.key, 0, after=(1, "k04")) == (1, "k07")
 
 
 @pytest.mark.parametrize("key", [
