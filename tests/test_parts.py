@@ -73,6 +73,9 @@ def test_the_ranges_of_a_big_table_cover_every_row_once(empty, alias):
     assert [k for keys_of_part in read for k in keys_of_part] == keys  # each row once, in order
     assert [count(adapter_for(connections[alias]), p, log.key) for p in cut_log] == list(map(len, read))
     assert max(map(len, read)) - min(map(len, read)) <= 2  # even shares
+    # Each bound is the key at its even row offset, as if counted from the first row.
+    pieces = len(cut_log)
+    assert [p.through for p in cut_log[:-1]] == [(keys[len(keys) * i // pieces],) for i in range(1, pieces)]
     # A text key sorts by each database's collation: never cut.
     assert [p for p in parts if p.table == named.table] == [Part(named.table)]
 

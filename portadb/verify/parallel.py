@@ -46,7 +46,7 @@ def check_tables(src: Endpoint, tgt: Endpoint, models: Sequence[type], fields: d
     def work(part: Part, part_bar) -> TableCheck:
         return compare_part(src, tgt, by_table[part.table], part, fields[part.table], chunk_size, part_bar)
 
-    def count_target() -> None:  # here, while the workers compare, in the snapshot they share
+    def count_target() -> None:  # here, while the workers compare (in their snapshot, where shared)
         for table, check in checks.items():
             check.target_rows = tgt.adapter.count(table)
 
